@@ -1,0 +1,236 @@
+/*
+ * fasthttp/fasthttp.h — the public C API of libfasthttp.
+ *
+ * Objects are opaque handles with _new/_free pairs:
+ *   fh_client   — configuration, the TLS context and the connection pool; one
+ *                 client may be used by many threads at once.
+ *   fh_request  — one request (method, URL, headers, body, per-request options).
+ *   fh_response — the response to one request: status, headers, body.
+ *   fh_engine   — an event-loop driven executor (see fasthttp/engine.h).
+ *
+ * All functions that can fail return 0 or a negative FH_E... code
+ * (fasthttp/errors.h). Strings passed in are copied unless stated otherwise.
+ */
+#ifndef FASTHTTP_H
+#define FASTHTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FH_VERSION_MAJOR 0
+#define FH_VERSION_MINOR 1
+#define FH_VERSION_PATCH 0
+#define FH_VERSION_STRING "0.1.0"
+
+/* The library's version string, e.g. "0.1.0". */
+const char *fh_version(void);
+
+typedef struct fh_client fh_client;
+typedef struct fh_request fh_request;
+typedef struct fh_response fh_response;
+
+/* A borrowed view of one header; not NUL-terminated. */
+typedef struct fh_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} fh_header;
+
+/* Timeout kinds. Values are milliseconds; 0 means "no timeout". */
+typedef enum fh_timeout_kind {
+    FH_TIMEOUT_CONNECT = 0, /* DNS + TCP connect + TLS handshake */
+    FH_TIMEOUT_READ = 1,    /* longest silence while waiting for response bytes */
+    FH_TIMEOUT_WRITE = 2,   /* longest stall while sending the request */
+    FH_TIMEOUT_POOL = 3,    /* longest wait for a free connection slot */
+    FH_TIMEOUT_TOTAL = 4    /* the whole exchange, head and body */
+} fh_timeout_kind;
+#define FH_TIMEOUT_KINDS 5
+
+/* Parser and decoder limits (see DESIGN.md "Safe defaults"). */
+typedef enum fh_limit_kind {
+    FH_LIMIT_STATUS_LINE = 0,   /* bytes, default 8 KiB */
+    FH_LIMIT_HEADER_BYTES = 1,  /* whole response head, default 64 KiB */
+    FH_LIMIT_HEADER_COUNT = 2,  /* default 100 */
+    FH_LIMIT_INTERIM = 3,       /* 1xx responses skipped, default 10 */
+    FH_LIMIT_BODY_BYTES = 4,    /* buffered (non-streamed) decoded body, default 1 GiB */
+    FH_LIMIT_TRAILER_BYTES = 5, /* chunked trailer section, default 16 KiB */
+    FH_LIMIT_ENCODINGS = 6      /* stacked Content-Encodings, default 5 */
+} fh_limit_kind;
+#define FH_LIMIT_KINDS 7
+
+/* Timing points of a finished exchange, in microseconds from the start. A
+ * phase that did not happen (e.g. DNS on a reused connection) is 0. */
+typedef struct fh_timings {
+    int64_t dns_us;      /* name resolution finished */
+    int64_t connect_us;  /* TCP connected */
+    int64_t tls_us;      /* TLS handshake finished */
+    int64_t sent_us;     /* last request byte written */
+    int64_t ttfb_us;     /* first response byte received */
+    int64_t total_us;    /* response complete (body read to the end) */
+    int reused;          /* 1 when the connection came from the pool */
+} fh_timings;
+
+/* ---- client ------------------------------------------------------------ */
+
+/* Creates a client with default settings: TLS verification on against the
+ * system store, pool of 100 connections (10 per host, 10 idle per host,
+ * idle connections kept 60 s), no timeouts, response decoding on.
+ * Returns NULL only when out of memory. Cheap: the TLS context is built on
+ * first HTTPS use and then shared by every connection of the client. */
+fh_client *fh_client_new(void);
+
+/* Closes every pooled connection and frees the client. All requests and
+ * engines using the client must be finished or freed first. */
+void fh_client_free(fh_client *client);
+
+/* Default timeout of one kind for requests of this client (ms, 0 = none). */
+int fh_client_set_timeout(fh_client *client, fh_timeout_kind kind, int64_t ms);
+
+/* Sets one parser/decoder limit (value > 0). */
+int fh_client_set_limit(fh_client *client, fh_limit_kind kind, int64_t value);
+
+/* Pool limits: total open connections, open connections per origin, idle
+ * connections kept per origin, and how long an idle one is kept (ms). */
+int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host,
+                              int max_idle_per_host, int64_t idle_timeout_ms);
+
+/* TLS settings. They must be set before the first HTTPS request (FH_ESTATE
+ * after). verify=0 turns certificate and host name checks off. A CA file
+ * replaces the system store. cert/key are PEM files for client auth. */
+int fh_client_set_verify(fh_client *client, int verify);
+int fh_client_set_ca_file(fh_client *client, const char *path);
+int fh_client_set_client_cert(fh_client *client, const char *cert_path,
+                              const char *key_path);
+
+/* Whether responses are decoded according to Content-Encoding (default 1)
+ * and whether "Accept-Encoding: gzip, deflate, br, zstd" is added to
+ * requests that have none (default 1). */
+int fh_client_set_decode(fh_client *client, int decode);
+
+/* Default User-Agent added to requests without one; NULL for none.
+ * Default "fasthttp/<version>". */
+int fh_client_set_user_agent(fh_client *client, const char *ua);
+
+/* Pool statistics, for tests and monitoring. */
+typedef struct fh_pool_stats {
+    int open;      /* connections open (idle + in use) */
+    int idle;      /* idle connections in the pool */
+    int waiting;   /* requests waiting for a connection slot */
+    uint64_t created; /* connections opened since the client was created */
+    uint64_t reused;  /* requests that used a pooled connection */
+} fh_pool_stats;
+void fh_client_pool_stats(fh_client *client, fh_pool_stats *out);
+
+/* Test/integration hook: replaces TCP connect. Called with the resolved
+ * host and port; must return a connected (or connecting) non-blocking stream
+ * socket, or a negative FH_E code. Lets tests run the whole engine against
+ * a scripted peer over a socketpair. */
+typedef int (*fh_connect_fn)(void *ud, const char *host, int port);
+int fh_client_set_connect_hook(fh_client *client, fh_connect_fn fn, void *ud);
+
+/* ---- request ----------------------------------------------------------- */
+
+/* Creates a request. The method must be a token (RFC 9110 §5.6.2); the URL
+ * is absolute http:// or https://. Both are validated here (FH_EINVAL /
+ * FH_EURL via *err when err is not NULL) so nothing bad reaches the wire. */
+fh_request *fh_request_new(const char *method, const char *url, int *err);
+void fh_request_free(fh_request *req);
+
+/* Appends a header; headers are sent in the order added. Name must be a
+ * token; CR, LF and NUL are rejected in both (FH_EHEADER). Host,
+ * Content-Length and Transfer-Encoding are managed by the library and
+ * rejected here. */
+int fh_request_add_header(fh_request *req, const char *name, const char *value);
+int fh_request_add_header_n(fh_request *req, const char *name, size_t name_len,
+                            const char *value, size_t value_len);
+
+/* Body from memory; copied when copy != 0, otherwise borrowed until the
+ * request is freed. Sent with Content-Length. */
+int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy);
+
+/* Body from a callback. It fills buf (up to cap bytes) and returns the
+ * number of bytes written, 0 at the end, or a negative value on failure
+ * (the request then fails with FH_EBODY_SOURCE). With length >= 0 the body
+ * is sent with that Content-Length (a mismatch fails the request); with
+ * length < 0 it is sent chunked. The callback may block in the blocking API;
+ * with an engine it must not (return FH_EAGAIN and call fh_engine_resume()
+ * when more data is ready). */
+typedef ssize_t (*fh_body_read_fn)(void *ud, uint8_t *buf, size_t cap);
+int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
+                               int64_t length);
+
+/* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's). */
+int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
+
+/* With stream != 0 the response is returned once its head is read and the
+ * body is pulled with fh_response_read(). Otherwise the body is buffered. */
+int fh_request_set_stream(fh_request *req, int stream);
+
+/* Overrides the client's decode setting for this request (0 raw, 1 decode). */
+int fh_request_set_decode(fh_request *req, int decode);
+
+/* The message describing the last failure of this request ("" if none). */
+const char *fh_request_error_message(const fh_request *req);
+const char *fh_request_url(const fh_request *req);
+const char *fh_request_method(const fh_request *req);
+
+/* ---- blocking API ------------------------------------------------------ */
+
+/* Sends the request and waits for the response head (stream mode) or the
+ * whole response. Thread-safe: many threads may call it on one client. On
+ * success *out is a response to free with fh_response_free(); on failure
+ * *out is NULL and fh_request_error_message() tells what happened. The
+ * request may be sent again afterwards (bodies from callbacks excepted). */
+int fh_client_send(fh_client *client, fh_request *req, fh_response **out);
+
+/* ---- response ---------------------------------------------------------- */
+
+int fh_response_status(const fh_response *resp);
+/* HTTP version as 10 or 11 (20 for HTTP/2 later). */
+int fh_response_version(const fh_response *resp);
+const char *fh_response_reason(const fh_response *resp, size_t *len);
+
+size_t fh_response_header_count(const fh_response *resp);
+/* The i-th header in arrival order, with its original case. */
+int fh_response_header_at(const fh_response *resp, size_t i, fh_header *out);
+/* Finds the next header named name (case-insensitive) at index >= *pos;
+ * on success sets *pos to the index after it. Returns FH_OK, or FH_EAGAIN
+ * when there are no more. Use it to walk multi-valued headers. */
+int fh_response_header_next(const fh_response *resp, const char *name, size_t *pos,
+                            fh_header *out);
+/* Value of the first header named name, or NULL. Not NUL-terminated. */
+const char *fh_response_header(const fh_response *resp, const char *name, size_t *len);
+
+/* The buffered body (non-stream mode); NULL/0 in stream mode. */
+const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
+
+/* Streams the body: fills buf with up to cap bytes (decoded unless decoding
+ * is off) and returns the count, 0 at the end of the body, or a negative
+ * FH_E code. Never produces more than cap bytes per call, whatever the
+ * compression ratio. For responses from fh_client_send it blocks; for
+ * responses from an engine it returns FH_EAGAIN when nothing is available
+ * (the engine calls the request's body callback when there is more). */
+ssize_t fh_response_read(fh_response *resp, uint8_t *buf, size_t cap);
+
+/* Timings of the exchange (total_us is set once the body is complete). */
+const fh_timings *fh_response_timings(const fh_response *resp);
+
+/* Frees the response. If its body was read to the end the connection goes
+ * back to the pool; otherwise it is closed. */
+void fh_response_free(fh_response *resp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "engine.h"
+
+#endif
