@@ -23,6 +23,12 @@ typedef struct fh__addrs {
 
 void fh__addrs_free(fh__addrs *a);
 
+/* Puts a into the order above in place: removes duplicates (same family,
+ * address, port and scope), then alternates between the family of the first
+ * entry and the others, keeping the relative order within each. Used by the
+ * resolver thread; exposed for tests. FH_OK or FH_ENOMEM (a unchanged). */
+int fh__addrs_interleave(fh__addrs *a);
+
 /* Signalled (an eventfd written) when a job completes. Owned by the engine. */
 typedef struct fh__wakeup {
     int fd;

@@ -1,0 +1,213 @@
+/*
+ * client.c — fh_client: settings, the shared TLS context, the pool, and the
+ * blocking driver fh_client_send(), which is an engine run by its own poll
+ * loop until the request is done (as curl's easy API runs a multi handle).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *fh_version(void)
+{
+    return FH_VERSION_STRING;
+}
+
+fh_client *fh_client_new(void)
+{
+    fh_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    pthread_mutex_init(&c->lock, NULL);
+    fh__pool_init(&c->pool);
+    c->limit[FH_LIMIT_STATUS_LINE] = 8192;
+    c->limit[FH_LIMIT_HEADER_BYTES] = 65536;
+    c->limit[FH_LIMIT_HEADER_COUNT] = 100;
+    c->limit[FH_LIMIT_INTERIM] = 10;
+    c->limit[FH_LIMIT_BODY_BYTES] = 1LL << 30;
+    c->limit[FH_LIMIT_TRAILER_BYTES] = 16384;
+    c->limit[FH_LIMIT_ENCODINGS] = 5;
+    c->decode = 1;
+    c->tls.verify = 1;
+    c->user_agent = strdup("fasthttp/" FH_VERSION_STRING);
+    if (!c->user_agent) {
+        fh_client_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void fh_client_free(fh_client *c)
+{
+    if (!c)
+        return;
+    fh__pool_destroy(&c->pool);
+    if (c->ssl_ctx)
+        SSL_CTX_free(c->ssl_ctx);
+    free(c->tls.ca_file);
+    free(c->tls.cert_file);
+    free(c->tls.key_file);
+    free(c->user_agent);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+int fh_client_set_timeout(fh_client *c, fh_timeout_kind kind, int64_t ms)
+{
+    if (!c || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < 0)
+        return FH_EINVAL;
+    c->timeout_ms[kind] = ms;
+    return FH_OK;
+}
+
+int fh_client_set_limit(fh_client *c, fh_limit_kind kind, int64_t value)
+{
+    if (!c || (unsigned)kind >= FH_LIMIT_KINDS || value <= 0)
+        return FH_EINVAL;
+    c->limit[kind] = value;
+    return FH_OK;
+}
+
+int fh_client_set_pool_limits(fh_client *c, int max_total, int max_per_host,
+                              int max_idle_per_host, int64_t idle_timeout_ms)
+{
+    if (!c || max_total < 1 || max_per_host < 1 || max_idle_per_host < 0 || idle_timeout_ms < 0)
+        return FH_EINVAL;
+    pthread_mutex_lock(&c->pool.lock);
+    c->pool.max_total = max_total;
+    c->pool.max_per_host = max_per_host;
+    c->pool.max_idle_per_host = max_idle_per_host;
+    c->pool.idle_timeout_us = idle_timeout_ms * 1000;
+    pthread_mutex_unlock(&c->pool.lock);
+    return FH_OK;
+}
+
+/* TLS settings are frozen once the context exists: connections in the pool
+ * were verified under the old settings and must not be mixed with new ones. */
+static int tls_settable(fh_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int ok = c->ssl_ctx == NULL;
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
+static int replace_str(char **dst, const char *src)
+{
+    char *s = NULL;
+    if (src && !(s = strdup(src)))
+        return FH_ENOMEM;
+    free(*dst);
+    *dst = s;
+    return FH_OK;
+}
+
+int fh_client_set_verify(fh_client *c, int verify)
+{
+    if (!c)
+        return FH_EINVAL;
+    if (!tls_settable(c))
+        return FH_ESTATE;
+    c->tls.verify = verify != 0;
+    return FH_OK;
+}
+
+int fh_client_set_ca_file(fh_client *c, const char *path)
+{
+    if (!c)
+        return FH_EINVAL;
+    if (!tls_settable(c))
+        return FH_ESTATE;
+    return replace_str(&c->tls.ca_file, path);
+}
+
+int fh_client_set_client_cert(fh_client *c, const char *cert, const char *key)
+{
+    if (!c || (!cert != !key))
+        return FH_EINVAL;
+    if (!tls_settable(c))
+        return FH_ESTATE;
+    int rc = replace_str(&c->tls.cert_file, cert);
+    return rc ? rc : replace_str(&c->tls.key_file, key);
+}
+
+int fh_client_set_decode(fh_client *c, int decode)
+{
+    if (!c)
+        return FH_EINVAL;
+    c->decode = decode != 0;
+    return FH_OK;
+}
+
+int fh_client_set_user_agent(fh_client *c, const char *ua)
+{
+    if (!c)
+        return FH_EINVAL;
+    if (ua && fh__h1_check_header("User-Agent", 10, ua, strlen(ua)) != FH_OK)
+        return FH_EHEADER;
+    return replace_str(&c->user_agent, ua);
+}
+
+int fh_client_set_connect_hook(fh_client *c, fh_connect_fn fn, void *ud)
+{
+    if (!c)
+        return FH_EINVAL;
+    c->connect_hook = fn;
+    c->connect_ud = ud;
+    return FH_OK;
+}
+
+int fh__client_ssl_ctx(fh_client *c, SSL_CTX **out, char *err, size_t errlen)
+{
+    int rc = FH_OK;
+    pthread_mutex_lock(&c->lock);
+    if (!c->ssl_ctx)
+        rc = fh__tls_ctx_new(&c->ssl_ctx, &c->tls, err, errlen);
+    *out = c->ssl_ctx;
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+/* ---- blocking driver --------------------------------------------------- */
+
+typedef struct blocking_state {
+    int done;
+    int status;
+    fh_response *resp;
+} blocking_state;
+
+static void blocking_done(void *ud, fh_request *req, int status, fh_response *resp)
+{
+    blocking_state *st = ud;
+    st->done = 1;
+    st->status = status;
+    st->resp = resp;
+}
+
+int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
+{
+    if (!out)
+        return FH_EINVAL;
+    *out = NULL;
+    if (!client || !req)
+        return FH_EINVAL;
+    fh_engine *e = fh_engine_new(client, NULL, NULL);
+    if (!e)
+        return FH_ENOMEM;
+    blocking_state st = {0};
+    fh_callbacks cb = {blocking_done, NULL};
+    int rc = fh_engine_submit(e, req, &cb, &st);
+    while (rc == FH_OK && !st.done)
+        rc = fh_engine_poll(e, -1) < 0 ? FH_ELOOP : FH_OK;
+    if (rc == FH_OK)
+        rc = st.status;
+    if (rc == FH_OK && req->stream) {
+        st.resp->owned_engine = e; /* the body is pulled through it later */
+    } else {
+        fh_engine_free(e);
+    }
+    if (rc == FH_OK)
+        *out = st.resp;
+    return rc;
+}

@@ -1,0 +1,361 @@
+/*
+ * engine.c — the fh_engine object: the transfers in flight, the table of
+ * watched fds, the single timer, and the queue of callbacks to run. The
+ * per-transfer state machine lives in engine_io.c and engine_recv.c.
+ *
+ * Callbacks are never run where they were caused. A finished transfer is
+ * put on a queue, and the queue is run at the end of socket_action/poll,
+ * after the engine's own state is consistent. So user code may submit,
+ * cancel and free from inside a callback.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_ud)
+{
+    if (!client || (ops && (!ops->watch || !ops->timer)))
+        return NULL;
+    fh_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->client = client;
+    e->builtin = ops == NULL;
+    if (ops)
+        e->ops = *ops;
+    e->loop_ud = loop_ud;
+    e->wake.fd = -1;
+    return e;
+}
+
+/* ---- fd table ---------------------------------------------------------- */
+
+static int fds_grow(fh_engine *e, int fd)
+{
+    if ((size_t)fd < e->nfds)
+        return FH_OK;
+    size_t n = e->nfds ? e->nfds : 64;
+    while (n <= (size_t)fd)
+        n *= 2;
+    struct fh__fdent *t = realloc(e->fds, n * sizeof *t);
+    if (!t)
+        return FH_ENOMEM;
+    memset(t + e->nfds, 0, (n - e->nfds) * sizeof *t);
+    e->fds = t;
+    e->nfds = n;
+    return FH_OK;
+}
+
+int fh__engine_watch(fh_engine *e, fh__xfer *x, int fd, int events)
+{
+    int rc = fds_grow(e, fd);
+    if (rc)
+        return rc;
+    struct fh__fdent *ent = &e->fds[fd];
+    ent->x = x;
+    if (ent->events == events)
+        return FH_OK;
+    ent->events = events;
+    if (!e->builtin && e->ops.watch(e->loop_ud, fd, events) < 0)
+        return FH_ELOOP;
+    return FH_OK;
+}
+
+void fh__engine_unwatch(fh_engine *e, int fd)
+{
+    if (fd < 0 || (size_t)fd >= e->nfds)
+        return;
+    struct fh__fdent *ent = &e->fds[fd];
+    if (ent->events && !e->builtin)
+        e->ops.watch(e->loop_ud, fd, 0);
+    ent->events = 0;
+    ent->x = NULL;
+}
+
+/* The wakeup fd is created on first need (DNS or a pool wait), so a plain
+ * request on a pooled connection costs no extra descriptors. */
+int fh__engine_wake_fd(fh_engine *e)
+{
+    if (e->wake.fd >= 0)
+        return FH_OK;
+    int rc = fh__wakeup_init(&e->wake);
+    if (rc)
+        return rc;
+    rc = fds_grow(e, e->wake.fd);
+    if (rc == FH_OK)
+        e->fds[e->wake.fd].events = FH_WATCH_READ;
+    if (rc == FH_OK && !e->builtin && e->ops.watch(e->loop_ud, e->wake.fd, FH_WATCH_READ) < 0)
+        rc = FH_ELOOP;
+    return rc;
+}
+
+/* ---- timer ------------------------------------------------------------- */
+
+static void rearm_timer(fh_engine *e)
+{
+    int64_t next = 0;
+    if (e->start_pending)
+        next = 1; /* as soon as possible */
+    for (fh__xfer *x = e->live; x && next != 1; x = x->next) {
+        int64_t d = fh__xfer_deadline(x);
+        if (d && (!next || d < next))
+            next = d;
+    }
+    if (next == e->timer_at)
+        return;
+    e->timer_at = next;
+    if (e->builtin)
+        return;
+    int64_t ms = -1;
+    if (next == 1)
+        ms = 0;
+    else if (next) {
+        int64_t now = fh__now_us();
+        ms = next <= now ? 0 : (next - now + 999) / 1000;
+    }
+    e->ops.timer(e->loop_ud, ms);
+}
+
+/* ---- transfers --------------------------------------------------------- */
+
+static void live_unlink(fh_engine *e, fh__xfer *x)
+{
+    if (x->prev)
+        x->prev->next = x->next;
+    else if (e->live == x)
+        e->live = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+}
+
+static void queue_push(fh_engine *e, fh__xfer *x)
+{
+    if (x->queued)
+        return;
+    x->queued = 1;
+    x->cnext = NULL;
+    if (e->done_tail)
+        e->done_tail->cnext = x;
+    else
+        e->done_head = x;
+    e->done_tail = x;
+}
+
+static void queue_remove(fh_engine *e, fh__xfer *x)
+{
+    if (!x->queued)
+        return;
+    fh__xfer **pp = &e->done_head;
+    fh__xfer *prev = NULL;
+    while (*pp && *pp != x) {
+        prev = *pp;
+        pp = &(*pp)->cnext;
+    }
+    if (*pp)
+        *pp = x->cnext;
+    if (e->done_tail == x)
+        e->done_tail = prev;
+    x->queued = 0;
+}
+
+void fh__xfer_finish(fh__xfer *x, int code)
+{
+    if (x->completed)
+        return;
+    x->completed = 1;
+    x->result = code;
+    x->notify_done = 1;
+    x->engine->nlive--;
+    queue_push(x->engine, x);
+}
+
+void fh__xfer_notify_body(fh__xfer *x)
+{
+    x->notify_body = 1;
+    queue_push(x->engine, x);
+}
+
+/* Frees a transfer: its connection is pooled when the exchange ended
+ * cleanly, otherwise closed. Used by cancel, errors and response free. */
+void fh__xfer_free(fh__xfer *x)
+{
+    fh_engine *e = x->engine;
+    if (!x->completed)
+        e->nlive--;
+    queue_remove(e, x);
+    live_unlink(e, x);
+    fh__xfer_cleanup(x, 0);
+    if (x->req && x->req->xfer == x)
+        x->req->xfer = NULL;
+    if (x->resp)
+        x->resp->xfer = NULL;
+    free(x);
+}
+
+int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void *ud)
+{
+    if (!e || !req || !cb || !cb->on_done)
+        return FH_EINVAL;
+    if (req->xfer)
+        return FH_ESTATE; /* one exchange per request at a time */
+    fh__xfer *x = calloc(1, sizeof *x);
+    if (!x)
+        return FH_ENOMEM;
+    int rc = fh__xfer_init(x, e, req);
+    if (rc) {
+        fh__xfer_cleanup(x, 0);
+        free(x);
+        return rc;
+    }
+    x->cb = *cb;
+    x->ud = ud;
+    req->xfer = x;
+    x->next = e->live;
+    if (e->live)
+        e->live->prev = x;
+    e->live = x;
+    e->nlive++;
+    /* The first step runs from the loop, never inside this call. */
+    e->start_pending = 1;
+    if (!e->in_action)
+        rearm_timer(e);
+    return FH_OK;
+}
+
+int fh_engine_cancel(fh_engine *e, fh_request *req)
+{
+    if (!e || !req)
+        return FH_EINVAL;
+    fh__xfer *x = req->xfer;
+    if (!x || x->engine != e || (x->completed && !x->notify_done))
+        return FH_ESTATE;
+    fh__request_fail(req, "request cancelled");
+    if (x->resp) {
+        fh_response *r = x->resp;
+        x->resp = NULL;
+        r->xfer = NULL;
+        fh_response_free(r);
+    }
+    fh__xfer_free(x);
+    if (!e->in_action)
+        rearm_timer(e);
+    return FH_OK;
+}
+
+int fh_engine_resume(fh_engine *e, fh_request *req)
+{
+    if (!e || !req || !req->xfer || req->xfer->engine != e)
+        return FH_EINVAL;
+    fh__xfer *x = req->xfer;
+    if (x->body_paused) {
+        x->body_paused = 0;
+        fh__xfer_step(x, -1, FH_WATCH_WRITE);
+    }
+    return FH_OK;
+}
+
+size_t fh_engine_pending(const fh_engine *e)
+{
+    return e ? e->nlive : 0;
+}
+
+/* Runs queued callbacks. A callback may free or queue other transfers, so
+ * the queue head is re-read every time. */
+static void run_callbacks(fh_engine *e)
+{
+    fh__xfer *x;
+    while ((x = e->done_head)) {
+        e->done_head = x->cnext;
+        if (!e->done_head)
+            e->done_tail = NULL;
+        x->queued = 0;
+        if (x->notify_done) {
+            x->notify_done = 0;
+            x->notify_body = 0;
+            fh_request *req = x->req;
+            int code = x->result;
+            fh_response *resp = code == FH_OK ? x->resp : NULL;
+            void (*done)(void *, fh_request *, int, fh_response *) = x->cb.on_done;
+            void *ud = x->ud;
+            if (code != FH_OK || !resp || !resp->xfer)
+                fh__xfer_free(x); /* nothing left to stream */
+            done(ud, req, code, resp);
+        } else if (x->notify_body) {
+            x->notify_body = 0;
+            if (x->cb.on_body && x->resp)
+                x->cb.on_body(x->ud, x->resp);
+        }
+    }
+}
+
+static void run_due(fh_engine *e)
+{
+    int64_t now = fh__now_us();
+    if (e->start_pending) {
+        e->start_pending = 0;
+        for (fh__xfer *x = e->live, *n; x; x = n) {
+            n = x->next;
+            if (x->state == FH__X_START && !x->completed)
+                fh__xfer_step(x, -1, 0);
+        }
+    }
+    for (fh__xfer *x = e->live, *n; x; x = n) {
+        n = x->next;
+        int64_t d = fh__xfer_deadline(x);
+        if (d && d <= now)
+            fh__xfer_on_timeout(x, now);
+    }
+}
+
+int fh_engine_socket_action(fh_engine *e, int fd, int events)
+{
+    if (!e)
+        return FH_EINVAL;
+    e->in_action++;
+    if (fd == FH_SOCKET_TIMEOUT) {
+        e->timer_at = 0; /* a fired one-shot timer is no longer armed */
+    } else if (fd == e->wake.fd) {
+        fh__wakeup_drain(&e->wake);
+        for (fh__xfer *x = e->live, *n; x; x = n) {
+            n = x->next;
+            fh__xfer_on_wake(x);
+        }
+    } else if (fd >= 0 && (size_t)fd < e->nfds && e->fds[fd].x) {
+        fh__xfer_step(e->fds[fd].x, fd, events);
+    }
+    run_due(e);
+    e->in_action--;
+    if (!e->in_action)
+        run_callbacks(e);
+    if (!e->in_action)
+        rearm_timer(e);
+    return FH_OK;
+}
+
+void fh_engine_free(fh_engine *e)
+{
+    if (!e)
+        return;
+    e->in_action++; /* no callbacks from here on */
+    while (e->live) {
+        fh__xfer *x = e->live;
+        if (x->resp) {
+            x->resp->xfer = NULL;
+            x->resp = NULL;
+        }
+        fh__xfer_free(x);
+    }
+    while (e->done_head)
+        fh__xfer_free(e->done_head);
+    if (e->wake.fd >= 0) {
+        if (!e->builtin)
+            e->ops.watch(e->loop_ud, e->wake.fd, 0);
+        fh__wakeup_close(&e->wake);
+    }
+    if (!e->builtin && e->timer_at)
+        e->ops.timer(e->loop_ud, -1);
+    free(e->fds);
+    free(e);
+}

@@ -1,0 +1,329 @@
+/*
+ * internal.h — the objects behind the opaque public handles and the
+ * interfaces between the engine's modules. Nothing here is public API.
+ *
+ * Layering (see docs/architecture.md):
+ *   protocol cores (url, h1, decode)  — sans-IO
+ *   transport (conn: TCP or TLS socket, read buffer)
+ *   pool (per client, thread-safe, keyed by origin)
+ *   engine (xfer state machines, timers, fd table) + drivers (poll loop,
+ *   external loop through fh_loop_ops)
+ */
+#ifndef FH_INTERNAL_H
+#define FH_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "fasthttp/fasthttp.h"
+#include "buf.h"
+#include "decode.h"
+#include "h1.h"
+#include "resolve.h"
+#include "tls.h"
+#include "url.h"
+
+#define FH__ERRMSG 256
+#define FH__READ_CHUNK 65536      /* bytes asked from the socket per read */
+#define FH__RBUF_MAX (256 * 1024) /* unconsumed bytes held before reading pauses */
+#define FH__HAPPY_EYEBALLS_MS 250 /* RFC 8305 §5 connection attempt delay */
+
+/* Monotonic clock in microseconds. */
+int64_t fh__now_us(void);
+
+/* ---- connection -------------------------------------------------------- */
+
+typedef struct fh__pool_host fh__pool_host;
+
+typedef struct fh__conn {
+    int fd;
+    SSL *ssl;                      /* NULL for plain TCP */
+    fh__pool_host *host;           /* origin this connection belongs to */
+    struct fh__conn *prev, *next;  /* per-origin idle stack */
+    struct fh__conn *lprev, *lnext;/* pool-wide idle list (oldest at tail) */
+    int64_t idle_since_us;
+    uint64_t uses;                 /* exchanges completed on it */
+    fh__buf rbuf;                  /* bytes received and not yet parsed */
+    size_t rpos;                   /* parse offset into rbuf */
+    /* HTTP/2 later: a connection may carry many streams; the pool keeps it
+     * checked out while streams < max_streams. HTTP/1.1 has max_streams 1. */
+    int max_streams;
+    int streams;
+} fh__conn;
+
+/* Opens a non-blocking TCP socket and starts connecting to addr. Returns the
+ * fd, or a negative FH_E code (message in err). */
+int fh__tcp_connect(const fh__addr *addr, char *err, size_t errlen);
+/* Checks a connect in progress: 0 connected, FH_EAGAIN, or FH_ECONNECT. */
+int fh__tcp_connect_result(int fd, char *err, size_t errlen);
+/* Reads from the connection (TCP or TLS): bytes, 0 on EOF, FH_EAGAIN with
+ * *want set, or FH_EIO/FH_ETLS with err set. */
+ssize_t fh__conn_read(fh__conn *c, void *buf, size_t len, int *want, char *err, size_t errlen);
+/* Writes an iovec array: bytes written, FH_EAGAIN with *want, or an error. */
+ssize_t fh__conn_writev(fh__conn *c, const struct iovec *iov, int iovcnt, int *want, char *err,
+                        size_t errlen);
+/* 1 when an idle connection is still usable: no EOF, no unexpected bytes. */
+int fh__conn_alive(fh__conn *c);
+fh__conn *fh__conn_new(int fd);
+/* Closes the socket (TLS shutdown best-effort) and frees the connection. */
+void fh__conn_close(fh__conn *c);
+
+/* ---- pool -------------------------------------------------------------- */
+
+typedef struct fh__waiter {
+    struct fh__waiter *prev, *next;
+    fh__pool_host *host;
+    fh__wakeup *wake;  /* signalled when the waiter is granted something */
+    int queued;
+    int granted;       /* 1: a slot or a connection was handed over */
+    fh__conn *conn;    /* handed-over idle connection, or NULL for a slot */
+} fh__waiter;
+
+typedef struct fh__pool {
+    pthread_mutex_t lock;
+    fh__pool_host **buckets;
+    size_t nbuckets, nhosts;
+    fh__conn *lru_head, *lru_tail; /* every idle connection, newest first */
+    fh__waiter *wait_head, *wait_tail;
+    int open, idle, waiting;
+    int max_total, max_per_host, max_idle_per_host;
+    int64_t idle_timeout_us;
+    uint64_t created, reused;
+} fh__pool;
+
+void fh__pool_init(fh__pool *p);
+void fh__pool_destroy(fh__pool *p);
+
+/* Finds or creates the origin entry for key (e.g. "https://host:443"). */
+fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key);
+
+enum { FH__CHECKOUT_CONN = 0, FH__CHECKOUT_SLOT = 1 };
+/*
+ * Gets a live idle connection (FH__CHECKOUT_CONN, *out set), or reserves a
+ * slot for a new one (FH__CHECKOUT_SLOT), or queues w (FH_EAGAIN) until
+ * fh__pool_waiter_take() can hand one over. fresh: never reuse an idle
+ * connection (retry after a failed reused one).
+ */
+int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, fh__conn **out);
+/* After w's wakeup fired: like checkout's results, or FH_EAGAIN if not yet. */
+int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out);
+/* Leaves the queue; anything granted meanwhile is given back. */
+void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w);
+/* A new connection was opened in a reserved slot. */
+void fh__pool_opened(fh__pool *p, fh__conn *c, fh__pool_host *h);
+/* Returns a connection: kept idle when reusable, else closed; either way
+ * a waiter may be served. */
+void fh__pool_release(fh__pool *p, fh__conn *c, int reusable);
+/* Gives back a reserved slot whose connection attempt failed. */
+void fh__pool_slot_release(fh__pool *p, fh__pool_host *h);
+
+/* ---- client, request, response ---------------------------------------- */
+
+struct fh_client {
+    pthread_mutex_t lock;           /* guards lazy TLS context creation */
+    int64_t timeout_ms[FH_TIMEOUT_KINDS];
+    int64_t limit[FH_LIMIT_KINDS];
+    int decode;
+    char *user_agent;
+    fh__tls_config tls;
+    SSL_CTX *ssl_ctx;               /* built once, shared by all connections */
+    int used;                       /* a request was sent: TLS settings frozen */
+    fh__pool pool;
+    fh_connect_fn connect_hook;
+    void *connect_ud;
+};
+
+/* Returns the shared SSL_CTX, building it on first use (thread-safe). */
+int fh__client_ssl_ctx(fh_client *c, SSL_CTX **out, char *err, size_t errlen);
+
+typedef struct fh__hdr {
+    char *name;   /* name and value in one allocation */
+    size_t name_len;
+    char *value;
+    size_t value_len;
+} fh__hdr;
+
+struct fh_request {
+    char *method;
+    size_t method_len;
+    char *url_str;
+    fh__url url;
+    char *pool_key;
+    fh__hdr *hdrs;
+    size_t nhdrs, hdr_cap;
+    const uint8_t *body;     /* memory body */
+    size_t body_len;
+    uint8_t *body_owned;
+    int has_body;
+    fh_body_read_fn body_fn; /* streamed body */
+    void *body_ud;
+    int64_t body_fn_len;     /* -1: chunked */
+    int64_t timeout_ms[FH_TIMEOUT_KINDS]; /* -1: client's default */
+    int stream;
+    int decode;              /* -1: client's default */
+    int head;                /* method is HEAD */
+    int idempotent;          /* RFC 9110 §9.2.2 */
+    char errmsg[FH__ERRMSG];
+    struct fh__xfer *xfer;   /* the exchange in flight, if any */
+};
+
+int fh__request_has_header(const fh_request *req, const char *name);
+
+/* Sets req's message from a printf format. */
+void fh__request_fail(fh_request *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+struct fh_response {
+    int status;
+    int version;
+    char *head;              /* copy of the response head; views point in */
+    size_t head_len;
+    const char *reason;
+    size_t reason_len;
+    fh_header *hdrs;
+    size_t nhdrs;
+    fh__buf body;            /* buffered body */
+    fh_timings timings;
+    struct fh__xfer *xfer;   /* stream mode: the exchange still reading */
+    fh_engine *owned_engine; /* blocking stream mode: private engine to free */
+};
+
+/* Builds a response from a parsed head (copies the head bytes). */
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
+
+/* ---- engine ------------------------------------------------------------ */
+
+enum fh__xfer_state {
+    FH__X_START = 0,
+    FH__X_POOL_WAIT,
+    FH__X_RESOLVING,
+    FH__X_CONNECTING,
+    FH__X_TLS,
+    FH__X_SENDING,
+    FH__X_RECV_HEAD,
+    FH__X_RECV_BODY,  /* buffered mode: engine reads the whole body */
+    FH__X_STREAMING,  /* stream mode: the user pulls the body */
+    FH__X_DONE
+};
+
+#define FH__MAX_ATTEMPTS 4 /* connection attempts in flight (Happy Eyeballs) */
+
+typedef struct fh__xfer {
+    struct fh__xfer *prev, *next; /* engine's list of live transfers */
+    struct fh__xfer *cnext;       /* completion queue */
+    fh_engine *engine;
+    fh_request *req;
+    fh_callbacks cb;
+    void *ud;
+    int state;
+    int result;                   /* final code once DONE */
+    int completed;                /* on_done is queued or was called */
+    int queued;                   /* on the engine's notification queue */
+    int notify_done;              /* on_done is due */
+    int notify_body;              /* on_body is due */
+    int cancelled;
+    int64_t t_start;
+    int64_t total_deadline;       /* 0: none */
+    int64_t phase_deadline;       /* current phase's timeout, 0: none */
+    int phase_error;              /* code when phase_deadline passes */
+    int64_t tmo[FH_TIMEOUT_KINDS];/* effective timeouts, microseconds */
+    /* pool */
+    fh__pool_host *host;
+    fh__waiter waiter;
+    int have_slot;
+    int fresh_only;
+    /* resolve + connect */
+    fh__resolve_job *job;
+    fh__addrs addrs;
+    size_t next_addr;
+    int attempt_fd[FH__MAX_ATTEMPTS];
+    int nattempts;
+    int64_t next_attempt_at;
+    int last_connect_err;
+    /* connection */
+    fh__conn *conn;
+    int reused;
+    int retried;
+    int watch_events;             /* interest currently registered for conn->fd */
+    /* sending */
+    fh__buf out;                  /* request head (+ small body, chunk frames) */
+    size_t out_pos;
+    size_t body_pos;              /* memory body bytes sent */
+    int body_phase;               /* 0 head, 1 body, 2 done */
+    int64_t body_sent;            /* bytes from the body reader */
+    int body_eof;
+    int body_paused;              /* reader said FH_EAGAIN */
+    int body_phase0;              /* body_phase to restart from on a retry */
+    uint8_t *chunk;               /* scratch for the body reader */
+    /* receiving */
+    fh__h1_limits lim;
+    size_t head_scan;
+    int interim;
+    int got_bytes;                /* any response byte arrived */
+    fh_header *hdr_store;
+    fh__h1_head head;
+    fh__h1_body body;
+    fh__decoder *dec;
+    int decode;
+    int body_done;                /* framing complete */
+    int dec_done;                 /* decoder drained */
+    int keep_alive;
+    int want_read;                /* stream mode: user waits for bytes */
+    int peer_eof;                 /* the server closed its side */
+    int body_complete;            /* body read to the end and validated */
+    size_t pay_off, pay_len;      /* payload span in conn->rbuf not yet consumed */
+    fh_response *resp;
+    fh_timings tm;
+} fh__xfer;
+
+struct fh_engine {
+    fh_client *client;
+    fh_loop_ops ops;
+    void *loop_ud;
+    int builtin;
+    fh__wakeup wake;              /* resolver and pool notifications */
+    int wake_registered;
+    fh__xfer *live;               /* transfers in flight */
+    size_t nlive;
+    fh__xfer *done_head, *done_tail;
+    /* fd table: which transfer owns an fd and what is watched */
+    struct fh__fdent { fh__xfer *x; int events; } *fds;
+    size_t nfds;
+    int64_t timer_at;             /* armed deadline in us, 0 none */
+    int in_action;                /* re-entrancy guard */
+    int start_pending;            /* a submitted transfer awaits its first step */
+};
+
+/* engine.c: fd table and timer glue used by the state machine. */
+int fh__engine_watch(fh_engine *e, fh__xfer *x, int fd, int events);
+void fh__engine_unwatch(fh_engine *e, int fd);
+void fh__xfer_finish(fh__xfer *x, int code);
+/* Queues an on_body notification for a streaming transfer. */
+void fh__xfer_notify_body(fh__xfer *x);
+int fh__engine_wake_fd(fh_engine *e);
+
+/* engine_io.c: the state machine. */
+int fh__xfer_init(fh__xfer *x, fh_engine *e, fh_request *req);
+void fh__xfer_step(fh__xfer *x, int fd, int events);
+void fh__xfer_on_timeout(fh__xfer *x, int64_t now);
+void fh__xfer_on_wake(fh__xfer *x);
+int64_t fh__xfer_deadline(const fh__xfer *x);
+void fh__xfer_cleanup(fh__xfer *x, int reusable);
+ssize_t fh__xfer_read_body(fh__xfer *x, uint8_t *buf, size_t cap);
+void fh__xfer_free(fh__xfer *x);
+
+/* Shared by engine_io.c and engine_recv.c. */
+void fh__xfer_fail(fh__xfer *x, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fails with the message already in req->errmsg. */
+void fh__xfer_fail_code(fh__xfer *x, int code);
+void fh__xfer_set_phase(fh__xfer *x, int kind, int err);
+int fh__xfer_io_error(fh__xfer *x, int code, const char *what, const char *detail);
+void fh__xfer_begin_recv(fh__xfer *x);
+void fh__xfer_recv(fh__xfer *x);
+void fh__xfer_stream_fail(fh__xfer *x, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void fh__xfer_release_conn(fh__xfer *x, int reusable);
+
+#endif

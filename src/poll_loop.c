@@ -1,0 +1,91 @@
+/*
+ * poll_loop.c — the built-in driver: one poll(2) over the engine's watched
+ * fds. It serves the blocking API, where a call has one or a few sockets, so
+ * poll's O(n) scan costs nothing and no epoll instance has to be created
+ * per call. Engines with many sockets are better driven by an external
+ * loop (epoll, libuv, asyncio) through fh_loop_ops.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Fills *pfds with the watched fds. *pfds starts as a stack array of *cap
+ * entries and moves to the heap only when more fds are watched. */
+static int collect(fh_engine *e, struct pollfd **pfds, size_t *cap, struct pollfd *stackbuf)
+{
+    int n = 0;
+    for (size_t fd = 0; fd < e->nfds; fd++) {
+        int ev = e->fds[fd].events;
+        if (!ev)
+            continue;
+        if ((size_t)n == *cap) {
+            size_t nc = *cap * 2;
+            struct pollfd *p = malloc(nc * sizeof *p);
+            if (!p)
+                return FH_ENOMEM;
+            memcpy(p, *pfds, (size_t)n * sizeof *p);
+            if (*pfds != stackbuf)
+                free(*pfds);
+            *pfds = p;
+            *cap = nc;
+        }
+        (*pfds)[n].fd = (int)fd;
+        (*pfds)[n].events = (short)(((ev & FH_WATCH_READ) ? POLLIN : 0) |
+                                    ((ev & FH_WATCH_WRITE) ? POLLOUT : 0));
+        (*pfds)[n].revents = 0;
+        n++;
+    }
+    return n;
+}
+
+static int poll_timeout(fh_engine *e, int64_t timeout_ms)
+{
+    if (!e->timer_at)
+        return timeout_ms < 0 ? -1 : (int)timeout_ms;
+    int64_t now = fh__now_us();
+    int64_t ms = e->timer_at <= now ? 0 : (e->timer_at - now + 999) / 1000;
+    if (timeout_ms >= 0 && timeout_ms < ms)
+        ms = timeout_ms;
+    return ms > 60000 ? 60000 : (int)ms;
+}
+
+int fh_engine_poll(fh_engine *e, int64_t timeout_ms)
+{
+    if (!e || !e->builtin)
+        return FH_EINVAL;
+    struct pollfd stackbuf[8];
+    struct pollfd *pfds = stackbuf;
+    size_t cap = 8;
+    int n = collect(e, &pfds, &cap, stackbuf);
+    if (n < 0) {
+        if (pfds != stackbuf)
+            free(pfds);
+        return n;
+    }
+    int tmo = poll_timeout(e, timeout_ms);
+    int r = poll(pfds, (nfds_t)n, tmo);
+    if (r < 0 && errno != EINTR) {
+        if (pfds != stackbuf)
+            free(pfds);
+        return FH_ELOOP;
+    }
+    for (int i = 0; r > 0 && i < n; i++) {
+        short re = pfds[i].revents;
+        if (!re)
+            continue;
+        int ev = ((re & POLLIN) ? FH_WATCH_READ : 0) | ((re & POLLOUT) ? FH_WATCH_WRITE : 0) |
+                 ((re & (POLLERR | POLLHUP | POLLNVAL)) ? FH_WATCH_ERROR : 0);
+        /* An earlier callback in this batch may have stopped watching it. */
+        if ((size_t)pfds[i].fd < e->nfds && e->fds[pfds[i].fd].events)
+            fh_engine_socket_action(e, pfds[i].fd, ev);
+    }
+    if (pfds != stackbuf)
+        free(pfds);
+    /* Due timers and transfers started from callbacks run here. */
+    if (r <= 0 || (e->timer_at && e->timer_at <= fh__now_us()))
+        fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0);
+    return (int)e->nlive;
+}

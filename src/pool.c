@@ -1,0 +1,364 @@
+/*
+ * pool.c — keep-alive connections per origin, shared by every engine and
+ * thread of a client. All state is behind one mutex; the critical sections
+ * are a few pointer moves, so contention stays low.
+ *
+ * Each origin keeps its idle connections in a LIFO stack: the most recently
+ * used connection is the one most likely still open, and the oldest ones
+ * sink to the bottom where idle expiry removes them. A pool-wide list of all
+ * idle connections (newest first) lets the total limit evict the oldest one
+ * and lets expiry stop at the first young connection. Checkout and checkin
+ * are O(1) apart from closing expired connections.
+ *
+ * Requests that find no slot wait in one FIFO. When a slot or a connection
+ * frees up, the first waiter that can use it is granted it and its engine
+ * is woken through the waiter's wakeup fd.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fh__pool_host {
+    fh__pool_host *hnext;  /* hash chain */
+    char *key;
+    int open;              /* connections open or being opened */
+    int idle;
+    fh__conn *idle_top;    /* LIFO stack of idle connections */
+};
+
+void fh__pool_init(fh__pool *p)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    p->max_total = 100;
+    p->max_per_host = 10;
+    p->max_idle_per_host = 10;
+    p->idle_timeout_us = 60 * 1000000LL;
+}
+
+static uint64_t hash_key(const char *s)
+{
+    /* FNV-1a: short keys, no adversary controls them beyond host names. */
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int grow_buckets(fh__pool *p)
+{
+    size_t n = p->nbuckets ? p->nbuckets * 2 : 16;
+    fh__pool_host **b = calloc(n, sizeof *b);
+    if (!b)
+        return FH_ENOMEM;
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        fh__pool_host *h = p->buckets[i];
+        while (h) {
+            fh__pool_host *next = h->hnext;
+            size_t j = hash_key(h->key) & (n - 1);
+            h->hnext = b[j];
+            b[j] = h;
+            h = next;
+        }
+    }
+    free(p->buckets);
+    p->buckets = b;
+    p->nbuckets = n;
+    return FH_OK;
+}
+
+fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key)
+{
+    pthread_mutex_lock(&p->lock);
+    fh__pool_host *h = NULL;
+    if (p->nbuckets) {
+        for (h = p->buckets[hash_key(key) & (p->nbuckets - 1)]; h; h = h->hnext)
+            if (strcmp(h->key, key) == 0)
+                break;
+    }
+    if (!h && (p->nhosts < p->nbuckets || grow_buckets(p) == FH_OK)) {
+        h = calloc(1, sizeof *h);
+        if (h && !(h->key = strdup(key))) {
+            free(h);
+            h = NULL;
+        }
+        if (h) {
+            size_t j = hash_key(key) & (p->nbuckets - 1);
+            h->hnext = p->buckets[j];
+            p->buckets[j] = h;
+            p->nhosts++;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return h;
+}
+
+/* ---- idle lists (lock held) ------------------------------------------- */
+
+static void idle_push(fh__pool *p, fh__conn *c)
+{
+    fh__pool_host *h = c->host;
+    c->prev = NULL;
+    c->next = h->idle_top;
+    if (h->idle_top)
+        h->idle_top->prev = c;
+    h->idle_top = c;
+    h->idle++;
+    c->lprev = NULL;
+    c->lnext = p->lru_head;
+    if (p->lru_head)
+        p->lru_head->lprev = c;
+    else
+        p->lru_tail = c;
+    p->lru_head = c;
+    p->idle++;
+}
+
+static void idle_unlink(fh__pool *p, fh__conn *c)
+{
+    fh__pool_host *h = c->host;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->idle_top = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    h->idle--;
+    if (c->lprev)
+        c->lprev->lnext = c->lnext;
+    else
+        p->lru_head = c->lnext;
+    if (c->lnext)
+        c->lnext->lprev = c->lprev;
+    else
+        p->lru_tail = c->lprev;
+    p->idle--;
+    c->prev = c->next = c->lprev = c->lnext = NULL;
+}
+
+/* Closes an idle connection and frees its slot. */
+static void idle_drop(fh__pool *p, fh__conn *c)
+{
+    idle_unlink(p, c);
+    c->host->open--;
+    p->open--;
+    fh__conn_close(c);
+}
+
+static void expire_idle(fh__pool *p, int64_t now)
+{
+    while (p->lru_tail && now - p->lru_tail->idle_since_us > p->idle_timeout_us)
+        idle_drop(p, p->lru_tail);
+}
+
+/* Pops a live idle connection of h, closing dead ones on the way. */
+static fh__conn *take_idle(fh__pool *p, fh__pool_host *h)
+{
+    while (h->idle_top) {
+        fh__conn *c = h->idle_top;
+        idle_unlink(p, c);
+        if (fh__conn_alive(c)) {
+            p->reused++;
+            return c;
+        }
+        h->open--;
+        p->open--;
+        fh__conn_close(c);
+    }
+    return NULL;
+}
+
+/* Reserves a slot for a new connection if the limits allow; evicts the
+ * oldest idle connection of another origin when only the total is full. */
+static int reserve_slot(fh__pool *p, fh__pool_host *h)
+{
+    if (h->open >= p->max_per_host)
+        return 0;
+    if (p->open >= p->max_total) {
+        if (!p->lru_tail)
+            return 0;
+        idle_drop(p, p->lru_tail);
+    }
+    h->open++;
+    p->open++;
+    return 1;
+}
+
+/* ---- waiters (lock held) ---------------------------------------------- */
+
+static void wait_unlink(fh__pool *p, fh__waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        p->wait_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        p->wait_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->queued = 0;
+    p->waiting--;
+}
+
+static void grant(fh__pool *p, fh__waiter *w, fh__conn *c)
+{
+    wait_unlink(p, w);
+    w->granted = 1;
+    w->conn = c;
+    fh__wakeup_signal(w->wake);
+}
+
+/* Serves queued waiters while something can be handed over. */
+static void serve_waiters(fh__pool *p)
+{
+    fh__waiter *w = p->wait_head;
+    while (w) {
+        fh__waiter *next = w->next;
+        fh__conn *c = take_idle(p, w->host);
+        if (c)
+            grant(p, w, c);
+        else if (reserve_slot(p, w->host))
+            grant(p, w, NULL);
+        else if (p->open >= p->max_total && !p->lru_tail)
+            break; /* nobody further back can be served either */
+        w = next;
+    }
+}
+
+/* ---- public to the engine --------------------------------------------- */
+
+int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, fh__conn **out)
+{
+    int rc = FH_EAGAIN;
+    *out = NULL;
+    pthread_mutex_lock(&p->lock);
+    expire_idle(p, fh__now_us());
+    if (!fresh && !p->wait_head && (*out = take_idle(p, h)))
+        rc = FH__CHECKOUT_CONN;
+    else if (!p->wait_head && reserve_slot(p, h))
+        rc = FH__CHECKOUT_SLOT;
+    else {
+        /* FIFO fairness: join the queue behind earlier waiters. */
+        w->host = h;
+        w->granted = 0;
+        w->conn = NULL;
+        w->next = NULL;
+        w->prev = p->wait_tail;
+        if (p->wait_tail)
+            p->wait_tail->next = w;
+        else
+            p->wait_head = w;
+        p->wait_tail = w;
+        w->queued = 1;
+        p->waiting++;
+        serve_waiters(p);
+        if (w->granted) {
+            w->granted = 0;
+            *out = w->conn;
+            rc = w->conn ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out)
+{
+    int rc = FH_EAGAIN;
+    pthread_mutex_lock(&p->lock);
+    if (w->granted) {
+        w->granted = 0;
+        *out = w->conn;
+        rc = w->conn ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
+        w->conn = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w)
+{
+    pthread_mutex_lock(&p->lock);
+    if (w->queued)
+        wait_unlink(p, w);
+    if (w->granted) {
+        w->granted = 0;
+        if (w->conn) {
+            w->conn->idle_since_us = fh__now_us();
+            idle_push(p, w->conn);
+        } else {
+            w->host->open--;
+            p->open--;
+        }
+        w->conn = NULL;
+        serve_waiters(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void fh__pool_opened(fh__pool *p, fh__conn *c, fh__pool_host *h)
+{
+    c->host = h;
+    pthread_mutex_lock(&p->lock);
+    p->created++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void fh__pool_release(fh__pool *p, fh__conn *c, int reusable)
+{
+    pthread_mutex_lock(&p->lock);
+    fh__pool_host *h = c->host;
+    if (reusable && h->idle < p->max_idle_per_host) {
+        c->idle_since_us = fh__now_us();
+        c->rbuf.len = c->rpos = 0;
+        idle_push(p, c);
+        c = NULL;
+    } else {
+        h->open--;
+        p->open--;
+    }
+    serve_waiters(p);
+    pthread_mutex_unlock(&p->lock);
+    if (c)
+        fh__conn_close(c); /* outside the lock: TLS shutdown does I/O */
+}
+
+void fh__pool_slot_release(fh__pool *p, fh__pool_host *h)
+{
+    pthread_mutex_lock(&p->lock);
+    h->open--;
+    p->open--;
+    serve_waiters(p);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void fh__pool_destroy(fh__pool *p)
+{
+    while (p->lru_head)
+        idle_drop(p, p->lru_head);
+    for (size_t i = 0; i < p->nbuckets; i++) {
+        fh__pool_host *h = p->buckets[i];
+        while (h) {
+            fh__pool_host *next = h->hnext;
+            free(h->key);
+            free(h);
+            h = next;
+        }
+    }
+    free(p->buckets);
+    pthread_mutex_destroy(&p->lock);
+}
+
+void fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
+{
+    fh__pool *p = &client->pool;
+    pthread_mutex_lock(&p->lock);
+    out->open = p->open;
+    out->idle = p->idle;
+    out->waiting = p->waiting;
+    out->created = p->created;
+    out->reused = p->reused;
+    pthread_mutex_unlock(&p->lock);
+}

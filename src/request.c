@@ -1,0 +1,231 @@
+/*
+ * request.c — fh_request: method, URL, headers and body source. Everything
+ * that can be validated is validated here, when the caller adds it, so a bad
+ * request never reaches the wire (RFC 9110 §5.5: CR, LF and NUL are not
+ * allowed in field values).
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void fh__request_fail(fh_request *req, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(req->errmsg, sizeof req->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+/* RFC 9110 §9.2.2: methods whose repetition has the same effect. */
+static int is_idempotent(const char *m)
+{
+    static const char *const list[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        if (strcmp(m, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int set_url(fh_request *r, const char *url)
+{
+    const char *why = NULL;
+    int rc = fh__url_parse(&r->url, url, strlen(url), &why);
+    if (rc) {
+        fh__request_fail(r, "invalid URL '%s': %s", url, why ? why : fh_strerror(rc));
+        return rc;
+    }
+    r->url_str = strdup(url);
+    size_t klen = strlen(r->url.host) + 32;
+    r->pool_key = malloc(klen);
+    if (!r->url_str || !r->pool_key)
+        return FH_ENOMEM;
+    snprintf(r->pool_key, klen, "%s://%s:%d", r->url.tls ? "https" : "http", r->url.host,
+             r->url.port);
+    return FH_OK;
+}
+
+fh_request *fh_request_new(const char *method, const char *url, int *err)
+{
+    int rc = FH_EINVAL;
+    fh_request *r = NULL;
+    if (!method || !url)
+        goto fail;
+    rc = FH_ENOMEM;
+    if (!(r = calloc(1, sizeof *r)))
+        goto fail;
+    for (int i = 0; i < FH_TIMEOUT_KINDS; i++)
+        r->timeout_ms[i] = -1;
+    r->decode = -1;
+    r->method_len = strlen(method);
+    rc = fh__h1_check_method(method, r->method_len);
+    if (rc)
+        goto fail;
+    rc = FH_ENOMEM;
+    if (!(r->method = strdup(method)))
+        goto fail;
+    rc = set_url(r, url);
+    if (rc)
+        goto fail;
+    r->head = strcmp(method, "HEAD") == 0;
+    r->idempotent = is_idempotent(method);
+    if (err)
+        *err = FH_OK;
+    return r;
+fail:
+    if (err)
+        *err = rc;
+    fh_request_free(r);
+    return NULL;
+}
+
+void fh_request_free(fh_request *req)
+{
+    if (!req)
+        return;
+    for (size_t i = 0; i < req->nhdrs; i++)
+        free(req->hdrs[i].name);
+    free(req->hdrs);
+    free(req->method);
+    free(req->url_str);
+    free(req->pool_key);
+    free(req->body_owned);
+    fh__url_free(&req->url);
+    free(req);
+}
+
+/* Headers whose framing role the library owns (RFC 9112 §6). */
+static int is_managed(const char *n, size_t len)
+{
+    return (len == 4 && strncasecmp(n, "host", 4) == 0) ||
+           (len == 14 && strncasecmp(n, "content-length", 14) == 0) ||
+           (len == 17 && strncasecmp(n, "transfer-encoding", 17) == 0);
+}
+
+int fh_request_add_header_n(fh_request *req, const char *name, size_t nlen, const char *value,
+                            size_t vlen)
+{
+    if (!req || !name || !value)
+        return FH_EINVAL;
+    if (fh__h1_check_header(name, nlen, value, vlen) != FH_OK) {
+        fh__request_fail(req, "invalid header '%.*s': names must be tokens and values must not "
+                         "contain CR, LF, NUL or control bytes", (int)(nlen > 64 ? 64 : nlen), name);
+        return FH_EHEADER;
+    }
+    if (is_managed(name, nlen)) {
+        fh__request_fail(req, "header '%.*s' is set by the library", (int)nlen, name);
+        return FH_EHEADER;
+    }
+    if (req->nhdrs == req->hdr_cap) {
+        size_t cap = req->hdr_cap ? req->hdr_cap * 2 : 8;
+        fh__hdr *h = realloc(req->hdrs, cap * sizeof *h);
+        if (!h)
+            return FH_ENOMEM;
+        req->hdrs = h;
+        req->hdr_cap = cap;
+    }
+    char *mem = malloc(nlen + vlen + 2);
+    if (!mem)
+        return FH_ENOMEM;
+    memcpy(mem, name, nlen);
+    mem[nlen] = 0;
+    memcpy(mem + nlen + 1, value, vlen);
+    mem[nlen + 1 + vlen] = 0;
+    req->hdrs[req->nhdrs++] = (fh__hdr){mem, nlen, mem + nlen + 1, vlen};
+    return FH_OK;
+}
+
+int fh_request_add_header(fh_request *req, const char *name, const char *value)
+{
+    if (!name || !value)
+        return FH_EINVAL;
+    return fh_request_add_header_n(req, name, strlen(name), value, strlen(value));
+}
+
+/* 1 when the caller already set a header with this name. */
+int fh__request_has_header(const fh_request *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < req->nhdrs; i++)
+        if (req->hdrs[i].name_len == len && strcasecmp(req->hdrs[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy)
+{
+    if (!req || (!data && len))
+        return FH_EINVAL;
+    if (req->xfer)
+        return FH_ESTATE;
+    free(req->body_owned);
+    req->body_owned = NULL;
+    req->body = data;
+    if (copy && len) {
+        if (!(req->body_owned = malloc(len)))
+            return FH_ENOMEM;
+        memcpy(req->body_owned, data, len);
+        req->body = req->body_owned;
+    }
+    req->body_len = len;
+    req->has_body = 1;
+    req->body_fn = NULL;
+    return FH_OK;
+}
+
+int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud, int64_t length)
+{
+    if (!req || !fn)
+        return FH_EINVAL;
+    if (req->xfer)
+        return FH_ESTATE;
+    req->body_fn = fn;
+    req->body_ud = ud;
+    req->body_fn_len = length < 0 ? -1 : length;
+    req->has_body = 1;
+    req->body = NULL;
+    req->body_len = 0;
+    return FH_OK;
+}
+
+int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms)
+{
+    if (!req || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < -1)
+        return FH_EINVAL;
+    req->timeout_ms[kind] = ms;
+    return FH_OK;
+}
+
+int fh_request_set_stream(fh_request *req, int stream)
+{
+    if (!req)
+        return FH_EINVAL;
+    req->stream = stream != 0;
+    return FH_OK;
+}
+
+int fh_request_set_decode(fh_request *req, int decode)
+{
+    if (!req)
+        return FH_EINVAL;
+    req->decode = decode < 0 ? -1 : decode != 0;
+    return FH_OK;
+}
+
+const char *fh_request_error_message(const fh_request *req)
+{
+    return req ? req->errmsg : "";
+}
+
+const char *fh_request_url(const fh_request *req)
+{
+    return req ? req->url_str : NULL;
+}
+
+const char *fh_request_method(const fh_request *req)
+{
+    return req ? req->method : NULL;
+}

@@ -1,0 +1,141 @@
+/*
+ * response.c — fh_response: status, headers (a copy of the head bytes with
+ * views into it, so lookups allocate nothing), the buffered body or the
+ * streaming reader.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw)
+{
+    fh_response *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->head = malloc(h->head_len + 1);
+    r->hdrs = malloc((h->nheaders ? h->nheaders : 1) * sizeof *r->hdrs);
+    if (!r->head || !r->hdrs) {
+        free(r->head);
+        free(r->hdrs);
+        free(r);
+        return NULL;
+    }
+    memcpy(r->head, raw, h->head_len);
+    r->head[h->head_len] = 0;
+    r->head_len = h->head_len;
+    /* Re-base the parser's views from the read buffer onto our copy. */
+    for (size_t i = 0; i < h->nheaders; i++) {
+        r->hdrs[i] = h->headers[i];
+        r->hdrs[i].name = r->head + (h->headers[i].name - raw);
+        r->hdrs[i].value = r->head + (h->headers[i].value - raw);
+    }
+    r->nhdrs = h->nheaders;
+    r->reason = r->head + (h->reason - raw);
+    r->reason_len = h->reason_len;
+    r->status = h->status;
+    r->version = h->version;
+    return r;
+}
+
+int fh_response_status(const fh_response *r)
+{
+    return r ? r->status : 0;
+}
+
+int fh_response_version(const fh_response *r)
+{
+    return r ? r->version : 0;
+}
+
+const char *fh_response_reason(const fh_response *r, size_t *len)
+{
+    if (len)
+        *len = r ? r->reason_len : 0;
+    return r ? r->reason : NULL;
+}
+
+size_t fh_response_header_count(const fh_response *r)
+{
+    return r ? r->nhdrs : 0;
+}
+
+int fh_response_header_at(const fh_response *r, size_t i, fh_header *out)
+{
+    if (!r || !out || i >= r->nhdrs)
+        return FH_EINVAL;
+    *out = r->hdrs[i];
+    return FH_OK;
+}
+
+int fh_response_header_next(const fh_response *r, const char *name, size_t *pos, fh_header *out)
+{
+    if (!r || !name || !pos)
+        return FH_EINVAL;
+    size_t len = strlen(name);
+    for (size_t i = *pos; i < r->nhdrs; i++) {
+        if (r->hdrs[i].name_len == len && strncasecmp(r->hdrs[i].name, name, len) == 0) {
+            if (out)
+                *out = r->hdrs[i];
+            *pos = i + 1;
+            return FH_OK;
+        }
+    }
+    *pos = r->nhdrs;
+    return FH_EAGAIN;
+}
+
+const char *fh_response_header(const fh_response *r, const char *name, size_t *len)
+{
+    size_t pos = 0;
+    fh_header h;
+    if (fh_response_header_next(r, name, &pos, &h) != FH_OK)
+        return NULL;
+    if (len)
+        *len = h.value_len;
+    return h.value;
+}
+
+const uint8_t *fh_response_body(const fh_response *r, size_t *len)
+{
+    if (len)
+        *len = r ? r->body.len : 0;
+    return r && r->body.len ? r->body.data : NULL;
+}
+
+ssize_t fh_response_read(fh_response *r, uint8_t *buf, size_t cap)
+{
+    if (!r || (!buf && cap))
+        return FH_EINVAL;
+    if (!r->xfer)
+        return 0; /* buffered responses have nothing left to stream */
+    for (;;) {
+        ssize_t n = fh__xfer_read_body(r->xfer, buf, cap);
+        if (n != FH_EAGAIN || !r->owned_engine)
+            return n;
+        /* Blocking mode: run the private loop until bytes or a timeout. */
+        int rc = fh_engine_poll(r->owned_engine, -1);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+const fh_timings *fh_response_timings(const fh_response *r)
+{
+    return r ? &r->timings : NULL;
+}
+
+void fh_response_free(fh_response *r)
+{
+    if (!r)
+        return;
+    if (r->xfer)
+        fh__xfer_free(r->xfer); /* returns or closes the connection */
+    if (r->owned_engine)
+        fh_engine_free(r->owned_engine);
+    free(r->head);
+    free(r->hdrs);
+    fh__buf_free(&r->body);
+    free(r);
+}
