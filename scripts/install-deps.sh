@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fasthttp builds and tests with, only those
+# missing, so running it again is cheap. Needs root (or sudo) for apt-get.
+set -euo pipefail
+
+PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
+      libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libcmocka-dev
+      libc-ares-dev libnghttp2-dev nginx-light openssl python3 python3-venv)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# cmake may come from pip (as on the project's machines) rather than Debian.
+if command -v cmake >/dev/null 2>&1; then
+  missing=("${missing[@]/cmake}")
+fi
+read -r -a missing <<< "${missing[*]}"
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # nginx's package starts a server on port 80; policy-rc.d keeps it from
+  # starting, the tests run their own instances on loopback ports.
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  $SUDO rm -f /usr/sbin/policy-rc.d
+fi

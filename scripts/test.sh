@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone on Debian:
+#   1. installs missing Debian packages (scripts/install-deps.sh);
+#   2. builds and runs the C suite (ctest: unit, engine, fault and nginx
+#      integration tests, the fh command tests);
+#   3. rebuilds with ASan + UBSan and runs the C suite again;
+#   4. builds the libFuzzer targets with clang and runs each briefly.
+# Build trees live under build/ (ignored by git). Exits non-zero on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=$(nproc)
+
+bash scripts/install-deps.sh
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "C build (RelWithDebInfo)"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/release -j"$JOBS"
+step "C tests"
+ctest --test-dir build/release --output-on-failure -j"$JOBS"
+
+step "C build with ASan + UBSan"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DFH_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$JOBS"
+step "C tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j"$JOBS"
+
+step "fuzz smoke (libFuzzer)"
+CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DFH_FUZZ=ON -DFH_TESTS=OFF \
+  -DFH_TOOLS=OFF -DFH_FUZZ_SECONDS="${FH_FUZZ_SECONDS:-20}" >/dev/null
+cmake --build build/fuzz -j"$JOBS"
+cmake --build build/fuzz --target fuzz-smoke
+
+step "all suites passed"
