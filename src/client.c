@@ -198,6 +198,10 @@ int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
     blocking_state st = {0};
     fh_callbacks cb = {blocking_done, NULL};
     int rc = fh_engine_submit(e, req, &cb, &st);
+    /* The driver is ours, so the first step can run now instead of after a
+     * zero-timeout poll; blocking_done is our callback, not user code. */
+    if (rc == FH_OK)
+        fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0);
     while (rc == FH_OK && !st.done)
         rc = fh_engine_poll(e, -1) < 0 ? FH_ELOOP : FH_OK;
     if (rc == FH_OK)

@@ -1,0 +1,347 @@
+/*
+ * url.c — parsing of absolute http/https URLs (RFC 3986), sans-IO.
+ *
+ * The parser is deliberately strict: a URL that two programs could read two
+ * ways (a numeric host that is not a dotted quad, a second '@', a
+ * backslash, control bytes) is rejected rather than guessed at, because the
+ * host decides where credentials and cookies go.
+ */
+#include "url.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fasthttp/errors.h"
+
+/* Longest DNS name (RFC 1035 §2.3.4: 253 characters plus a final dot). */
+#define FH_URL_MAX_HOST 254
+
+static const char hexdig[] = "0123456789ABCDEF";
+
+static int fail(const char **why, const char *msg, int code)
+{
+    if (why)
+        *why = msg;
+    return code;
+}
+
+static int is_alpha(unsigned char c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_hex(unsigned char c)
+{
+    return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+static char *dup_lower(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        p[i] = lower(s[i]);
+    p[n] = '\0';
+    return p;
+}
+
+/* Spaces and controls are never valid in a URI (RFC 3986 §2); a backslash
+ * is read as '/' by browsers (WHATWG), so accepting it would let the host
+ * we connect to differ from the one a user sees. */
+static int check_bytes(const char *s, size_t len, const char **why)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c == 0x7f)
+            return fail(why, "URL contains a space or control character", FH_EURL);
+        if (c == '\\')
+            return fail(why, "URL contains a backslash", FH_EURL);
+    }
+    return FH_OK;
+}
+
+/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1),
+ * compared case-insensitively. Sets *pos past the ':'. */
+static int parse_scheme(fh__url *u, const char *s, size_t len, size_t *pos,
+                        const char **why)
+{
+    size_t i = 0;
+    while (i < len && (is_alpha((unsigned char)s[i]) || (i > 0 && (is_digit((unsigned char)s[i])
+                       || s[i] == '+' || s[i] == '-' || s[i] == '.'))))
+        i++;
+    if (i == 0 || i == len || s[i] != ':')
+        return fail(why, "URL has no scheme", FH_EURL);
+    if (i == 4 && strncasecmp(s, "http", 4) == 0)
+        u->tls = 0;
+    else if (i == 5 && strncasecmp(s, "https", 5) == 0)
+        u->tls = 1;
+    else
+        return fail(why, "URL scheme must be http or https", FH_EUNSUPPORTED);
+    *pos = i + 1;
+    return FH_OK;
+}
+
+/* userinfo = *( unreserved / pct-encoded / sub-delims / ":" ) (RFC 3986
+ * §3.2.1). A second '@' is rejected here: parsers disagree on which '@'
+ * ends the userinfo, and the disagreement is a classic host confusion. */
+static int check_userinfo(const char *s, size_t n, const char **why)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (i + 2 >= n || !is_hex((unsigned char)s[i + 1])
+                || !is_hex((unsigned char)s[i + 2]))
+                return fail(why, "invalid user information in URL", FH_EURL);
+            i += 2;
+            continue;
+        }
+        if (is_alpha(c) || is_digit(c) || strchr("-._~!$&'()*+,;=:", c))
+            continue;
+        return fail(why, "invalid user information in URL", FH_EURL);
+    }
+    return FH_OK;
+}
+
+/* port = *DIGIT (RFC 3986 §3.2.3); empty means the scheme's default. */
+static int parse_port(fh__url *u, const char *s, size_t n, const char **why)
+{
+    long v = 0;
+    if (n == 0) {
+        u->port = u->tls ? 443 : 80;
+        return FH_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)s[i]))
+            return fail(why, "invalid port in URL", FH_EURL);
+        v = v * 10 + (s[i] - '0');
+        if (v > 65535)
+            return fail(why, "invalid port in URL", FH_EURL);
+    }
+    if (v == 0)
+        return fail(why, "invalid port in URL", FH_EURL);
+    u->port = (int)v;
+    return FH_OK;
+}
+
+/* IP-literal = "[" IPv6address "]" (RFC 3986 §3.2.2). IPvFuture and zone
+ * ids (RFC 6874) are not accepted: inet_pton rejects them. */
+static int parse_ipv6(fh__url *u, const char *s, size_t n, const char **why)
+{
+    char tmp[INET6_ADDRSTRLEN];
+    unsigned char bin[16];
+    if (n == 0)
+        return fail(why, "URL has no host", FH_EURL);
+    if (n >= sizeof tmp)
+        return fail(why, "invalid IPv6 address in URL", FH_EURL);
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    if (inet_pton(AF_INET6, tmp, bin) != 1)
+        return fail(why, "invalid IPv6 address in URL", FH_EURL);
+    u->host_is_ip = 1;
+    u->host = dup_lower(s, n);
+    return u->host ? FH_OK : fail(why, "out of memory", FH_ENOMEM);
+}
+
+/* A host whose last label is numeric (decimal or 0x-hex) would be read as
+ * an IPv4 address by inet_aton-style resolvers ("127.1", "0x7f.1"), so it
+ * must be a plain dotted quad or it is rejected (cf. WHATWG URL §3.5). */
+static int last_label_numeric(const char *s, size_t n)
+{
+    if (n > 0 && s[n - 1] == '.')
+        n--;
+    size_t b = n;
+    while (b > 0 && s[b - 1] != '.')
+        b--;
+    const char *l = s + b;
+    size_t ln = n - b, i = 0;
+    if (ln == 0)
+        return 0;
+    if (ln >= 2 && l[0] == '0' && (l[1] | 0x20) == 'x')
+        for (i = 2; i < ln && is_hex((unsigned char)l[i]); i++)
+            ;
+    else
+        for (i = 0; i < ln && is_digit((unsigned char)l[i]); i++)
+            ;
+    return i == ln;
+}
+
+static int parse_ipv4(fh__url *u, const char *s, size_t n, const char **why)
+{
+    char tmp[INET_ADDRSTRLEN];
+    unsigned char bin[4];
+    if (n >= sizeof tmp)
+        return fail(why, "invalid IPv4 address in URL", FH_EURL);
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    /* glibc's inet_pton takes only four decimal octets without leading
+     * zeros, which is exactly the RFC 3986 §3.2.2 dec-octet grammar. */
+    if (inet_pton(AF_INET, tmp, bin) != 1)
+        return fail(why, "invalid IPv4 address in URL", FH_EURL);
+    u->host_is_ip = 1;
+    u->host = dup_lower(s, n);
+    return u->host ? FH_OK : fail(why, "out of memory", FH_ENOMEM);
+}
+
+/* reg-name restricted to what DNS can carry: letters, digits, '-', '.',
+ * '_'. Percent-encoding and raw UTF-8 are refused (IDNs must arrive in
+ * their ASCII "xn--" form, RFC 5890). Empty labels other than a final
+ * root dot are refused too. */
+static int parse_regname(fh__url *u, const char *s, size_t n, const char **why)
+{
+    if (n == 0)
+        return fail(why, "URL has no host", FH_EURL);
+    if (n > FH_URL_MAX_HOST)
+        return fail(why, "URL host name too long", FH_EURL);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_'))
+            return fail(why, "invalid character in URL host", FH_EURL);
+        if (c == '.' && (i == 0 || s[i - 1] == '.'))
+            return fail(why, "invalid character in URL host", FH_EURL);
+    }
+    if (last_label_numeric(s, n))
+        return parse_ipv4(u, s, n, why);
+    u->host = dup_lower(s, n);
+    return u->host ? FH_OK : fail(why, "out of memory", FH_ENOMEM);
+}
+
+/* authority = [ userinfo "@" ] host [ ":" port ] (RFC 3986 §3.2). */
+static int parse_authority(fh__url *u, const char *s, size_t n, const char **why)
+{
+    const char *at = NULL;
+    for (size_t i = n; i > 0 && !at; i--)
+        if (s[i - 1] == '@')
+            at = s + i - 1;       /* the last '@': any earlier one is refused */
+    if (at) {
+        size_t un = (size_t)(at - s);
+        int rc = check_userinfo(s, un, why);
+        if (rc)
+            return rc;
+        if (un > 0 && !(u->userinfo = strndup(s, un)))
+            return fail(why, "out of memory", FH_ENOMEM);
+        n -= un + 1;
+        s = at + 1;
+    }
+    size_t hn;
+    int rc;
+    if (n > 0 && s[0] == '[') {
+        const char *rb = memchr(s, ']', n);
+        if (!rb)
+            return fail(why, "invalid IPv6 address in URL", FH_EURL);
+        hn = (size_t)(rb - s) + 1;
+        if (hn < n && s[hn] != ':')
+            return fail(why, "invalid port in URL", FH_EURL);
+        rc = parse_ipv6(u, s + 1, hn - 2, why);
+    } else {
+        const char *colon = memchr(s, ':', n);
+        hn = colon ? (size_t)(colon - s) : n;
+        rc = parse_regname(u, s, hn, why);
+    }
+    if (rc)
+        return rc;
+    if (hn == n)
+        return parse_port(u, s, 0, why);
+    return parse_port(u, s + hn + 1, n - hn - 1, why);
+}
+
+/* origin-form = absolute-path [ "?" query ] (RFC 9112 §3.2.1); an empty
+ * path is sent as "/" (RFC 9110 §4.2.1 / §7.1). The fragment is never
+ * sent (RFC 9110 §7.1). Raw bytes >= 0x80 are percent-encoded as UTF-8
+ * octets (RFC 3986 §2.1, §2.5); every other byte is passed unchanged. */
+static int build_target(fh__url *u, const char *s, size_t n, const char **why)
+{
+    const char *hash = memchr(s, '#', n);
+    if (hash)
+        n = (size_t)(hash - s);
+    size_t high = 0;
+    for (size_t i = 0; i < n; i++)
+        high += (unsigned char)s[i] >= 0x80;
+    char *t = malloc(n + 2 * high + 2);
+    if (!t)
+        return fail(why, "out of memory", FH_ENOMEM);
+    size_t o = 0;
+    if (n == 0 || s[0] != '/')
+        t[o++] = '/';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            t[o++] = '%';
+            t[o++] = hexdig[c >> 4];
+            t[o++] = hexdig[c & 15];
+        } else {
+            t[o++] = (char)c;
+        }
+    }
+    t[o] = '\0';
+    u->target = t;
+    return FH_OK;
+}
+
+/* Host header value (RFC 9110 §7.2): the port only when not the default. */
+static int build_authority(fh__url *u, const char **why)
+{
+    int dflt = u->tls ? 443 : 80;
+    int v6 = strchr(u->host, ':') != NULL;
+    size_t cap = strlen(u->host) + 2 + 7;
+    char *a = malloc(cap);
+    if (!a)
+        return fail(why, "out of memory", FH_ENOMEM);
+    if (u->port == dflt)
+        snprintf(a, cap, v6 ? "[%s]" : "%s", u->host);
+    else
+        snprintf(a, cap, v6 ? "[%s]:%d" : "%s:%d", u->host, u->port);
+    u->authority = a;
+    return FH_OK;
+}
+
+int fh__url_parse(fh__url *u, const char *s, size_t len, const char **why)
+{
+    size_t pos = 0;
+    memset(u, 0, sizeof *u);
+    if (!s)
+        return fail(why, "URL has no scheme", FH_EURL);
+    int rc = check_bytes(s, len, why);
+    if (!rc)
+        rc = parse_scheme(u, s, len, &pos, why);
+    /* hier-part must be "//" authority for http(s) (RFC 9110 §4.2.1). */
+    if (!rc && (len - pos < 2 || s[pos] != '/' || s[pos + 1] != '/'))
+        rc = fail(why, "URL has no host", FH_EURL);
+    if (!rc) {
+        size_t a = pos + 2, e = a;
+        while (e < len && s[e] != '/' && s[e] != '?' && s[e] != '#')
+            e++;
+        rc = parse_authority(u, s + a, e - a, why);
+        if (!rc)
+            rc = build_target(u, s + e, len - e, why);
+    }
+    if (!rc)
+        rc = build_authority(u, why);
+    if (rc)
+        fh__url_free(u);
+    return rc;
+}
+
+void fh__url_free(fh__url *u)
+{
+    if (!u)
+        return;
+    free(u->host);
+    free(u->target);
+    free(u->authority);
+    free(u->userinfo);
+    memset(u, 0, sizeof *u);
+}

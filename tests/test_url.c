@@ -1,0 +1,317 @@
+/* test_url.c — fh__url_parse: valid and invalid absolute URLs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fasthttp/errors.h"
+#include "url.h"
+
+struct ok_case {
+    const char *url;
+    int tls;
+    const char *host;
+    int port;
+    int is_ip;
+    const char *target;
+    const char *authority;
+    const char *userinfo;       /* NULL when none */
+};
+
+static const struct ok_case ok_cases[] = {
+    { "http://example.com", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "https://example.com", 1, "example.com", 443, 0, "/", "example.com", NULL },
+    { "http://example.com/", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "HTTP://Example.COM/Path", 0, "example.com", 80, 0, "/Path", "example.com", NULL },
+    { "HtTpS://WWW.x.org", 1, "www.x.org", 443, 0, "/", "www.x.org", NULL },
+    { "http://example.com:8080/a/b?c=d", 0, "example.com", 8080, 0, "/a/b?c=d",
+      "example.com:8080", NULL },
+    { "http://example.com:80/", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "https://example.com:443/", 1, "example.com", 443, 0, "/", "example.com", NULL },
+    { "https://example.com:80/", 1, "example.com", 80, 0, "/", "example.com:80", NULL },
+    { "http://example.com:443/", 0, "example.com", 443, 0, "/", "example.com:443", NULL },
+    { "http://example.com:/x", 0, "example.com", 80, 0, "/x", "example.com", NULL },
+    { "https://example.com:", 1, "example.com", 443, 0, "/", "example.com", NULL },
+    { "http://example.com:1", 0, "example.com", 1, 0, "/", "example.com:1", NULL },
+    { "http://example.com:65535", 0, "example.com", 65535, 0, "/", "example.com:65535", NULL },
+    { "http://example.com:00080/", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "http://example.com?q=1", 0, "example.com", 80, 0, "/?q=1", "example.com", NULL },
+    { "http://example.com:81?q", 0, "example.com", 81, 0, "/?q", "example.com:81", NULL },
+    { "http://example.com#frag", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "http://example.com/p#frag?x", 0, "example.com", 80, 0, "/p", "example.com", NULL },
+    { "http://example.com/p?q#f", 0, "example.com", 80, 0, "/p?q", "example.com", NULL },
+    { "http://example.com/a%20b?x=%2F", 0, "example.com", 80, 0, "/a%20b?x=%2F",
+      "example.com", NULL },
+    { "http://example.com//double//slash", 0, "example.com", 80, 0, "//double//slash",
+      "example.com", NULL },
+    { "http://example.com/a?b?c=d&e=/f:g@h", 0, "example.com", 80, 0, "/a?b?c=d&e=/f:g@h",
+      "example.com", NULL },
+    { "http://my_host-1.example", 0, "my_host-1.example", 80, 0, "/", "my_host-1.example",
+      NULL },
+    { "http://localhost", 0, "localhost", 80, 0, "/", "localhost", NULL },
+    { "http://example.com./", 0, "example.com.", 80, 0, "/", "example.com.", NULL },
+    { "http://1example.com", 0, "1example.com", 80, 0, "/", "1example.com", NULL },
+    { "http://a.b2/", 0, "a.b2", 80, 0, "/", "a.b2", NULL },
+    { "http://127.0.0.1/", 0, "127.0.0.1", 80, 1, "/", "127.0.0.1", NULL },
+    { "http://127.0.0.1:8000/x", 0, "127.0.0.1", 8000, 1, "/x", "127.0.0.1:8000", NULL },
+    { "https://255.255.255.255", 1, "255.255.255.255", 443, 1, "/", "255.255.255.255", NULL },
+    { "http://[::1]/", 0, "::1", 80, 1, "/", "[::1]", NULL },
+    { "http://[::1]:8080/", 0, "::1", 8080, 1, "/", "[::1]:8080", NULL },
+    { "https://[2001:DB8::A]:443/x", 1, "2001:db8::a", 443, 1, "/x", "[2001:db8::a]", NULL },
+    { "http://[::ffff:1.2.3.4]/", 0, "::ffff:1.2.3.4", 80, 1, "/", "[::ffff:1.2.3.4]", NULL },
+    { "http://[::1]:/", 0, "::1", 80, 1, "/", "[::1]", NULL },
+    { "http://[::1]?q", 0, "::1", 80, 1, "/?q", "[::1]", NULL },
+    { "http://user@example.com/", 0, "example.com", 80, 0, "/", "example.com", "user" },
+    { "http://user:pa%20ss@example.com:81/", 0, "example.com", 81, 0, "/", "example.com:81",
+      "user:pa%20ss" },
+    { "https://u:p;!$&'()*+,=~._-@[::1]/", 1, "::1", 443, 1, "/", "[::1]",
+      "u:p;!$&'()*+,=~._-" },
+    { "http://:pw@example.com", 0, "example.com", 80, 0, "/", "example.com", ":pw" },
+    { "http://@example.com", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "http://EXAMPLE.com/PATH?Q=UPPER", 0, "example.com", 80, 0, "/PATH?Q=UPPER",
+      "example.com", NULL },
+    { "http://example.com/\xc3\xa9t\xc3\xa9?q=\xe2\x82\xac", 0, "example.com", 80, 0,
+      "/%C3%A9t%C3%A9?q=%E2%82%AC", "example.com", NULL },
+    { "http://example.com/\xff\x80", 0, "example.com", 80, 0, "/%FF%80", "example.com", NULL },
+    { "http://example.com?\xc3\xa9", 0, "example.com", 80, 0, "/?%C3%A9", "example.com",
+      NULL },
+    { "http://example.com/#\xc3\xa9", 0, "example.com", 80, 0, "/", "example.com", NULL },
+    { "http://example.com/[x]{y}|^`\"<>", 0, "example.com", 80, 0, "/[x]{y}|^`\"<>",
+      "example.com", NULL },
+};
+
+static void check_ok(const struct ok_case *c)
+{
+    fh__url u;
+    const char *why = NULL;
+    int rc = fh__url_parse(&u, c->url, strlen(c->url), &why);
+    if (rc != 0)
+        fail_msg("%s: rc=%d why=%s", c->url, rc, why ? why : "(null)");
+    assert_int_equal(u.tls, c->tls);
+    assert_string_equal(u.host, c->host);
+    assert_int_equal(u.port, c->port);
+    assert_int_equal(u.host_is_ip, c->is_ip);
+    assert_string_equal(u.target, c->target);
+    assert_string_equal(u.authority, c->authority);
+    if (c->userinfo)
+        assert_string_equal(u.userinfo, c->userinfo);
+    else
+        assert_null(u.userinfo);
+    fh__url_free(&u);
+    assert_null(u.host);
+    assert_null(u.target);
+}
+
+static void test_valid(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ok_cases / sizeof ok_cases[0]; i++)
+        check_ok(&ok_cases[i]);
+}
+
+struct bad_case {
+    const char *url;
+    int rc;
+    const char *why;            /* NULL: any sentence */
+};
+
+static const struct bad_case bad_cases[] = {
+    { "", FH_EURL, "URL has no scheme" },
+    { "example.com", FH_EURL, "URL has no scheme" },
+    { "/path", FH_EURL, "URL has no scheme" },
+    { "://example.com", FH_EURL, "URL has no scheme" },
+    { "1http://example.com", FH_EURL, "URL has no scheme" },
+    { "ftp://example.com/", FH_EUNSUPPORTED, "URL scheme must be http or https" },
+    { "ws://example.com/", FH_EUNSUPPORTED, "URL scheme must be http or https" },
+    { "httpx://example.com/", FH_EUNSUPPORTED, "URL scheme must be http or https" },
+    { "file:///etc/passwd", FH_EUNSUPPORTED, "URL scheme must be http or https" },
+    { "http:example.com", FH_EURL, "URL has no host" },
+    { "http:/example.com", FH_EURL, "URL has no host" },
+    { "http:", FH_EURL, "URL has no host" },
+    { "http://", FH_EURL, "URL has no host" },
+    { "http:///path", FH_EURL, "URL has no host" },
+    { "http://?q", FH_EURL, "URL has no host" },
+    { "http://#f", FH_EURL, "URL has no host" },
+    { "http://:80/", FH_EURL, "URL has no host" },
+    { "http://user@/", FH_EURL, "URL has no host" },
+    { "http://[]/", FH_EURL, "URL has no host" },
+    { "http://example.com:0/", FH_EURL, "invalid port in URL" },
+    { "http://example.com:65536/", FH_EURL, "invalid port in URL" },
+    { "http://example.com:99999999999999999999/", FH_EURL, "invalid port in URL" },
+    { "http://example.com:-1/", FH_EURL, "invalid port in URL" },
+    { "http://example.com:8a/", FH_EURL, "invalid port in URL" },
+    { "http://example.com:+80/", FH_EURL, "invalid port in URL" },
+    { "http://example.com:80:81/", FH_EURL, "invalid port in URL" },
+    { "http://[::1]x/", FH_EURL, "invalid port in URL" },
+    { "http://[::1]:x/", FH_EURL, "invalid port in URL" },
+    { "http://::1/", FH_EURL, NULL },
+    { "http://[::1/", FH_EURL, "invalid IPv6 address in URL" },
+    { "http://[::g]/", FH_EURL, "invalid IPv6 address in URL" },
+    { "http://[1.2.3.4]/", FH_EURL, "invalid IPv6 address in URL" },
+    { "http://[fe80::1%25eth0]/", FH_EURL, "invalid IPv6 address in URL" },
+    { "http://[v1.fe]/", FH_EURL, "invalid IPv6 address in URL" },
+    { "http://[1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16]/", FH_EURL,
+      "invalid IPv6 address in URL" },
+    { "http://256.1.1.1/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://1.2.3/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://127.1/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://2130706433/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://0x7f.0.0.1/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://foo.0x10/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://1.2.3.4.5/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://01.2.3.4/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://example.123/", FH_EURL, "invalid IPv4 address in URL" },
+    { "http://exa%6dple.com/", FH_EURL, "invalid character in URL host" },
+    { "http://exa!mple.com/", FH_EURL, "invalid character in URL host" },
+    { "http://ex\xc3\xa4mple.com/", FH_EURL, "invalid character in URL host" },
+    { "http://.example.com/", FH_EURL, "invalid character in URL host" },
+    { "http://a..b/", FH_EURL, "invalid character in URL host" },
+    { "http://a@b@c/", FH_EURL, "invalid user information in URL" },
+    { "http://us er@host/", FH_EURL, "URL contains a space or control character" },
+    { "http://u%zz@host/", FH_EURL, "invalid user information in URL" },
+    { "http://u%2@host/", FH_EURL, "invalid user information in URL" },
+    { "http://u[x]@host/", FH_EURL, "invalid user information in URL" },
+    { "http://example.com/a b", FH_EURL, "URL contains a space or control character" },
+    { " http://example.com/", FH_EURL, "URL contains a space or control character" },
+    { "http://example.com/\t", FH_EURL, "URL contains a space or control character" },
+    { "http://example.com/\r\nX: y", FH_EURL, "URL contains a space or control character" },
+    { "http://example.com/\x7f", FH_EURL, "URL contains a space or control character" },
+    { "http://example.com/#a b", FH_EURL, "URL contains a space or control character" },
+    { "http://example.com\\@evil.com/", FH_EURL, "URL contains a backslash" },
+    { "http://example.com/a\\b", FH_EURL, "URL contains a backslash" },
+    { "http:\\\\example.com/", FH_EURL, "URL contains a backslash" },
+};
+
+static void test_invalid(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const struct bad_case *c = &bad_cases[i];
+        fh__url u;
+        const char *why = NULL;
+        int rc = fh__url_parse(&u, c->url, strlen(c->url), &why);
+        if (rc != c->rc)
+            fail_msg("%s: rc=%d, want %d (why=%s)", c->url, rc, c->rc, why ? why : "(null)");
+        assert_non_null(why);
+        if (c->why && strcmp(why, c->why) != 0)
+            fail_msg("%s: why=\"%s\", want \"%s\"", c->url, why, c->why);
+        /* u is left zeroed, so freeing it again is harmless. */
+        assert_null(u.host);
+        assert_null(u.target);
+        assert_null(u.authority);
+        assert_null(u.userinfo);
+        fh__url_free(&u);
+    }
+}
+
+static void test_embedded_nul(void **state)
+{
+    (void)state;
+    static const char s[] = "http://example.com/a\0b";
+    fh__url u;
+    const char *why = NULL;
+    assert_int_equal(fh__url_parse(&u, s, sizeof s - 1, &why), FH_EURL);
+    assert_string_equal(why, "URL contains a space or control character");
+    /* A NUL in the host would truncate what the resolver sees. */
+    static const char h[] = "http://evil.com\0.example.com/";
+    assert_int_equal(fh__url_parse(&u, h, sizeof h - 1, NULL), FH_EURL);
+}
+
+static void test_length_not_nul(void **state)
+{
+    (void)state;
+    /* Only len bytes are read: the rest of the buffer is ignored. */
+    const char *s = "http://example.com/abcdef";
+    fh__url u;
+    assert_int_equal(fh__url_parse(&u, s, 20, NULL), 0);
+    assert_string_equal(u.target, "/a");
+    fh__url_free(&u);
+    assert_int_equal(fh__url_parse(&u, s, 18, NULL), 0);
+    assert_string_equal(u.host, "example.com");
+    assert_string_equal(u.target, "/");
+    fh__url_free(&u);
+}
+
+static void test_null_why_and_free_zeroed(void **state)
+{
+    (void)state;
+    fh__url u;
+    memset(&u, 0, sizeof u);
+    fh__url_free(&u);
+    assert_int_equal(fh__url_parse(&u, "nope", 4, NULL), FH_EURL);
+    assert_int_equal(fh__url_parse(&u, "gopher://x", 10, NULL), FH_EUNSUPPORTED);
+    assert_int_equal(fh__url_parse(&u, NULL, 0, NULL), FH_EURL);
+}
+
+static void test_host_length(void **state)
+{
+    (void)state;
+    char buf[400];
+    fh__url u;
+    const char *why = NULL;
+    /* 254 characters (253 plus a root dot) is the DNS maximum. */
+    strcpy(buf, "http://");
+    memset(buf + 7, 'a', 254);
+    buf[7 + 254] = '\0';
+    assert_int_equal(fh__url_parse(&u, buf, strlen(buf), &why), 0);
+    assert_int_equal(strlen(u.host), 254);
+    fh__url_free(&u);
+    memset(buf + 7, 'a', 255);
+    strcpy(buf + 7 + 255, "/");
+    assert_int_equal(fh__url_parse(&u, buf, strlen(buf), &why), FH_EURL);
+    assert_string_equal(why, "URL host name too long");
+}
+
+static void test_all_high_bytes_encoded(void **state)
+{
+    (void)state;
+    char in[16 + 128 + 1], want[1 + 3 * 128 + 1];
+    size_t n = 0, w = 0;
+    memcpy(in, "http://h/", 9);
+    n = 9;
+    want[w++] = '/';
+    for (int c = 0x80; c <= 0xff; c++) {
+        in[n++] = (char)c;
+        w += (size_t)snprintf(want + w, 4, "%%%02X", c);
+    }
+    fh__url u;
+    assert_int_equal(fh__url_parse(&u, in, n, NULL), 0);
+    assert_string_equal(u.target, want);
+    for (const char *p = u.target; *p; p++)
+        assert_true((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f);
+    fh__url_free(&u);
+}
+
+static void test_every_low_byte_rejected(void **state)
+{
+    (void)state;
+    for (int c = 0; c <= 0x20; c++) {
+        char s[32];
+        int n = snprintf(s, sizeof s, "http://h/x");
+        s[n - 1] = (char)c;
+        fh__url u;
+        assert_int_equal(fh__url_parse(&u, s, (size_t)n, NULL), FH_EURL);
+        s[n - 1] = 'x';
+        s[7] = (char)c;         /* in the host */
+        assert_int_equal(fh__url_parse(&u, s, (size_t)n, NULL), FH_EURL);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_embedded_nul),
+        cmocka_unit_test(test_length_not_nul),
+        cmocka_unit_test(test_null_why_and_free_zeroed),
+        cmocka_unit_test(test_host_length),
+        cmocka_unit_test(test_all_high_bytes_encoded),
+        cmocka_unit_test(test_every_low_byte_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
