@@ -189,8 +189,13 @@ void fh__xfer_free(fh__xfer *x)
     fh__xfer_cleanup(x, 0);
     if (x->req && x->req->xfer == x)
         x->req->xfer = NULL;
-    if (x->resp)
-        x->resp->xfer = NULL;
+    if (x->resp) {
+        fh_response *r = x->resp;
+        x->resp = NULL;
+        r->xfer = NULL;
+        if (!x->resp_given)
+            fh_response_free(r); /* failed or cancelled before the user got it */
+    }
     free(x);
 }
 
@@ -232,12 +237,6 @@ int fh_engine_cancel(fh_engine *e, fh_request *req)
     if (!x || x->engine != e || (x->completed && !x->notify_done))
         return FH_ESTATE;
     fh__request_fail(req, "request cancelled");
-    if (x->resp) {
-        fh_response *r = x->resp;
-        x->resp = NULL;
-        r->xfer = NULL;
-        fh_response_free(r);
-    }
     fh__xfer_free(x);
     if (!e->in_action)
         rearm_timer(e);
@@ -279,6 +278,7 @@ static void run_callbacks(fh_engine *e)
             fh_response *resp = code == FH_OK ? x->resp : NULL;
             void (*done)(void *, fh_request *, int, fh_response *) = x->cb.on_done;
             void *ud = x->ud;
+            x->resp_given = resp != NULL;
             if (code != FH_OK || !resp || !resp->xfer)
                 fh__xfer_free(x); /* nothing left to stream */
             done(ud, req, code, resp);
@@ -339,16 +339,8 @@ void fh_engine_free(fh_engine *e)
     if (!e)
         return;
     e->in_action++; /* no callbacks from here on */
-    while (e->live) {
-        fh__xfer *x = e->live;
-        if (x->resp) {
-            x->resp->xfer = NULL;
-            x->resp = NULL;
-        }
-        fh__xfer_free(x);
-    }
-    while (e->done_head)
-        fh__xfer_free(e->done_head);
+    while (e->live)
+        fh__xfer_free(e->live);
     if (e->wake.fd >= 0) {
         if (!e->builtin)
             e->ops.watch(e->loop_ud, e->wake.fd, 0);

@@ -274,6 +274,7 @@ typedef struct fh__xfer {
     int body_complete;            /* body read to the end and validated */
     size_t pay_off, pay_len;      /* payload span in conn->rbuf not yet consumed */
     fh_response *resp;
+    int resp_given;               /* on_done handed resp to the user */
     fh_timings tm;
 } fh__xfer;
 

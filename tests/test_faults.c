@@ -1,0 +1,493 @@
+/*
+ * test_faults.c — the blocking API against a scripted raw-socket peer
+ * (support/peer.h): malformed responses, closes at awkward moments,
+ * interim responses, timeouts of every kind, pool exhaustion and
+ * decompression bombs. Connection reuse and the bytes the client writes
+ * are in test_faults_conn.c.
+ *
+ * Every test runs between setup() and teardown(): teardown frees the client
+ * and stops the peer, then checks that no file descriptor leaked. Timeouts
+ * are only short where a timeout is what is tested; assertions are on error
+ * codes, never on durations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fasthttp/fasthttp.h"
+#include "support/fixtures.h"
+#include "support/peer.h"
+
+#define OK_RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+#define KiB 1024
+#define MiB (1024 * 1024)
+
+typedef struct tctx {
+    int fds;
+    fh_peer *peer;
+    fh_client *client;
+} tctx;
+
+static int setup(void **state)
+{
+    tctx *t = calloc(1, sizeof *t);
+    t->fds = fh_test_count_fds();
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tctx *t = *state;
+    fh_client_free(t->client);
+    fh_peer_stop(t->peer);
+    int before = t->fds, after = fh_test_count_fds();
+    free(t);
+    if (after != before)
+        fprintf(stderr, "fd leak: %d open before the test, %d after\n", before, after);
+    return after == before ? 0 : -1;
+}
+
+/* A client with generous timeouts, so a bug shows as an error, not a hang. */
+static fh_client *client(tctx *t)
+{
+    t->client = fh_client_new();
+    assert_non_null(t->client);
+    fh_client_set_timeout(t->client, FH_TIMEOUT_CONNECT, 10000);
+    fh_client_set_timeout(t->client, FH_TIMEOUT_READ, 10000);
+    return t->client;
+}
+
+static fh_peer *peer(tctx *t, const fh_peer_step *const *scripts, size_t n)
+{
+    t->peer = fh_peer_start(scripts, n);
+    assert_non_null(t->peer);
+    return t->peer;
+}
+
+static char *url(tctx *t, const char *path)
+{
+    static char buf[128];
+    return fh_peer_url(t->peer, path, buf, sizeof buf);
+}
+
+static const fh_peer_step answer_ok[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+
+/* GET against a fresh peer running script s on a fresh client. */
+static int get_with(tctx *t, const fh_peer_step *s, fh_test_result *r)
+{
+    peer(t, &s, 1);
+    return fh_test_get(client(t), url(t, "/"), r);
+}
+
+/* Frees the client and stops the peer so the test can start over. */
+static void reset(tctx *t)
+{
+    fh_client_free(t->client);
+    fh_peer_stop(t->peer);
+    t->client = NULL;
+    t->peer = NULL;
+}
+
+/* One response (sent after reading the request) must fail with code. */
+static void expect_error(void **state, const char *resp, size_t len, int code)
+{
+    tctx *t = *state;
+    const fh_peer_step s[] = {PEER_READ, PEER_SEND_N(resp, len), PEER_CLOSE, PEER_END};
+    fh_test_result r;
+    int err = get_with(t, s, &r);
+    if (err != code)
+        fprintf(stderr, "expected %s, got %d (%s): %s\n", fh_strerror(code), err,
+                fh_strerror(err), r.msg);
+    assert_int_equal(err, code);
+    assert_true(r.msg[0] != '\0'); /* every failure says what happened */
+    fh_test_result_free(&r);
+    reset(t); /* so one test can check several responses */
+}
+
+#define EXPECT_ERROR(lit, code) expect_error(state, (lit), sizeof(lit) - 1, (code))
+
+/* ---- framing and parsing errors --------------------------------------- */
+
+static void test_body_shorter_than_content_length(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\nhello world!"),
+        PEER_CLOSE, PEER_END};
+    fh_test_result r;
+    assert_int_equal(get_with(t, s, &r), FH_ECLOSED);
+    assert_non_null(strstr(r.msg, "12")); /* "connection closed after 12 of 22 ..." */
+    assert_non_null(strstr(r.msg, "22"));
+    fh_test_result_free(&r);
+}
+
+static void test_bad_content_length(void **state)
+{
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+                 FH_ECONTENT_LENGTH);
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!", FH_ECONTENT_LENGTH);
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", FH_ECONTENT_LENGTH);
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                 FH_ECONTENT_LENGTH);
+}
+
+/* count header lines of value_len bytes each, then a 2-byte body. */
+static char *many_headers(int count, size_t value_len, size_t *len)
+{
+    size_t cap = (size_t)count * (value_len + 32) + 128;
+    char *p = malloc(cap), *v = malloc(value_len + 1);
+    memset(v, 'v', value_len);
+    v[value_len] = 0;
+    size_t n = (size_t)snprintf(p, cap, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
+    for (int i = 0; i < count; i++)
+        n += (size_t)snprintf(p + n, cap - n, "X-H%d: %s\r\n", i, v);
+    n += (size_t)snprintf(p + n, cap - n, "\r\nok");
+    free(v);
+    *len = n;
+    return p;
+}
+
+static void test_headers_too_large(void **state)
+{
+    size_t len;
+    char *resp = many_headers(70, 1000, &len); /* ~70 KiB head, only 71 headers */
+    expect_error(state, resp, len, FH_EHEADERS_TOO_LARGE);
+    free(resp);
+}
+
+static void test_too_many_headers(void **state)
+{
+    tctx *t = *state;
+    size_t len;
+    char *resp = many_headers(99, 4, &len); /* + Content-Length = 100: the limit */
+    const fh_peer_step s[] = {PEER_READ, PEER_SEND_N(resp, len), PEER_END};
+    fh_test_result r;
+    assert_int_equal(get_with(t, s, &r), FH_OK);
+    assert_int_equal(r.status, 200);
+    fh_test_result_free(&r);
+    reset(t);
+    free(resp);
+    resp = many_headers(101, 4, &len);
+    expect_error(state, resp, len, FH_ETOO_MANY_HEADERS);
+    free(resp);
+}
+
+static void test_bad_chunked(void **state)
+{
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+                 FH_ECHUNKED);
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "fffffffffffffffffff\r\nhello\r\n",
+                 FH_ECHUNKED);
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+                 FH_ECHUNKED);
+}
+
+static void test_http09_reply(void **state)
+{
+    EXPECT_ERROR("<html>hello</html>\n", FH_EPROTO);
+}
+
+static void test_transfer_encoding_gzip(void **state)
+{
+    EXPECT_ERROR("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxxxx", FH_ETRANSFER_ENCODING);
+}
+
+static void test_close_delimited_body(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\n\r\nuntil the end"), PEER_CLOSE, PEER_END};
+    fh_test_result r;
+    assert_int_equal(get_with(t, s, &r), FH_OK);
+    assert_string_equal((char *)r.body, "until the end");
+    fh_test_result_free(&r);
+}
+
+static void test_stream_short_body(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\nhello world!"),
+        PEER_CLOSE, PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    fh_request_set_stream(req, 1);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(t->client, req, &resp), FH_OK);
+    uint8_t buf[64];
+    ssize_t n, total = 0;
+    while ((n = fh_response_read(resp, buf, sizeof buf)) > 0)
+        total += n;
+    assert_int_equal(n, FH_ECLOSED);
+    assert_int_equal(total, 12);
+    fh_response_free(resp);
+    fh_request_free(req);
+}
+
+/* ---- interim responses -------------------------------------------------- */
+
+static char *interim_then_ok(int n, size_t *len)
+{
+    size_t cap = (size_t)n * 64 + 128, off = 0;
+    char *p = malloc(cap);
+    for (int i = 0; i < n; i++)
+        off += (size_t)snprintf(p + off, cap - off, i % 2 ? "HTTP/1.1 103 Early Hints\r\n"
+                                                            "Link: </s.css>\r\n\r\n"
+                                                          : "HTTP/1.1 100 Continue\r\n\r\n");
+    off += (size_t)snprintf(p + off, cap - off, "%s", OK_RESP);
+    *len = off;
+    return p;
+}
+
+static void test_interim_responses(void **state)
+{
+    tctx *t = *state;
+    size_t len;
+    char *resp = interim_then_ok(10, &len); /* 10 is the default limit */
+    const fh_peer_step s[] = {PEER_READ, PEER_SEND_N(resp, len), PEER_END};
+    fh_test_result r;
+    assert_int_equal(get_with(t, s, &r), FH_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((char *)r.body, "ok");
+    fh_test_result_free(&r);
+    free(resp);
+    reset(t);
+    resp = interim_then_ok(11, &len);
+    expect_error(state, resp, len, FH_ETOO_MANY_INTERIM);
+    free(resp);
+}
+
+/* ---- timeouts ----------------------------------------------------------- */
+
+static int send_with_timeouts(tctx *t, const fh_peer_step *s, int64_t read_ms,
+                              int64_t total_ms)
+{
+    peer(t, &s, 1);
+    client(t);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_non_null(req);
+    fh_request_set_timeout(req, FH_TIMEOUT_READ, read_ms);
+    fh_request_set_timeout(req, FH_TIMEOUT_TOTAL, total_ms);
+    fh_test_result r;
+    int err = fh_test_send(t->client, req, &r);
+    assert_true(err == 0 || r.msg[0] != '\0');
+    fh_test_result_free(&r);
+    fh_request_free(req);
+    return err;
+}
+
+static void test_slow_drip_read_timeout(void **state)
+{
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND_SLOW("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 250),
+        PEER_END};
+    assert_int_equal(send_with_timeouts(*state, s, 100, 0), FH_ETIMEOUT_READ);
+}
+
+static void test_slow_drip_total_timeout(void **state)
+{
+    /* bytes keep coming, so only the total timeout can end this */
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND_SLOW("HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+                                  "0123456789012345678901234567890123456789", 50),
+        PEER_END};
+    assert_int_equal(send_with_timeouts(*state, s, 5000, 400), FH_ETIMEOUT_TOTAL);
+}
+
+static const fh_peer_step hold[] = {PEER_READ, PEER_HOLD, PEER_END};
+
+static void test_no_answer_read_timeout(void **state)
+{
+    assert_int_equal(send_with_timeouts(*state, hold, 300, 0), FH_ETIMEOUT_READ);
+}
+
+static void test_no_answer_total_timeout(void **state)
+{
+    assert_int_equal(send_with_timeouts(*state, hold, 0, 300), FH_ETIMEOUT_TOTAL);
+}
+
+static void test_connect_refused(void **state)
+{
+    tctx *t = *state;
+    char u[64];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/", fh_test_free_port());
+    fh_test_result r;
+    assert_int_equal(fh_test_get(client(t), u, &r), FH_ECONNECT);
+    assert_true(r.msg[0] != '\0');
+    fh_test_result_free(&r);
+}
+
+static void test_pool_timeout(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s1[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial"),
+        PEER_HOLD, PEER_END};
+    static const fh_peer_step s2[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    const fh_peer_step *sc[] = {s1, s2};
+    peer(t, sc, 2);
+    client(t);
+    fh_client_set_pool_limits(t->client, 10, 1, 1, 60000);
+    fh_request *r1 = fh_request_new("GET", url(t, "/held"), NULL);
+    fh_request_set_stream(r1, 1);
+    fh_response *resp1 = NULL;
+    assert_int_equal(fh_client_send(t->client, r1, &resp1), FH_OK);
+    assert_int_equal(fh_response_status(resp1), 200);
+    /* the only slot for this origin is busy with resp1's unread body */
+    fh_request *r2 = fh_request_new("GET", url(t, "/waits"), NULL);
+    fh_request_set_timeout(r2, FH_TIMEOUT_POOL, 200);
+    fh_test_result r;
+    assert_int_equal(fh_test_send(t->client, r2, &r), FH_ETIMEOUT_POOL);
+    fh_test_result_free(&r);
+    fh_response_free(resp1); /* body unread: closed, its slot is free again */
+    assert_int_equal(fh_test_send(t->client, r2, &r), FH_OK);
+    assert_string_equal((char *)r.body, "ok");
+    fh_test_result_free(&r);
+    fh_pool_stats st;
+    fh_client_pool_stats(t->client, &st);
+    assert_int_equal(st.waiting, 0);
+    assert_int_equal((int)st.created, 2);
+    fh_request_free(r1);
+    fh_request_free(r2);
+}
+
+static ssize_t zeros_read(void *ud, uint8_t *buf, size_t cap)
+{
+    int64_t *left = ud;
+    size_t n = *left < (int64_t)cap ? (size_t)*left : cap;
+    memset(buf, 0, n);
+    *left -= (int64_t)n;
+    return (ssize_t)n;
+}
+
+static void test_write_timeout(void **state)
+{
+    tctx *t = *state;
+    /* the peer never reads: the socket buffers fill and the upload stalls */
+    static const fh_peer_step s[] = {PEER_SLEEP(60000), PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    int64_t left = 256 * MiB;
+    fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+    fh_request_set_body_reader(req, zeros_read, &left, left);
+    fh_request_set_timeout(req, FH_TIMEOUT_WRITE, 300);
+    fh_test_result r;
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_ETIMEOUT_WRITE);
+    fh_test_result_free(&r);
+    fh_request_free(req);
+}
+
+/* ---- decompression bombs ---------------------------------------------- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SLACK_KIB (512L * 1024) /* ASan's quarantine keeps freed memory */
+#else
+#define RSS_SLACK_KIB (32L * 1024)
+#endif
+
+static void stream_bomb(tctx *t, size_t mib, int chunked)
+{
+    const fh_peer_step s[] = {PEER_READ, PEER_GZIP_BOMB(mib, chunked), PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    long rss0 = fh_test_maxrss_kib();
+    fh_request *req = fh_request_new("GET", url(t, "/bomb"), NULL);
+    fh_request_set_stream(req, 1);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(t->client, req, &resp), FH_OK);
+    static uint8_t buf[64 * KiB], zeros[64 * KiB];
+    uint64_t total = 0;
+    ssize_t n;
+    int bad = 0;
+    while ((n = fh_response_read(resp, buf, sizeof buf)) > 0) {
+        bad |= (size_t)n > sizeof buf || memcmp(buf, zeros, (size_t)n) != 0;
+        total += (uint64_t)n;
+    }
+    assert_int_equal(n, 0);
+    assert_false(bad); /* never more than asked for, and only the zeros sent */
+    assert_true(total == (uint64_t)mib * MiB);
+    long growth = fh_test_maxrss_kib() - rss0;
+    if (growth > RSS_SLACK_KIB)
+        fprintf(stderr, "peak RSS grew by %ld KiB while streaming\n", growth);
+    assert_true(growth <= RSS_SLACK_KIB);
+    fh_response_free(resp);
+    fh_request_free(req);
+}
+
+static void test_gzip_bomb_streamed(void **state)
+{
+    stream_bomb(*state, 1024, 0); /* 1 GiB of zeros in ~1 MiB of gzip */
+}
+
+static void test_gzip_bomb_streamed_chunked(void **state)
+{
+    stream_bomb(*state, 256, 1);
+}
+
+static void test_gzip_bomb_buffered_limit(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {PEER_READ, PEER_GZIP_BOMB(1024, 0), PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    fh_client_set_limit(t->client, FH_LIMIT_BODY_BYTES, 10 * MiB);
+    fh_test_result r;
+    assert_int_equal(fh_test_get(t->client, url(t, "/bomb"), &r), FH_EBODY_TOO_LARGE);
+    fh_test_result_free(&r);
+}
+
+/* ---- group -------------------------------------------------------------- */
+
+/* One exchange before the tests, so lazily created process-wide
+ * descriptors (resolver, randomness) do not count as leaks of a test. */
+static int group_setup(void **state)
+{
+    tctx t = {0};
+    fh_test_result r;
+    peer(&t, (const fh_peer_step *const[]){answer_ok}, 1);
+    int err = fh_test_get(client(&t), url(&t, "/"), &r);
+    if (err)
+        fprintf(stderr, "warm-up request failed: %s\n", r.msg);
+    fh_test_result_free(&r);
+    fh_client_free(t.client);
+    fh_peer_stop(t.peer);
+    return err == 0 ? 0 : -1;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_body_shorter_than_content_length),
+        T(test_bad_content_length),
+        T(test_headers_too_large),
+        T(test_too_many_headers),
+        T(test_bad_chunked),
+        T(test_http09_reply),
+        T(test_transfer_encoding_gzip),
+        T(test_close_delimited_body),
+        T(test_stream_short_body),
+        T(test_interim_responses),
+        T(test_slow_drip_read_timeout),
+        T(test_slow_drip_total_timeout),
+        T(test_no_answer_read_timeout),
+        T(test_no_answer_total_timeout),
+        T(test_connect_refused),
+        T(test_pool_timeout),
+        T(test_write_timeout),
+        T(test_gzip_bomb_streamed),
+        T(test_gzip_bomb_streamed_chunked),
+        T(test_gzip_bomb_buffered_limit),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}

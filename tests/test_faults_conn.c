@@ -1,0 +1,434 @@
+/*
+ * test_faults_conn.c — the blocking API against a scripted raw-socket peer
+ * (support/peer.h): when connections are reused, retried or replaced, and
+ * the exact bytes the client writes (nothing at all for invalid input).
+ *
+ * Every test runs between setup() and teardown(): teardown frees the client
+ * and stops the peer, then checks that no file descriptor leaked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fasthttp/fasthttp.h"
+#include "support/fixtures.h"
+#include "support/peer.h"
+
+#define OK_RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+typedef struct tctx {
+    int fds;
+    fh_peer *peer;
+    fh_client *client;
+} tctx;
+
+static int setup(void **state)
+{
+    tctx *t = calloc(1, sizeof *t);
+    t->fds = fh_test_count_fds();
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tctx *t = *state;
+    fh_client_free(t->client);
+    fh_peer_stop(t->peer);
+    int before = t->fds, after = fh_test_count_fds();
+    free(t);
+    if (after != before)
+        fprintf(stderr, "fd leak: %d open before the test, %d after\n", before, after);
+    return after == before ? 0 : -1;
+}
+
+/* A client with generous timeouts, so a bug shows as an error, not a hang. */
+static fh_client *client(tctx *t)
+{
+    t->client = fh_client_new();
+    assert_non_null(t->client);
+    fh_client_set_timeout(t->client, FH_TIMEOUT_CONNECT, 10000);
+    fh_client_set_timeout(t->client, FH_TIMEOUT_READ, 10000);
+    return t->client;
+}
+
+static fh_peer *peer(tctx *t, const fh_peer_step *const *scripts, size_t n)
+{
+    t->peer = fh_peer_start(scripts, n);
+    assert_non_null(t->peer);
+    return t->peer;
+}
+
+static char *url(tctx *t, const char *path)
+{
+    static char buf[128];
+    return fh_peer_url(t->peer, path, buf, sizeof buf);
+}
+
+static const fh_peer_step answer_ok[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+
+/* ---- connection reuse and retries ------------------------------------- */
+
+static void get_ok(tctx *t, const char *path, const char *body)
+{
+    fh_test_result r;
+    int err = fh_test_get(t->client, url(t, path), &r);
+    if (err)
+        fprintf(stderr, "GET %s failed: %s\n", path, r.msg);
+    assert_int_equal(err, FH_OK);
+    assert_int_equal(r.status, 200);
+    assert_string_equal((char *)r.body, body);
+    fh_test_result_free(&r);
+}
+
+static void test_idle_connection_closed_by_server(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s1[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_SLEEP(100),
+                                      PEER_CLOSE, PEER_END};
+    static const fh_peer_step s2[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    const fh_peer_step *sc[] = {s1, s2};
+    peer(t, sc, 2);
+    client(t);
+    get_ok(t, "/1", "ok");
+    fh_test_sleep_ms(300); /* the server has closed the idle connection by now */
+    get_ok(t, "/2", "ok");
+    assert_int_equal(fh_peer_connections(t->peer), 2);
+}
+
+/* Connection 0 answers once, then takes the next request and closes. */
+static const fh_peer_step stale1[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_READ, PEER_CLOSE,
+                                      PEER_END};
+static const fh_peer_step stale2[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+
+static void test_stale_connection_get_retried(void **state)
+{
+    tctx *t = *state;
+    const fh_peer_step *sc[] = {stale1, stale2};
+    peer(t, sc, 2);
+    client(t);
+    get_ok(t, "/1", "ok");
+    get_ok(t, "/2", "ok"); /* sent on the stale one, then once on a fresh one */
+    assert_int_equal(fh_peer_connections(t->peer), 2);
+    assert_int_equal(fh_peer_request_count(t->peer), 3);
+}
+
+static void test_stale_connection_post_not_retried(void **state)
+{
+    tctx *t = *state;
+    const fh_peer_step *sc[] = {stale1, stale2};
+    peer(t, sc, 2);
+    client(t);
+    get_ok(t, "/1", "ok");
+    fh_test_result r;
+    assert_int_equal(fh_test_fetch(t->client, "POST", url(t, "/2"), "data", 4, NULL, &r),
+                     FH_ECLOSED);
+    fh_test_result_free(&r);
+    /* not idempotent: no second connection may appear */
+    assert_int_equal(fh_peer_wait_connections(t->peer, 2, 300), 1);
+}
+
+static void two_gets_expect_connections(tctx *t, const fh_peer_step *s1, int conns)
+{
+    static const fh_peer_step s2[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    const fh_peer_step *sc[] = {s1, s2};
+    peer(t, sc, 2);
+    client(t);
+    get_ok(t, "/1", "ok");
+    get_ok(t, "/2", "ok");
+    assert_int_equal(fh_peer_connections(t->peer), conns);
+    fh_pool_stats st;
+    fh_client_pool_stats(t->client, &st);
+    assert_int_equal((int)st.created, conns);
+    assert_int_equal((int)st.reused, 2 - conns);
+}
+
+static void test_connection_close_not_reused(void **state)
+{
+    static const fh_peer_step s1[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"),
+        PEER_WAIT_CLOSE, PEER_END};
+    two_gets_expect_connections(*state, s1, 2);
+}
+
+static void test_http10_not_reused(void **state)
+{
+    static const fh_peer_step s1[] = {
+        PEER_READ, PEER_SEND("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        PEER_WAIT_CLOSE, PEER_END};
+    two_gets_expect_connections(*state, s1, 2);
+}
+
+static void test_http10_keep_alive_reused(void **state)
+{
+    static const fh_peer_step s1[] = {
+        PEER_READ,
+        PEER_SEND("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok"),
+        PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    two_gets_expect_connections(*state, s1, 1);
+}
+
+static void test_head_with_content_length_reused(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"),
+        PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    fh_test_result r;
+    assert_int_equal(fh_test_fetch(t->client, "HEAD", url(t, "/"), NULL, 0, NULL, &r), FH_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    fh_test_result_free(&r);
+    get_ok(t, "/", "ok"); /* the HEAD response had no body: same connection */
+    assert_int_equal(fh_peer_connections(t->peer), 1);
+    fh_pool_stats st;
+    fh_client_pool_stats(t->client, &st);
+    assert_int_equal((int)st.reused, 1);
+}
+
+static void test_chunked_trailers_reused(void **state)
+{
+    static const fh_peer_step s1[] = {
+        PEER_READ,
+        PEER_SEND("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "1;ext=1\r\no\r\n1\r\nk\r\n0\r\nX-Trailer: 1\r\n\r\n"),
+        PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    two_gets_expect_connections(*state, s1, 1);
+}
+
+static void test_half_close_not_reused(void **state)
+{
+    static const fh_peer_step s1[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_HALF_CLOSE,
+                                      PEER_WAIT_CLOSE, PEER_END};
+    tctx *t = *state;
+    static const fh_peer_step s2[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    const fh_peer_step *sc[] = {s1, s2};
+    peer(t, sc, 2);
+    client(t);
+    get_ok(t, "/1", "ok");
+    fh_peer_wait_connections(t->peer, 1, 1000);
+    fh_test_sleep_ms(100); /* let the FIN arrive */
+    get_ok(t, "/2", "ok");
+    assert_int_equal(fh_peer_connections(t->peer), 2);
+}
+
+static void test_cl_and_chunked(void **state)
+{
+    static const fh_peer_step s1[] = {
+        PEER_READ,
+        PEER_SEND("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "2\r\nok\r\n0\r\n\r\n"),
+        PEER_WAIT_CLOSE, PEER_END};
+    two_gets_expect_connections(*state, s1, 2);
+}
+
+static void test_bare_lf(void **state)
+{
+    static const fh_peer_step s1[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\nContent-Length: 2\n\nok"),
+        PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    two_gets_expect_connections(*state, s1, 1);
+}
+
+/* ---- what goes on the wire --------------------------------------------- */
+
+/* Runs req against a peer that answers OK and returns the captured bytes. */
+static const char *capture(tctx *t, fh_request *req)
+{
+    fh_test_result r;
+    int err = fh_test_send(t->client, req, &r);
+    if (err)
+        fprintf(stderr, "send failed: %s\n", r.msg);
+    assert_int_equal(err, FH_OK);
+    fh_test_result_free(&r);
+    const char *got = fh_peer_request(t->peer, fh_peer_request_count(t->peer) - 1, NULL, NULL);
+    assert_non_null(got);
+    return got;
+}
+
+/* A client that adds nothing of its own, so the bytes are fully known. */
+static fh_client *bare_client(tctx *t)
+{
+    peer(t, (const fh_peer_step *const[]){answer_ok}, 1);
+    fh_client *c = client(t);
+    fh_client_set_user_agent(c, NULL);
+    fh_client_set_decode(c, 0);
+    return c;
+}
+
+static void test_request_bytes_get(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    fh_request *req = fh_request_new("GET", url(t, "/path/x?q=1&r=%20"), NULL);
+    assert_int_equal(fh_request_add_header(req, "X-First", "1"), FH_OK);
+    assert_int_equal(fh_request_add_header(req, "x-second", "two  words"), FH_OK);
+    assert_int_equal(fh_request_add_header(req, "X-First", "again"), FH_OK);
+    char want[512];
+    snprintf(want, sizeof want,
+             "GET /path/x?q=1&r=%%20 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+             "X-First: 1\r\nx-second: two  words\r\nX-First: again\r\n\r\n",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, req), want);
+    fh_request_free(req);
+}
+
+static void test_request_bytes_defaults(void **state)
+{
+    tctx *t = *state;
+    peer(t, (const fh_peer_step *const[]){answer_ok}, 1);
+    client(t);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    const char *got = capture(t, req);
+    assert_non_null(strstr(got, "\r\nUser-Agent: fasthttp/" FH_VERSION_STRING "\r\n"));
+    assert_non_null(strstr(got, "\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"));
+    fh_request_free(req);
+}
+
+static void test_request_bytes_post(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    fh_request *req = fh_request_new("POST", url(t, "/submit"), NULL);
+    fh_request_add_header(req, "Content-Type", "text/plain");
+    fh_request_set_body(req, "hello", 5, 0);
+    char want[256];
+    snprintf(want, sizeof want,
+             "POST /submit HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: text/plain\r\n"
+             "Content-Length: 5\r\n\r\nhello",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, req), want);
+    fh_request_free(req);
+}
+
+static void test_request_bytes_chunked_reader(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    static const char *const parts[] = {"abc", "defgh", "i", NULL};
+    fh_test_pieces src = {parts, 0};
+    fh_request *req = fh_request_new("PUT", url(t, "/up"), NULL);
+    fh_request_set_body_reader(req, fh_test_pieces_read, &src, -1);
+    char want_head[256];
+    snprintf(want_head, sizeof want_head,
+             "PUT /up HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nTransfer-Encoding: chunked\r\n\r\n",
+             fh_peer_port(t->peer));
+    const char *got = capture(t, req);
+    size_t hl = strlen(want_head);
+    assert_memory_equal(got, want_head, hl);
+    char body[64];
+    assert_int_equal(fh_test_dechunk(got + hl, body, sizeof body), 9);
+    assert_string_equal(body, "abcdefghi");
+    fh_request_free(req);
+}
+
+static void test_request_bytes_sized_reader(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    static const char *const parts[] = {"12345", "678", NULL};
+    fh_test_pieces src = {parts, 0};
+    fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+    fh_request_set_body_reader(req, fh_test_pieces_read, &src, 8);
+    char want[256];
+    snprintf(want, sizeof want,
+             "POST /up HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 8\r\n\r\n12345678",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, req), want);
+    fh_request_free(req);
+}
+
+static void test_header_injection_rejected(void **state)
+{
+    tctx *t = *state;
+    peer(t, (const fh_peer_step *const[]){answer_ok}, 1);
+    client(t);
+    int err = 0;
+    fh_request *req = fh_request_new("GET", url(t, "/"), &err);
+    assert_non_null(req);
+    assert_int_equal(fh_request_add_header(req, "X-Bad", "a\r\nInjected: 1"), FH_EHEADER);
+    assert_int_equal(fh_request_add_header(req, "X-Bad", "a\nb"), FH_EHEADER);
+    assert_int_equal(fh_request_add_header(req, "X-Bad", "a\rb"), FH_EHEADER);
+    assert_int_equal(fh_request_add_header_n(req, "X-Bad", 5, "a\0b", 3), FH_EHEADER);
+    assert_int_equal(fh_request_add_header(req, "X Bad", "v"), FH_EHEADER);
+    assert_int_equal(fh_request_add_header(req, "X-Bad\r\nY", "v"), FH_EHEADER);
+    assert_true(fh_request_add_header(req, "Host", "evil") < 0); /* managed by the library */
+    fh_request_free(req);
+    err = 0;
+    assert_null(fh_request_new("GET\r\nX: y", url(t, "/"), &err));
+    assert_true(err < 0);
+    err = 0;
+    assert_null(fh_request_new("GET", "http://127.0.0.1/a\r\nX: y", &err));
+    assert_true(err < 0);
+    /* nothing was ever written: the peer saw no connection at all */
+    assert_int_equal(fh_peer_wait_connections(t->peer, 1, 200), 0);
+}
+
+/* The peer can also be reached through the connect hook (a socketpair,
+ * no TCP and no DNS): the host name is only used for the Host header. */
+static void test_connect_hook_socketpair(void **state)
+{
+    tctx *t = *state;
+    peer(t, (const fh_peer_step *const[]){answer_ok}, 1);
+    client(t);
+    fh_client_set_connect_hook(t->client, fh_peer_connect_hook, t->peer);
+    fh_client_set_user_agent(t->client, NULL);
+    fh_client_set_decode(t->client, 0);
+    fh_request *req = fh_request_new("GET", "http://peer.test/x", NULL);
+    assert_string_equal(capture(t, req), "GET /x HTTP/1.1\r\nHost: peer.test\r\n\r\n");
+    assert_int_equal(fh_peer_connections(t->peer), 1);
+    fh_request_free(req);
+}
+
+/* ---- group -------------------------------------------------------------- */
+
+/* One exchange before the tests, so lazily created process-wide
+ * descriptors (resolver, randomness) do not count as leaks of a test. */
+static int group_setup(void **state)
+{
+    tctx t = {0};
+    fh_test_result r;
+    peer(&t, (const fh_peer_step *const[]){answer_ok}, 1);
+    int err = fh_test_get(client(&t), url(&t, "/"), &r);
+    if (err)
+        fprintf(stderr, "warm-up request failed: %s\n", r.msg);
+    fh_test_result_free(&r);
+    fh_client_free(t.client);
+    fh_peer_stop(t.peer);
+    return err == 0 ? 0 : -1;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_idle_connection_closed_by_server),
+        T(test_stale_connection_get_retried),
+        T(test_stale_connection_post_not_retried),
+        T(test_connection_close_not_reused),
+        T(test_http10_not_reused),
+        T(test_http10_keep_alive_reused),
+        T(test_head_with_content_length_reused),
+        T(test_chunked_trailers_reused),
+        T(test_half_close_not_reused),
+        T(test_cl_and_chunked),
+        T(test_bare_lf),
+        T(test_request_bytes_get),
+        T(test_request_bytes_defaults),
+        T(test_request_bytes_post),
+        T(test_request_bytes_chunked_reader),
+        T(test_request_bytes_sized_reader),
+        T(test_header_injection_rejected),
+        T(test_connect_hook_socketpair),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
