@@ -33,6 +33,7 @@ int fh__h1_check_header(const char *name, size_t nlen, const char *value, size_t
  *   Content-Length: n  (body_len >= 0) | Transfer-Encoding: chunked (FH__BODY_CHUNKED)
  *   CRLF
  * Everything is validated first; on FH_EHEADER nothing is appended.
+ * authority == NULL omits the Host line (the caller sends its own Host).
  */
 int fh__h1_write_head(fh__buf *out, const char *method, size_t mlen, const char *target,
                       size_t tlen, const char *authority, size_t alen, const fh_header *hdrs,
@@ -119,7 +120,7 @@ void fh__h1_body_init(fh__h1_body *b, const fh__h1_head *head, const fh__h1_limi
 
 /*
  * Feeds body bytes. Sets *consumed to the bytes used from in, and
- * *data/*data_len to payload bytes (a span inside in, possibly empty).
+ * *data and *data_len to payload bytes (a span inside in, possibly empty).
  * Returns 0 when more body is expected, 1 when the body is complete (bytes
  * after *consumed belong to the next response), or FH_ECHUNKED on a chunked
  * syntax error (why set). Chunk sizes are hex with overflow checked;
