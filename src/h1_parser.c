@@ -234,6 +234,7 @@ typedef struct framing {
     int te_seen;          /* a Transfer-Encoding field was present */
     int te_last_chunked;  /* the final coding so far is chunked */
     int te_chunked_twice; /* a coding followed chunked */
+    int te_other;         /* a coding other than chunked was listed */
     int conn_close;
     int conn_keep_alive;
 } framing;
@@ -311,6 +312,7 @@ static void on_transfer_encoding(framing *f, const char *v, size_t vlen)
         if (f->te_last_chunked)
             f->te_chunked_twice = 1; /* a coding after chunked */
         f->te_last_chunked = ieq(el, n, "chunked");
+        f->te_other |= !f->te_last_chunked;
     }
 }
 
@@ -482,6 +484,12 @@ static int decide_framing(const framing *f, int head_request, fh__h1_head *out)
                         "Transfer-Encoding does not end with chunked");
         if (f->te_chunked_twice)
             return fail(out, FH_ETRANSFER_ENCODING, "chunked transfer coding applied twice");
+        /* Transfer codings other than chunked are never requested (no TE
+         * header is sent, RFC 9110 §10.1.4) and nothing here undoes them, so
+         * accepting one would hand back a still-encoded body. */
+        if (f->te_other)
+            return fail(out, FH_ETRANSFER_ENCODING,
+                        "Transfer-Encoding other than chunked is not supported");
         out->body_kind = FH__FRAME_CHUNKED;
         out->content_length = 0;
         return FH_OK;

@@ -364,7 +364,7 @@ static const h1case valid[] = {
            "0000000000000002\r\nab\r\n0\r\n\r\n"},
     {.name = "transfer codings over two lines", OK11, .kind = FH__FRAME_CHUNKED,
      .keep_alive = 1, .nheaders = 2, .body_rc = 1, .body = "x",
-     .in = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: , chunked\r\n\r\n"
+     .in = "HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\nTransfer-Encoding: , chunked\r\n\r\n"
            "1\r\nx\r\n0\r\n\r\n"},
     {.name = "chunked and content-length: chunked wins, no reuse", OK11,
      .kind = FH__FRAME_CHUNKED, .keep_alive = 0, .nheaders = 2, .body_rc = 1, .body = "abc",
@@ -551,6 +551,9 @@ static const h1case invalid[] = {
         FH_ECONTENT_LENGTH, "overflows"),
     BAD("Transfer-Encoding gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
         FH_ETRANSFER_ENCODING, "chunked"),
+    BAD("a transfer coding before chunked",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        FH_ETRANSFER_ENCODING, "other than chunked"),
     BAD("chunked not last", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
         FH_ETRANSFER_ENCODING, "does not end with chunked"),
     BAD("chunked twice", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
