@@ -12,6 +12,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_ud)
 {
@@ -26,10 +28,27 @@ fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_u
         e->ops = *ops;
     e->loop_ud = loop_ud;
     e->wake.fd = -1;
+    e->epfd = -1;
     return e;
 }
 
 /* ---- fd table ---------------------------------------------------------- */
+
+/* Tells the loop about a changed interest: the external loop's watch(), or
+ * the epoll backend of the built-in loop (plain poll(2) needs nothing). */
+static int loop_watch(fh_engine *e, int fd, int old, int events)
+{
+    if (!e->builtin)
+        return e->ops.watch(e->loop_ud, fd, events) < 0 ? FH_ELOOP : FH_OK;
+    if (e->epfd < 0)
+        return FH_OK;
+    struct epoll_event ev = {0};
+    ev.data.fd = fd;
+    ev.events = ((events & FH_WATCH_READ) ? EPOLLIN : 0) |
+                ((events & FH_WATCH_WRITE) ? EPOLLOUT : 0);
+    int op = !events ? EPOLL_CTL_DEL : old ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    return epoll_ctl(e->epfd, op, fd, &ev) < 0 ? FH_ELOOP : FH_OK;
+}
 
 static int fds_grow(fh_engine *e, int fd)
 {
@@ -56,10 +75,9 @@ int fh__engine_watch(fh_engine *e, fh__xfer *x, int fd, int events)
     ent->x = x;
     if (ent->events == events)
         return FH_OK;
+    int old = ent->events;
     ent->events = events;
-    if (!e->builtin && e->ops.watch(e->loop_ud, fd, events) < 0)
-        return FH_ELOOP;
-    return FH_OK;
+    return loop_watch(e, fd, old, events);
 }
 
 void fh__engine_unwatch(fh_engine *e, int fd)
@@ -67,8 +85,8 @@ void fh__engine_unwatch(fh_engine *e, int fd)
     if (fd < 0 || (size_t)fd >= e->nfds)
         return;
     struct fh__fdent *ent = &e->fds[fd];
-    if (ent->events && !e->builtin)
-        e->ops.watch(e->loop_ud, fd, 0);
+    if (ent->events)
+        loop_watch(e, fd, ent->events, 0);
     ent->events = 0;
     ent->x = NULL;
 }
@@ -83,10 +101,10 @@ int fh__engine_wake_fd(fh_engine *e)
     if (rc)
         return rc;
     rc = fds_grow(e, e->wake.fd);
-    if (rc == FH_OK)
+    if (rc == FH_OK) {
         e->fds[e->wake.fd].events = FH_WATCH_READ;
-    if (rc == FH_OK && !e->builtin && e->ops.watch(e->loop_ud, e->wake.fd, FH_WATCH_READ) < 0)
-        rc = FH_ELOOP;
+        rc = loop_watch(e, e->wake.fd, 0, FH_WATCH_READ);
+    }
     return rc;
 }
 
@@ -342,10 +360,11 @@ void fh_engine_free(fh_engine *e)
     while (e->live)
         fh__xfer_free(e->live);
     if (e->wake.fd >= 0) {
-        if (!e->builtin)
-            e->ops.watch(e->loop_ud, e->wake.fd, 0);
+        loop_watch(e, e->wake.fd, FH_WATCH_READ, 0);
         fh__wakeup_close(&e->wake);
     }
+    if (e->epfd >= 0)
+        close(e->epfd);
     if (!e->builtin && e->timer_at)
         e->ops.timer(e->loop_ud, -1);
     free(e->fds);

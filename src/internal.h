@@ -283,6 +283,7 @@ struct fh_engine {
     fh_loop_ops ops;
     void *loop_ud;
     int builtin;
+    int epfd;                     /* built-in loop's epoll backend, -1: poll(2) */
     fh__wakeup wake;              /* resolver and pool notifications */
     int wake_registered;
     fh__xfer *live;               /* transfers in flight */

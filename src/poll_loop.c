@@ -3,7 +3,9 @@
  * fds. It serves the blocking API, where a call has one or a few sockets, so
  * poll's O(n) scan costs nothing and no epoll instance has to be created
  * per call. Engines with many sockets are better driven by an external
- * loop (epoll, libuv, asyncio) through fh_loop_ops.
+ * loop (epoll, libuv, asyncio) through fh_loop_ops, or switch the
+ * built-in loop to its epoll backend (fh_engine_backend_fd) and let an
+ * outer loop watch that single descriptor.
  */
 #include "internal.h"
 
@@ -11,6 +13,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 /* Fills *pfds with the watched fds. *pfds starts as a stack array of *cap
  * entries and moves to the heap only when more fds are watched. */
@@ -52,10 +56,64 @@ static int poll_timeout(fh_engine *e, int64_t timeout_ms)
     return ms > 60000 ? 60000 : (int)ms;
 }
 
+int fh_engine_backend_fd(fh_engine *e)
+{
+    if (!e || !e->builtin)
+        return FH_EINVAL;
+    if (e->epfd >= 0)
+        return e->epfd;
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (e->epfd < 0)
+        return FH_ELOOP;
+    /* Register what is already watched; later changes go through epoll_ctl. */
+    for (size_t fd = 0; fd < e->nfds; fd++) {
+        int ev = e->fds[fd].events;
+        struct epoll_event ee = {0};
+        ee.data.fd = (int)fd;
+        ee.events = ((ev & FH_WATCH_READ) ? EPOLLIN : 0) | ((ev & FH_WATCH_WRITE) ? EPOLLOUT : 0);
+        if (ev && epoll_ctl(e->epfd, EPOLL_CTL_ADD, (int)fd, &ee) < 0)
+            return FH_ELOOP;
+    }
+    return e->epfd;
+}
+
+int64_t fh_engine_timeout(const fh_engine *e)
+{
+    if (!e || !e->timer_at)
+        return -1;
+    int64_t now = fh__now_us();
+    return e->timer_at <= now ? 0 : (e->timer_at - now + 999) / 1000;
+}
+
+static int to_events(uint32_t re)
+{
+    return ((re & EPOLLIN) ? FH_WATCH_READ : 0) | ((re & EPOLLOUT) ? FH_WATCH_WRITE : 0) |
+           ((re & (EPOLLERR | EPOLLHUP)) ? FH_WATCH_ERROR : 0);
+}
+
+/* The epoll backend: one epoll_wait, then every ready socket. */
+static int poll_epoll(fh_engine *e, int64_t timeout_ms)
+{
+    struct epoll_event evs[64];
+    int r = epoll_wait(e->epfd, evs, 64, poll_timeout(e, timeout_ms));
+    if (r < 0 && errno != EINTR)
+        return FH_ELOOP;
+    for (int i = 0; i < r; i++) {
+        int fd = evs[i].data.fd;
+        if ((size_t)fd < e->nfds && e->fds[fd].events)
+            fh_engine_socket_action(e, fd, to_events(evs[i].events));
+    }
+    if (r <= 0 || (e->timer_at && e->timer_at <= fh__now_us()))
+        fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0);
+    return (int)e->nlive;
+}
+
 int fh_engine_poll(fh_engine *e, int64_t timeout_ms)
 {
     if (!e || !e->builtin)
         return FH_EINVAL;
+    if (e->epfd >= 0)
+        return poll_epoll(e, timeout_ms);
     struct pollfd stackbuf[8];
     struct pollfd *pfds = stackbuf;
     size_t cap = 8;

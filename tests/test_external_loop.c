@@ -273,6 +273,49 @@ static void test_streaming_from_loop(void **state)
     close(l.ep);
 }
 
+/* The built-in loop's epoll backend embedded in an outer loop: the outer
+ * loop watches one fd and calls fh_engine_poll(e, 0) when it is ready. */
+static void test_backend_fd_embedded(void **state)
+{
+    int fds_before = count_fds();
+    enum { N = 300 };
+    eloop l = {-1, -1, 0, 0, 0};
+    fh_client *c = fh_client_new();
+    fh_client_set_pool_limits(c, 16, 16, 16, 60000);
+    fh_engine *e = fh_engine_new(c, NULL, NULL);
+    static fh_request *reqs[N];
+    char url[128];
+    fh_nginx_url(url, sizeof url, g_ngx.http_url, "/json");
+    fh_callbacks cb = {on_done, NULL};
+    for (int i = 0; i < N / 2; i++) {
+        reqs[i] = fh_request_new("GET", url, NULL);
+        assert_int_equal(fh_engine_submit(e, reqs[i], &cb, &l), FH_OK);
+    }
+    int bfd = fh_engine_backend_fd(e); /* switching with work already queued */
+    assert_true(bfd >= 0);
+    for (int i = N / 2; i < N; i++) {
+        reqs[i] = fh_request_new("GET", url, NULL);
+        assert_int_equal(fh_engine_submit(e, reqs[i], &cb, &l), FH_OK);
+    }
+    int outer = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = bfd};
+    assert_int_equal(epoll_ctl(outer, EPOLL_CTL_ADD, bfd, &ev), 0);
+    for (int spins = 0; fh_engine_pending(e) > 0 && spins < 100000; spins++) {
+        int64_t t = fh_engine_timeout(e);
+        struct epoll_event got;
+        epoll_wait(outer, &got, 1, t < 0 || t > 1000 ? 1000 : (int)t);
+        fh_engine_poll(e, 0);
+    }
+    assert_int_equal(l.done, N);
+    assert_int_equal(l.failed, 0);
+    fh_engine_free(e);
+    for (int i = 0; i < N; i++)
+        fh_request_free(reqs[i]);
+    fh_client_free(c);
+    close(outer);
+    assert_int_equal(count_fds(), fds_before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_many_concurrent_https),
         cmocka_unit_test(test_random_cancellation),
         cmocka_unit_test(test_streaming_from_loop),
+        cmocka_unit_test(test_backend_fd_embedded),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

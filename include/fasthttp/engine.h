@@ -94,6 +94,21 @@ int fh_engine_socket_action(fh_engine *engine, int fd, int events);
  * still in flight, or a negative error. */
 int fh_engine_poll(fh_engine *engine, int64_t timeout_ms);
 
+/*
+ * Built-in loop only: switches the engine to an epoll backend and returns
+ * its descriptor, which becomes readable whenever any socket of the engine
+ * is ready (the libuv "backend fd" idea). An outer loop can then watch this
+ * one fd and, when it is readable or the timeout below expires, call
+ * fh_engine_poll(engine, 0) — every ready socket is serviced in one call,
+ * without a loop callback per socket. Returns the fd or a negative error.
+ * The engine owns the fd.
+ */
+int fh_engine_backend_fd(fh_engine *engine);
+
+/* Built-in loop only: milliseconds until the engine's next deadline
+ * (0: work is due now), or -1 when no timer is pending. */
+int64_t fh_engine_timeout(const fh_engine *engine);
+
 /* Number of requests submitted and not yet completed or cancelled. */
 size_t fh_engine_pending(const fh_engine *engine);
 
