@@ -30,6 +30,8 @@ fh_client *fh_client_new(void)
     c->limit[FH_LIMIT_ENCODINGS] = 5;
     c->decode = 1;
     c->tls.verify = 1;
+    c->follow_redirects = 1;
+    c->max_redirects = 20;
     c->user_agent = strdup("fasthttp/" FH_VERSION_STRING);
     if (!c->user_agent) {
         fh_client_free(c);
@@ -49,6 +51,8 @@ void fh_client_free(fh_client *c)
     free(c->tls.cert_file);
     free(c->tls.key_file);
     free(c->user_agent);
+    free(c->auth_user);
+    free(c->auth_pass);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }

@@ -205,6 +205,7 @@ void fh__xfer_free(fh__xfer *x)
     queue_remove(e, x);
     live_unlink(e, x);
     fh__xfer_cleanup(x, 0);
+    fh__policy_free(x);
     if (x->req && x->req->xfer == x)
         x->req->xfer = NULL;
     if (x->resp) {
@@ -229,6 +230,7 @@ int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void
     int rc = fh__xfer_init(x, e, req);
     if (rc) {
         fh__xfer_cleanup(x, 0);
+        fh__policy_free(x);
         free(x);
         return rc;
     }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define BODY_INLINE_MAX 16384 /* memory bodies up to this go out with the head */
@@ -34,6 +35,10 @@ void fh__xfer_fail(fh__xfer *x, int code, const char *fmt, ...)
 
 void fh__xfer_fail_code(fh__xfer *x, int code)
 {
+    if (fh__policy_on_error(x, code)) {
+        fh__xfer_continue(x); /* a retry was scheduled */
+        return;
+    }
     fh__xfer_cleanup(x, 0);
     x->state = FH__X_DONE;
     fh__xfer_finish(x, code);
@@ -64,48 +69,78 @@ int64_t fh__xfer_deadline(const fh__xfer *x)
 
 /* RFC 9110 §8.6: POST, PUT and PATCH define a meaning for content, so an
  * empty one is announced with Content-Length: 0. */
-static int64_t framing_of(const fh_request *r)
+static int64_t framing_of(const fh__xfer *x)
 {
-    if (r->body_fn)
+    const fh_request *r = x->req;
+    if (x->send_body && r->body_fn)
         return r->body_fn_len >= 0 ? r->body_fn_len : FH__BODY_CHUNKED;
-    if (r->has_body)
+    if (x->send_body && r->has_body)
         return (int64_t)r->body_len;
-    if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH"))
+    if (!strcmp(x->method, "POST") || !strcmp(x->method, "PUT") || !strcmp(x->method, "PATCH"))
         return 0;
     return FH__BODY_NONE;
 }
 
-static int build_head(fh__xfer *x)
+/* After a 301/302/303 turned the request into a GET, the headers that
+ * described the dropped body go with it (RFC 9110 §15.4.4). */
+static int is_body_header(const char *n, size_t len)
+{
+    return len > 8 && strncasecmp(n, "content-", 8) == 0;
+}
+
+/* Collects the caller's headers (minus those the hop drops), the policy's
+ * (Cookie, Authorization) and the defaults into h; returns the count. */
+static size_t collect_headers(fh__xfer *x, fh_header *h, int *err)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    fh_header stack[16];
-    fh_header *h = r->nhdrs + 2 <= 16 ? stack : malloc((r->nhdrs + 2) * sizeof *h);
-    if (!h)
-        return FH_ENOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < r->nhdrs; i++)
-        h[n++] = (fh_header){r->hdrs[i].name, r->hdrs[i].name_len, r->hdrs[i].value,
-                             r->hdrs[i].value_len};
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        const fh__hdr *e = &r->hdrs[i];
+        if (fh__policy_skip_header(x, e->name, e->name_len) ||
+            (!x->send_body && is_body_header(e->name, e->name_len)))
+            continue;
+        h[n++] = (fh_header){e->name, e->name_len, e->value, e->value_len};
+    }
+    size_t extra = 0;
+    *err = fh__policy_headers(x, h + n, &extra);
+    n += extra;
     if (c->user_agent && !fh__request_has_header(r, "User-Agent"))
         h[n++] = (fh_header){"User-Agent", 10, c->user_agent, strlen(c->user_agent)};
     if (x->decode && !fh__request_has_header(r, "Accept-Encoding"))
         h[n++] = (fh_header){"Accept-Encoding", 15, "gzip, deflate, br, zstd", 23};
-    int rc = fh__h1_write_head(&x->out, r->method, r->method_len, r->url.target,
-                               strlen(r->url.target), r->url.authority,
-                               strlen(r->url.authority), h, n, framing_of(r));
+    return n;
+}
+
+/* Writes this hop's request head (and a small body) into x->out. */
+int fh__xfer_build_head(fh__xfer *x)
+{
+    fh_request *r = x->req;
+    fh_header stack[16];
+    size_t cap = r->nhdrs + 4;
+    fh_header *h = cap <= 16 ? stack : malloc(cap * sizeof *h);
+    if (!h)
+        return FH_ENOMEM;
+    int rc = FH_OK;
+    size_t n = collect_headers(x, h, &rc);
+    x->out.len = x->out_pos = x->body_pos = 0;
+    if (rc == FH_OK)
+        rc = fh__h1_write_head(&x->out, x->method, x->method_len, x->url->target,
+                               strlen(x->url->target), x->url->authority,
+                               strlen(x->url->authority), h, n, framing_of(x));
     if (h != stack)
         free(h);
     if (rc) {
         fh__request_fail(r, "invalid request line or header for %s", r->url_str);
         return rc;
     }
+    int body = x->send_body && r->has_body;
     x->body_phase = 2;
-    if (r->body_fn)
+    if (body && r->body_fn)
         x->body_phase = 1;
-    else if (r->has_body && r->body_len <= BODY_INLINE_MAX)
+    else if (body && r->body_len <= BODY_INLINE_MAX)
         rc = fh__buf_append(&x->out, r->body, r->body_len); /* one write for all */
-    else if (r->has_body)
+    else if (body)
         x->body_phase = 1;
     x->body_phase0 = x->body_phase;
     return rc;
@@ -132,7 +167,13 @@ int fh__xfer_init(fh__xfer *x, fh_engine *e, fh_request *req)
     x->lim.header_count = (size_t)c->limit[FH_LIMIT_HEADER_COUNT];
     x->lim.trailer_bytes = (size_t)c->limit[FH_LIMIT_TRAILER_BYTES];
     req->errmsg[0] = 0;
-    return build_head(x);
+    x->url = &req->url;
+    x->pool_key = req->pool_key;
+    x->method = req->method;
+    x->method_len = req->method_len;
+    x->send_body = 1;
+    int rc = fh__policy_init(x);
+    return rc ? rc : fh__xfer_build_head(x);
 }
 
 /* ---- teardown ---------------------------------------------------------- */
@@ -154,7 +195,9 @@ void fh__xfer_release_conn(fh__xfer *x, int reusable)
     x->conn = NULL;
 }
 
-void fh__xfer_cleanup(fh__xfer *x, int reusable)
+/* Releases everything tied to the current attempt: queue place, resolver,
+ * sockets, connection (pooled only when reusable), decoder. */
+static void reset_io(fh__xfer *x, int reusable)
 {
     fh__pool *p = &x->engine->client->pool;
     if (x->waiter.queued || x->waiter.granted)
@@ -175,6 +218,11 @@ void fh__xfer_cleanup(fh__xfer *x, int reusable)
         fh__decoder_free(x->dec);
         x->dec = NULL;
     }
+}
+
+void fh__xfer_cleanup(fh__xfer *x, int reusable)
+{
+    reset_io(x, reusable);
     free(x->hdr_store);
     x->hdr_store = NULL;
     free(x->chunk);
@@ -214,8 +262,53 @@ int fh__xfer_io_error(fh__xfer *x, int code, const char *what, const char *detai
         retry_fresh(x);
         return 1;
     }
-    fh__xfer_fail(x, code, "%s %s:%d: %s", what, x->req->url.host, x->req->url.port, detail);
+    fh__xfer_fail(x, code, "%s %s:%d: %s", what, x->url->host, x->url->port, detail);
     return 0;
+}
+
+/* ---- the next attempt or hop -------------------------------------------- */
+
+void fh__xfer_restart(fh__xfer *x)
+{
+    x->reused = x->retried = x->fresh_only = 0;
+    x->got_bytes = x->peer_eof = x->interim = 0;
+    x->head_scan = 0;
+    x->body_done = x->dec_done = x->body_complete = 0;
+    x->pay_off = x->pay_len = 0;
+    x->discard = 0;
+    x->discarded = 0;
+    x->body_sent = 0;
+    x->body_eof = 0;
+    x->keep_alive = 0;
+    x->next_addr = 0;
+    fh__addrs_free(&x->addrs);
+    if (!x->host || strcmp(x->host->key, x->pool_key) != 0)
+        x->host = NULL; /* a redirect to another origin */
+    int rc = fh__xfer_build_head(x);
+    if (rc) {
+        fh__xfer_fail_code(x, rc);
+        return;
+    }
+    x->state = FH__X_START;
+    do_start(x);
+}
+
+void fh__xfer_continue(fh__xfer *x)
+{
+    reset_io(x, 0);
+    if (x->resp && !x->resp_given) {
+        fh_response_free(x->resp); /* a retried attempt's response */
+        x->resp = NULL;
+    }
+    int64_t delay = fh__policy_delay(x);
+    if (delay <= 0) {
+        fh__xfer_restart(x);
+        return;
+    }
+    x->state = FH__X_BACKOFF;
+    x->body_complete = 0; /* that was the previous attempt's body */
+    x->phase_deadline = fh__now_us() + delay;
+    x->phase_error = 0;
 }
 
 /* ---- pool -------------------------------------------------------------- */
@@ -245,13 +338,18 @@ static void do_start(fh__xfer *x)
 {
     fh_engine *e = x->engine;
     fh__pool *p = &e->client->pool;
-    if (!x->host && !(x->host = fh__pool_host_get(p, x->req->pool_key))) {
+    if (!x->host && !(x->host = fh__pool_host_get(p, x->pool_key))) {
         fh__xfer_fail(x, FH_ENOMEM, "out of memory");
+        return;
+    }
+    int rc = fh__policy_admit(x);
+    if (rc) {
+        fh__xfer_fail_code(x, rc);
         return;
     }
     x->waiter.wake = &e->wake;
     fh__conn *c = NULL;
-    int rc = fh__pool_checkout(p, x->host, &x->waiter, x->fresh_only, &c);
+    rc = fh__pool_checkout(p, x->host, &x->waiter, x->fresh_only, &c);
     if (rc != FH_EAGAIN) {
         on_checkout(x, rc, c);
         return;
@@ -284,7 +382,7 @@ void fh__xfer_on_wake(fh__xfer *x)
         fh__resolve_release(x->job);
         x->job = NULL;
         if (rc) {
-            fh__xfer_fail(x, rc, "cannot resolve host '%s': %s", x->req->url.host,
+            fh__xfer_fail(x, rc, "cannot resolve host '%s': %s", x->url->host,
                           why ? why : "unknown error");
             return;
         }
@@ -315,38 +413,37 @@ static int start_attempt(fh__xfer *x)
     }
     if (x->nattempts)
         return FH_OK;
-    fh__xfer_fail(x, FH_ECONNECT, "cannot connect to %s:%d: %s", x->req->url.host,
-                  x->req->url.port, err);
+    fh__xfer_fail(x, FH_ECONNECT, "cannot connect to %s:%d: %s", x->url->host,
+                  x->url->port, err);
     return FH_ECONNECT;
 }
 
 static void begin_connect(fh__xfer *x)
 {
-    fh_request *r = x->req;
     fh_client *c = x->engine->client;
     x->state = FH__X_CONNECTING;
     fh__xfer_set_phase(x, FH_TIMEOUT_CONNECT, FH_ETIMEOUT_CONNECT);
     if (c->connect_hook) {
-        int fd = c->connect_hook(c->connect_ud, r->url.host, r->url.port);
+        int fd = c->connect_hook(c->connect_ud, x->url->host, x->url->port);
         if (fd < 0 || fh__engine_watch(x->engine, x, fd, FH_WATCH_WRITE) != FH_OK) {
             if (fd >= 0)
                 close(fd);
-            fh__xfer_fail(x, FH_ECONNECT, "connect hook failed for %s:%d", r->url.host,
-                          r->url.port);
+            fh__xfer_fail(x, FH_ECONNECT, "connect hook failed for %s:%d", x->url->host,
+                          x->url->port);
             return;
         }
         x->attempt_fd[x->nattempts++] = fd;
         return;
     }
-    if (x->addrs.n || fh__resolve_numeric(r->url.host, r->url.port, &x->addrs) == FH_OK) {
+    if (x->addrs.n || fh__resolve_numeric(x->url->host, x->url->port, &x->addrs) == FH_OK) {
         start_attempt(x);
         return;
     }
     int rc = fh__engine_wake_fd(x->engine);
     if (rc == FH_OK)
-        rc = fh__resolve_start(&x->job, r->url.host, r->url.port, &x->engine->wake);
+        rc = fh__resolve_start(&x->job, x->url->host, x->url->port, &x->engine->wake);
     if (rc) {
-        fh__xfer_fail(x, rc, "cannot start resolving '%s'", r->url.host);
+        fh__xfer_fail(x, rc, "cannot start resolving '%s'", x->url->host);
         return;
     }
     x->state = FH__X_RESOLVING;
@@ -371,7 +468,7 @@ static void connected(fh__xfer *x, int i)
     x->conn = c;
     x->have_slot = 0; /* the slot now belongs to the connection */
     x->tm.connect_us = since_start(x);
-    if (x->req->url.tls)
+    if (x->url->tls)
         begin_tls(x);
     else
         begin_send(x);
@@ -394,8 +491,8 @@ static void on_connect_ready(fh__xfer *x, int fd)
     }
     close_attempt(x, i);
     if (x->nattempts == 0 && x->next_addr >= x->addrs.n) {
-        fh__xfer_fail(x, FH_ECONNECT, "cannot connect to %s:%d: %s", x->req->url.host,
-                      x->req->url.port, err);
+        fh__xfer_fail(x, FH_ECONNECT, "cannot connect to %s:%d: %s", x->url->host,
+                      x->url->port, err);
         return;
     }
     if (x->next_addr < x->addrs.n)
@@ -415,8 +512,8 @@ static void do_tls(fh__xfer *x)
         return;
     }
     if (rc) {
-        fh__xfer_fail(x, rc, "TLS handshake with %s:%d failed: %s", x->req->url.host,
-                      x->req->url.port, err);
+        fh__xfer_fail(x, rc, "TLS handshake with %s:%d failed: %s", x->url->host,
+                      x->url->port, err);
         return;
     }
     x->tm.tls_us = since_start(x);
@@ -427,7 +524,7 @@ static void begin_tls(fh__xfer *x)
 {
     char err[200] = "";
     SSL_CTX *ctx = NULL;
-    fh__url *u = &x->req->url;
+    const fh__url *u = x->url;
     int rc = fh__client_ssl_ctx(x->engine->client, &ctx, err, sizeof err);
     if (rc == FH_OK)
         rc = fh__tls_conn_new(&x->conn->ssl, ctx, x->conn->fd, u->host, u->host_is_ip,
@@ -583,14 +680,19 @@ static const char *phase_name(const fh__xfer *x)
     case FH__X_TLS: return "in the TLS handshake";
     case FH__X_SENDING: return "sending the request";
     case FH__X_RECV_HEAD: return "waiting for the response head";
+    case FH__X_BACKOFF: return "waiting to retry";
     default: return "reading the response body";
     }
 }
 
 void fh__xfer_on_timeout(fh__xfer *x, int64_t now)
 {
-    fh_request *r = x->req;
     int total = x->total_deadline && now >= x->total_deadline;
+    if (!total && x->state == FH__X_BACKOFF) {
+        if (now >= x->phase_deadline)
+            fh__xfer_restart(x);
+        return;
+    }
     if (!total && x->state == FH__X_CONNECTING && x->next_attempt_at &&
         now >= x->next_attempt_at && (!x->phase_deadline || now < x->phase_deadline)) {
         start_attempt(x); /* RFC 8305 §5: next address after the delay */
@@ -607,8 +709,8 @@ void fh__xfer_on_timeout(fh__xfer *x, int64_t now)
     const char *fmt = "%s after %lld ms %s (%s:%d)";
     if (x->completed)
         fh__xfer_stream_fail(x, code, fmt, fh_strerror(code), (long long)(x->tmo[kind] / 1000),
-                             phase_name(x), r->url.host, r->url.port);
+                             phase_name(x), x->url->host, x->url->port);
     else
         fh__xfer_fail(x, code, fmt, fh_strerror(code), (long long)(x->tmo[kind] / 1000),
-                      phase_name(x), r->url.host, r->url.port);
+                      phase_name(x), x->url->host, x->url->port);
 }

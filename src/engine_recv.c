@@ -198,9 +198,34 @@ static void body_complete(fh__xfer *x)
     fh__xfer_release_conn(x, reusable);
 }
 
+#define DISCARD_MAX (1 << 20) /* hop bodies larger than this close the connection */
+
+/* A redirect's or retried response's body is read only so the connection
+ * can be reused; a large one is cheaper to abandon with the connection. */
+static void discard_body(fh__xfer *x)
+{
+    uint8_t sink[16384];
+    for (;;) {
+        ssize_t n = pull(x, sink, sizeof sink);
+        if (n == FH_EAGAIN && x->discarded <= DISCARD_MAX)
+            return;
+        if (n == 0)
+            body_complete(x);
+        if (n <= 0 || x->discarded > DISCARD_MAX) {
+            fh__xfer_continue(x); /* closes the connection unless it was released */
+            return;
+        }
+        x->discarded += (uint64_t)n;
+    }
+}
+
 /* Buffered mode: pulls everything that is available into the body. */
 static void fill_body(fh__xfer *x)
 {
+    if (x->discard) {
+        discard_body(x);
+        return;
+    }
     fh__buf *b = &x->resp->body;
     uint64_t limit = (uint64_t)x->engine->client->limit[FH_LIMIT_BODY_BYTES];
     for (;;) {
@@ -272,6 +297,18 @@ static void head_complete(fh__xfer *x, const char *raw)
     x->keep_alive = h->keep_alive;
     fh__h1_body_init(&x->body, h, &x->lim);
     x->body_done = fh__h1_body_done(&x->body); /* no body, or Content-Length: 0 */
+    x->resp->url = strdup(fh__policy_url(x));
+    int taken = fh__policy_on_head(x);
+    if (taken < 0) {
+        fh__xfer_fail_code(x, taken);
+        return;
+    }
+    if (taken) {
+        x->discard = 1;
+        x->state = FH__X_RECV_BODY;
+        fill_body(x);
+        return;
+    }
     if (x->decode && h->body_kind != FH__FRAME_NONE && setup_decoder(x) != FH_OK) {
         fh__xfer_fail_code(x, FH_EDECODE);
         return;
@@ -314,8 +351,8 @@ static int parse_head(fh__xfer *x)
         if (rc == FH_EAGAIN)
             return 0;
         if (rc < 0) {
-            fh__xfer_fail(x, rc, "invalid response from %s:%d: %s", x->req->url.host,
-                          x->req->url.port, x->head.why ? x->head.why : fh_strerror(rc));
+            fh__xfer_fail(x, rc, "invalid response from %s:%d: %s", x->url->host,
+                          x->url->port, x->head.why ? x->head.why : fh_strerror(rc));
             return 1;
         }
         /* RFC 9110 §15.2: interim responses precede the final one; 101
@@ -338,13 +375,12 @@ static void eof_in_head(fh__xfer *x)
 {
     fh__conn *c = x->conn;
     size_t have = c->rbuf.len - c->rpos;
-    if (!x->got_bytes && fh__xfer_io_error(x, FH_ECLOSED, "connection closed by",
-                                           "no response received"))
+    if (!x->got_bytes) { /* may be a stale pooled connection: io_error decides */
+        fh__xfer_io_error(x, FH_ECLOSED, "connection closed by", "no response received");
         return;
-    if (x->state == FH__X_DONE)
-        return;
+    }
     fh__xfer_fail(x, FH_ECLOSED, "connection closed by %s:%d after %zu bytes of the response "
-                  "head", x->req->url.host, x->req->url.port, have);
+                  "head", x->url->host, x->url->port, have);
 }
 
 /* RECV_HEAD and RECV_BODY: read until the socket is drained or done. */
@@ -359,8 +395,8 @@ static void recv_loop(fh__xfer *x)
             if (x->state == FH__X_RECV_HEAD)
                 fh__xfer_io_error(x, (int)n, "receiving from", err);
             else
-                fh__xfer_fail(x, (int)n, "receiving body from %s:%d: %s", x->req->url.host,
-                              x->req->url.port, err);
+                fh__xfer_fail(x, (int)n, "receiving body from %s:%d: %s", x->url->host,
+                              x->url->port, err);
             return;
         }
         if (n > 0)
@@ -388,8 +424,8 @@ static void stream_readable(fh__xfer *x)
     if (n == FH_EAGAIN)
         return;
     if (n < 0) {
-        fh__xfer_stream_fail(x, (int)n, "receiving body from %s:%d: %s", x->req->url.host,
-                             x->req->url.port, err);
+        fh__xfer_stream_fail(x, (int)n, "receiving body from %s:%d: %s", x->url->host,
+                             x->url->port, err);
         return;
     }
     x->want_read = 0;
@@ -429,8 +465,8 @@ ssize_t fh__xfer_read_body(fh__xfer *x, uint8_t *buf, size_t cap)
         if (r == FH_EAGAIN)
             break;
         if (r < 0) {
-            fh__xfer_stream_fail(x, (int)r, "receiving body from %s:%d: %s", x->req->url.host,
-                                 x->req->url.port, err);
+            fh__xfer_stream_fail(x, (int)r, "receiving body from %s:%d: %s", x->url->host,
+                                 x->url->port, err);
             return r;
         }
     }

@@ -35,6 +35,10 @@ const char *fh_strerror(int code)
     case FH_EUNSUPPORTED: return "not supported";
     case FH_ETOO_MANY_INTERIM: return "too many interim (1xx) responses";
     case FH_ELOOP: return "event loop adapter failed";
+    case FH_ECIRCUIT_OPEN: return "circuit breaker is open for this origin";
+    case FH_ETOO_MANY_REDIRECTS: return "too many redirects";
+    case FH_EREDIRECT: return "invalid redirect";
+    case FH_ENOT_REPLAYABLE: return "request body cannot be replayed";
     default: return "unknown error";
     }
 }

@@ -24,6 +24,11 @@
 #include "tls.h"
 #include "url.h"
 
+/* Resolves a URI reference (e.g. a Location value) against base (RFC 3986
+ * §5.2) into a new absolute URL string in *out (malloc'd). FH_EURL when
+ * ref is not a valid reference, FH_EUNSUPPORTED for non-http(s) schemes. */
+int fh__url_resolve(const fh__url *base, const char *ref, size_t len, char **out);
+
 #define FH__ERRMSG 256
 #define FH__READ_CHUNK 65536      /* bytes asked from the socket per read */
 #define FH__RBUF_MAX (256 * 1024) /* unconsumed bytes held before reading pauses */
@@ -34,9 +39,22 @@ int64_t fh__now_us(void);
 
 /* ---- connection -------------------------------------------------------- */
 
-typedef struct fh__pool_host fh__pool_host;
+typedef struct fh__conn fh__conn;
 
-typedef struct fh__conn {
+/* One origin of the pool. Guarded by the pool's lock. */
+typedef struct fh__pool_host {
+    struct fh__pool_host *hnext; /* hash chain */
+    char *key;
+    int open;                    /* connections open or being opened */
+    int idle;
+    fh__conn *idle_top;          /* LIFO stack of idle connections */
+    /* circuit breaker of this origin (retry.c) */
+    int cb_state;                /* 0 closed, 1 open, 2 half-open */
+    int cb_failures;             /* consecutive failures */
+    int64_t cb_opened_at;        /* us, client clock */
+} fh__pool_host;
+
+struct fh__conn {
     int fd;
     SSL *ssl;                      /* NULL for plain TCP */
     fh__pool_host *host;           /* origin this connection belongs to */
@@ -50,7 +68,7 @@ typedef struct fh__conn {
      * checked out while streams < max_streams. HTTP/1.1 has max_streams 1. */
     int max_streams;
     int streams;
-} fh__conn;
+};
 
 /* Opens a non-blocking TCP socket and starts connecting to addr. Returns the
  * fd, or a negative FH_E code (message in err). */
@@ -132,7 +150,19 @@ struct fh_client {
     fh__pool pool;
     fh_connect_fn connect_hook;
     void *connect_ud;
+    /* policies (policy.c, retry.c) */
+    fh_retry_policy retry;
+    int has_retry;
+    int follow_redirects;
+    int max_redirects;
+    int auth_kind;
+    char *auth_user, *auth_pass;
+    int64_t (*clock)(void *ud);     /* breaker clock (us), NULL: monotonic */
+    void *clock_ud;
 };
+
+/* The breaker clock of the client. */
+int64_t fh__client_now(const fh_client *c);
 
 /* Returns the shared SSL_CTX, building it on first use (thread-safe). */
 int fh__client_ssl_ctx(fh_client *c, SSL_CTX **out, char *err, size_t errlen);
@@ -164,6 +194,12 @@ struct fh_request {
     int decode;              /* -1: client's default */
     int head;                /* method is HEAD */
     int idempotent;          /* RFC 9110 §9.2.2 */
+    fh_retry_policy retry;
+    int has_retry;           /* 1: retry overrides the client's */
+    int follow_redirects;    /* -1: client's */
+    int max_redirects;       /* -1: client's */
+    int auth_kind;           /* -1: client's */
+    char *auth_user, *auth_pass;
     char errmsg[FH__ERRMSG];
     struct fh__xfer *xfer;   /* the exchange in flight, if any */
 };
@@ -176,6 +212,10 @@ void fh__request_fail(fh_request *req, const char *fmt, ...)
 
 struct fh_response {
     int status;
+    int attempts;
+    char *url;               /* URL this response came from */
+    fh_response **history;   /* redirect hops, oldest first */
+    size_t nhistory;
     int version;
     char *head;              /* copy of the response head; views point in */
     size_t head_len;
@@ -194,6 +234,26 @@ fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
 
 /* ---- engine ------------------------------------------------------------ */
 
+struct fh__xfer;
+/* policy.c: the decisions between attempts and hops. */
+int fh__policy_init(struct fh__xfer *x);
+void fh__policy_free(struct fh__xfer *x);
+/* Adds the headers the policy owns for this hop (Cookie, Authorization)
+ * and says which of the caller's headers to leave out. */
+int fh__policy_headers(struct fh__xfer *x, fh_header *extra, size_t *nextra);
+int fh__policy_skip_header(const struct fh__xfer *x, const char *name, size_t len);
+/* Before the first step: FH_ECIRCUIT_OPEN when the breaker refuses. */
+int fh__policy_admit(struct fh__xfer *x);
+/* A final head arrived: 1 when the policy takes over (redirect, retry,
+ * auth challenge) and the exchange continues, 0 to deliver it, <0 error. */
+int fh__policy_on_head(struct fh__xfer *x);
+/* The exchange failed with code: 1 when a retry was scheduled. */
+int fh__policy_on_error(struct fh__xfer *x, int code);
+/* The URL of the current hop. */
+const char *fh__policy_url(const struct fh__xfer *x);
+/* The wait before the next attempt (us), consumed by the caller. */
+int64_t fh__policy_delay(struct fh__xfer *x);
+
 enum fh__xfer_state {
     FH__X_START = 0,
     FH__X_POOL_WAIT,
@@ -204,6 +264,7 @@ enum fh__xfer_state {
     FH__X_RECV_HEAD,
     FH__X_RECV_BODY,  /* buffered mode: engine reads the whole body */
     FH__X_STREAMING,  /* stream mode: the user pulls the body */
+    FH__X_BACKOFF,    /* waiting before the next attempt */
     FH__X_DONE
 };
 
@@ -214,6 +275,13 @@ typedef struct fh__xfer {
     struct fh__xfer *cnext;       /* completion queue */
     fh_engine *engine;
     fh_request *req;
+    /* The current hop: the request's own URL and method, or a redirect's. */
+    const fh__url *url;
+    const char *pool_key;
+    const char *method;
+    size_t method_len;
+    int send_body;                /* 0 once a 301/302/303 dropped the body */
+    struct fh__policy *pol;       /* retries, redirects, auth (policy.c) */
     fh_callbacks cb;
     void *ud;
     int state;
@@ -270,6 +338,8 @@ typedef struct fh__xfer {
     int dec_done;                 /* decoder drained */
     int keep_alive;
     int want_read;                /* stream mode: user waits for bytes */
+    int discard;                  /* reading a hop's body only to reuse the connection */
+    uint64_t discarded;
     int peer_eof;                 /* the server closed its side */
     int body_complete;            /* body read to the end and validated */
     size_t pay_off, pay_len;      /* payload span in conn->rbuf not yet consumed */
@@ -327,5 +397,11 @@ void fh__xfer_recv(fh__xfer *x);
 void fh__xfer_stream_fail(fh__xfer *x, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void fh__xfer_release_conn(fh__xfer *x, int reusable);
+/* Writes the current hop's request head into x->out. */
+int fh__xfer_build_head(fh__xfer *x);
+/* Starts (again) from the pool checkout: the next attempt or hop. */
+void fh__xfer_restart(fh__xfer *x);
+/* The policy took over after a head: discard the body, then go on. */
+void fh__xfer_continue(fh__xfer *x);
 
 #endif

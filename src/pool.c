@@ -19,13 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct fh__pool_host {
-    fh__pool_host *hnext;  /* hash chain */
-    char *key;
-    int open;              /* connections open or being opened */
-    int idle;
-    fh__conn *idle_top;    /* LIFO stack of idle connections */
-};
 
 void fh__pool_init(fh__pool *p)
 {

@@ -60,6 +60,9 @@ fh_request *fh_request_new(const char *method, const char *url, int *err)
     for (int i = 0; i < FH_TIMEOUT_KINDS; i++)
         r->timeout_ms[i] = -1;
     r->decode = -1;
+    r->follow_redirects = -1;
+    r->max_redirects = -1;
+    r->auth_kind = -1;
     r->method_len = strlen(method);
     rc = fh__h1_check_method(method, r->method_len);
     if (rc)
@@ -93,6 +96,8 @@ void fh_request_free(fh_request *req)
     free(req->url_str);
     free(req->pool_key);
     free(req->body_owned);
+    free(req->auth_user);
+    free(req->auth_pass);
     fh__url_free(&req->url);
     free(req);
 }

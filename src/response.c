@@ -134,8 +134,32 @@ void fh_response_free(fh_response *r)
         fh__xfer_free(r->xfer); /* returns or closes the connection */
     if (r->owned_engine)
         fh_engine_free(r->owned_engine);
+    for (size_t i = 0; i < r->nhistory; i++)
+        fh_response_free(r->history[i]);
+    free(r->history);
+    free(r->url);
     free(r->head);
     free(r->hdrs);
     fh__buf_free(&r->body);
     free(r);
+}
+
+int fh_response_attempts(const fh_response *r)
+{
+    return r ? (r->attempts ? r->attempts : 1) : 0;
+}
+
+const char *fh_response_url(const fh_response *r)
+{
+    return r ? r->url : NULL;
+}
+
+size_t fh_response_history_count(const fh_response *r)
+{
+    return r ? r->nhistory : 0;
+}
+
+const fh_response *fh_response_history_at(const fh_response *r, size_t i)
+{
+    return r && i < r->nhistory ? r->history[i] : NULL;
 }

@@ -44,7 +44,11 @@ enum fh_error {
     FH_EBODY_SOURCE = -27,      /* the request body callback failed */
     FH_EUNSUPPORTED = -28,      /* feature or scheme not supported */
     FH_ETOO_MANY_INTERIM = -29, /* too many 1xx interim responses */
-    FH_ELOOP = -30              /* event-loop adapter reported a failure */
+    FH_ELOOP = -30,             /* event-loop adapter reported a failure */
+    FH_ECIRCUIT_OPEN = -31,     /* circuit breaker open for this origin */
+    FH_ETOO_MANY_REDIRECTS = -32, /* more redirects than allowed */
+    FH_EREDIRECT = -33,         /* redirect without a usable Location */
+    FH_ENOT_REPLAYABLE = -34    /* a streamed body cannot be sent again */
 };
 
 /* A fixed, static description of an error code; never NULL. */

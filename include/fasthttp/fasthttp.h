@@ -232,5 +232,6 @@ void fh_response_free(fh_response *resp);
 #endif
 
 #include "engine.h"
+#include "policy.h"
 
 #endif

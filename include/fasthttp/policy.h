@@ -1,0 +1,90 @@
+/*
+ * fasthttp/policy.h — what the engine does between attempts and hops:
+ * retries with backoff, a per-origin circuit breaker, redirects and
+ * credentials. These run inside the engine, so the blocking API, the
+ * event-loop API and the Python package share one implementation.
+ */
+#ifndef FASTHTTP_POLICY_H
+#define FASTHTTP_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fh_client fh_client;
+typedef struct fh_request fh_request;
+typedef struct fh_response fh_response;
+
+/* ---- retries and the circuit breaker ------------------------------------ */
+
+#define FH_RETRY_MAX_STATUS 32
+
+typedef struct fh_retry_policy {
+    int max_attempts;         /* including the first; 1 disables retries */
+    double backoff_factor;    /* seconds: attempt n waits up to factor * 2^(n-1) */
+    double backoff_max;       /* cap on one wait, seconds (default 60) */
+    int status_codes[FH_RETRY_MAX_STATUS]; /* responses that are retried */
+    int n_status_codes;
+    int retry_non_idempotent; /* 0 (default): only GET, HEAD, PUT, DELETE,
+                                 OPTIONS and TRACE are retried */
+    int respect_retry_after;  /* 1 (default): a Retry-After on a retried
+                                 status sets the wait (RFC 9110 §10.2.3) */
+    double retry_after_max;   /* cap on a Retry-After wait, seconds (default 60) */
+    int circuit_breaker;      /* 1: per-origin breaker on */
+    int cb_failure_threshold; /* consecutive failures that open it (default 5) */
+    double cb_recovery_seconds; /* open time before one trial (default 30) */
+} fh_retry_policy;
+
+/* Fills p with defaults: 1 attempt, backoff 0, no status codes, breaker off.
+ * Waits use full jitter: a uniformly random time in [0, cap] (the AWS
+ * "full jitter" scheme), so many clients do not retry in lock-step. */
+void fh_retry_policy_init(fh_retry_policy *p);
+
+/* Sets the client's policy (copied; NULL removes it). */
+int fh_client_set_retry(fh_client *client, const fh_retry_policy *p);
+/* Per-request policy overriding the client's (copied; NULL: client's). */
+int fh_request_set_retry(fh_request *req, const fh_retry_policy *p);
+
+/* Monotonic clock in microseconds used by the circuit breaker, for tests
+ * (NULL restores the real clock). */
+int fh_client_set_clock(fh_client *client, int64_t (*now_us)(void *ud), void *ud);
+
+/* State of the breaker for an origin "scheme://host:port": 0 closed,
+ * 1 open, 2 half-open (a trial request is in flight). */
+int fh_client_circuit_state(fh_client *client, const char *origin);
+
+/* ---- redirects ----------------------------------------------------------- */
+
+/* Follow 301, 302, 303, 307 and 308 (default on, at most 20). */
+int fh_client_set_redirects(fh_client *client, int follow, int max_redirects);
+/* Per request: -1 keeps the client's value. */
+int fh_request_set_redirects(fh_request *req, int follow, int max_redirects);
+
+/* ---- credentials ---------------------------------------------------------- */
+
+/* Basic (RFC 7617) or Digest (RFC 7616) credentials. Sent only to the
+ * origin of the request's URL, never across a redirect to another origin.
+ * Digest answers the server's 401 challenge once per request. The request's
+ * setting wins over the client's. kind: FH_AUTH_NONE removes them. */
+typedef enum fh_auth_kind { FH_AUTH_NONE = 0, FH_AUTH_BASIC = 1, FH_AUTH_DIGEST = 2 } fh_auth_kind;
+int fh_client_set_auth(fh_client *client, fh_auth_kind kind, const char *user, const char *pass);
+int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user, const char *pass);
+
+/* ---- what happened --------------------------------------------------------- */
+
+/* Attempts made for the final response (1 without retries). */
+int fh_response_attempts(const fh_response *resp);
+/* The URL of the final response (after redirects). */
+const char *fh_response_url(const fh_response *resp);
+/* Redirect hops before the final response, oldest first; each is a
+ * response with status, headers and URL but no body, owned by resp. */
+size_t fh_response_history_count(const fh_response *resp);
+const fh_response *fh_response_history_at(const fh_response *resp, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,512 @@
+/*
+ * policy.c — the engine's decisions between attempts and hops: retries
+ * (RFC 9110 §9.2.2 idempotency, §10.2.3 Retry-After), the circuit breaker,
+ * redirects (RFC 9110 §15.4) and credentials (RFC 7617 Basic, RFC 7616
+ * Digest). A transfer keeps one fh__policy; when a response head arrives,
+ * fh__policy_on_head() decides whether it is final or whether the transfer
+ * goes on to another hop (redirect, auth challenge) or attempt (retry).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth.h"
+#include "retry.h"
+
+typedef struct fh__policy {
+    fh_retry_policy retry;
+    int follow, max_redirects, redirects;
+    int attempts;                 /* attempts made so far, 1-based */
+    /* the current hop when it differs from the request's URL */
+    fh__url hop_url;
+    char *hop_str, *hop_key;
+    int stripped;                 /* an origin change dropped credentials for good */
+    fh_response **history;
+    size_t nhistory, hcap;
+    /* credentials */
+    int auth_kind;
+    char *user, *pass;
+    fh__digest digest;
+    int digest_ready, digest_rounds;
+    fh__buf auth_value;
+    /* breaker and backoff */
+    fh__pool_host *bhost;
+    int need_admit, admitted, trial;
+    int64_t delay_us;
+    uint64_t rng;
+} fh__policy;
+
+static int is_sensitive(const char *n, size_t len)
+{
+    return (len == 13 && strncasecmp(n, "authorization", 13) == 0) ||
+           (len == 19 && strncasecmp(n, "proxy-authorization", 19) == 0) ||
+           (len == 6 && strncasecmp(n, "cookie", 6) == 0);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int fh__policy_init(fh__xfer *x)
+{
+    fh_request *r = x->req;
+    fh_client *c = x->engine->client;
+    fh__policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return FH_ENOMEM;
+    x->pol = p;
+    if (r->has_retry)
+        p->retry = r->retry;
+    else if (c->has_retry)
+        p->retry = c->retry;
+    else
+        fh_retry_policy_init(&p->retry);
+    p->follow = r->follow_redirects >= 0 ? r->follow_redirects : c->follow_redirects;
+    p->max_redirects = r->max_redirects >= 0 ? r->max_redirects : c->max_redirects;
+    p->attempts = 1;
+    p->need_admit = 1;
+    p->auth_kind = r->auth_kind >= 0 ? r->auth_kind : c->auth_kind;
+    const char *u = r->auth_kind >= 0 ? r->auth_user : c->auth_user;
+    const char *pw = r->auth_kind >= 0 ? r->auth_pass : c->auth_pass;
+    if (p->auth_kind && (!(p->user = dup_or_null(u)) || !(p->pass = dup_or_null(pw))))
+        return FH_ENOMEM;
+    fh__digest_init(&p->digest);
+    p->rng = (uint64_t)x->t_start ^ (uint64_t)(uintptr_t)x;
+    return FH_OK;
+}
+
+static void free_history(fh__policy *p)
+{
+    for (size_t i = 0; i < p->nhistory; i++)
+        fh_response_free(p->history[i]);
+    free(p->history);
+    p->history = NULL;
+    p->nhistory = p->hcap = 0;
+}
+
+void fh__policy_free(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    if (!p)
+        return;
+    if (p->admitted && p->trial)
+        fh__breaker_abandon(&x->engine->client->pool, p->bhost);
+    free_history(p);
+    fh__url_free(&p->hop_url);
+    free(p->hop_str);
+    free(p->hop_key);
+    if (p->pass)
+        memset(p->pass, 0, strlen(p->pass));
+    free(p->user);
+    free(p->pass);
+    fh__digest_free(&p->digest);
+    fh__buf_free(&p->auth_value);
+    free(p);
+    x->pol = NULL;
+}
+
+/* ---- headers of a hop --------------------------------------------------- */
+
+int fh__policy_skip_header(const fh__xfer *x, const char *name, size_t len)
+{
+    /* Credentials the caller set never follow a change of origin. */
+    return x->pol->stripped && is_sensitive(name, len);
+}
+
+int fh__policy_headers(fh__xfer *x, fh_header *extra, size_t *n)
+{
+    fh__policy *p = x->pol;
+    *n = 0;
+    if (!p->auth_kind || p->stripped || fh__request_has_header(x->req, "Authorization"))
+        return FH_OK;
+    p->auth_value.len = 0;
+    int rc = FH_OK;
+    if (p->auth_kind == FH_AUTH_BASIC)
+        rc = fh__auth_basic(&p->auth_value, p->user, p->pass);
+    else if (p->auth_kind == FH_AUTH_DIGEST && p->digest_ready)
+        rc = fh__digest_authorization(&p->digest, p->user, p->pass, x->method, x->url->target,
+                                      &p->auth_value);
+    else
+        return FH_OK;
+    if (rc) {
+        fh__request_fail(x->req, "cannot build the Authorization header: %s", fh_strerror(rc));
+        return rc;
+    }
+    extra[(*n)++] = (fh_header){"Authorization", 13, (const char *)p->auth_value.data,
+                                p->auth_value.len};
+    return FH_OK;
+}
+
+/* ---- circuit breaker ---------------------------------------------------- */
+
+int fh__policy_admit(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    if (!p->need_admit)
+        return FH_OK;
+    p->need_admit = 0;
+    if (!p->retry.circuit_breaker)
+        return FH_OK;
+    fh_client *c = x->engine->client;
+    if (!(p->bhost = fh__pool_host_get(&c->pool, x->pool_key)))
+        return FH_ENOMEM;
+    int rc = fh__breaker_admit(&c->pool, p->bhost, &p->retry, fh__client_now(c), &p->trial);
+    if (rc) {
+        fh__request_fail(x->req, "circuit breaker open for %s: refusing requests for %g s "
+                         "after %d consecutive failures", x->pool_key,
+                         p->retry.cb_recovery_seconds, p->retry.cb_failure_threshold);
+        return rc;
+    }
+    p->admitted = 1;
+    return FH_OK;
+}
+
+static void record(fh__xfer *x, int failed)
+{
+    fh__policy *p = x->pol;
+    if (!p->admitted)
+        return;
+    p->admitted = 0;
+    fh_client *c = x->engine->client;
+    fh__breaker_record(&c->pool, p->bhost, &p->retry, failed, p->trial, fh__client_now(c));
+}
+
+/* ---- retries ------------------------------------------------------------ */
+
+static int may_repeat(const fh__xfer *x)
+{
+    const fh__policy *p = x->pol;
+    return p->attempts < p->retry.max_attempts && !x->req->body_fn &&
+           (x->req->idempotent || p->retry.retry_non_idempotent);
+}
+
+/* Schedules the next attempt after delay, unless it would end after the
+ * total deadline (retries stop there). Returns 1 when scheduled. */
+static int schedule(fh__xfer *x, int64_t delay)
+{
+    if (x->total_deadline && fh__now_us() + delay >= x->total_deadline)
+        return 0;
+    x->pol->delay_us = delay;
+    x->pol->attempts++;
+    return 1;
+}
+
+static int64_t retry_after(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    size_t len = 0;
+    const char *v = fh_response_header(x->resp, "Retry-After", &len);
+    int64_t wait;
+    if (!p->retry.respect_retry_after || !v ||
+        fh__retry_after_us(v, len, (int64_t)time(NULL), &wait) != FH_OK)
+        return -1;
+    int64_t cap = (int64_t)((p->retry.retry_after_max > 0 ? p->retry.retry_after_max : 60) * 1e6);
+    return wait < cap ? wait : cap;
+}
+
+/* Connection-level failures worth another attempt; protocol errors and
+ * TLS verification failures would only fail the same way again. */
+static int is_connection_error(int code)
+{
+    return code == FH_ECONNECT || code == FH_ECLOSED || code == FH_EIO ||
+           code == FH_ETIMEOUT_CONNECT || code == FH_ETIMEOUT_READ || code == FH_ETIMEOUT_WRITE;
+}
+
+int fh__policy_on_error(fh__xfer *x, int code)
+{
+    if (!x->pol || x->completed)
+        return 0;
+    record(x, is_connection_error(code));
+    if (!is_connection_error(code) || !may_repeat(x))
+        return 0;
+    return schedule(x, fh__retry_backoff_us(&x->pol->retry, x->pol->attempts, &x->pol->rng));
+}
+
+/* ---- redirects (RFC 9110 §15.4) ----------------------------------------- */
+
+static int is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+static int same_origin(const fh__url *a, const fh__url *b)
+{
+    return a->tls == b->tls && a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+static int redirect_fail(fh__xfer *x, int code, const char *what, const char *loc, size_t len)
+{
+    fh__request_fail(x->req, "%s: redirect %d from %s to '%.*s'", what, x->resp->status,
+                     x->pol->hop_str ? x->pol->hop_str : x->req->url_str,
+                     (int)(len > 200 ? 200 : len), loc ? loc : "");
+    return code;
+}
+
+static int adopt_hop(fh__xfer *x, char *abs)
+{
+    fh__policy *p = x->pol;
+    fh__url u = {0};
+    const char *why = NULL;
+    int rc = fh__url_parse(&u, abs, strlen(abs), &why);
+    size_t klen = strlen(abs) + 32;
+    char *key = rc ? NULL : malloc(klen);
+    if (rc || !key) {
+        fh__url_free(&u);
+        free(key);
+        free(abs);
+        return rc ? rc : FH_ENOMEM;
+    }
+    snprintf(key, klen, "%s://%s:%d", u.tls ? "https" : "http", u.host, u.port);
+    if (!same_origin(&u, &x->req->url))
+        p->stripped = 1; /* credentials and cookies set by the caller stay behind */
+    fh__url_free(&p->hop_url);
+    free(p->hop_str);
+    free(p->hop_key);
+    p->hop_url = u;
+    p->hop_str = abs;
+    p->hop_key = key;
+    x->url = &p->hop_url;
+    x->pool_key = p->hop_key;
+    x->host = NULL;
+    p->need_admit = 1;
+    return FH_OK;
+}
+
+static int push_history(fh__policy *p, fh_response *r)
+{
+    if (p->nhistory == p->hcap) {
+        size_t cap = p->hcap ? p->hcap * 2 : 4;
+        fh_response **h = realloc(p->history, cap * sizeof *h);
+        if (!h)
+            return FH_ENOMEM;
+        p->history = h;
+        p->hcap = cap;
+    }
+    p->history[p->nhistory++] = r;
+    return FH_OK;
+}
+
+static int follow(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    int status = x->resp->status;
+    size_t len = 0;
+    const char *loc = fh_response_header(x->resp, "Location", &len);
+    if (!loc)
+        return redirect_fail(x, FH_EREDIRECT, "no Location header", NULL, 0);
+    if (++p->redirects > p->max_redirects)
+        return redirect_fail(x, FH_ETOO_MANY_REDIRECTS, "too many redirects", loc, len);
+    char *abs = NULL;
+    int rc = fh__url_resolve(x->url, loc, len, &abs);
+    if (rc == FH_OK)
+        rc = adopt_hop(x, abs);
+    if (rc)
+        return redirect_fail(x, FH_EREDIRECT, rc == FH_EUNSUPPORTED
+                             ? "redirect to a scheme other than http or https"
+                             : "invalid Location", loc, len);
+    /* 301/302/303 make the next request a GET without content (§15.4.2-4);
+     * 307/308 repeat method and content (§15.4.8-9). */
+    if ((status <= 303) && strcmp(x->method, "GET") && strcmp(x->method, "HEAD")) {
+        x->method = "GET";
+        x->method_len = 3;
+        x->send_body = 0;
+    } else if (x->send_body && x->req->body_fn) {
+        fh__request_fail(x->req, "cannot repeat a streamed request body for the %d redirect "
+                         "to %s", status, p->hop_str);
+        return FH_ENOT_REPLAYABLE;
+    }
+    rc = push_history(p, x->resp);
+    if (rc == FH_OK)
+        x->resp = NULL;
+    p->delay_us = 0;
+    return rc ? rc : 1;
+}
+
+/* ---- Digest challenge (RFC 7616 §3.3) ------------------------------------ */
+
+static int digest_challenge(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    if (x->req->body_fn)
+        return 0;
+    fh__digest_begin(&p->digest);
+    int ok = 0;
+    size_t pos = 0;
+    fh_header h;
+    while (fh_response_header_next(x->resp, "WWW-Authenticate", &pos, &h) == FH_OK)
+        ok |= fh__digest_challenge(&p->digest, h.value, h.value_len, NULL) == FH_OK;
+    /* One answer per request; a second only when the server said the nonce
+     * was merely stale. Another 401 after that is the caller's to see. */
+    if (!ok || (p->digest_rounds && !(p->digest.stale && p->digest_rounds < 2)))
+        return 0;
+    p->digest_ready = 1;
+    p->digest_rounds++;
+    p->delay_us = 0;
+    return 1;
+}
+
+/* ---- the decision --------------------------------------------------------- */
+
+static void finish_response(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    fh_response *r = x->resp;
+    r->attempts = p->attempts;
+    r->history = p->history;
+    r->nhistory = p->nhistory;
+    p->history = NULL;
+    p->nhistory = p->hcap = 0;
+}
+
+int fh__policy_on_head(fh__xfer *x)
+{
+    fh__policy *p = x->pol;
+    int status = x->resp->status;
+    int listed = fh__retry_status_listed(&p->retry, status);
+    record(x, listed);
+    if (status == 401 && p->auth_kind == FH_AUTH_DIGEST && !p->stripped && digest_challenge(x))
+        return 1;
+    if (p->follow && is_redirect(status))
+        return follow(x);
+    if (listed && may_repeat(x)) {
+        int64_t wait = retry_after(x);
+        if (wait < 0)
+            wait = fh__retry_backoff_us(&p->retry, p->attempts, &p->rng);
+        if (schedule(x, wait))
+            return 1;
+    }
+    finish_response(x);
+    return 0;
+}
+
+const char *fh__policy_url(const fh__xfer *x)
+{
+    return x->pol->hop_str ? x->pol->hop_str : x->req->url_str;
+}
+
+int64_t fh__policy_delay(fh__xfer *x)
+{
+    int64_t d = x->pol->delay_us;
+    x->pol->delay_us = 0;
+    return d;
+}
+
+/* ---- public setters -------------------------------------------------------- */
+
+void fh_retry_policy_init(fh_retry_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->max_attempts = 1;
+    p->backoff_max = 60;
+    p->respect_retry_after = 1;
+    p->retry_after_max = 60;
+    p->cb_failure_threshold = 5;
+    p->cb_recovery_seconds = 30;
+}
+
+static int check_retry(const fh_retry_policy *p)
+{
+    return p->max_attempts >= 1 && p->backoff_factor >= 0 && p->n_status_codes >= 0 &&
+                   p->n_status_codes <= FH_RETRY_MAX_STATUS && p->cb_failure_threshold >= 1 &&
+                   p->cb_recovery_seconds >= 0
+               ? FH_OK
+               : FH_EINVAL;
+}
+
+int fh_client_set_retry(fh_client *c, const fh_retry_policy *p)
+{
+    if (!c || (p && check_retry(p)))
+        return FH_EINVAL;
+    c->has_retry = p != NULL;
+    if (p)
+        c->retry = *p;
+    return FH_OK;
+}
+
+int fh_request_set_retry(fh_request *r, const fh_retry_policy *p)
+{
+    if (!r || (p && check_retry(p)))
+        return FH_EINVAL;
+    r->has_retry = p != NULL;
+    if (p)
+        r->retry = *p;
+    return FH_OK;
+}
+
+int fh_client_set_clock(fh_client *c, int64_t (*now_us)(void *), void *ud)
+{
+    if (!c)
+        return FH_EINVAL;
+    c->clock = now_us;
+    c->clock_ud = ud;
+    return FH_OK;
+}
+
+int64_t fh__client_now(const fh_client *c)
+{
+    return c->clock ? c->clock(c->clock_ud) : fh__now_us();
+}
+
+int fh_client_circuit_state(fh_client *c, const char *origin)
+{
+    if (!c || !origin)
+        return FH_EINVAL;
+    fh__pool_host *h = fh__pool_host_get(&c->pool, origin);
+    if (!h)
+        return FH_ENOMEM;
+    pthread_mutex_lock(&c->pool.lock);
+    int s = h->cb_state;
+    pthread_mutex_unlock(&c->pool.lock);
+    return s;
+}
+
+int fh_client_set_redirects(fh_client *c, int follow_, int max)
+{
+    if (!c || max < 0)
+        return FH_EINVAL;
+    c->follow_redirects = follow_ != 0;
+    c->max_redirects = max;
+    return FH_OK;
+}
+
+int fh_request_set_redirects(fh_request *r, int follow_, int max)
+{
+    if (!r || max < -1)
+        return FH_EINVAL;
+    r->follow_redirects = follow_ < 0 ? -1 : follow_ != 0;
+    r->max_redirects = max;
+    return FH_OK;
+}
+
+static int set_auth(int *kind, char **user, char **pass, fh_auth_kind k, const char *u,
+                    const char *pw)
+{
+    if ((unsigned)k > FH_AUTH_DIGEST || (k && (!u || !pw)))
+        return FH_EINVAL;
+    char *nu = k ? strdup(u) : NULL, *np = k ? strdup(pw) : NULL;
+    if (k && (!nu || !np)) {
+        free(nu);
+        free(np);
+        return FH_ENOMEM;
+    }
+    free(*user);
+    free(*pass);
+    *user = nu;
+    *pass = np;
+    *kind = (int)k;
+    return FH_OK;
+}
+
+int fh_client_set_auth(fh_client *c, fh_auth_kind k, const char *u, const char *pw)
+{
+    return c ? set_auth(&c->auth_kind, &c->auth_user, &c->auth_pass, k, u, pw) : FH_EINVAL;
+}
+
+int fh_request_set_auth(fh_request *r, fh_auth_kind k, const char *u, const char *pw)
+{
+    return r ? set_auth(&r->auth_kind, &r->auth_user, &r->auth_pass, k, u, pw) : FH_EINVAL;
+}
