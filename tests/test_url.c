@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fasthttp/errors.h"
@@ -301,10 +302,49 @@ static void test_every_low_byte_rejected(void **state)
     }
 }
 
+/* RFC 3986 §5.4: reference resolution examples (base http://a/b/c/d;p?q). */
+int fh__url_resolve(const fh__url *base, const char *ref, size_t len, char **out);
+
+static void test_resolve_rfc3986_examples(void **state)
+{
+    static const char *const cases[][2] = {
+        {"g", "http://a/b/c/g"},        {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"},      {"/g", "http://a/g"},
+        {"//g", "http://g"},            {"?y", "http://a/b/c/d;p?y"},
+        {"g?y", "http://a/b/c/g?y"},    {"#s", "http://a/b/c/d;p?q"},
+        {"g#s", "http://a/b/c/g"},      {";x", "http://a/b/c/;x"},
+        {"", "http://a/b/c/d;p?q"},     {".", "http://a/b/c/"},
+        {"./", "http://a/b/c/"},        {"..", "http://a/b/"},
+        {"../", "http://a/b/"},         {"../g", "http://a/b/g"},
+        {"../..", "http://a/"},         {"../../g", "http://a/g"},
+        {"../../../g", "http://a/g"},   {"/./g", "http://a/g"},
+        {"/../g", "http://a/g"},        {"g.", "http://a/b/c/g."},
+        {"..g", "http://a/b/c/..g"},    {"./../g", "http://a/b/g"},
+        {"g/./h", "http://a/b/c/g/h"},  {"g/../h", "http://a/b/c/h"},
+        {"https://x:8443/p", "https://x:8443/p"}, {"HTTP://a/B", "HTTP://a/B"},
+    };
+    fh__url base = {0};
+    const char *b = "http://a/b/c/d;p?q";
+    assert_int_equal(fh__url_parse(&base, b, strlen(b), NULL), FH_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        assert_int_equal(fh__url_resolve(&base, cases[i][0], strlen(cases[i][0]), &out), FH_OK);
+        if (strcmp(out, cases[i][1]) != 0)
+            fail_msg("resolve '%s': got '%s', want '%s'", cases[i][0], out, cases[i][1]);
+        free(out);
+    }
+    char *out = NULL;
+    assert_int_equal(fh__url_resolve(&base, "ftp://x/", 8, &out), FH_EUNSUPPORTED);
+    assert_int_equal(fh__url_resolve(&base, "javascript:alert(1)", 19, &out), FH_EUNSUPPORTED);
+    assert_null(out);
+    fh__url_free(&base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_resolve_rfc3986_examples),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_embedded_nul),
         cmocka_unit_test(test_length_not_nul),
