@@ -117,7 +117,7 @@ int fh__xfer_build_head(fh__xfer *x)
 {
     fh_request *r = x->req;
     fh_header stack[16];
-    size_t cap = r->nhdrs + 4;
+    size_t cap = r->nhdrs + 5; /* + Cookie, Authorization, User-Agent, Accept-Encoding */
     fh_header *h = cap <= 16 ? stack : malloc(cap * sizeof *h);
     if (!h)
         return FH_ENOMEM;

@@ -157,6 +157,7 @@ struct fh_client {
     int max_redirects;
     int auth_kind;
     char *auth_user, *auth_pass;
+    fh_cookie_jar *jar;             /* borrowed */
     int64_t (*clock)(void *ud);     /* breaker clock (us), NULL: monotonic */
     void *clock_ud;
 };
@@ -198,6 +199,7 @@ struct fh_request {
     int has_retry;           /* 1: retry overrides the client's */
     int follow_redirects;    /* -1: client's */
     int max_redirects;       /* -1: client's */
+    fh_cookie_jar *jar;      /* NULL: client's */
     int auth_kind;           /* -1: client's */
     char *auth_user, *auth_pass;
     char errmsg[FH__ERRMSG];

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "cookies.h"
 #include "retry.h"
 
 typedef struct fh__policy {
@@ -32,6 +33,7 @@ typedef struct fh__policy {
     fh__digest digest;
     int digest_ready, digest_rounds;
     fh__buf auth_value;
+    fh__buf cookie_value;
     /* breaker and backoff */
     fh__pool_host *bhost;
     int need_admit, admitted, trial;
@@ -105,6 +107,7 @@ void fh__policy_free(fh__xfer *x)
     free(p->pass);
     fh__digest_free(&p->digest);
     fh__buf_free(&p->auth_value);
+    fh__buf_free(&p->cookie_value);
     free(p);
     x->pol = NULL;
 }
@@ -117,10 +120,24 @@ int fh__policy_skip_header(const fh__xfer *x, const char *name, size_t len)
     return x->pol->stripped && is_sensitive(name, len);
 }
 
+/* Cookie: from the request's jar or the client's, for this hop's URL. */
+static void cookie_header(fh__xfer *x, fh_header *extra, size_t *n)
+{
+    fh__policy *p = x->pol;
+    fh_cookie_jar *jar = x->req->jar ? x->req->jar : x->engine->client->jar;
+    if (!jar || (!p->stripped && fh__request_has_header(x->req, "Cookie")))
+        return;
+    p->cookie_value.len = 0;
+    if (fh__jar_header(jar, x->url, &p->cookie_value) > 0)
+        extra[(*n)++] = (fh_header){"Cookie", 6, (const char *)p->cookie_value.data,
+                                    p->cookie_value.len};
+}
+
 int fh__policy_headers(fh__xfer *x, fh_header *extra, size_t *n)
 {
     fh__policy *p = x->pol;
     *n = 0;
+    cookie_header(x, extra, n);
     if (!p->auth_kind || p->stripped || fh__request_has_header(x->req, "Authorization"))
         return FH_OK;
     p->auth_value.len = 0;
@@ -362,10 +379,23 @@ static void finish_response(fh__xfer *x)
     p->nhistory = p->hcap = 0;
 }
 
+/* RFC 6265 §5.3: every response updates the jar, redirect hops included. */
+static void store_cookies(fh__xfer *x)
+{
+    fh_cookie_jar *jar = x->engine->client->jar;
+    if (!jar)
+        return;
+    size_t pos = 0;
+    fh_header h;
+    while (fh_response_header_next(x->resp, "Set-Cookie", &pos, &h) == FH_OK)
+        fh__jar_store(jar, x->url, h.value, h.value_len, NULL); /* bad ones are ignored */
+}
+
 int fh__policy_on_head(fh__xfer *x)
 {
     fh__policy *p = x->pol;
     int status = x->resp->status;
+    store_cookies(x);
     int listed = fh__retry_status_listed(&p->retry, status);
     record(x, listed);
     if (status == 401 && p->auth_kind == FH_AUTH_DIGEST && !p->stripped && digest_challenge(x))
@@ -462,6 +492,22 @@ int fh_client_circuit_state(fh_client *c, const char *origin)
     int s = h->cb_state;
     pthread_mutex_unlock(&c->pool.lock);
     return s;
+}
+
+int fh_client_set_cookie_jar(fh_client *c, fh_cookie_jar *jar)
+{
+    if (!c)
+        return FH_EINVAL;
+    c->jar = jar;
+    return FH_OK;
+}
+
+int fh_request_set_cookie_jar(fh_request *r, fh_cookie_jar *jar)
+{
+    if (!r)
+        return FH_EINVAL;
+    r->jar = jar;
+    return FH_OK;
 }
 
 int fh_client_set_redirects(fh_client *c, int follow_, int max)

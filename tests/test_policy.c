@@ -452,6 +452,41 @@ static void test_digest_challenge_answered_once(void **state)
     fh_peer_stop(p);
 }
 
+/* ---- cookies ----------------------------------------------------------------- */
+
+static void test_cookies_follow_hops_but_not_hosts(void **state)
+{
+    static const fh_peer_step other_s[] = {PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *other = fh_peer_start1(other_s);
+    char step1[160], step2[256];
+    snprintf(step1, sizeof step1, "HTTP/1.1 302 Found\r\nSet-Cookie: sid=abc; Path=/\r\n"
+             "Location: /two\r\nContent-Length: 0\r\n\r\n");
+    snprintf(step2, sizeof step2, "HTTP/1.1 302 Found\r\nSet-Cookie: more=1\r\n"
+             "Location: http://localhost:%d/three\r\nContent-Length: 0\r\n\r\n",
+             fh_peer_port(other));
+    fh_peer_step s[] = {PEER_READ, PEER_SEND_N(step1, strlen(step1)), PEER_READ,
+                        PEER_SEND_N(step2, strlen(step2)), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *p = fh_peer_start1(s);
+    fh_cookie_jar *jar = fh_cookie_jar_new();
+    fh_client *c = fh_client_new();
+    fh_client_set_cookie_jar(c, jar);
+    char url[128];
+    fh_response *resp = NULL;
+    assert_int_equal(send_req(c, "GET", fh_peer_url(p, "/one", url, sizeof url), NULL, &resp,
+                              NULL, 0), FH_OK);
+    assert_int_equal(fh_response_status(resp), 200);
+    assert_int_equal(fh_response_history_count(resp), 2);
+    assert_null(strstr(request_k(p, 0), "Cookie:"));
+    assert_non_null(strstr(request_k(p, 1), "Cookie: sid=abc\r\n")); /* set by the hop */
+    assert_null(strstr(request_k(other, 0), "Cookie:")); /* another host gets none */
+    assert_int_equal(fh_cookie_jar_count(jar), 2);
+    fh_response_free(resp);
+    fh_client_free(c);
+    fh_cookie_jar_free(jar);
+    fh_peer_stop(p);
+    fh_peer_stop(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_error_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_circuit_breaker_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digest_challenge_answered_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cookies_follow_hops_but_not_hosts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,6 +73,19 @@ typedef enum fh_auth_kind { FH_AUTH_NONE = 0, FH_AUTH_BASIC = 1, FH_AUTH_DIGEST 
 int fh_client_set_auth(fh_client *client, fh_auth_kind kind, const char *user, const char *pass);
 int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user, const char *pass);
 
+/* ---- cookies ---------------------------------------------------------------- */
+
+typedef struct fh_cookie_jar fh_cookie_jar; /* also in cookies.h; identical typedefs are fine in C11 */
+
+/* The client's jar (borrowed: it must outlive the client; NULL: none). Its
+ * cookies are sent with every request and every hop (re-derived per hop for
+ * the hop's URL), and every response, redirect hops included, updates it. */
+int fh_client_set_cookie_jar(fh_client *client, fh_cookie_jar *jar);
+/* A jar for this request only: its cookies are sent instead of the
+ * client's; Set-Cookie still updates the client's jar. A Cookie header set
+ * by the caller replaces jar cookies (one Cookie field, RFC 6265 §5.4). */
+int fh_request_set_cookie_jar(fh_request *req, fh_cookie_jar *jar);
+
 /* ---- what happened --------------------------------------------------------- */
 
 /* Attempts made for the final response (1 without retries). */
