@@ -4,7 +4,9 @@
 #   2. builds and runs the C suite (ctest: unit, engine, fault and nginx
 #      integration tests, the fh command tests);
 #   3. rebuilds with ASan + UBSan and runs the C suite again;
-#   4. builds the libFuzzer targets with clang and runs each briefly.
+#   4. builds the libFuzzer targets with clang and runs each briefly;
+#   5. builds the Python package in .venv and runs ruff, mypy --strict and
+#      pytest (scripts/test-python.sh).
 # Build trees live under build/ (ignored by git). Exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +35,8 @@ CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=Debug -DFH_FUZZ=ON -DFH_TES
   -DFH_TOOLS=OFF -DFH_FUZZ_SECONDS="${FH_FUZZ_SECONDS:-20}" >/dev/null
 cmake --build build/fuzz -j"$JOBS"
 cmake --build build/fuzz --target fuzz-smoke
+
+step "Python package"
+bash scripts/test-python.sh
 
 step "all suites passed"

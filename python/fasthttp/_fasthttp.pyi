@@ -1,0 +1,370 @@
+"""Type stubs of the C extension fasthttp._fasthttp."""
+
+import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import IO, Any, overload
+
+from .limits import Limits
+from .timeouts import Timeout
+
+__version__: str
+
+FH_EINVAL: int
+FH_EURL: int
+FH_EHEADER: int
+FH_ECONNECT: int
+FH_ETIMEOUT_READ: int
+
+def libfasthttp_version() -> str: ...
+def strerror(code: int) -> str: ...
+
+class Headers:
+    """HTTP header fields: ordered, multi-valued, case-insensitive.
+
+    len() counts fields; iteration and keys() give each distinct name once;
+    items() and values() give every field; h[name] joins repeated fields
+    with ", "; get_list()/getall() give each value.
+    """
+
+    def __init__(self, headers: HeadersLike | None = None) -> None: ...
+    def __getitem__(self, name: str) -> str: ...
+    def __setitem__(self, name: str, value: str | bytes | int) -> None: ...
+    def __delitem__(self, name: str) -> None: ...
+    def __contains__(self, name: object) -> bool: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def __len__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    @overload
+    def get(self, name: str) -> str | None: ...
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+    @overload
+    def get(self, name: str, default: Any) -> Any: ...
+    def get_list(self, name: str) -> list[str]: ...
+    def getall(self, name: str) -> list[str]: ...
+    def keys(self) -> list[str]: ...
+    def values(self) -> list[str]: ...
+    def items(self) -> list[tuple[str, str]]: ...
+    def multi_items(self) -> list[tuple[str, str]]: ...
+    def add(self, name: str, value: str | bytes | int) -> None: ...
+    def update(self, headers: HeadersLike) -> None: ...
+    def copy(self) -> Headers: ...
+    @overload
+    def pop(self, name: str) -> str: ...
+    @overload
+    def pop(self, name: str, default: Any) -> Any: ...
+    def setdefault(self, name: str, value: str) -> str: ...
+
+HeadersLike = (
+    Headers
+    | Mapping[str, str]
+    | Mapping[bytes, bytes]
+    | Iterable[tuple[str, str]]
+    | Iterable[tuple[bytes, bytes]]
+)
+ParamValue = str | bytes | int | float | bool | None
+ParamsLike = (
+    Mapping[str, ParamValue | Sequence[ParamValue]]
+    | Iterable[tuple[str, ParamValue | Sequence[ParamValue]]]
+    | str
+    | bytes
+)
+DataLike = (
+    Mapping[str, ParamValue | Sequence[ParamValue]]
+    | Sequence[tuple[str, ParamValue]]
+    | bytes
+    | str
+    | Iterable[bytes]
+    | IO[bytes]
+)
+ContentLike = bytes | bytearray | memoryview | str | Iterable[bytes] | IO[bytes]
+TimeoutLike = Timeout | float | None
+
+class Request:
+    """An HTTP request; send it with Client.send()."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def stream(self) -> Iterable[bytes] | IO[bytes] | None: ...
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: HeadersLike | None = None,
+        params: ParamsLike | None = None,
+        data: DataLike | None = None,
+        json: Any = None,
+        content: ContentLike | None = None,
+        files: None = None,
+    ) -> None: ...
+
+class Response:
+    """An HTTP response; with stream=True the body is read on demand."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def encoding(self) -> str: ...
+    @encoding.setter
+    def encoding(self, value: str | None) -> None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def request(self) -> Request | None:
+        """The Request sent (None for a Response built without one)."""
+    @property
+    def http_version(self) -> str: ...
+    @property
+    def elapsed(self) -> datetime.timedelta: ...
+    @property
+    def timings(self) -> dict[str, float | bool] | None: ...
+    @property
+    def history(self) -> list[Response]: ...
+    @property
+    def is_closed(self) -> bool: ...
+    def __init__(
+        self,
+        status_code: int = 200,
+        *,
+        headers: HeadersLike | None = None,
+        content: bytes | bytearray | memoryview | str | None = None,
+        reason: str | None = None,
+        request: Request | None = None,
+        url: str | None = None,
+        encoding: str | None = None,
+        http_version: str | None = None,
+    ) -> None: ...
+    def text(self) -> str: ...
+    def json(self, **kwargs: Any) -> Any: ...
+    def raise_for_status(self) -> Response: ...
+    def read(self) -> bytes: ...
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
+    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
+    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]: ...
+    def iter_lines(self) -> Iterator[str]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Response: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+
+class Client:
+    """An HTTP client with a connection pool; use it as `with Client() as client:`."""
+
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def timeout(self) -> TimeoutLike: ...
+    @property
+    def headers(self) -> Headers: ...
+    @headers.setter
+    def headers(self, value: HeadersLike) -> None: ...
+    @property
+    def is_closed(self) -> bool: ...
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        headers: HeadersLike | None = None,
+        params: ParamsLike | None = None,
+        timeout: TimeoutLike = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        limits: Limits | None = None,
+        follow_redirects: bool = False,
+        max_redirects: int = 20,
+        retry: None = None,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        http2: bool = False,
+    ) -> None: ...
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def get(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def post(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def put(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def patch(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def delete(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def head(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def options(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: None = None,
+        auth: None = None,
+        hooks: None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+    ) -> Response: ...
+    def send(
+        self,
+        request: Request,
+        *,
+        stream: bool = False,
+        timeout: TimeoutLike = None,
+        auth: None = None,
+        follow_redirects: bool | None = None,
+        hooks: None = None,
+    ) -> Response: ...
+    def close(self) -> None: ...
+    def pool_stats(self) -> dict[str, int]: ...
+    def __enter__(self) -> Client: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def __aenter__(self) -> Client: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

@@ -1,0 +1,142 @@
+/*
+ * body.c — request bodies: bytes-like and str bodies become one bytes
+ * object (sent with Content-Length, borrowed by libfasthttp without a copy);
+ * iterators of bytes and file-like objects are streamed chunked.
+ *
+ * Streaming and the GIL: the body reader callback runs inside the engine
+ * with the GIL released, so it never touches Python objects. It only copies
+ * from the chunk pulled earlier and returns FH_EAGAIN when that is used up;
+ * the driver loop (send.c) then takes the GIL, pulls the next chunk with
+ * next() (or .read()), and resumes the engine.
+ */
+#include "fhpy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_CHUNK 65536
+
+int fhp_body_from(PyObject *obj, PyObject **bytes, PyObject **stream)
+{
+    *bytes = *stream = NULL;
+    if (PyBytes_Check(obj)) {
+        *bytes = Py_NewRef(obj);
+        return 0;
+    }
+    if (PyUnicode_Check(obj)) {
+        *bytes = PyUnicode_AsUTF8String(obj);
+        return *bytes ? 0 : -1;
+    }
+    if (PyObject_CheckBuffer(obj)) {
+        *bytes = PyBytes_FromObject(obj);
+        return *bytes ? 0 : -1;
+    }
+    if (PyObject_HasAttr(obj, S.s_read) || PyIter_Check(obj) ||
+        Py_TYPE(obj)->tp_iter != NULL) {
+        *stream = Py_NewRef(obj);
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "content must be bytes, str, an iterator of bytes or a binary file, "
+                 "not %.100s",
+                 Py_TYPE(obj)->tp_name);
+    return -1;
+}
+
+fhp_bodysrc *fhp_bodysrc_new(PyObject *stream)
+{
+    fhp_bodysrc *s = calloc(1, sizeof *s);
+    if (!s) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (PyObject_HasAttr(stream, S.s_read)) {
+        s->is_file = 1;
+        s->iter = Py_NewRef(stream);
+    } else if (!(s->iter = PyObject_GetIter(stream))) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void fhp_bodysrc_free(fhp_bodysrc *s)
+{
+    if (!s)
+        return;
+    Py_XDECREF(s->iter);
+    Py_XDECREF(s->chunk);
+    free(s);
+}
+
+/* Takes one chunk; sets eof at the end. 0 or -1 with an exception. */
+static int take(fhp_bodysrc *s, PyObject *c)
+{
+    if (PyUnicode_Check(c)) {
+        PyObject *b = PyUnicode_AsUTF8String(c);
+        Py_DECREF(c);
+        if (!b)
+            return -1;
+        c = b;
+    } else if (!PyBytes_Check(c)) {
+        if (!PyObject_CheckBuffer(c)) {
+            PyErr_Format(PyExc_TypeError, "request body chunks must be bytes, not %.100s",
+                         Py_TYPE(c)->tp_name);
+            Py_DECREF(c);
+            return -1;
+        }
+        PyObject *b = PyBytes_FromObject(c);
+        Py_DECREF(c);
+        if (!b)
+            return -1;
+        c = b;
+    }
+    Py_XSETREF(s->chunk, c);
+    s->p = PyBytes_AS_STRING(c);
+    s->left = PyBytes_GET_SIZE(c);
+    return 0;
+}
+
+int fhp_bodysrc_pull(fhp_bodysrc *s)
+{
+    s->want = 0;
+    while (!s->eof && s->left == 0) {
+        PyObject *c;
+        if (s->is_file) {
+            c = PyObject_CallMethod(s->iter, "read", "n", (Py_ssize_t)FILE_CHUNK);
+            if (!c)
+                return -1;
+            if ((PyBytes_Check(c) && PyBytes_GET_SIZE(c) == 0) ||
+                (PyUnicode_Check(c) && PyUnicode_GET_LENGTH(c) == 0)) {
+                Py_DECREF(c);
+                s->eof = 1;
+                break;
+            }
+        } else if (!(c = PyIter_Next(s->iter))) {
+            if (PyErr_Occurred())
+                return -1;
+            s->eof = 1;
+            break;
+        }
+        if (take(s, c) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The engine's body reader: no Python calls here (no GIL). */
+ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap)
+{
+    fhp_bodysrc *s = ud;
+    if (s->left > 0) {
+        size_t n = (size_t)s->left < cap ? (size_t)s->left : cap;
+        memcpy(buf, s->p, n);
+        s->p += n;
+        s->left -= (Py_ssize_t)n;
+        return (ssize_t)n;
+    }
+    if (s->eof)
+        return 0;
+    s->want = 1;
+    return FH_EAGAIN;
+}

@@ -1,0 +1,504 @@
+/*
+ * client.c — the Client type. One fh_client (settings, TLS context, pool)
+ * per Client, shared by every thread that uses it; each call runs on its
+ * own private engine (send.c), so calls from many threads proceed in
+ * parallel with the GIL released.
+ *
+ * Modes: `with Client() as c:` puts the client in synchronous mode, where
+ * every method returns a Response. `async with` and bare use (asyncio mode)
+ * arrive with the asyncio face; until then they raise NotImplementedError.
+ */
+#include "fhpy.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <structmember.h>
+
+static const char BARE_MSG[] =
+    "a Client used without `with` is in asynchronous mode, which arrives in a later release "
+    "of fasthttp; use `with Client(...) as client:` for synchronous requests";
+static const char ASYNC_MSG[] =
+    "`async with Client()` (asyncio) arrives in a later release of fasthttp; use "
+    "`with Client(...) as client:`";
+
+enum { A_URL, A_PARAMS, A_HEADERS, A_JSON, A_DATA, A_CONTENT, A_FILES, A_TIMEOUT, A_STREAM,
+       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_N };
+
+static PyObject **req_names[A_N + 1] = {
+    &S.k_method, &S.k_url, &S.k_params, &S.k_headers, &S.k_json, &S.k_data, &S.k_content,
+    &S.k_files, &S.k_timeout, &S.k_stream, &S.k_cookies, &S.k_auth, &S.k_hooks,
+    &S.k_follow_redirects, &S.k_http2,
+};
+
+void fhp_client_unuse(FhpClient *c)
+{
+    if (--c->inflight == 0 && c->closed && c->c) {
+        fh_client_free(c->c);
+        c->c = NULL;
+    }
+}
+
+static int usable(FhpClient *self)
+{
+    if (self->closed) {
+        PyErr_SetString(S.E_ClientClosedError,
+                        "this Client is closed; create a new Client to send requests");
+        return 0;
+    }
+    if (self->mode != FHP_MODE_SYNC) {
+        PyErr_SetString(PyExc_NotImplementedError, BARE_MSG);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- one exchange -------------------------------------------------------------------- */
+
+static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *ms, int stream,
+                   int with_defaults, const char *m, const char *u)
+{
+    fh_request *req = x->req;
+    if (with_defaults &&
+        fhp_headers_apply((FhpHeaders *)self->headers, req, (FhpHeaders *)r->headers,
+                          (PyObject *)r, m, u) < 0)
+        return -1;
+    if (fhp_headers_apply((FhpHeaders *)r->headers, req, NULL, (PyObject *)r, m, u) < 0)
+        return -1;
+    int rc = FH_OK;
+    if (r->stream) {
+        if (!(x->src = fhp_bodysrc_new(r->stream)))
+            return -1;
+        rc = fh_request_set_body_reader(req, fhp_bodysrc_read, x->src, -1);
+    } else if (PyBytes_GET_SIZE(r->content) > 0) { /* borrowed: r outlives req */
+        rc = fh_request_set_body(req, PyBytes_AS_STRING(r->content),
+                                 (size_t)PyBytes_GET_SIZE(r->content), 0);
+    }
+    for (int i = 0; ms && i < FH_TIMEOUT_KINDS && rc == FH_OK; i++)
+        rc = fh_request_set_timeout(req, (fh_timeout_kind)i, ms[i]);
+    if (rc == FH_OK && stream)
+        rc = fh_request_set_stream(req, 1);
+    if (rc != FH_OK) {
+        fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
+        return -1;
+    }
+    return 0;
+}
+
+static void raise_invalid(int err, FhpRequest *r, const char *m, const char *u)
+{
+    char msg[512];
+    if (err == FH_EINVAL || err == FH_EHEADER)
+        snprintf(msg, sizeof msg, "invalid method '%.100s' for URL '%.300s'", m, u);
+    else
+        snprintf(msg, sizeof msg, "invalid URL '%.400s': %s", u, fh_strerror(err));
+    fhp_raise(err, msg, (PyObject *)r, NULL, NULL);
+}
+
+static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject *timeout,
+                         int stream, int with_defaults)
+{
+    const char *u = PyUnicode_AsUTF8(url), *m = PyUnicode_AsUTF8(r->method);
+    int64_t ms[FH_TIMEOUT_KINDS];
+    int has_tmo = timeout && timeout != Py_None;
+    if (!u || !m || (has_tmo && fhp_timeout_values(timeout, ms) < 0))
+        return NULL;
+    if (!fhp_url_is_absolute(u, strlen(u))) {
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "'%.300s' is not an absolute URL (http:// or https://) and the Client has "
+                 "no base_url",
+                 u);
+        fhp_raise(FH_EURL, msg, (PyObject *)r, NULL, NULL);
+        return NULL;
+    }
+    int err = 0;
+    fh_request *req = fh_request_new(m, u, &err);
+    if (!req) {
+        raise_invalid(err, r, m, u);
+        return NULL;
+    }
+    fhp_xfer *x = PyMem_Calloc(1, sizeof *x);
+    if (!x) {
+        fh_request_free(req);
+        return PyErr_NoMemory();
+    }
+    x->req = req;
+    x->start_us = fhp_now_us();
+    if (prepare(self, x, r, has_tmo ? ms : NULL, stream, with_defaults, m, u) < 0) {
+        fhp_xfer_release(x);
+        return NULL;
+    }
+    if (!(x->engine = fh_engine_new(self->c, NULL, NULL))) {
+        fhp_xfer_release(x);
+        return PyErr_NoMemory();
+    }
+    self->inflight++;
+    int rc = fhp_xfer_run(x);
+    PyObject *resp = NULL;
+    if (rc == FH_OK)
+        resp = fhp_response_from_xfer(x, (PyObject *)r, url, self, stream);
+    else if (rc != FHP_PYERR)
+        fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
+    if (resp && stream)
+        return resp; /* the response owns x and this use of the client */
+    fhp_xfer_release(x);
+    fhp_client_unuse(self);
+    return resp;
+}
+
+/* out[0] is the method, out[1..] the arguments in req_names order. */
+static PyObject *do_request(FhpClient *self, PyObject **out)
+{
+    PyObject **a = out + 1;
+    if (!usable(self) || fhp_reject_later("cookies=", a[A_COOKIES]) < 0 ||
+        fhp_reject_later("auth=", a[A_AUTH]) < 0 || fhp_reject_later("hooks=", a[A_HOOKS]) < 0 ||
+        fhp_reject_later("follow_redirects=True", a[A_FOLLOW]) < 0 ||
+        fhp_reject_later("http2=True", a[A_HTTP2]) < 0)
+        return NULL;
+    int stream = a[A_STREAM] ? PyObject_IsTrue(a[A_STREAM]) : 0;
+    if (stream < 0)
+        return NULL;
+    fhp_reqargs ra = {a[A_PARAMS], a[A_HEADERS], a[A_JSON], a[A_DATA], a[A_CONTENT],
+                      a[A_FILES]};
+    const char *q = self->query ? PyBytes_AS_STRING(self->query) : NULL;
+    size_t qlen = self->query ? (size_t)PyBytes_GET_SIZE(self->query) : 0;
+    FhpRequest *r = (FhpRequest *)fhp_request_build(out[0], a[A_URL], &ra, self->base_url, q,
+                                                    qlen, (FhpHeaders *)self->headers);
+    if (!r)
+        return NULL;
+    PyObject *resp = execute(self, r, r->url, a[A_TIMEOUT], stream, 0);
+    Py_DECREF(r);
+    return resp;
+}
+
+static PyObject *method_call(FhpClient *self, PyObject *method, const char *fname,
+                             PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    fhp_sig sig = {fname, req_names + 1, A_N, 1, 1};
+    PyObject *out[A_N + 1];
+    out[0] = method;
+    if (fhp_parse(&sig, args, nargs, kwnames, out + 1) < 0)
+        return NULL;
+    return do_request(self, out);
+}
+
+#define METHOD(lower, upper)                                                              \
+    static PyObject *Client_##lower(FhpClient *self, PyObject *const *args, Py_ssize_t nargs, \
+                                    PyObject *kwnames)                                    \
+    {                                                                                     \
+        return method_call(self, S.s_##upper, #lower, args, nargs, kwnames);              \
+    }
+METHOD(get, GET)
+METHOD(post, POST)
+METHOD(put, PUT)
+METHOD(patch, PATCH)
+METHOD(delete, DELETE)
+METHOD(head, HEAD)
+METHOD(options, OPTIONS)
+
+static PyObject *Client_request(FhpClient *self, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames)
+{
+    fhp_sig sig = {"request", req_names, A_N + 1, 2, 2};
+    PyObject *out[A_N + 1];
+    if (fhp_parse(&sig, args, nargs, kwnames, out) < 0)
+        return NULL;
+    return do_request(self, out);
+}
+
+static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    static PyObject **names[] = {&S.k_request, &S.k_stream, &S.k_timeout, &S.k_auth,
+                                 &S.k_follow_redirects, &S.k_hooks};
+    fhp_sig sig = {"send", names, 6, 1, 1};
+    PyObject *a[6];
+    if (fhp_parse(&sig, args, nargs, kwnames, a) < 0)
+        return NULL;
+    if (!Py_IS_TYPE(a[0], &FhpRequest_Type)) {
+        PyErr_SetString(PyExc_TypeError, "send() takes a fasthttp.Request");
+        return NULL;
+    }
+    if (!usable(self) || fhp_reject_later("auth=", a[3]) < 0 ||
+        fhp_reject_later("follow_redirects=True", a[4]) < 0 ||
+        fhp_reject_later("hooks=", a[5]) < 0)
+        return NULL;
+    int stream = a[1] ? PyObject_IsTrue(a[1]) : 0;
+    if (stream < 0)
+        return NULL;
+    FhpRequest *r = (FhpRequest *)a[0];
+    PyObject *url = fhp_build_url(self->base_url, r->url, NULL, 0, NULL);
+    if (!url)
+        return NULL;
+    PyObject *resp = execute(self, r, url, a[2], stream, 1);
+    Py_DECREF(url);
+    return resp;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+static PyObject *Client_close(FhpClient *self, PyObject *unused)
+{
+    if (!self->closed) {
+        self->closed = 1;
+        self->inflight++;
+        fhp_client_unuse(self); /* frees now unless calls or streams are open */
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *Client_enter(FhpClient *self, PyObject *unused)
+{
+    if (self->closed) {
+        PyErr_SetString(S.E_ClientClosedError, "this Client is closed; create a new Client");
+        return NULL;
+    }
+    if (self->mode == FHP_MODE_ASYNC) {
+        PyErr_SetString(PyExc_RuntimeError, "this Client is in asynchronous mode");
+        return NULL;
+    }
+    self->mode = FHP_MODE_SYNC;
+    return Py_NewRef((PyObject *)self);
+}
+
+static PyObject *Client_exit(FhpClient *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Client_close(self, NULL);
+}
+
+static PyObject *Client_aenter(FhpClient *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyErr_SetString(PyExc_NotImplementedError, ASYNC_MSG);
+    return NULL;
+}
+
+static PyObject *Client_pool_stats(FhpClient *self, PyObject *unused)
+{
+    fh_pool_stats st = {0};
+    if (self->c)
+        fh_client_pool_stats(self->c, &st);
+    return Py_BuildValue("{s:i,s:i,s:i,s:K,s:K}", "open", st.open, "idle", st.idle, "waiting",
+                         st.waiting, "created", (unsigned long long)st.created, "reused",
+                         (unsigned long long)st.reused);
+}
+
+/* base_url must be absolute, without query or fragment; its path gets a
+ * trailing '/' so relative URLs are appended to it. */
+static int set_base_url(FhpClient *self, PyObject *base)
+{
+    if (!base || base == Py_None)
+        return 0;
+    if (!PyUnicode_Check(base)) {
+        PyErr_SetString(PyExc_TypeError, "base_url must be a str");
+        return -1;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(base, &n);
+    if (!s)
+        return -1;
+    if (!fhp_url_is_absolute(s, (size_t)n) || memchr(s, '?', (size_t)n) ||
+        memchr(s, '#', (size_t)n)) {
+        PyErr_Format(S.E_InvalidURL,
+                     "base_url must be an absolute http(s) URL without query or fragment "
+                     "(use params=), not '%U'",
+                     base);
+        return -1;
+    }
+    const char *path = strchr(strstr(s, "://") + 3, '/');
+    int slash = path && s[n - 1] == '/';
+    self->base_url = slash ? Py_NewRef(base) : PyUnicode_FromFormat("%U/", base);
+    return self->base_url ? 0 : -1;
+}
+
+static int set_defaults(FhpClient *self, PyObject *headers, PyObject *params)
+{
+    FhpHeaders *h = (FhpHeaders *)fhp_headers_new();
+    if (!h)
+        return -1;
+    Py_XSETREF(self->headers, (PyObject *)h);
+    PyObject *ua = PyUnicode_FromFormat("fasthttp/%s", FH_VERSION_STRING);
+    PyObject *accept = PyUnicode_FromString("*/*");
+    PyObject *ae = PyUnicode_FromString("gzip, deflate, br, zstd");
+    int rc = ua && accept && ae ? 0 : -1;
+    if (rc == 0)
+        rc = fhp_headers_append(h, "User-Agent", ua);
+    if (rc == 0)
+        rc = fhp_headers_append(h, "Accept", accept);
+    if (rc == 0)
+        rc = fhp_headers_append(h, "Accept-Encoding", ae);
+    Py_XDECREF(ua);
+    Py_XDECREF(accept);
+    Py_XDECREF(ae);
+    if (rc == 0 && headers && headers != Py_None)
+        rc = fhp_headers_merge(h, headers, 1);
+    if (rc == 0 && params && params != Py_None) {
+        fhp_buf b;
+        fhp_buf_init(&b);
+        rc = fhp_encode_pairs(&b, params, 0);
+        if (rc == 0 && b.len)
+            rc = (self->query = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.len)) ? 0 : -1;
+        fhp_buf_free(&b);
+    }
+    return rc;
+}
+
+static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"base_url", "headers", "params", "timeout", "verify", "cert",
+                             "limits", "follow_redirects", "max_redirects", "retry",
+                             "cookies", "auth", "hooks", "http2", NULL};
+    PyObject *base = NULL, *headers = NULL, *params = NULL, *timeout = NULL, *verify = NULL,
+             *cert = NULL, *limits = NULL, *follow = NULL, *max_redirects = NULL,
+             *retry = NULL, *cookies = NULL, *auth = NULL, *hooks = NULL, *http2 = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOOOOOOOOOOO:Client", kwlist, &base,
+                                     &headers, &params, &timeout, &verify, &cert, &limits,
+                                     &follow, &max_redirects, &retry, &cookies, &auth, &hooks,
+                                     &http2))
+        return -1;
+    if (!self->c || self->timeout) {
+        PyErr_SetString(PyExc_RuntimeError, "Client.__init__ may only run once");
+        return -1;
+    }
+    if (fhp_reject_later("Client(retry=...)", retry) < 0 ||
+        fhp_reject_later("Client(cookies=...)", cookies) < 0 ||
+        fhp_reject_later("Client(auth=...)", auth) < 0 ||
+        fhp_reject_later("Client(hooks=...)", hooks) < 0 ||
+        fhp_reject_later("Client(http2=True)", http2) < 0 ||
+        fhp_reject_later("Client(follow_redirects=True)", follow) < 0)
+        return -1;
+    long maxr = max_redirects && max_redirects != Py_None ? PyLong_AsLong(max_redirects) : 20;
+    if (maxr == -1 && PyErr_Occurred())
+        return -1;
+    if (maxr != 20) {
+        PyErr_SetString(PyExc_NotImplementedError,
+                        "max_redirects= arrives in a later release of fasthttp (redirects "
+                        "are not followed yet)");
+        return -1;
+    }
+    if (fh_client_set_user_agent(self->c, NULL) != FH_OK) /* ours is in self->headers */
+        return -1;
+    self->timeout = Py_NewRef(timeout ? timeout : Py_None);
+    self->verify = Py_NewRef(verify ? verify : Py_True);
+    self->cert = Py_NewRef(cert ? cert : Py_None);
+    self->limits = Py_NewRef(limits ? limits : Py_None);
+    if (set_base_url(self, base) < 0 || set_defaults(self, headers, params) < 0)
+        return -1;
+    return fhp_client_configure(self, timeout, verify, cert, limits);
+}
+
+static PyObject *Client_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    FhpClient *self = (FhpClient *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    self->max_redirects = 20;
+    if (!(self->c = fh_client_new()) || !(self->headers = fhp_headers_new())) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static int Client_traverse(FhpClient *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->timeout);
+    Py_VISIT(self->verify);
+    Py_VISIT(self->cert);
+    Py_VISIT(self->limits);
+    return 0;
+}
+
+static int Client_clear(FhpClient *self)
+{
+    Py_CLEAR(self->base_url);
+    Py_CLEAR(self->headers);
+    Py_CLEAR(self->query);
+    Py_CLEAR(self->timeout);
+    Py_CLEAR(self->verify);
+    Py_CLEAR(self->cert);
+    Py_CLEAR(self->limits);
+    return 0;
+}
+
+static void Client_dealloc(FhpClient *self)
+{
+    PyObject_GC_UnTrack(self);
+    Client_clear(self);
+    if (self->c) /* no call or stream can be open: each holds a reference */
+        fh_client_free(self->c);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *get_is_closed(FhpClient *self, void *c)
+{
+    return PyBool_FromLong(self->closed);
+}
+
+static PyObject *get_headers(FhpClient *self, void *c)
+{
+    return Py_NewRef(self->headers);
+}
+
+static int set_headers(FhpClient *self, PyObject *v, void *c)
+{
+    PyObject *h = v ? fhp_headers_from(v) : NULL;
+    if (!h) {
+        if (!v)
+            PyErr_SetString(PyExc_AttributeError, "cannot delete Client.headers");
+        return -1;
+    }
+    Py_SETREF(self->headers, h);
+    return 0;
+}
+
+static PyGetSetDef Client_getset[] = {
+    {"is_closed", (getter)get_is_closed, NULL, "True after close().", NULL},
+    {"headers", (getter)get_headers, (setter)set_headers,
+     "Default headers sent with every request (a mutable Headers).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef Client_members[] = {
+    {"base_url", T_OBJECT, offsetof(FhpClient, base_url), READONLY, "Base URL or None."},
+    {"timeout", T_OBJECT, offsetof(FhpClient, timeout), READONLY, "The timeout given."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+#define FASTKW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
+
+static PyMethodDef Client_methods[] = {
+    {"get", FASTKW(Client_get), "get(url, **kw) -> Response"},
+    {"post", FASTKW(Client_post), "post(url, **kw) -> Response"},
+    {"put", FASTKW(Client_put), "put(url, **kw) -> Response"},
+    {"patch", FASTKW(Client_patch), "patch(url, **kw) -> Response"},
+    {"delete", FASTKW(Client_delete), "delete(url, **kw) -> Response"},
+    {"head", FASTKW(Client_head), "head(url, **kw) -> Response"},
+    {"options", FASTKW(Client_options), "options(url, **kw) -> Response"},
+    {"request", FASTKW(Client_request), "request(method, url, **kw) -> Response"},
+    {"send", FASTKW(Client_send), "send(request, *, stream=False, timeout=None) -> Response"},
+    {"close", (PyCFunction)Client_close, METH_NOARGS, "Closes the pooled connections."},
+    {"pool_stats", (PyCFunction)Client_pool_stats, METH_NOARGS,
+     "Connection pool counters: open, idle, waiting, created, reused."},
+    {"__enter__", (PyCFunction)Client_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))Client_exit, METH_FASTCALL, NULL},
+    {"__aenter__", (PyCFunction)(void (*)(void))Client_aenter, METH_FASTCALL, NULL},
+    {"__aexit__", (PyCFunction)(void (*)(void))Client_aenter, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject FhpClient_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fasthttp.Client",
+    .tp_basicsize = sizeof(FhpClient),
+    .tp_dealloc = (destructor)Client_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Client(*, base_url=None, headers=None, params=None, timeout=None, verify=True, "
+              "cert=None, limits=None, ...): an HTTP client with a connection pool.",
+    .tp_traverse = (traverseproc)Client_traverse,
+    .tp_clear = (inquiry)Client_clear,
+    .tp_methods = Client_methods,
+    .tp_members = Client_members,
+    .tp_getset = Client_getset,
+    .tp_init = (initproc)Client_init,
+    .tp_new = Client_new,
+};

@@ -1,0 +1,298 @@
+/*
+ * fhpy.h — shared declarations of the fasthttp CPython extension.
+ *
+ * The extension is split by concern:
+ *   module.c    module init, interned names, imported helpers, argument parsing
+ *   errors.c    FH_E... codes → exception classes of fasthttp.errors
+ *   headers.c   the Headers type (case-insensitive, multi-valued, ordered)
+ *   urlenc.c    base_url joining, query and form encoding
+ *   request.c   the Request type and request building (params, body, headers)
+ *   body.c      body conversion helpers and iterator bodies
+ *   send.c      running one exchange on a private engine, GIL released
+ *   response.c  the Response type
+ *   text.c      encodings, text(), json() and the streaming iterators
+ *   client.c    the Client type (options, methods, close)
+ *   options.c   Client option conversion (timeouts, limits, TLS)
+ */
+#ifndef FHPY_H
+#define FHPY_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#include <fasthttp/fasthttp.h>
+
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *Py_NewRef(PyObject *o)
+{
+    Py_INCREF(o);
+    return o;
+}
+static inline PyObject *Py_XNewRef(PyObject *o)
+{
+    Py_XINCREF(o);
+    return o;
+}
+#endif
+
+/* ---- module state (single-phase init: one instance per process) -------- */
+
+typedef struct fhp_state {
+    /* keyword names, interned once; compared by pointer first */
+    PyObject *k_url, *k_method, *k_params, *k_headers, *k_json, *k_data, *k_content,
+        *k_files, *k_timeout, *k_stream, *k_cookies, *k_auth, *k_hooks,
+        *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response;
+    /* frequently built strings */
+    PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS;
+    PyObject *s_http10, *s_http11, *s_http20, *s_utf8, *s_empty, *s_items, *s_read;
+    PyObject *s_connect, *s_read_t, *s_write, *s_pool, *s_total;
+    PyObject *empty_bytes;
+    /* helpers from the standard library */
+    PyObject *json_dumps, *json_dumps_kw, *json_loads, *timedelta, *incr_decoder,
+        *codecs_lookup, *reason_phrase;
+    /* fasthttp.errors classes */
+    PyObject *E_FastHTTPError, *E_RequestError, *E_ResponseError, *E_ConnectError,
+        *E_ConnectTimeout, *E_ReadTimeout, *E_WriteTimeout, *E_TotalTimeout,
+        *E_PoolTimeout, *E_TLSError, *E_CertificateError, *E_InvalidRequest,
+        *E_InvalidURL, *E_UnsupportedProtocol, *E_NetworkError, *E_RemoteProtocolError,
+        *E_DecodingError, *E_ResponseTooLarge, *E_RequestBodyError, *E_HTTPStatusError,
+        *E_ClientClosedError, *E_StreamConsumed, *E_StreamClosed;
+    unsigned long main_thread; /* ident of the thread that handles signals */
+} fhp_state;
+
+extern fhp_state S;
+
+extern PyTypeObject FhpHeaders_Type;
+extern PyTypeObject FhpRequest_Type;
+extern PyTypeObject FhpResponse_Type;
+extern PyTypeObject FhpClient_Type;
+extern PyTypeObject FhpByteIter_Type;
+extern PyTypeObject FhpTextIter_Type;
+
+/* ---- argument parsing (module.c) ------------------------------------------ */
+
+/* A METH_FASTCALL|METH_KEYWORDS signature: names[i] are interned keyword
+ * names; the first npos may be passed positionally, the first nreq are
+ * required. Values land in out[] as borrowed references (NULL if absent). */
+typedef struct fhp_sig {
+    const char *fname;
+    PyObject **const *names; /* pointers into S (filled at init time) */
+    int n, npos, nreq;
+} fhp_sig;
+
+int fhp_parse(const fhp_sig *sig, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+              PyObject **out);
+
+/* Monotonic clock in milliseconds and microseconds. */
+int64_t fhp_now_ms(void);
+int64_t fhp_now_us(void);
+
+/* ---- growable byte buffer (urlenc.c) ------------------------------------ */
+
+typedef struct fhp_buf {
+    char *p;
+    size_t len, cap;
+    char small[512];
+} fhp_buf;
+
+void fhp_buf_init(fhp_buf *b);
+void fhp_buf_free(fhp_buf *b);
+int fhp_buf_put(fhp_buf *b, const char *s, size_t n); /* -1 + MemoryError */
+int fhp_buf_putc(fhp_buf *b, char c);
+
+/* ---- errors (errors.c) ------------------------------------------------- */
+
+/* Raises the fasthttp.errors class for code. detail may be NULL or "" (the
+ * fixed description is used then); request may be NULL. */
+void fhp_raise(int code, const char *detail, PyObject *request, const char *method,
+               const char *url);
+PyObject *fhp_error_class(int code);
+
+/* ---- headers (headers.c) -------------------------------------------------- */
+
+typedef struct FhpHeaders {
+    PyObject_HEAD
+    PyObject *list; /* list of (name, value) tuples of str */
+} FhpHeaders;
+
+/* A compact copy of a response's reason and headers, so the fh_response can
+ * be freed at once and Python objects are made only when asked for. */
+typedef struct fhp_rawhdrs {
+    size_t n;
+    uint32_t reason_len;
+    struct fhp_rawent { uint32_t name_off, name_len, value_off, value_len; } *ent;
+    char *data; /* reason first, then names and values */
+} fhp_rawhdrs;
+
+fhp_rawhdrs *fhp_rawhdrs_new(const fh_response *resp);
+void fhp_rawhdrs_free(fhp_rawhdrs *raw);
+/* First value of a header in raw (case-insensitive), or NULL. */
+const char *fhp_rawhdrs_get(const fhp_rawhdrs *raw, const char *name, size_t *len);
+PyObject *fhp_headers_from_raw(const fhp_rawhdrs *raw);
+
+PyObject *fhp_headers_new(void);
+/* A new Headers from None, a Headers, a mapping or an iterable of pairs. */
+PyObject *fhp_headers_from(PyObject *src);
+/* Appends every field of src (anything fhp_headers_from accepts) to h;
+ * with replace, earlier fields of the same name are removed first. */
+int fhp_headers_merge(FhpHeaders *h, PyObject *src, int replace);
+int fhp_headers_has(FhpHeaders *h, const char *name, size_t len);
+int fhp_headers_append(FhpHeaders *h, const char *name, PyObject *value);
+/* The first value of name as a new reference, or NULL without error. */
+PyObject *fhp_headers_first(FhpHeaders *h, const char *name, size_t len);
+/* Adds every field to req (errors raised as InvalidRequest). skip: when
+ * not NULL, fields whose name is in it are skipped. */
+int fhp_headers_apply(FhpHeaders *h, fh_request *req, FhpHeaders *skip, PyObject *request,
+                      const char *method, const char *url);
+/* ASCII case-insensitive comparison of a str with a C string. */
+int fhp_name_eq(PyObject *s, const char *name, size_t len);
+
+/* ---- URLs and encodings (urlenc.c) -------------------------------------- */
+
+/* Appends key=value pairs of params (a mapping, a list of pairs or a str)
+ * to b, '&'-separated. form: '+' for spaces (x-www-form-urlencoded). */
+int fhp_encode_pairs(fhp_buf *b, PyObject *params, int form);
+/* Joins url onto base (may be NULL), then appends the encoded query parts
+ * (each may be NULL or empty). Returns a new str. */
+PyObject *fhp_build_url(PyObject *base, PyObject *url, const char *query1, size_t q1len,
+                        PyObject *params);
+/* 1 when url starts with a scheme ("http:", "https:", ...). */
+int fhp_url_is_absolute(const char *url, size_t len);
+
+/* ---- request (request.c / body.c) ----------------------------------------- */
+
+typedef struct FhpRequest {
+    PyObject_HEAD
+    PyObject *method;  /* str, upper case */
+    PyObject *url;     /* str */
+    PyObject *headers; /* Headers */
+    PyObject *content; /* bytes */
+    PyObject *stream;  /* iterator body or NULL */
+} FhpRequest;
+
+typedef struct fhp_reqargs {
+    PyObject *params, *headers, *json, *data, *content, *files;
+} fhp_reqargs;
+
+/* Builds a Request; base/query/defaults come from a client (may be NULL). */
+PyObject *fhp_request_build(PyObject *method, PyObject *url, const fhp_reqargs *a,
+                            PyObject *base, const char *query, size_t qlen,
+                            FhpHeaders *defaults);
+/* Converts a body argument: sets *bytes (new ref) or *stream (new ref). */
+int fhp_body_from(PyObject *obj, PyObject **bytes, PyObject **stream);
+
+/* An iterator body, pulled with the GIL held between engine polls. */
+typedef struct fhp_bodysrc {
+    PyObject *iter;    /* iterator, or a file-like object when is_file */
+    int is_file;
+    PyObject *chunk;   /* current chunk (bytes) */
+    const char *p;
+    Py_ssize_t left;
+    int eof, want;
+} fhp_bodysrc;
+
+fhp_bodysrc *fhp_bodysrc_new(PyObject *stream);
+void fhp_bodysrc_free(fhp_bodysrc *s);
+/* Pulls the next chunk (GIL held). 0, or -1 with an exception set. */
+int fhp_bodysrc_pull(fhp_bodysrc *s);
+ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap);
+
+/* ---- one exchange (send.c) --------------------------------------------- */
+
+typedef struct fhp_xfer {
+    fh_engine *engine;
+    fh_request *req;
+    fh_response *resp;
+    fhp_bodysrc *src;
+    int64_t start_us; /* monotonic clock when the call began */
+    int done, status;
+} fhp_xfer;
+
+/* Runs x (submitted) until on_done, the GIL released. Returns the status
+ * (0 or FH_E...), or FHP_PYERR with a Python exception set (a signal, or
+ * the body iterator failed). */
+#define FHP_PYERR (-10000)
+int fhp_xfer_run(fhp_xfer *x);
+/* Reads the streamed body, GIL released while waiting. n, 0 at the end,
+ * FH_E... code, or FHP_PYERR. */
+Py_ssize_t fhp_xfer_read(fhp_xfer *x, char *buf, size_t cap);
+void fhp_xfer_release(fhp_xfer *x);
+void fhp_xfer_on_done(void *ud, fh_request *req, int status, fh_response *resp);
+
+/* ---- response (response.c / text.c) --------------------------------------- */
+
+typedef struct FhpClient FhpClient;
+
+typedef struct FhpResponse {
+    PyObject_HEAD
+    int status;
+    int version;         /* 10, 11, 20; 0 unknown */
+    PyObject *reason;    /* str, or NULL: made from raw */
+    PyObject *headers;   /* Headers, or NULL: made from raw */
+    fhp_rawhdrs *raw;
+    PyObject *content;   /* bytes, or NULL while a stream is unread */
+    PyObject *encoding;  /* str set by the user, or NULL: detected */
+    PyObject *url;
+    PyObject *request;
+    PyObject *timings;   /* dict, made on demand */
+    fh_timings tm;
+    int has_tm;
+    int64_t elapsed_us;  /* -1 unknown */
+    /* stream mode */
+    fhp_xfer *xfer;      /* NULL when not streaming or finished */
+    FhpClient *client;   /* strong ref while xfer is alive */
+    int is_stream, consumed, closed, busy;
+} FhpResponse;
+
+/* Makes a response from a finished exchange; consumes nothing. */
+PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
+                                 FhpClient *client, int stream);
+/* Releases the stream (connection back to the pool if read to the end). */
+void fhp_response_release(FhpResponse *r);
+/* The body bytes; reads a pending stream to the end. New reference. */
+PyObject *fhp_response_read_all(FhpResponse *r);
+/* One chunk of at most cap bytes from a stream (exactly cap unless the
+ * body ends, with fill): bytes, b"" at the end. */
+PyObject *fhp_response_read_chunk(FhpResponse *r, size_t cap, int fill);
+/* First value of a response header as a new str, or NULL without error. */
+PyObject *fhp_response_header(FhpResponse *r, const char *name);
+
+PyObject *fhp_response_encoding(FhpResponse *r);
+PyObject *fhp_response_text(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_json(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames);
+PyObject *fhp_response_iter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames);
+PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames);
+PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused);
+
+/* ---- client (client.c / options.c) ---------------------------------------- */
+
+enum { FHP_MODE_NONE = 0, FHP_MODE_SYNC = 1, FHP_MODE_ASYNC = 2 };
+
+struct FhpClient {
+    PyObject_HEAD
+    fh_client *c;
+    int closed;
+    int mode;
+    long inflight;        /* calls in C and open streams using c */
+    PyObject *base_url;   /* str or NULL */
+    PyObject *headers;    /* Headers */
+    PyObject *query;      /* bytes: the encoded client params, or NULL */
+    PyObject *timeout;    /* as given */
+    PyObject *verify, *cert, *limits;
+    int follow_redirects, max_redirects;
+};
+
+/* Applies a Timeout, a number or None to the client (kind by kind). */
+int fhp_timeout_values(PyObject *t, int64_t ms[FH_TIMEOUT_KINDS]);
+int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, PyObject *cert,
+                         PyObject *limits);
+/* Raises NotImplementedError when a later-release option has a value. */
+int fhp_reject_later(const char *what, PyObject *value);
+/* Drops one use of the client; frees the C client after close(). */
+void fhp_client_unuse(FhpClient *c);
+
+#endif

@@ -1,0 +1,505 @@
+/*
+ * response.c — the Response type: status, lazily built reason and headers,
+ * the body (one bytes object, built once), streaming reads (GIL released),
+ * timings, raise_for_status(), and construction by users.
+ */
+#include "fhpy.h"
+
+#include <stddef.h>
+#include <string.h>
+#include <structmember.h>
+
+#define STREAM_CHUNK 65536
+
+static FhpResponse *alloc_response(void)
+{
+    FhpResponse *r = PyObject_GC_New(FhpResponse, &FhpResponse_Type);
+    if (!r)
+        return NULL;
+    memset((char *)r + sizeof(PyObject), 0, sizeof *r - sizeof(PyObject));
+    r->elapsed_us = -1;
+    PyObject_GC_Track(r);
+    return r;
+}
+
+PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
+                                 FhpClient *client, int stream)
+{
+    FhpResponse *r = alloc_response();
+    if (!r)
+        return NULL;
+    r->status = fh_response_status(x->resp);
+    r->version = fh_response_version(x->resp);
+    r->url = Py_NewRef(url);
+    r->request = Py_NewRef(request);
+    if (!(r->raw = fhp_rawhdrs_new(x->resp))) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    if (stream) {
+        r->is_stream = 1;
+        r->xfer = x;
+        r->client = (FhpClient *)Py_NewRef((PyObject *)client);
+        r->elapsed_us = -x->start_us - 2; /* start mark (< -1) until the body ends */
+        return (PyObject *)r;
+    }
+    size_t len = 0;
+    const uint8_t *body = fh_response_body(x->resp, &len);
+    r->content = len ? PyBytes_FromStringAndSize((const char *)body, (Py_ssize_t)len)
+                     : Py_NewRef(S.empty_bytes);
+    r->tm = *fh_response_timings(x->resp);
+    r->has_tm = 1;
+    r->elapsed_us = r->tm.total_us;
+    if (!r->content) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    return (PyObject *)r;
+}
+
+/* ---- streaming ------------------------------------------------------------------- */
+
+void fhp_response_release(FhpResponse *r)
+{
+    fhp_xfer *x = r->xfer;
+    if (!x)
+        return;
+    r->xfer = NULL;
+    if (x->resp && !r->has_tm) {
+        r->tm = *fh_response_timings(x->resp);
+        r->has_tm = 1;
+    }
+    if (r->elapsed_us < 0)
+        r->elapsed_us = r->tm.total_us > 0 ? r->tm.total_us : fhp_now_us() + r->elapsed_us + 2;
+    fhp_xfer_release(x);
+    FhpClient *c = r->client;
+    r->client = NULL;
+    if (c) {
+        fhp_client_unuse(c);
+        Py_DECREF(c);
+    }
+}
+
+static int stream_usable(FhpResponse *r)
+{
+    if (r->busy) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this response is being read by another thread at the same time");
+        return 0;
+    }
+    if (r->closed && !r->content) {
+        PyErr_SetString(S.E_StreamClosed, "the response was closed before its body was read");
+        return 0;
+    }
+    return 1;
+}
+
+/* Reads up to cap bytes into buf: n, 0 at the end, -1 with an exception. */
+static Py_ssize_t read_into(FhpResponse *r, char *buf, size_t cap)
+{
+    if (!r->xfer)
+        return 0;
+    r->busy = 1;
+    Py_ssize_t n = fhp_xfer_read(r->xfer, buf, cap);
+    r->busy = 0;
+    if (n == FHP_PYERR)
+        return -1;
+    if (n < 0) {
+        const char *m = PyUnicode_AsUTF8(((FhpRequest *)r->request)->method);
+        const char *u = PyUnicode_AsUTF8(r->url);
+        fhp_raise((int)n, fh_request_error_message(r->xfer->req), r->request, m, u);
+        fhp_response_release(r);
+        return -1;
+    }
+    if (n == 0)
+        fhp_response_release(r); /* read to the end: the connection goes back */
+    return n;
+}
+
+PyObject *fhp_response_read_chunk(FhpResponse *r, size_t cap, int fill)
+{
+    if (!stream_usable(r))
+        return NULL;
+    if (!r->xfer)
+        return Py_NewRef(S.empty_bytes);
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    if (!b)
+        return NULL;
+    size_t have = 0;
+    do { /* fills the whole chunk unless the body ends */
+        Py_ssize_t n = read_into(r, PyBytes_AS_STRING(b) + have, cap - have);
+        if (n < 0) {
+            Py_DECREF(b);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        have += (size_t)n;
+    } while (fill && have < cap);
+    if (have == 0) {
+        Py_DECREF(b);
+        return Py_NewRef(S.empty_bytes);
+    }
+    if (have < cap && _PyBytes_Resize(&b, (Py_ssize_t)have) < 0)
+        return NULL;
+    return b;
+}
+
+PyObject *fhp_response_read_all(FhpResponse *r)
+{
+    if (r->content)
+        return Py_NewRef(r->content);
+    if (r->closed && !r->xfer) {
+        PyErr_SetString(S.E_StreamClosed, "the response was closed before its body was read");
+        return NULL;
+    }
+    if (r->consumed) {
+        PyErr_SetString(S.E_StreamConsumed,
+                        "the body was already consumed by iter_bytes(), iter_text() or "
+                        "iter_lines()");
+        return NULL;
+    }
+    if (!stream_usable(r))
+        return NULL;
+    size_t cap = STREAM_CHUNK, have = 0;
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)cap);
+    while (b) {
+        if (have == cap) {
+            cap *= 2;
+            if (_PyBytes_Resize(&b, (Py_ssize_t)cap) < 0)
+                return NULL;
+        }
+        Py_ssize_t n = read_into(r, PyBytes_AS_STRING(b) + have, cap - have);
+        if (n < 0)
+            Py_CLEAR(b);
+        else if (n == 0)
+            break;
+        else
+            have += (size_t)n;
+    }
+    if (!b || _PyBytes_Resize(&b, (Py_ssize_t)have) < 0)
+        return NULL;
+    r->content = Py_NewRef(b);
+    return b;
+}
+
+/* ---- headers and simple properties --------------------------------------------- */
+
+PyObject *fhp_response_header(FhpResponse *r, const char *name)
+{
+    if (r->headers)
+        return fhp_headers_first((FhpHeaders *)r->headers, name, strlen(name));
+    size_t len;
+    const char *v = fhp_rawhdrs_get(r->raw, name, &len);
+    return v ? PyUnicode_DecodeLatin1(v, (Py_ssize_t)len, NULL) : NULL;
+}
+
+static PyObject *get_headers(FhpResponse *r, void *c)
+{
+    if (!r->headers && !(r->headers = fhp_headers_from_raw(r->raw)))
+        return NULL;
+    return Py_NewRef(r->headers);
+}
+
+static PyObject *get_reason(FhpResponse *r, void *c)
+{
+    if (!r->reason && r->raw)
+        r->reason = PyUnicode_DecodeLatin1(r->raw->data, r->raw->reason_len, NULL);
+    return r->reason ? Py_NewRef(r->reason) : NULL;
+}
+
+static PyObject *get_content(FhpResponse *r, void *c)
+{
+    return fhp_response_read_all(r);
+}
+
+static PyObject *get_http_version(FhpResponse *r, void *c)
+{
+    PyObject *v = r->version == 10 ? S.s_http10 : r->version == 20 ? S.s_http20 : S.s_http11;
+    return Py_NewRef(v);
+}
+
+static PyObject *get_elapsed(FhpResponse *r, void *c)
+{
+    int64_t us = r->elapsed_us;
+    if (us < -1)
+        us = fhp_now_us() + us + 2; /* a stream still open: time so far */
+    if (us < 0)
+        us = 0;
+    return PyObject_CallFunction(S.timedelta, "iiL", 0, 0, (long long)us);
+}
+
+static PyObject *get_timings(FhpResponse *r, void *c)
+{
+    if (!r->has_tm)
+        Py_RETURN_NONE;
+    if (!r->timings) {
+        const fh_timings *t = &r->tm;
+        r->timings = Py_BuildValue("{s:d,s:d,s:d,s:d,s:d,s:d,s:O}", "dns", t->dns_us / 1e6,
+                                   "connect", t->connect_us / 1e6, "tls", t->tls_us / 1e6,
+                                   "sent", t->sent_us / 1e6, "ttfb", t->ttfb_us / 1e6,
+                                   "total", t->total_us / 1e6, "reused",
+                                   t->reused ? Py_True : Py_False);
+    }
+    return r->timings ? Py_NewRef(r->timings) : NULL;
+}
+
+static PyObject *get_history(FhpResponse *r, void *c)
+{
+    return PyList_New(0);
+}
+
+static PyObject *get_is_closed(FhpResponse *r, void *c)
+{
+    return PyBool_FromLong(r->xfer == NULL);
+}
+
+static PyObject *get_encoding(FhpResponse *r, void *c)
+{
+    return fhp_response_encoding(r);
+}
+
+static int set_encoding(FhpResponse *r, PyObject *v, void *c)
+{
+    if (v && v != Py_None && !PyUnicode_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "encoding must be a str or None");
+        return -1;
+    }
+    Py_XSETREF(r->encoding, v && v != Py_None ? Py_NewRef(v) : NULL);
+    return 0;
+}
+
+/* ---- methods ------------------------------------------------------------------------- */
+
+static PyObject *Response_raise_for_status(FhpResponse *r, PyObject *unused)
+{
+    if (r->status < 400 || r->status >= 600)
+        return Py_NewRef((PyObject *)r);
+    PyObject *reason = get_reason(r, NULL);
+    if (!reason)
+        return NULL;
+    PyObject *method = r->request ? ((FhpRequest *)r->request)->method : NULL;
+    PyObject *msg = PyUnicode_FromFormat(
+        "%s error '%d %U' for %s%s%U", r->status < 500 ? "Client" : "Server", r->status,
+        reason, method ? PyUnicode_AsUTF8(method) : "", method ? " " : "",
+        r->url ? r->url : S.s_empty);
+    Py_DECREF(reason);
+    if (!msg)
+        return NULL;
+    PyObject *args = PyTuple_Pack(1, msg);
+    PyObject *kw = Py_BuildValue("{s:O,s:O}", "request", r->request ? r->request : Py_None,
+                                 "response", (PyObject *)r);
+    PyObject *exc = args && kw ? PyObject_Call(S.E_HTTPStatusError, args, kw) : NULL;
+    Py_XDECREF(args);
+    Py_XDECREF(kw);
+    Py_DECREF(msg);
+    if (exc) {
+        PyErr_SetObject(S.E_HTTPStatusError, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+static PyObject *Response_read(FhpResponse *r, PyObject *unused)
+{
+    return fhp_response_read_all(r);
+}
+
+static PyObject *Response_close(FhpResponse *r, PyObject *unused)
+{
+    r->closed = 1;
+    if (r->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot close a response while it is being read");
+        return NULL;
+    }
+    fhp_response_release(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Response_enter(FhpResponse *r, PyObject *unused)
+{
+    return Py_NewRef((PyObject *)r);
+}
+
+static PyObject *Response_exit(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *res = Response_close(r, NULL);
+    Py_XDECREF(res);
+    return res ? Py_NewRef(Py_False) : NULL;
+}
+
+static PyObject *Response_repr(FhpResponse *r)
+{
+    PyObject *reason = get_reason(r, NULL);
+    if (!reason)
+        return NULL;
+    PyObject *s = PyUnicode_FromFormat("<Response [%d %U]>", r->status, reason);
+    Py_DECREF(reason);
+    return s;
+}
+
+/* ---- construction by users --------------------------------------------------------- */
+
+static int version_from(PyObject *v)
+{
+    if (!v || v == Py_None)
+        return 11;
+    if (PyUnicode_CompareWithASCIIString(v, "HTTP/1.0") == 0)
+        return 10;
+    if (PyUnicode_CompareWithASCIIString(v, "HTTP/2") == 0)
+        return 20;
+    return 11;
+}
+
+static PyObject *default_reason(int status)
+{
+    PyObject *st = PyObject_CallFunction(S.reason_phrase, "i", status);
+    if (!st) {
+        PyErr_Clear();
+        return Py_NewRef(S.s_empty);
+    }
+    PyObject *p = PyObject_GetAttrString(st, "phrase");
+    Py_DECREF(st);
+    return p;
+}
+
+static PyObject *Response_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"status_code", "headers", "content", "reason", "request",
+                             "url", "encoding", "http_version", NULL};
+    int status = 200;
+    PyObject *headers = NULL, *content = NULL, *reason = NULL, *request = NULL, *url = NULL,
+             *encoding = NULL, *version = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i$OOOOOOO:Response", kwlist, &status,
+                                     &headers, &content, &reason, &request, &url, &encoding,
+                                     &version))
+        return NULL;
+    if (request && request != Py_None && !Py_IS_TYPE(request, &FhpRequest_Type)) {
+        PyErr_SetString(PyExc_TypeError, "request must be a fasthttp.Request");
+        return NULL;
+    }
+    FhpResponse *r = alloc_response();
+    if (!r)
+        return NULL;
+    r->status = status;
+    r->version = version_from(version);
+    PyObject *stream = NULL;
+    if (!(r->headers = fhp_headers_from(headers)))
+        goto fail;
+    if (!content || content == Py_None)
+        r->content = Py_NewRef(S.empty_bytes);
+    else if (fhp_body_from(content, &r->content, &stream) < 0)
+        goto fail;
+    if (stream) {
+        Py_DECREF(stream);
+        PyErr_SetString(PyExc_TypeError, "content must be bytes or str");
+        goto fail;
+    }
+    r->reason = reason && reason != Py_None ? Py_NewRef(reason) : default_reason(status);
+    if (!r->reason || set_encoding(r, encoding, NULL) < 0)
+        goto fail;
+    if (request && request != Py_None)
+        r->request = Py_NewRef(request);
+    if (url && url != Py_None)
+        r->url = Py_NewRef(url);
+    else
+        r->url = Py_NewRef(r->request ? ((FhpRequest *)r->request)->url : S.s_empty);
+    return (PyObject *)r;
+fail:
+    Py_DECREF(r);
+    return NULL;
+}
+
+/* ---- the type --------------------------------------------------------------------- */
+
+static int Response_traverse(FhpResponse *r, visitproc visit, void *arg)
+{
+    Py_VISIT(r->headers);
+    Py_VISIT(r->request);
+    Py_VISIT(r->timings);
+    Py_VISIT((PyObject *)r->client);
+    return 0;
+}
+
+static int Response_clear(FhpResponse *r)
+{
+    fhp_response_release(r);
+    Py_CLEAR(r->reason);
+    Py_CLEAR(r->headers);
+    Py_CLEAR(r->content);
+    Py_CLEAR(r->encoding);
+    Py_CLEAR(r->url);
+    Py_CLEAR(r->request);
+    Py_CLEAR(r->timings);
+    return 0;
+}
+
+static void Response_dealloc(FhpResponse *r)
+{
+    PyObject_GC_UnTrack(r);
+    Response_clear(r);
+    fhp_rawhdrs_free(r->raw);
+    PyObject_GC_Del(r);
+}
+
+static PyGetSetDef Response_getset[] = {
+    {"headers", (getter)get_headers, NULL, "Response headers (Headers).", NULL},
+    {"reason", (getter)get_reason, NULL, "Reason phrase of the status line.", NULL},
+    {"content", (getter)get_content, NULL, "The body as bytes (reads a stream).", NULL},
+    {"encoding", (getter)get_encoding, (setter)set_encoding,
+     "Text encoding: set by the user, else Content-Type's charset, else detected.", NULL},
+    {"http_version", (getter)get_http_version, NULL, "'HTTP/1.1', 'HTTP/1.0' or 'HTTP/2'.",
+     NULL},
+    {"elapsed", (getter)get_elapsed, NULL, "Time from sending to the complete response.",
+     NULL},
+    {"timings", (getter)get_timings, NULL,
+     "Seconds from the start to: dns, connect, tls, sent, ttfb, total; and reused.", NULL},
+    {"history", (getter)get_history, NULL, "Redirect responses followed (none yet).", NULL},
+    {"is_closed", (getter)get_is_closed, NULL, "True once the connection is released.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef Response_members[] = {
+    {"status_code", T_INT, offsetof(FhpResponse, status), READONLY, "HTTP status code."},
+    {"url", T_OBJECT, offsetof(FhpResponse, url), READONLY, "The URL requested."},
+    {"request", T_OBJECT, offsetof(FhpResponse, request), READONLY, "The Request sent."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+#define FASTKW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
+
+static PyMethodDef Response_methods[] = {
+    {"text", (PyCFunction)fhp_response_text, METH_NOARGS, "The body decoded as text."},
+    {"json", FASTKW(fhp_response_json), "The body parsed as JSON (kwargs go to json.loads)."},
+    {"raise_for_status", (PyCFunction)Response_raise_for_status, METH_NOARGS,
+     "Raises HTTPStatusError for 4xx and 5xx; returns the response otherwise."},
+    {"read", (PyCFunction)Response_read, METH_NOARGS, "Reads the whole body; returns it."},
+    {"iter_bytes", FASTKW(fhp_response_iter_bytes),
+     "iter_bytes(chunk_size=None): the body in chunks (as they arrive when None)."},
+    {"iter_raw", FASTKW(fhp_response_iter_bytes), "Alias of iter_bytes()."},
+    {"iter_text", FASTKW(fhp_response_iter_text), "iter_text(chunk_size=None): decoded text."},
+    {"iter_lines", (PyCFunction)fhp_response_iter_lines, METH_NOARGS,
+     "Lines of text without their line breaks."},
+    {"close", (PyCFunction)Response_close, METH_NOARGS,
+     "Releases the connection (to the pool when the body was read to the end)."},
+    {"__enter__", (PyCFunction)Response_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))Response_exit, METH_FASTCALL, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject FhpResponse_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fasthttp.Response",
+    .tp_basicsize = sizeof(FhpResponse),
+    .tp_dealloc = (destructor)Response_dealloc,
+    .tp_repr = (reprfunc)Response_repr,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Response(status_code=200, *, headers=None, content=b'', reason=None, "
+              "request=None, url=None, encoding=None, http_version='HTTP/1.1')",
+    .tp_traverse = (traverseproc)Response_traverse,
+    .tp_clear = (inquiry)Response_clear,
+    .tp_methods = Response_methods,
+    .tp_members = Response_members,
+    .tp_getset = Response_getset,
+    .tp_new = Response_new,
+};

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+import trustme
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from servers import Httpbin, Nginx  # noqa: E402
+
+import fasthttp  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def httpbin() -> Iterator[str]:
+    """Base URL of a local httpbin (stands in for https://httpbin.org)."""
+    server = Httpbin()
+    try:
+        yield server.start()
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def api(httpbin: str) -> str:
+    """Stands in for https://api.example.com: httpbin's echo endpoint."""
+    return httpbin + "/anything"
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def nginx(ca: trustme.CA) -> Iterator[Nginx]:
+    server = Nginx(ca)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def client() -> Iterator[fasthttp.Client]:
+    with fasthttp.Client() as c:
+        yield c

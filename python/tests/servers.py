@@ -1,0 +1,295 @@
+"""Real servers for the tests, all on free loopback ports.
+
+- httpbin (the PyPI app the seed README's examples talk to) under gunicorn;
+- nginx over HTTP and HTTPS (a trustme CA), serving generated files;
+- small raw-socket servers for faults (silent, closing, garbage, ...).
+
+A server that cannot start raises, so the test session fails: nothing is
+ever skipped because a server is missing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import brotli
+import trustme
+import zstandard
+
+NGINX = os.environ.get("FH_NGINX", "/usr/sbin/nginx")
+BIG_SIZE = 200 * 1024 * 1024
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies, even if it is killed."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback)
+                r.read()
+                return
+        except Exception as e:  # not up yet
+            last = e
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer {url} within {timeout}s: {last}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Httpbin:
+    """httpbin under gunicorn (threaded workers: keep-alive, concurrency)."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="fh-httpbin-")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        err: Exception | None = None
+        for _ in range(3):  # a port may be taken between choosing and binding
+            port = free_port()
+            log = open(os.path.join(self.dir, "gunicorn.log"), "wb")  # noqa: SIM115
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--no-control-socket",
+                 "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread", "--threads", "16",
+                 "--keep-alive", "30", "httpbin:app"],
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, cwd=self.dir,
+            )
+            log.close()
+            self.url = f"http://127.0.0.1:{port}"
+            try:
+                wait_http(self.url + "/get", self.proc)
+                return self.url
+            except RuntimeError as e:
+                err = e
+                stop(self.proc)
+        log_text = Path(self.dir, "gunicorn.log").read_text(errors="replace")
+        raise RuntimeError(f"httpbin under gunicorn did not start: {err}\n{log_text}")
+
+    def close(self) -> None:
+        if self.proc:
+            stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+JSON_DOC = (
+    '{"name":"fasthttp","items":['
+    + ",".join(f'{{"id":{i},"label":"item-{i:05d}","ok":{str(i % 3 == 0).lower()}}}'
+               for i in range(1000))
+    + "]}"
+).encode()
+TEXT_UTF16 = "Grüße, 世界\n".encode("utf-16")
+
+
+class Nginx:
+    """nginx in the foreground, single process, everything in a temp dir."""
+
+    def __init__(self, ca: trustme.CA) -> None:
+        self.ca = ca
+        self.dir = tempfile.mkdtemp(prefix="fh-nginx-")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.http = self.https = ""
+        self.ca_file = os.path.join(self.dir, "ca.pem")
+        self.client_cert = os.path.join(self.dir, "client.crt")
+        self.client_key = os.path.join(self.dir, "client.key")
+        self.client_pem = os.path.join(self.dir, "client.pem")
+
+    def _files(self) -> None:
+        www = Path(self.dir, "www")
+        www.mkdir()
+        (www / "json").write_bytes(JSON_DOC)
+        (www / "gzip.json").write_bytes(gzip.compress(JSON_DOC))
+        (www / "br.json").write_bytes(brotli.compress(JSON_DOC))
+        (www / "zstd.json").write_bytes(zstandard.ZstdCompressor().compress(JSON_DOC))
+        (www / "bad.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip at all")
+        (www / "utf16.txt").write_bytes(TEXT_UTF16)
+        (www / "lines.txt").write_bytes(b"".join(b"line %d\r\n" % i for i in range(5000)))
+        with open(www / "big.bin", "wb") as f:  # sparse: no disk, nginx reads zeros
+            f.truncate(BIG_SIZE)
+        for sub in ("tmp", "logs"):
+            Path(self.dir, sub).mkdir()
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        cert.private_key_pem.write_to_path(os.path.join(self.dir, "server.key"))
+        cert.cert_chain_pems[0].write_to_path(os.path.join(self.dir, "server.pem"))
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        client = self.ca.issue_cert("fasthttp-client")
+        client.cert_chain_pems[0].write_to_path(self.client_cert)
+        client.private_key_pem.write_to_path(self.client_key)
+        client.private_key_and_cert_chain_pem.write_to_path(self.client_pem)
+
+    def _config(self, http: int, https: int) -> None:
+        d = self.dir
+        enc = "gzip off; types {} default_type application/json; add_header Content-Encoding"
+        conf = f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  types {{ application/json json; text/plain txt; }}
+  default_type application/octet-stream;
+  keepalive_timeout 65s;
+  keepalive_requests 100000;
+  client_max_body_size 256m;
+  gzip on; gzip_types application/json; gzip_min_length 0;
+  server {{
+    listen 127.0.0.1:{http};
+    listen 127.0.0.1:{https} ssl;
+    server_name localhost;
+    root {d}/www;
+    ssl_certificate {d}/server.pem;
+    ssl_certificate_key {d}/server.key;
+    ssl_client_certificate {d}/ca.pem;
+    ssl_verify_client optional;
+    location = /mtls {{
+      default_type text/plain;
+      if ($ssl_client_verify != SUCCESS) {{ return 403; }}
+      return 200 "mtls ok";
+    }}
+    location = /json {{ gzip off; default_type application/json; }}
+    location = /json-gzip {{ alias {d}/www/json; default_type application/json; }}
+    location = /gzip.json {{ {enc} gzip; }}
+    location = /br.json {{ {enc} br; }}
+    location = /zstd.json {{ {enc} zstd; }}
+    location = /bad.gz {{ {enc} gzip; }}
+    location = /utf16.txt {{ gzip off; types {{}} default_type "text/plain; charset=utf-16"; }}
+    location = /lines.txt {{ gzip off; }}
+    location = /big.bin {{ gzip off; }}
+    location = /status/404 {{ return 404 "not here\\n"; }}
+    location = /status/503 {{ return 503 "busy\\n"; }}
+  }}
+}}
+"""
+        Path(d, "nginx.conf").write_text(conf)
+
+    def start(self) -> None:
+        if not os.path.exists(NGINX):
+            raise RuntimeError(f"nginx not found at {NGINX} (install nginx-light)")
+        self._files()
+        err = ""
+        for _ in range(3):
+            http, https = free_port(), free_port()
+            self._config(http, https)
+            log = open(os.path.join(self.dir, "logs", "nginx.out"), "wb")  # noqa: SIM115
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf"),
+                 "-e", os.path.join(self.dir, "logs", "error.log")],
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            )
+            log.close()
+            self.http = f"http://127.0.0.1:{http}"
+            self.https = f"https://127.0.0.1:{https}"
+            try:
+                wait_http(self.http + "/json", self.proc)
+                return
+            except RuntimeError as e:
+                err = str(e) + Path(self.dir, "logs", "error.log").read_text(errors="replace")
+                stop(self.proc)
+        raise RuntimeError(f"nginx did not start: {err}")
+
+    def close(self) -> None:
+        if self.proc:
+            stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RawServer:
+    """A loopback TCP server; handler(conn) runs in a thread per connection."""
+
+    def __init__(self, handler: Callable[[socket.socket], Any], backlog: int = 16) -> None:
+        self.handler = handler
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.port = int(self.sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.accepted = 0
+        self.conns: list[socket.socket] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            self.handler(conn)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.stopping.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def read_head(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data

@@ -1,0 +1,149 @@
+"""Behaviour that needs a process of its own: Ctrl-C (SIGINT) interrupting a
+blocked request, and memory staying bounded while streaming 200 MB."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from servers import BIG_SIZE, Nginx, RawServer, read_head
+
+INTERRUPT = r"""
+import sys
+from fasthttp import Client
+url, mode = sys.argv[1], sys.argv[2]
+with Client() as c:
+    try:
+        if mode == "head":
+            print("ready", flush=True)
+            c.get(url)
+        elif mode == "body":
+            r = c.get(url, stream=True)
+            print("ready", flush=True)
+            r.read()
+        else:
+            def gen():
+                yield b"x"
+                print("ready", flush=True)
+                import time
+                time.sleep(60)
+                yield b"y"
+            c.post(url, content=gen())
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(3)
+print("not interrupted", flush=True)
+"""
+
+
+@pytest.fixture
+def stalling() -> Iterator[RawServer]:
+    """Reads the request head; sends a response head only for /body; stalls."""
+    stop = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        head = read_head(conn)
+        if head.startswith(b"GET /body"):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        stop.wait(30)
+
+    server = RawServer(handler)
+    yield server
+    stop.set()
+    server.close()
+
+
+@pytest.mark.parametrize("mode", ["head", "body", "upload"])
+def test_sigint_interrupts_blocked_request(stalling: RawServer, mode: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPT, f"{stalling.url}/{mode}", mode],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(0.5)  # let it block in the engine's poll
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=5)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 3, (out, err)
+    assert b"interrupted" in out
+    assert elapsed < 2.0
+
+
+MEMORY = r"""
+import json, resource, sys
+from fasthttp import Client
+
+def rss_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+download, upload = sys.argv[1], sys.argv[2]
+size = int(sys.argv[3])
+with Client() as c:
+    c.get(download.replace("/big.bin", "/json")).read()  # warm up
+    before = rss_kb()
+    total = 0
+    with c.get(download, stream=True) as r:
+        for chunk in r.iter_bytes():
+            total += len(chunk)
+    after_download = rss_kb()
+
+    def body():
+        chunk = b"u" * 65536
+        for _ in range(size // 65536):
+            yield chunk
+    up = c.post(upload, content=body()).json()
+    after_upload = rss_kb()
+print(json.dumps({"total": total, "before": before, "after_download": after_download,
+                  "uploaded": up["received"], "after_upload": after_upload}))
+"""
+
+
+@pytest.fixture
+def sink() -> Iterator[RawServer]:
+    """Reads a chunked upload to the end, discarding it; answers the byte count."""
+    def handler(conn: socket.socket) -> None:
+        data = read_head(conn)
+        received = len(data) - data.index(b"\r\n\r\n") - 4
+        tail = data[-5:]
+        while not tail.endswith(b"0\r\n\r\n"):
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                return
+            received += len(chunk)
+            tail = (tail + chunk)[-5:]
+        body = json.dumps({"received": received}).encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+
+    server = RawServer(handler)
+    yield server
+    server.close()
+
+
+def test_streaming_200mb_in_bounded_memory(nginx: Nginx, sink: RawServer) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", MEMORY, nginx.http + "/big.bin", sink.url + "/upload",
+         str(BIG_SIZE)],
+        capture_output=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    res = json.loads(proc.stdout)
+    print("memory (KiB):", res)
+    assert res["total"] == BIG_SIZE
+    assert res["uploaded"] > BIG_SIZE  # payload plus chunk framing
+    assert res["after_download"] - res["before"] < 32 * 1024  # KiB
+    assert res["after_upload"] - res["before"] < 32 * 1024

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The Python suite of fasthttp (package `fasthttp`, distribution `pyfasthttp`):
+#   1. creates or reuses the virtual environment .venv (python3 -m venv);
+#   2. builds the C extension and installs the package editable with its dev
+#      extras (scikit-build-core over the top-level CMakeLists.txt; the CMake
+#      build tree build/python/ is kept, so a rebuild is incremental);
+#   3. runs ruff, mypy --strict and pytest (python/tests: local httpbin under
+#      gunicorn, nginx over HTTP and HTTPS, raw-socket fault servers).
+# Needs the Debian packages of scripts/install-deps.sh. Exits non-zero on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${FH_VENV:-.venv}
+step() { printf '\n==== %s ====\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  step "creating $VENV"
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+step "Python package build (editable, dev extras)"
+# Build requirements are installed into the venv once and used without
+# isolation, so repeated runs rebuild only what changed.
+"$PY" -m pip install -q "scikit-build-core>=0.10"
+"$PY" -m pip install -q --no-build-isolation -e ".[dev]"
+"$PY" -c "import fasthttp, fasthttp._fasthttp as m; print('fasthttp', fasthttp.__version__, 'from', m.__file__)"
+
+step "ruff"
+"$PY" -m ruff check python
+step "mypy --strict"
+"$PY" -m mypy --strict python/fasthttp
+
+step "pytest"
+"$PY" -m pytest -q python/tests "$@"
