@@ -124,10 +124,14 @@ int fh__xfer_build_head(fh__xfer *x)
     int rc = FH_OK;
     size_t n = collect_headers(x, h, &rc);
     x->out.len = x->out_pos = x->body_pos = 0;
+    /* A caller's Host (virtual hosting) replaces ours while it is sent. */
+    const char *auth = x->url->authority;
+    if (!fh__policy_skip_header(x, "Host", 4) && fh__request_has_header(r, "Host"))
+        auth = NULL;
     if (rc == FH_OK)
         rc = fh__h1_write_head(&x->out, x->method, x->method_len, x->url->target,
-                               strlen(x->url->target), x->url->authority,
-                               strlen(x->url->authority), h, n, framing_of(x));
+                               strlen(x->url->target), auth, auth ? strlen(auth) : 0, h, n,
+                               framing_of(x));
     if (h != stack)
         free(h);
     if (rc) {

@@ -41,9 +41,12 @@ typedef struct fh__policy {
     uint64_t rng;
 } fh__policy;
 
+/* Headers that belong to the request's origin: credentials, cookies and a
+ * caller's Host override stay behind when a redirect leaves it. */
 static int is_sensitive(const char *n, size_t len)
 {
-    return (len == 13 && strncasecmp(n, "authorization", 13) == 0) ||
+    return (len == 4 && strncasecmp(n, "host", 4) == 0) ||
+           (len == 13 && strncasecmp(n, "authorization", 13) == 0) ||
            (len == 19 && strncasecmp(n, "proxy-authorization", 19) == 0) ||
            (len == 6 && strncasecmp(n, "cookie", 6) == 0);
 }

@@ -48,6 +48,19 @@ static int set_url(fh_request *r, const char *url)
     return FH_OK;
 }
 
+int fh_url_check(const char *url, char *msg, size_t msglen)
+{
+    if (!url)
+        return FH_EINVAL;
+    fh__url u = {0};
+    const char *why = NULL;
+    int rc = fh__url_parse(&u, url, strlen(url), &why);
+    fh__url_free(&u);
+    if (msg && msglen)
+        snprintf(msg, msglen, "%s", rc ? (why ? why : fh_strerror(rc)) : "");
+    return rc;
+}
+
 fh_request *fh_request_new(const char *method, const char *url, int *err)
 {
     int rc = FH_EINVAL;
@@ -105,8 +118,7 @@ void fh_request_free(fh_request *req)
 /* Headers whose framing role the library owns (RFC 9112 §6). */
 static int is_managed(const char *n, size_t len)
 {
-    return (len == 4 && strncasecmp(n, "host", 4) == 0) ||
-           (len == 14 && strncasecmp(n, "content-length", 14) == 0) ||
+    return (len == 14 && strncasecmp(n, "content-length", 14) == 0) ||
            (len == 17 && strncasecmp(n, "transfer-encoding", 17) == 0);
 }
 

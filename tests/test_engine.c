@@ -486,6 +486,27 @@ static void test_invalid_header_rejected_before_connect(void **state)
     peer_join(&p);
 }
 
+static void test_host_override_and_url_check(void **state)
+{
+    peer p = {.scripts = {serve_ok}, .nscripts = 1};
+    fh_client *c = client_for(&p);
+    fh_request *r = fh_request_new("GET", "http://example.test:8080/", NULL);
+    assert_int_equal(fh_request_add_header(r, "Host", "virtual.test"), FH_OK);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
+    fh_response_free(resp);
+    assert_non_null(strstr(p.request[0], "GET / HTTP/1.1\r\nHost: virtual.test\r\n"));
+    assert_null(strstr(p.request[0], "example.test")); /* exactly one Host field */
+    char msg[128];
+    assert_int_equal(fh_url_check("http://h:99999/", msg, sizeof msg), FH_EURL);
+    assert_non_null(strstr(msg, "port"));
+    assert_int_equal(fh_url_check("ftp://h/", msg, sizeof msg), FH_EUNSUPPORTED);
+    assert_int_equal(fh_url_check("https://h/x", msg, sizeof msg), FH_OK);
+    fh_request_free(r);
+    fh_client_free(c);
+    peer_join(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_cancel_frees_everything),
         cmocka_unit_test(test_chunked_upload_with_pause),
         cmocka_unit_test(test_invalid_header_rejected_before_connect),
+        cmocka_unit_test(test_host_override_and_url_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,6 +147,7 @@ static void test_credentials_do_not_cross_origins(void **state)
     fh_request_add_header(r, "Cookie", "session=1");
     fh_request_add_header(r, "Proxy-Authorization", "Basic eDp5");
     fh_request_add_header(r, "X-Keep", "yes");
+    fh_request_add_header(r, "Host", "vhost.test");
     fh_response *resp = NULL;
     assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
     const char *a = request_k(p, 0), *b = request_k(other, 0);
@@ -154,6 +155,9 @@ static void test_credentials_do_not_cross_origins(void **state)
     assert_non_null(strstr(a, "Cookie: session=1\r\n"));
     assert_null(strstr(b, "Authorization"));
     assert_null(strstr(b, "Cookie"));
+    assert_non_null(strstr(a, "Host: vhost.test\r\n"));
+    assert_null(strstr(b, "vhost.test")); /* the override stays with its origin */
+    assert_non_null(strstr(b, "Host: 127.0.0.1:"));
     assert_non_null(strstr(b, "X-Keep: yes\r\n"));
     fh_response_free(resp);
     fh_request_free(r);

@@ -142,12 +142,18 @@ int fh_client_set_connect_hook(fh_client *client, fh_connect_fn fn, void *ud);
  * is absolute http:// or https://. Both are validated here (FH_EINVAL /
  * FH_EURL via *err when err is not NULL) so nothing bad reaches the wire. */
 fh_request *fh_request_new(const char *method, const char *url, int *err);
+
+/* Checks a URL the way fh_request_new() does. Returns FH_OK, or FH_EURL /
+ * FH_EUNSUPPORTED with a sentence saying what is wrong written to msg
+ * (when msg is not NULL), e.g. "invalid port in URL". */
+int fh_url_check(const char *url, char *msg, size_t msglen);
 void fh_request_free(fh_request *req);
 
 /* Appends a header; headers are sent in the order added. Name must be a
- * token; CR, LF and NUL are rejected in both (FH_EHEADER). Host,
+ * token; CR, LF and NUL are rejected in both (FH_EHEADER).
  * Content-Length and Transfer-Encoding are managed by the library and
- * rejected here. */
+ * rejected here. A Host header replaces the one derived from the URL (for
+ * virtual hosts); it is dropped when a redirect leaves the origin. */
 int fh_request_add_header(fh_request *req, const char *name, const char *value);
 int fh_request_add_header_n(fh_request *req, const char *name, size_t name_len,
                             const char *value, size_t value_len);
