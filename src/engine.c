@@ -108,6 +108,48 @@ int fh__engine_wake_fd(fh_engine *e)
     return rc;
 }
 
+/* ---- hot connections ---------------------------------------------------- */
+
+int fh__engine_keep_hot(fh_engine *e, fh__conn *c)
+{
+    if (!e->in_action)
+        return 0;
+    if ((size_t)c->fd < e->nfds)
+        e->fds[c->fd].x = NULL; /* still watched, owned by nobody */
+    c->rbuf.len = c->rpos = 0;
+    c->next = e->hot;
+    e->hot = c;
+    return 1;
+}
+
+fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h)
+{
+    for (fh__conn **pp = &e->hot; *pp; pp = &(*pp)->next) {
+        fh__conn *c = *pp;
+        if (c->host == h) {
+            *pp = c->next;
+            c->next = NULL;
+            pthread_mutex_lock(&e->client->pool.lock);
+            e->client->pool.reused++;
+            pthread_mutex_unlock(&e->client->pool.lock);
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Hands the connections nobody took back to the pool. */
+static void flush_hot(fh_engine *e)
+{
+    while (e->hot) {
+        fh__conn *c = e->hot;
+        e->hot = c->next;
+        c->next = NULL;
+        fh__engine_unwatch(e, c->fd);
+        fh__pool_release(&e->client->pool, c, 1);
+    }
+}
+
 /* ---- timer ------------------------------------------------------------- */
 
 static void rearm_timer(fh_engine *e)
@@ -310,17 +352,26 @@ static void run_callbacks(fh_engine *e)
     }
 }
 
-static void run_due(fh_engine *e)
+static void start_pending(fh_engine *e)
 {
-    int64_t now = fh__now_us();
-    if (e->start_pending) {
-        e->start_pending = 0;
-        for (fh__xfer *x = e->live, *n; x; x = n) {
-            n = x->next;
-            if (x->state == FH__X_START && !x->completed)
-                fh__xfer_step(x, -1, 0);
-        }
+    if (!e->start_pending)
+        return;
+    e->start_pending = 0;
+    for (fh__xfer *x = e->live, *n; x; x = n) {
+        n = x->next;
+        if (x->state == FH__X_START && !x->completed)
+            fh__xfer_step(x, -1, 0);
     }
+}
+
+static void run_due(fh_engine *e, int fired)
+{
+    start_pending(e);
+    int64_t now = fh__now_us();
+    /* timer_at is the earliest deadline as of the last rearm; deadlines
+     * set since lie in the future, so nothing can be due before it. */
+    if (!fired && (!e->timer_at || now < e->timer_at))
+        return;
     for (fh__xfer *x = e->live, *n; x; x = n) {
         n = x->next;
         int64_t d = fh__xfer_deadline(x);
@@ -334,8 +385,9 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
     if (!e)
         return FH_EINVAL;
     e->in_action++;
-    if (fd == FH_SOCKET_TIMEOUT) {
-        e->timer_at = 0; /* a fired one-shot timer is no longer armed */
+    int fired = fd == FH_SOCKET_TIMEOUT;
+    if (fired) {
+        /* handled by run_due below */
     } else if (fd == e->wake.fd) {
         fh__wakeup_drain(&e->wake);
         for (fh__xfer *x = e->live, *n; x; x = n) {
@@ -345,10 +397,20 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
     } else if (fd >= 0 && (size_t)fd < e->nfds && e->fds[fd].x) {
         fh__xfer_step(e->fds[fd].x, fd, events);
     }
-    run_due(e);
-    e->in_action--;
-    if (!e->in_action)
+    run_due(e, fired);
+    if (fired)
+        e->timer_at = 0; /* the one-shot timer is spent: rearm below */
+    if (e->in_action == 1) {
+        /* Callbacks may submit requests; starting them before this action
+         * ends lets them take the connections just freed (hot). */
         run_callbacks(e);
+        while (e->start_pending) {
+            start_pending(e);
+            run_callbacks(e);
+        }
+        flush_hot(e);
+    }
+    e->in_action--;
     if (!e->in_action)
         rearm_timer(e);
     return FH_OK;
@@ -359,6 +421,7 @@ void fh_engine_free(fh_engine *e)
     if (!e)
         return;
     e->in_action++; /* no callbacks from here on */
+    flush_hot(e);
     while (e->live)
         fh__xfer_free(e->live);
     if (e->wake.fd >= 0) {

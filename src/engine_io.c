@@ -194,6 +194,10 @@ void fh__xfer_release_conn(fh__xfer *x, int reusable)
 {
     if (!x->conn)
         return;
+    if (reusable && fh__engine_keep_hot(x->engine, x->conn)) {
+        x->conn = NULL;
+        return;
+    }
     fh__engine_unwatch(x->engine, x->conn->fd);
     fh__pool_release(&x->engine->client->pool, x->conn, reusable);
     x->conn = NULL;
@@ -351,8 +355,12 @@ static void do_start(fh__xfer *x)
         fh__xfer_fail_code(x, rc);
         return;
     }
+    fh__conn *c = x->fresh_only ? NULL : fh__engine_take_hot(e, x->host);
+    if (c) {
+        attach_conn(x, c);
+        return;
+    }
     x->waiter.wake = &e->wake;
-    fh__conn *c = NULL;
     rc = fh__pool_checkout(p, x->host, &x->waiter, x->fresh_only, &c);
     if (rc != FH_EAGAIN) {
         on_checkout(x, rc, c);

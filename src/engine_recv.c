@@ -229,7 +229,13 @@ static void fill_body(fh__xfer *x)
     fh__buf *b = &x->resp->body;
     uint64_t limit = (uint64_t)x->engine->client->limit[FH_LIMIT_BODY_BYTES];
     for (;;) {
-        if (fh__buf_reserve(b, FH__READ_CHUNK)) {
+        /* A known length without decoding needs exactly that much room
+         * (+1 to see an overrun); a 1 KiB body must not cost 64 KiB. */
+        size_t want = FH__READ_CHUNK;
+        if (x->body.kind == FH__FRAME_LENGTH && !x->dec && b->len <= x->body.expected &&
+            x->body.expected - b->len < FH__READ_CHUNK)
+            want = (size_t)(x->body.expected - b->len) + 1;
+        if (fh__buf_reserve(b, want)) {
             fh__xfer_fail(x, FH_ENOMEM, "out of memory for the response body");
             return;
         }

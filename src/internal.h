@@ -366,10 +366,18 @@ struct fh_engine {
     size_t nfds;
     int64_t timer_at;             /* armed deadline in us, 0 none */
     int in_action;                /* re-entrancy guard */
+    fh__conn *hot;                /* connections freed during this action, still watched */
     int start_pending;            /* a submitted transfer awaits its first step */
 };
 
 /* engine.c: fd table and timer glue used by the state machine. */
+/* Keeps a reusable connection in the engine until the current action ends,
+ * so a request submitted from a callback can take it without a pool round
+ * trip, a liveness probe and two epoll_ctl calls. Returns 0 when the engine
+ * is not inside an action (the caller then pools it). */
+int fh__engine_keep_hot(fh_engine *e, fh__conn *c);
+/* A hot connection of that origin, or NULL. */
+fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h);
 int fh__engine_watch(fh_engine *e, fh__xfer *x, int fd, int events);
 void fh__engine_unwatch(fh_engine *e, int fd);
 void fh__xfer_finish(fh__xfer *x, int code);
