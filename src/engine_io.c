@@ -17,6 +17,7 @@
 #define CHUNK_SCRATCH 16384
 
 static void do_start(fh__xfer *x);
+static void do_send(fh__xfer *x);
 static void begin_send(fh__xfer *x);
 
 static int64_t since_start(const fh__xfer *x)
@@ -88,6 +89,12 @@ static int is_body_header(const char *n, size_t len)
     return len > 8 && strncasecmp(n, "content-", 8) == 0;
 }
 
+/* RFC 9110 §10.1.1: only a request with content may expect 100. */
+static int expects_continue(const fh__xfer *x)
+{
+    return x->req->expect_continue && x->send_body && x->req->has_body;
+}
+
 /* Collects the caller's headers (minus those the hop drops), the policy's
  * (Cookie, Authorization) and the defaults into h; returns the count. */
 static size_t collect_headers(fh__xfer *x, fh_header *h, int *err)
@@ -109,6 +116,8 @@ static size_t collect_headers(fh__xfer *x, fh_header *h, int *err)
         h[n++] = (fh_header){"User-Agent", 10, c->user_agent, strlen(c->user_agent)};
     if (x->decode && !fh__request_has_header(r, "Accept-Encoding"))
         h[n++] = (fh_header){"Accept-Encoding", 15, "gzip, deflate, br, zstd", 23};
+    if (expects_continue(x))
+        h[n++] = (fh_header){"Expect", 6, "100-continue", 12};
     return n;
 }
 
@@ -117,7 +126,7 @@ int fh__xfer_build_head(fh__xfer *x)
 {
     fh_request *r = x->req;
     fh_header stack[16];
-    size_t cap = r->nhdrs + 5; /* + Cookie, Authorization, User-Agent, Accept-Encoding */
+    size_t cap = r->nhdrs + 6; /* + Cookie, Authorization, User-Agent, Accept-Encoding, Expect */
     fh_header *h = cap <= 16 ? stack : malloc(cap * sizeof *h);
     if (!h)
         return FH_ENOMEM;
@@ -142,7 +151,7 @@ int fh__xfer_build_head(fh__xfer *x)
     x->body_phase = 2;
     if (body && r->body_fn)
         x->body_phase = 1;
-    else if (body && r->body_len <= BODY_INLINE_MAX)
+    else if (body && r->body_len <= BODY_INLINE_MAX && !expects_continue(x))
         rc = fh__buf_append(&x->out, r->body, r->body_len); /* one write for all */
     else if (body)
         x->body_phase = 1;
@@ -289,6 +298,7 @@ void fh__xfer_restart(fh__xfer *x)
     x->body_eof = 0;
     x->keep_alive = 0;
     x->next_addr = 0;
+    x->expect_done = x->awaiting_continue = x->body_unsent = 0;
     fh__addrs_free(&x->addrs);
     if (!x->host || strcmp(x->host->key, x->pool_key) != 0)
         x->host = NULL; /* a redirect to another origin */
@@ -596,7 +606,8 @@ static int build_iov(fh__xfer *x, struct iovec *iov)
     int n = 0;
     if (x->out_pos < x->out.len)
         iov[n++] = (struct iovec){x->out.data + x->out_pos, x->out.len - x->out_pos};
-    if (x->body_phase == 1 && !x->req->body_fn && x->body_pos < x->req->body_len)
+    int held = expects_continue(x) && !x->expect_done; /* body waits for 100 */
+    if (x->body_phase == 1 && !x->req->body_fn && x->body_pos < x->req->body_len && !held)
         iov[n++] = (struct iovec){(void *)(x->req->body + x->body_pos),
                                   x->req->body_len - x->body_pos};
     return n;
@@ -622,11 +633,35 @@ static void report_body_source(fh__xfer *x, int rc)
         fh__xfer_fail(x, rc, "request body reader failed");
 }
 
+/* The head is out and the body is held back: read for a 100 (or a final
+ * response) for at most the expect wait. */
+static void await_continue(fh__xfer *x)
+{
+    x->awaiting_continue = 1;
+    fh__xfer_begin_recv(x);
+    x->phase_deadline = fh__now_us() + x->req->expect_wait_ms * 1000;
+    x->phase_error = 0; /* expiry means "send the body", not a failure */
+}
+
+void fh__xfer_resume_send(fh__xfer *x)
+{
+    x->awaiting_continue = 0;
+    x->state = FH__X_SENDING;
+    fh__xfer_set_phase(x, FH_TIMEOUT_WRITE, FH_ETIMEOUT_WRITE);
+    do_send(x);
+}
+
 static void do_send(fh__xfer *x)
 {
     for (;;) {
         struct iovec iov[2];
         int n = build_iov(x, iov);
+        if (n == 0 && x->body_phase == 1 && expects_continue(x) && x->body_pos == 0 &&
+            x->body_sent == 0 && !x->expect_done) {
+            x->expect_done = 1;
+            await_continue(x);
+            return;
+        }
         if (n == 0 && x->body_phase == 1) {
             int rc = fill_from_reader(x);
             if (rc < 0) {
@@ -700,6 +735,10 @@ static const char *phase_name(const fh__xfer *x)
 void fh__xfer_on_timeout(fh__xfer *x, int64_t now)
 {
     int total = x->total_deadline && now >= x->total_deadline;
+    if (!total && x->awaiting_continue && now >= x->phase_deadline) {
+        fh__xfer_resume_send(x); /* no answer: send the body anyway (§10.1.1) */
+        return;
+    }
     if (!total && x->state == FH__X_BACKOFF) {
         if (now >= x->phase_deadline)
             fh__xfer_restart(x);

@@ -191,7 +191,7 @@ static void body_complete(fh__xfer *x)
     x->tm.total_us = since_start(x);
     if (x->resp)
         x->resp->timings = x->tm;
-    int reusable = x->keep_alive && !x->peer_eof && x->conn &&
+    int reusable = x->keep_alive && !x->peer_eof && !x->body_unsent && x->conn &&
                    x->conn->rpos == x->conn->rbuf.len;
     if (x->conn)
         x->conn->uses++;
@@ -364,7 +364,19 @@ static int parse_head(fh__xfer *x)
         /* RFC 9110 §15.2: interim responses precede the final one; 101
          * ends HTTP/1.1 on the connection and is final here. */
         if (x->head.status >= 200 || x->head.status == 101) {
+            if (x->awaiting_continue) {
+                /* Refused (or answered) before the body: it is never sent,
+                 * so the connection cannot carry another request. */
+                x->awaiting_continue = 0;
+                x->body_unsent = 1;
+            }
             head_complete(x, raw);
+            return 1;
+        }
+        if (x->head.status == 100 && x->awaiting_continue) {
+            c->rpos += (size_t)rc;
+            x->head_scan = 0;
+            fh__xfer_resume_send(x);
             return 1;
         }
         if (++x->interim > x->engine->client->limit[FH_LIMIT_INTERIM]) {

@@ -192,6 +192,8 @@ struct fh_request {
     int64_t body_fn_len;     /* -1: chunked */
     int64_t timeout_ms[FH_TIMEOUT_KINDS]; /* -1: client's default */
     int stream;
+    int expect_continue;     /* 1: Expect: 100-continue */
+    int64_t expect_wait_ms;
     int decode;              /* -1: client's default */
     int head;                /* method is HEAD */
     int idempotent;          /* RFC 9110 §9.2.2 */
@@ -325,6 +327,9 @@ typedef struct fh__xfer {
     int body_eof;
     int body_paused;              /* reader said FH_EAGAIN */
     int body_phase0;              /* body_phase to restart from on a retry */
+    int awaiting_continue;        /* head sent, body held until 100 Continue */
+    int expect_done;              /* the 100-continue wait happened for this attempt */
+    int body_unsent;              /* a final response came before the body went out */
     uint8_t *chunk;               /* scratch for the body reader */
     /* receiving */
     fh__h1_limits lim;
@@ -407,6 +412,8 @@ void fh__xfer_recv(fh__xfer *x);
 void fh__xfer_stream_fail(fh__xfer *x, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void fh__xfer_release_conn(fh__xfer *x, int reusable);
+/* Sends the held-back body after 100 Continue (or the wait expired). */
+void fh__xfer_resume_send(fh__xfer *x);
 /* Writes the current hop's request head into x->out. */
 int fh__xfer_build_head(fh__xfer *x);
 /* Starts (again) from the pool checkout: the next attempt or hop. */

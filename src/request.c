@@ -216,6 +216,15 @@ int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms)
     return FH_OK;
 }
 
+int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms)
+{
+    if (!req || wait_ms < 0)
+        return FH_EINVAL;
+    req->expect_continue = on != 0;
+    req->expect_wait_ms = wait_ms ? wait_ms : 1000;
+    return FH_OK;
+}
+
 int fh_request_set_stream(fh_request *req, int stream)
 {
     if (!req)

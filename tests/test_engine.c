@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -161,6 +162,65 @@ static void drip_chunked(int fd, int index)
         usleep(200);
     }
     read_request(fd, buf, sizeof buf);
+}
+
+/* Reads exactly one request head (up to CRLF CRLF), byte by byte, so a
+ * held-back body is not consumed. */
+static size_t read_head_only(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    while (len < cap - 1 && read(fd, buf + len, 1) == 1) {
+        len++;
+        buf[len] = 0;
+        if (len >= 4 && memcmp(buf + len - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    return len;
+}
+
+static void read_n(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    buf[got] = 0;
+}
+
+/* 100 Continue, then the body, then the final answer. */
+static void continue_then_ok(int fd, int index)
+{
+    char head[4096], body[64];
+    read_head_only(fd, head, sizeof head);
+    memcpy(g_peer->request[0], head, sizeof head);
+    send_str(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    read_n(fd, body, 5);
+    memcpy(g_peer->request[1], body, sizeof body);
+    send_str(fd, OK_RESPONSE);
+}
+
+/* Refuses the upload before it is sent; the client must not send it. */
+static void refuse_upload(int fd, int index)
+{
+    char head[4096], extra[16];
+    read_head_only(fd, head, sizeof head);
+    send_str(fd, "HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
+    /* Whatever arrives before the client closes would be a sent body. */
+    ssize_t n = read(fd, extra, sizeof extra);
+    snprintf(g_peer->request[1], 32, "%zd", n);
+}
+
+/* Ignores Expect: the client sends the body after its wait. */
+static void silent_then_ok(int fd, int index)
+{
+    char head[4096], body[64];
+    read_head_only(fd, head, sizeof head);
+    read_n(fd, body, 5);
+    memcpy(g_peer->request[1], body, sizeof body);
+    send_str(fd, OK_RESPONSE);
 }
 
 /* ---- a tiny external loop over poll(2) --------------------------------- */
@@ -507,6 +567,35 @@ static void test_host_override_and_url_check(void **state)
     peer_join(&p);
 }
 
+static void test_expect_continue(void **state)
+{
+    script_fn scripts[] = {continue_then_ok, refuse_upload, silent_then_ok};
+    int want_status[] = {200, 413, 200};
+    for (int i = 0; i < 3; i++) {
+        peer p = {.scripts = {scripts[i]}, .nscripts = 1};
+        fh_client *c = client_for(&p);
+        fh_request *r = fh_request_new("PUT", "http://example.test/up", NULL);
+        fh_request_set_body(r, "hello", 5, 0);
+        fh_request_set_expect_continue(r, 1, 150);
+        fh_response *resp = NULL;
+        assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
+        assert_int_equal(fh_response_status(resp), want_status[i]);
+        fh_response_free(resp);
+        fh_pool_stats st;
+        fh_client_pool_stats(c, &st);
+        assert_int_equal(st.idle, i == 1 ? 0 : 1); /* refused: the connection is closed */
+        fh_request_free(r);
+        fh_client_free(c);
+        peer_join(&p);
+        if (i == 0)
+            assert_non_null(strstr(p.request[0], "Expect: 100-continue\r\n"));
+        if (i != 1)
+            assert_string_equal(p.request[1], "hello");
+        else
+            assert_string_equal(p.request[1], "0"); /* EOF: the body was never sent */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_chunked_upload_with_pause),
         cmocka_unit_test(test_invalid_header_rejected_before_connect),
         cmocka_unit_test(test_host_override_and_url_check),
+        cmocka_unit_test(test_expect_continue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

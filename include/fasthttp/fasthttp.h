@@ -173,6 +173,14 @@ typedef ssize_t (*fh_body_read_fn)(void *ud, uint8_t *buf, size_t cap);
 int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
                                int64_t length);
 
+/* Sends "Expect: 100-continue" and holds the body back until the server
+ * answers 100 (RFC 9110 §10.1.1), or until wait_ms passed without an
+ * answer (then the body is sent anyway; 0 picks 1000 ms). A final response
+ * that arrives first is returned without sending the body, and the
+ * connection is then closed. Useful for large uploads the server may
+ * refuse. on = 0 turns it off (the default). */
+int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms);
+
 /* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's). */
 int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
 
