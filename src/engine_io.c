@@ -20,10 +20,6 @@ static void do_start(fh__xfer *x);
 static void do_send(fh__xfer *x);
 static void begin_send(fh__xfer *x);
 
-static int64_t since_start(const fh__xfer *x)
-{
-    return fh__now_us() - x->t_start;
-}
 
 void fh__xfer_fail(fh__xfer *x, int code, const char *fmt, ...)
 {
@@ -409,7 +405,7 @@ void fh__xfer_on_wake(fh__xfer *x)
             return;
         }
         x->addrs = a;
-        x->tm.dns_us = since_start(x);
+        x->tm.dns_us = fh__xfer_elapsed(x);
         begin_connect(x);
     }
 }
@@ -489,7 +485,7 @@ static void connected(fh__xfer *x, int i)
     fh__pool_opened(&x->engine->client->pool, c, x->host);
     x->conn = c;
     x->have_slot = 0; /* the slot now belongs to the connection */
-    x->tm.connect_us = since_start(x);
+    x->tm.connect_us = fh__xfer_elapsed(x);
     if (x->url->tls)
         begin_tls(x);
     else
@@ -538,7 +534,7 @@ static void do_tls(fh__xfer *x)
                       x->url->port, err);
         return;
     }
-    x->tm.tls_us = since_start(x);
+    x->tm.tls_us = fh__xfer_elapsed(x);
     begin_send(x);
 }
 
@@ -691,7 +687,7 @@ static void do_send(fh__xfer *x)
         advance(x, (size_t)w);
         fh__xfer_set_phase(x, FH_TIMEOUT_WRITE, FH_ETIMEOUT_WRITE); /* progress */
     }
-    x->tm.sent_us = since_start(x);
+    x->tm.sent_us = fh__xfer_elapsed(x);
     fh__xfer_begin_recv(x);
 }
 

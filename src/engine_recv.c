@@ -18,10 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int64_t since_start(const fh__xfer *x)
-{
-    return fh__now_us() - x->t_start;
-}
 
 void fh__xfer_stream_fail(fh__xfer *x, int code, const char *fmt, ...)
 {
@@ -65,7 +61,7 @@ static ssize_t read_some(fh__xfer *x, char *err, size_t errlen)
                               err, errlen);
     if (n > 0) {
         if (!x->got_bytes)
-            x->tm.ttfb_us = since_start(x);
+            x->tm.ttfb_us = fh__xfer_elapsed(x);
         x->got_bytes = 1;
         c->rbuf.len += (size_t)n;
     } else if (n == 0) {
@@ -188,7 +184,7 @@ static ssize_t pull(fh__xfer *x, uint8_t *out, size_t cap)
 static void body_complete(fh__xfer *x)
 {
     x->body_complete = 1;
-    x->tm.total_us = since_start(x);
+    x->tm.total_us = fh__xfer_elapsed(x);
     if (x->resp)
         x->resp->timings = x->tm;
     int reusable = x->keep_alive && !x->peer_eof && !x->body_unsent && x->conn &&

@@ -12,6 +12,10 @@
 #include "fasthttp/fasthttp.h"
 #include "buf.h"
 
+/* tchar of RFC 9110 §5.6.2: 1 for the bytes a token (method, field name)
+ * may hold. One table for the writer and the parser. */
+extern const unsigned char fh__h1_tchar[256];
+
 /* ---- request writer ---------------------------------------------------- */
 
 /* FH_OK, or FH_EHEADER when the method is empty or not a token (§5.6.2). */

@@ -26,23 +26,8 @@
 
 static const fh__h1_limits default_limits = {8192, 65536, 100, 16384};
 
-/* tchar (RFC 9110 §5.6.2): the bytes a header name may hold. */
-static const unsigned char tchar[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    /* SP ! " # $ % & ' ( ) * + , - . / */
-    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
-    /* 0 - 9 : ; < = > ? */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-    /* @ A - O */
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    /* P - Z [ \ ] ^ _ */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
-    /* ` a - o */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    /* p - z { | } ~ DEL */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
-};
+/* tchar (RFC 9110 §5.6.2) lives in h1_writer.c, shared by both directions. */
+#define tchar fh__h1_tchar
 
 /* field-vchar / SP / HTAB (RFC 9110 §5.5): no control byte other than HTAB,
  * no DEL; obs-text (0x80-0xff) is allowed. CR and LF stop a value scan. */

@@ -15,7 +15,7 @@
  *   "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
  * One table lookup per byte; everything >= 0x80 is not a token char.
  */
-static const unsigned char tchar[256] = {
+const unsigned char fh__h1_tchar[256] = {
     /* 0x00 - 0x1f: controls */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -33,6 +33,7 @@ static const unsigned char tchar[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
     /* 0x80 - 0xff: zero-initialised */
 };
+#define tchar fh__h1_tchar
 
 static int is_token(const char *s, size_t len)
 {

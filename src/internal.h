@@ -401,6 +401,10 @@ ssize_t fh__xfer_read_body(fh__xfer *x, uint8_t *buf, size_t cap);
 void fh__xfer_free(fh__xfer *x);
 
 /* Shared by engine_io.c and engine_recv.c. */
+static inline int64_t fh__xfer_elapsed(const fh__xfer *x)
+{
+    return fh__now_us() - x->t_start; /* for fh_timings */
+}
 void fh__xfer_fail(fh__xfer *x, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Fails with the message already in req->errmsg. */
