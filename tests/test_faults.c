@@ -28,56 +28,7 @@
 #define KiB 1024
 #define MiB (1024 * 1024)
 
-typedef struct tctx {
-    int fds;
-    fh_peer *peer;
-    fh_client *client;
-} tctx;
-
-static int setup(void **state)
-{
-    tctx *t = calloc(1, sizeof *t);
-    t->fds = fh_test_count_fds();
-    *state = t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tctx *t = *state;
-    fh_client_free(t->client);
-    fh_peer_stop(t->peer);
-    int before = t->fds, after = fh_test_count_fds();
-    free(t);
-    if (after != before)
-        fprintf(stderr, "fd leak: %d open before the test, %d after\n", before, after);
-    return after == before ? 0 : -1;
-}
-
-/* A client with generous timeouts, so a bug shows as an error, not a hang. */
-static fh_client *client(tctx *t)
-{
-    t->client = fh_client_new();
-    assert_non_null(t->client);
-    fh_client_set_timeout(t->client, FH_TIMEOUT_CONNECT, 10000);
-    fh_client_set_timeout(t->client, FH_TIMEOUT_READ, 10000);
-    return t->client;
-}
-
-static fh_peer *peer(tctx *t, const fh_peer_step *const *scripts, size_t n)
-{
-    t->peer = fh_peer_start(scripts, n);
-    assert_non_null(t->peer);
-    return t->peer;
-}
-
-static char *url(tctx *t, const char *path)
-{
-    static char buf[128];
-    return fh_peer_url(t->peer, path, buf, sizeof buf);
-}
-
-static const fh_peer_step answer_ok[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+#include "support/fault_ctx.h"
 
 /* GET against a fresh peer running script s on a fresh client. */
 static int get_with(tctx *t, const fh_peer_step *s, fh_test_result *r)
