@@ -268,6 +268,7 @@ static void url_host(const char *u, char *out, size_t cap)
     out[n] = 0;
 }
 
+/* A request's dict cookies: each replaces the client's cookies of that name. */
 static int fill_from_mapping(fh_cookie_jar *jar, PyObject *cookies, const char *domain)
 {
     PyObject *items = PyMapping_Items(cookies);
@@ -280,7 +281,11 @@ static int fill_from_mapping(fh_cookie_jar *jar, PyObject *cookies, const char *
             PyErr_SetString(PyExc_TypeError, "cookies must map names to values");
             rc = -1;
         } else {
-            rc = fhp_jar_set(jar, PyTuple_GET_ITEM(kv, 0), PyTuple_GET_ITEM(kv, 1), domain);
+            PyObject *name = PyTuple_GET_ITEM(kv, 0);
+            const char *n = PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+            if (n)
+                fh_cookie_jar_delete(jar, n, NULL, NULL);
+            rc = fhp_jar_set(jar, name, PyTuple_GET_ITEM(kv, 1), domain);
         }
     }
     Py_DECREF(items);
