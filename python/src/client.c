@@ -509,7 +509,9 @@ static PyMethodDef Client_methods[] = {
     {"head", FASTKW(Client_head), "head(url, **kw) -> Response"},
     {"options", FASTKW(Client_options), "options(url, **kw) -> Response"},
     {"request", FASTKW(Client_request), "request(method, url, **kw) -> Response"},
-    {"send", FASTKW(Client_send), "send(request, *, stream=False, timeout=None) -> Response"},
+    {"send", FASTKW(Client_send),
+     "send(request, *, stream=False, timeout=None, auth=None, follow_redirects=None, "
+     "hooks=None, retry=None, cookies=None) -> Response"},
     {"close", (PyCFunction)Client_close, METH_NOARGS, "Closes the pooled connections."},
     {"pool_stats", (PyCFunction)Client_pool_stats, METH_NOARGS,
      "Connection pool counters: open, idle, waiting, created, reused."},

@@ -662,10 +662,15 @@ static PyObject *history(const fh_response *resp, PyObject *request, size_t n)
     PyObject *method = request ? Py_NewRef(((FhpRequest *)request)->method) : NULL;
     for (size_t i = 0; list && i < n; i++) {
         const fh_response *hop = fh_response_history_at(resp, i);
+        if (!hop) {
+            PyErr_SetString(PyExc_RuntimeError, "libfasthttp lost a redirect hop");
+            Py_CLEAR(list);
+            break;
+        }
         const char *url = fh_response_url(hop);
         PyObject *req = i == 0 || !method || !url ? Py_XNewRef(request)
                                                  : hop_request(method, url);
-        PyObject *h = hop && (req || !request) ? fhp_response_from_hop(hop, req) : NULL;
+        PyObject *h = req || !request ? fhp_response_from_hop(hop, req) : NULL;
         Py_XDECREF(req);
         if (!h) {
             Py_CLEAR(list);

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from scripted import Scripted, Seen, reply
 
-from fasthttp import Client, Cookie, CookieJar
+from fasthttp import Client, Cookie, CookieJar, Request
 from fasthttp.cookies import CookieJar as CookieJar2
 
 
@@ -192,6 +192,8 @@ def test_per_request_cookies(httpbin: str) -> None:
         assert c.cookies.get("srv") == "4" and "x" not in c.cookies
         with pytest.raises(TypeError, match="CookieJar or a dict"):
             c.get(f"{httpbin}/cookies", cookies="a=b")  # type: ignore[arg-type]
+        r = c.send(Request("GET", f"{httpbin}/cookies"), cookies={"s": "6"})
+        assert r.json()["cookies"] == {"k": "client", "keep": "1", "srv": "4", "s": "6"}
 
 
 def test_cookie_header_replaces_jar(httpbin: str) -> None:

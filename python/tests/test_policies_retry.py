@@ -17,7 +17,7 @@ import pytest
 from scripted import Scripted, Seen, reply
 from servers import free_port
 
-from fasthttp import Client
+from fasthttp import Client, Request
 from fasthttp.errors import CircuitOpenError, ConnectError, RequestError
 from fasthttp.retry import DEFAULT_STATUS_CODES, RetryPolicy
 from fasthttp.timeouts import Timeout
@@ -122,6 +122,7 @@ def test_per_request_policy_wins(httpbin: str) -> None:
         assert c.get(f"{httpbin}/status/503", retry=None).attempts == 4  # None: the client's
     with Client() as c:
         assert c.get(f"{httpbin}/status/500", retry=two).attempts == 2
+        assert c.send(Request("GET", f"{httpbin}/status/502"), retry=two).attempts == 2
 
 
 def test_retry_after_from_httpbin(httpbin: str) -> None:
