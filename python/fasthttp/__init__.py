@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from . import errors, timeouts
+from . import auth, cookies, errors, retry, timeouts
 from ._fasthttp import Client, Headers, Request, Response
 from ._fasthttp import __version__ as __version__
+from .auth import AuthBase, BasicAuth, DigestAuth
+from .cookies import Cookie, CookieJar
 from .errors import (
     FastHTTPError,
     HTTPStatusError,
@@ -25,12 +27,18 @@ from .errors import (
     ResponseError,
 )
 from .limits import Limits
+from .retry import RetryPolicy
 from .timeouts import Timeout
 
 MutableMapping.register(Headers)
 
 __all__ = [
+    "AuthBase",
+    "BasicAuth",
     "Client",
+    "Cookie",
+    "CookieJar",
+    "DigestAuth",
     "FastHTTPError",
     "HTTPStatusError",
     "Headers",
@@ -40,8 +48,12 @@ __all__ = [
     "RequestError",
     "Response",
     "ResponseError",
+    "RetryPolicy",
     "Timeout",
     "__version__",
+    "auth",
+    "cookies",
     "errors",
+    "retry",
     "timeouts",
 ]

@@ -1,11 +1,14 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
 import datetime
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import IO, Any, overload
 
+from .auth import AuthBase
+from .cookies import CookieJar
 from .limits import Limits
+from .retry import RetryPolicy
 from .timeouts import Timeout
 
 __version__: str
@@ -15,6 +18,10 @@ FH_EURL: int
 FH_EHEADER: int
 FH_ECONNECT: int
 FH_ETIMEOUT_READ: int
+FH_ECIRCUIT_OPEN: int
+FH_ETOO_MANY_REDIRECTS: int
+FH_EREDIRECT: int
+FH_ENOT_REPLAYABLE: int
 
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...
@@ -80,6 +87,36 @@ DataLike = (
 )
 ContentLike = bytes | bytearray | memoryview | str | Iterable[bytes] | IO[bytes]
 TimeoutLike = Timeout | float | None
+AuthLike = tuple[str, str] | AuthBase | Callable[[Request], Request | None]
+CookiesLike = CookieJar | Mapping[str, str]
+HookFn = Callable[[Response], Response | Awaitable[Response | None] | None]
+HooksLike = Mapping[str, HookFn | Sequence[HookFn] | None]
+
+class _CookieJar:
+    """The C base of fasthttp.cookies.CookieJar."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+    def __len__(self) -> int: ...
+    def set(
+        self,
+        name: str,
+        value: str,
+        domain: str | None = None,
+        path: str | None = None,
+        secure: bool = False,
+        http_only: bool = False,
+        expires: float | None = None,
+    ) -> None: ...
+    def delete(self, name: str, domain: str | None = None, path: str | None = None) -> int: ...
+    def clear(self) -> None: ...
+    def _get(
+        self, name: str, domain: str | None = None, path: str | None = None
+    ) -> tuple[str, str, str, str, bool, bool, bool, int | None, str | None] | None: ...
+    def _entries(
+        self,
+    ) -> list[tuple[str, str, str, str, bool, bool, bool, int | None, str | None]]: ...
+    def _merge(self, other: _CookieJar) -> None: ...
+    def _set_fake_time(self, seconds: int | None) -> None: ...
 
 class Request:
     """An HTTP request; send it with Client.send()."""
@@ -134,7 +171,11 @@ class Response:
     @property
     def timings(self) -> dict[str, float | bool] | None: ...
     @property
-    def history(self) -> list[Response]: ...
+    def history(self) -> list[Response]:
+        """The redirect responses followed to this one, oldest first."""
+    @property
+    def attempts(self) -> int:
+        """Attempts made for this response (more than 1 after retries)."""
     @property
     def is_closed(self) -> bool: ...
     def __init__(
@@ -179,6 +220,16 @@ class Client:
     def headers(self, value: HeadersLike) -> None: ...
     @property
     def is_closed(self) -> bool: ...
+    @property
+    def cookies(self) -> CookieJar: ...
+    @property
+    def follow_redirects(self) -> bool: ...
+    @property
+    def max_redirects(self) -> int: ...
+    @property
+    def retry(self) -> RetryPolicy | None: ...
+    @property
+    def auth(self) -> AuthLike | None: ...
     def __init__(
         self,
         *,
@@ -189,12 +240,12 @@ class Client:
         verify: bool | str = True,
         cert: str | tuple[str, str] | None = None,
         limits: Limits | None = None,
-        follow_redirects: bool = False,
+        follow_redirects: bool = True,
         max_redirects: int = 20,
-        retry: None = None,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        retry: RetryPolicy | None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         http2: bool = False,
     ) -> None: ...
     def request(
@@ -210,11 +261,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def get(
         self,
@@ -228,11 +280,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def post(
         self,
@@ -246,11 +299,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def put(
         self,
@@ -264,11 +318,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def patch(
         self,
@@ -282,11 +337,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def delete(
         self,
@@ -300,11 +356,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def head(
         self,
@@ -318,11 +375,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def options(
         self,
@@ -336,11 +394,12 @@ class Client:
         files: None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
-        cookies: None = None,
-        auth: None = None,
-        hooks: None = None,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Response: ...
     def send(
         self,
@@ -348,12 +407,18 @@ class Client:
         *,
         stream: bool = False,
         timeout: TimeoutLike = None,
-        auth: None = None,
+        auth: AuthLike | None = None,
         follow_redirects: bool | None = None,
-        hooks: None = None,
+        hooks: HooksLike | None = None,
+        retry: RetryPolicy | None = None,
+        cookies: CookiesLike | None = None,
     ) -> Response: ...
     def close(self) -> None: ...
     def pool_stats(self) -> dict[str, int]: ...
+    def _set_fake_clock_us(self, now_us: int | None) -> None:
+        """For tests: the circuit breaker's clock (None: the real one)."""
+    def _circuit_state(self, origin: str) -> str:
+        """For tests: 'closed', 'open' or 'half-open' for 'scheme://host:port'."""
     def __enter__(self) -> Client: ...
     def __exit__(
         self,

@@ -18,8 +18,10 @@ Hierarchy::
     │   │   ├── InvalidURL
     │   │   └── UnsupportedProtocol
     │   ├── RequestBodyError         the request body (iterator, file) failed
-    │   ├── TooManyRedirects         (later release)
-    │   └── CircuitOpenError         (later release)
+    │   │   └── BodyNotReplayable    a 307/308 redirect needs a streamed body again
+    │   ├── RedirectError            a redirect without a usable Location
+    │   │   └── TooManyRedirects     more redirects than max_redirects
+    │   └── CircuitOpenError         the circuit breaker is open for the origin
     ├── ResponseError                the response could not be read
     │   ├── RemoteProtocolError      malformed response, or the peer closed early
     │   ├── DecodingError            gzip / deflate / br / zstd content was corrupt
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from ._fasthttp import Request, Response
 
 __all__ = [
+    "BodyNotReplayable",
     "CertificateError",
     "CircuitOpenError",
     "ClientClosedError",
@@ -64,6 +67,7 @@ __all__ = [
     "PoolError",
     "PoolTimeout",
     "ReadTimeout",
+    "RedirectError",
     "RemoteProtocolError",
     "RequestBodyError",
     "RequestError",
@@ -170,12 +174,23 @@ class RequestBodyError(RequestError):
     """The request body source failed or gave a wrong length."""
 
 
-class TooManyRedirects(RequestError):
-    """More redirects than ``max_redirects`` (redirects arrive in a later release)."""
+class BodyNotReplayable(RequestBodyError):
+    """A 307 or 308 redirect asks for the body again, but it came from an iterator or
+    a file and was consumed (send bytes, or pass ``follow_redirects=False``)."""
+
+
+class RedirectError(RequestError):
+    """A redirect could not be followed: no ``Location``, an invalid one, or one to a
+    scheme other than http and https."""
+
+
+class TooManyRedirects(RedirectError):
+    """More redirects than ``max_redirects`` (default 20) for one request."""
 
 
 class CircuitOpenError(RequestError):
-    """The circuit breaker is open (retry policies arrive in a later release)."""
+    """The circuit breaker of :class:`fasthttp.retry.RetryPolicy` is open for this
+    origin: the request failed at once, without touching the network."""
 
 
 class RemoteProtocolError(ResponseError):

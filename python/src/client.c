@@ -22,12 +22,12 @@ static const char ASYNC_MSG[] =
     "`with Client(...) as client:`";
 
 enum { A_URL, A_PARAMS, A_HEADERS, A_JSON, A_DATA, A_CONTENT, A_FILES, A_TIMEOUT, A_STREAM,
-       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_N };
+       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_N };
 
 static PyObject **req_names[A_N + 1] = {
     &S.k_method, &S.k_url, &S.k_params, &S.k_headers, &S.k_json, &S.k_data, &S.k_content,
     &S.k_files, &S.k_timeout, &S.k_stream, &S.k_cookies, &S.k_auth, &S.k_hooks,
-    &S.k_follow_redirects, &S.k_http2,
+    &S.k_follow_redirects, &S.k_http2, &S.k_retry,
 };
 
 void fhp_client_unuse(FhpClient *c)
@@ -55,7 +55,7 @@ static int usable(FhpClient *self)
 /* ---- one exchange -------------------------------------------------------------------- */
 
 static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *ms, int stream,
-                   int with_defaults, const char *m, const char *u)
+                   int with_defaults, const fhp_reqpol *pol, const char *m, const char *u)
 {
     fh_request *req = x->req;
     if (with_defaults &&
@@ -77,6 +77,8 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
         rc = fh_request_set_timeout(req, (fh_timeout_kind)i, ms[i]);
     if (rc == FH_OK && stream)
         rc = fh_request_set_stream(req, 1);
+    if (rc == FH_OK && pol)
+        rc = fhp_reqpol_apply(pol, req);
     if (rc != FH_OK) {
         fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
         return -1;
@@ -95,7 +97,7 @@ static void raise_invalid(int err, FhpRequest *r, const char *m, const char *u)
 }
 
 static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject *timeout,
-                         int stream, int with_defaults)
+                         int stream, int with_defaults, const fhp_reqpol *pol)
 {
     const char *u = PyUnicode_AsUTF8(url), *m = PyUnicode_AsUTF8(r->method);
     int64_t ms[FH_TIMEOUT_KINDS];
@@ -124,7 +126,7 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
     }
     x->req = req;
     x->start_us = fhp_now_us();
-    if (prepare(self, x, r, has_tmo ? ms : NULL, stream, with_defaults, m, u) < 0) {
+    if (prepare(self, x, r, has_tmo ? ms : NULL, stream, with_defaults, pol, m, u) < 0) {
         fhp_xfer_release(x);
         return NULL;
     }
@@ -146,14 +148,49 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
     return resp;
 }
 
+/* One call: the Request built for it (r, sent to url), its options, and
+ * the custom auth and hooks around it (policy.c) when there are any. */
+typedef struct call {
+    FhpRequest *r;
+    PyObject *url, *timeout;
+    int stream, with_defaults;
+    fhp_reqpol pol;
+} call;
+
+/* Each exchange of a call (auth rounds send further Requests). */
+static PyObject *send_one(FhpClient *self, FhpRequest *r, void *ctx)
+{
+    call *c = ctx;
+    if (!usable(self))
+        return NULL;
+    if (r == c->r)
+        return execute(self, r, c->url, c->timeout, c->stream, c->with_defaults, &c->pol);
+    PyObject *url = fhp_build_url(self->base_url, r->url, NULL, 0, NULL);
+    PyObject *resp = url ? execute(self, r, url, c->timeout, c->stream, 1, &c->pol) : NULL;
+    Py_XDECREF(url);
+    return resp;
+}
+
+static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *cookies,
+                          PyObject *auth, PyObject *hooks, PyObject *follow)
+{
+    if (fhp_reqpol_init(&c->pol, self, retry, cookies, auth, hooks, follow, c->url) < 0) {
+        fhp_reqpol_free(&c->pol);
+        return NULL;
+    }
+    PyObject *resp = fhp_reqpol_has_flow(&c->pol)
+                         ? fhp_policy_run(self, &c->pol, c->r, send_one, c)
+                         : execute(self, c->r, c->url, c->timeout, c->stream, c->with_defaults,
+                                   &c->pol);
+    fhp_reqpol_free(&c->pol);
+    return resp;
+}
+
 /* out[0] is the method, out[1..] the arguments in req_names order. */
 static PyObject *do_request(FhpClient *self, PyObject **out)
 {
     PyObject **a = out + 1;
-    if (!usable(self) || fhp_reject_later("cookies=", a[A_COOKIES]) < 0 ||
-        fhp_reject_later("auth=", a[A_AUTH]) < 0 || fhp_reject_later("hooks=", a[A_HOOKS]) < 0 ||
-        fhp_reject_later("follow_redirects=True", a[A_FOLLOW]) < 0 ||
-        fhp_reject_later("http2=True", a[A_HTTP2]) < 0)
+    if (!usable(self) || fhp_reject_later("http2=True", a[A_HTTP2]) < 0)
         return NULL;
     int stream = a[A_STREAM] ? PyObject_IsTrue(a[A_STREAM]) : 0;
     if (stream < 0)
@@ -166,7 +203,9 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
                                                     qlen, (FhpHeaders *)self->headers);
     if (!r)
         return NULL;
-    PyObject *resp = execute(self, r, r->url, a[A_TIMEOUT], stream, 0);
+    call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream};
+    PyObject *resp = run_call(self, &c, a[A_RETRY], a[A_COOKIES], a[A_AUTH], a[A_HOOKS],
+                              a[A_FOLLOW]);
     Py_DECREF(r);
     return resp;
 }
@@ -210,18 +249,16 @@ static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t 
                              PyObject *kwnames)
 {
     static PyObject **names[] = {&S.k_request, &S.k_stream, &S.k_timeout, &S.k_auth,
-                                 &S.k_follow_redirects, &S.k_hooks};
-    fhp_sig sig = {"send", names, 6, 1, 1};
-    PyObject *a[6];
+                                 &S.k_follow_redirects, &S.k_hooks, &S.k_retry, &S.k_cookies};
+    fhp_sig sig = {"send", names, 8, 1, 1};
+    PyObject *a[8];
     if (fhp_parse(&sig, args, nargs, kwnames, a) < 0)
         return NULL;
     if (!Py_IS_TYPE(a[0], &FhpRequest_Type)) {
         PyErr_SetString(PyExc_TypeError, "send() takes a fasthttp.Request");
         return NULL;
     }
-    if (!usable(self) || fhp_reject_later("auth=", a[3]) < 0 ||
-        fhp_reject_later("follow_redirects=True", a[4]) < 0 ||
-        fhp_reject_later("hooks=", a[5]) < 0)
+    if (!usable(self))
         return NULL;
     int stream = a[1] ? PyObject_IsTrue(a[1]) : 0;
     if (stream < 0)
@@ -230,7 +267,8 @@ static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t 
     PyObject *url = fhp_build_url(self->base_url, r->url, NULL, 0, NULL);
     if (!url)
         return NULL;
-    PyObject *resp = execute(self, r, url, a[2], stream, 1);
+    call c = {.r = r, .url = url, .timeout = a[2], .stream = stream, .with_defaults = 1};
+    PyObject *resp = run_call(self, &c, a[6], a[7], a[3], a[5], a[4]);
     Py_DECREF(url);
     return resp;
 }
@@ -359,22 +397,9 @@ static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_RuntimeError, "Client.__init__ may only run once");
         return -1;
     }
-    if (fhp_reject_later("Client(retry=...)", retry) < 0 ||
-        fhp_reject_later("Client(cookies=...)", cookies) < 0 ||
-        fhp_reject_later("Client(auth=...)", auth) < 0 ||
-        fhp_reject_later("Client(hooks=...)", hooks) < 0 ||
-        fhp_reject_later("Client(http2=True)", http2) < 0 ||
-        fhp_reject_later("Client(follow_redirects=True)", follow) < 0)
+    if (fhp_reject_later("Client(http2=True)", http2) < 0 ||
+        fhp_client_policies(self, follow, max_redirects, retry, cookies, auth, hooks) < 0)
         return -1;
-    long maxr = max_redirects && max_redirects != Py_None ? PyLong_AsLong(max_redirects) : 20;
-    if (maxr == -1 && PyErr_Occurred())
-        return -1;
-    if (maxr != 20) {
-        PyErr_SetString(PyExc_NotImplementedError,
-                        "max_redirects= arrives in a later release of fasthttp (redirects "
-                        "are not followed yet)");
-        return -1;
-    }
     if (fh_client_set_user_agent(self->c, NULL) != FH_OK) /* ours is in self->headers */
         return -1;
     self->timeout = Py_NewRef(timeout ? timeout : Py_None);
@@ -405,7 +430,7 @@ static int Client_traverse(FhpClient *self, visitproc visit, void *arg)
     Py_VISIT(self->verify);
     Py_VISIT(self->cert);
     Py_VISIT(self->limits);
-    return 0;
+    return fhp_client_policies_traverse(self, visit, arg);
 }
 
 static int Client_clear(FhpClient *self)
@@ -417,6 +442,7 @@ static int Client_clear(FhpClient *self)
     Py_CLEAR(self->verify);
     Py_CLEAR(self->cert);
     Py_CLEAR(self->limits);
+    fhp_client_policies_clear(self);
     return 0;
 }
 
@@ -455,12 +481,20 @@ static PyGetSetDef Client_getset[] = {
     {"is_closed", (getter)get_is_closed, NULL, "True after close().", NULL},
     {"headers", (getter)get_headers, (setter)set_headers,
      "Default headers sent with every request (a mutable Headers).", NULL},
+    {"cookies", (getter)fhp_client_get_cookies, NULL,
+     "The client's CookieJar: sent with requests, updated from every response.", NULL},
+    {"follow_redirects", (getter)fhp_client_get_follow, NULL,
+     "Whether redirects are followed by default.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyMemberDef Client_members[] = {
     {"base_url", T_OBJECT, offsetof(FhpClient, base_url), READONLY, "Base URL or None."},
     {"timeout", T_OBJECT, offsetof(FhpClient, timeout), READONLY, "The timeout given."},
+    {"max_redirects", T_INT, offsetof(FhpClient, max_redirects), READONLY,
+     "Most redirects followed for one request."},
+    {"retry", T_OBJECT, offsetof(FhpClient, retry), READONLY, "The RetryPolicy, or None."},
+    {"auth", T_OBJECT, offsetof(FhpClient, auth), READONLY, "The auth given, or None."},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -475,10 +509,16 @@ static PyMethodDef Client_methods[] = {
     {"head", FASTKW(Client_head), "head(url, **kw) -> Response"},
     {"options", FASTKW(Client_options), "options(url, **kw) -> Response"},
     {"request", FASTKW(Client_request), "request(method, url, **kw) -> Response"},
-    {"send", FASTKW(Client_send), "send(request, *, stream=False, timeout=None) -> Response"},
+    {"send", FASTKW(Client_send),
+     "send(request, *, stream=False, timeout=None, auth=None, follow_redirects=None, "
+     "hooks=None, retry=None, cookies=None) -> Response"},
     {"close", (PyCFunction)Client_close, METH_NOARGS, "Closes the pooled connections."},
     {"pool_stats", (PyCFunction)Client_pool_stats, METH_NOARGS,
      "Connection pool counters: open, idle, waiting, created, reused."},
+    {"_set_fake_clock_us", (PyCFunction)fhp_client__set_fake_clock_us, METH_O,
+     "For tests: the circuit breaker's clock in microseconds (None: the real one)."},
+    {"_circuit_state", (PyCFunction)fhp_client__circuit_state, METH_O,
+     "For tests: 'closed', 'open' or 'half-open' for an origin 'scheme://host:port'."},
     {"__enter__", (PyCFunction)Client_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))Client_exit, METH_FASTCALL, NULL},
     {"__aenter__", (PyCFunction)(void (*)(void))Client_aenter, METH_FASTCALL, NULL},

@@ -33,6 +33,10 @@ PyObject *fhp_error_class(int code)
     case FH_ETIMEOUT_POOL: return S.E_PoolTimeout;
     case FH_ETIMEOUT_TOTAL: return S.E_TotalTimeout;
     case FH_EBODY_SOURCE: return S.E_RequestBodyError;
+    case FH_ECIRCUIT_OPEN: return S.E_CircuitOpenError;
+    case FH_ETOO_MANY_REDIRECTS: return S.E_TooManyRedirects;
+    case FH_EREDIRECT: return S.E_RedirectError;
+    case FH_ENOT_REPLAYABLE: return S.E_BodyNotReplayable;
     case FH_EAGAIN:
     case FH_ECANCELED:
     case FH_ESTATE:

@@ -13,6 +13,8 @@
  *   text.c      encodings, text(), json() and the streaming iterators
  *   client.c    the Client type (options, methods, close)
  *   options.c   Client option conversion (timeouts, limits, TLS)
+ *   policy.c    retry, redirects, auth, cookies and hooks of clients and requests
+ *   cookiejar.c _CookieJar, the C base of fasthttp.cookies.CookieJar
  */
 #ifndef FHPY_H
 #define FHPY_H
@@ -42,7 +44,7 @@ typedef struct fhp_state {
     /* keyword names, interned once; compared by pointer first */
     PyObject *k_url, *k_method, *k_params, *k_headers, *k_json, *k_data, *k_content,
         *k_files, *k_timeout, *k_stream, *k_cookies, *k_auth, *k_hooks,
-        *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response;
+        *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response, *k_retry;
     /* frequently built strings */
     PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS;
     PyObject *s_http10, *s_http11, *s_http20, *s_utf8, *s_empty, *s_items, *s_read;
@@ -57,7 +59,11 @@ typedef struct fhp_state {
         *E_PoolTimeout, *E_TLSError, *E_CertificateError, *E_InvalidRequest,
         *E_InvalidURL, *E_UnsupportedProtocol, *E_NetworkError, *E_RemoteProtocolError,
         *E_DecodingError, *E_ResponseTooLarge, *E_RequestBodyError, *E_HTTPStatusError,
-        *E_ClientClosedError, *E_StreamConsumed, *E_StreamClosed;
+        *E_ClientClosedError, *E_StreamConsumed, *E_StreamClosed, *E_CircuitOpenError,
+        *E_TooManyRedirects, *E_RedirectError, *E_BodyNotReplayable;
+    /* fasthttp.cookies / auth / _policy, imported on first use (policy.c) */
+    PyObject *CookieJar_cls, *BasicAuth_cls, *DigestAuth_cls, *policy_flow,
+        *policy_normalize_hooks, *policy_drive_sync;
     unsigned long main_thread; /* ident of the thread that handles signals */
 } fhp_state;
 
@@ -69,6 +75,8 @@ extern PyTypeObject FhpResponse_Type;
 extern PyTypeObject FhpClient_Type;
 extern PyTypeObject FhpByteIter_Type;
 extern PyTypeObject FhpTextIter_Type;
+extern PyTypeObject FhpCookieJar_Type;
+extern PyTypeObject FhpSender_Type;
 
 /* ---- argument parsing (module.c) ------------------------------------------ */
 
@@ -236,6 +244,8 @@ typedef struct FhpResponse {
     PyObject *url;
     PyObject *request;
     PyObject *timings;   /* dict, made on demand */
+    PyObject *history;   /* list of Response (redirect hops), or NULL: none */
+    int attempts;        /* attempts made for this response (retries) */
     fh_timings tm;
     int has_tm;
     int64_t elapsed_us;  /* -1 unknown */
@@ -248,6 +258,8 @@ typedef struct FhpResponse {
 /* Makes a response from a finished exchange; consumes nothing. */
 PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
                                  FhpClient *client, int stream);
+/* A redirect hop of a response's history: status, headers, URL, no body. */
+PyObject *fhp_response_from_hop(const fh_response *hop, PyObject *request);
 /* Releases the stream (connection back to the pool if read to the end). */
 void fhp_response_release(FhpResponse *r);
 /* The body bytes; reads a pending stream to the end. New reference. */
@@ -284,6 +296,14 @@ struct FhpClient {
     PyObject *timeout;    /* as given */
     PyObject *verify, *cert, *limits;
     int follow_redirects, max_redirects;
+    /* policies (policy.c) */
+    PyObject *retry;      /* RetryPolicy or NULL */
+    PyObject *cookies;    /* fasthttp.cookies.CookieJar (always, after __init__) */
+    PyObject *auth;       /* as given (tuple, BasicAuth, DigestAuth, custom) or NULL */
+    PyObject *auth_custom; /* the custom auth object, or NULL */
+    PyObject *hooks;      /* tuple of response hooks, or NULL */
+    int64_t fake_now_us;  /* the breaker's clock when fake_clock (tests) */
+    int fake_clock;
 };
 
 /* Applies a Timeout, a number or None to the client (kind by kind). */
@@ -294,5 +314,62 @@ int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, P
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
 void fhp_client_unuse(FhpClient *c);
+
+/* ---- policies (policy.c / cookiejar.c) ------------------------------------- */
+
+typedef struct FhpCookieJar {
+    PyObject_HEAD
+    fh_cookie_jar *jar;
+    int64_t fake_now; /* the jar's clock in tests (_set_fake_time) */
+} FhpCookieJar;
+
+/* The fh_cookie_jar of a CookieJar, or NULL when o is none. */
+fh_cookie_jar *fhp_jar_of(PyObject *o);
+/* Stores name=value (str) in jar for domain (NULL: any host). -1 + error. */
+int fhp_jar_set(fh_cookie_jar *jar, PyObject *name, PyObject *value, const char *domain);
+/* Copies every cookie of src into dst. -1 + error. */
+int fhp_jar_merge(fh_cookie_jar *dst, fh_cookie_jar *src);
+
+/* What one call adds to the client's policies: per-request retry, redirect,
+ * auth and cookie settings for libfasthttp, and the Python callables (custom
+ * auth, hooks) that run around the exchange. */
+typedef struct fhp_reqpol {
+    fh_retry_policy retry;
+    int has_retry;
+    int follow;             /* -1: the client's */
+    int auth_kind;          /* -1: the client's; else an fh_auth_kind */
+    PyObject *user, *pass;  /* str, for auth_kind BASIC / DIGEST */
+    PyObject *auth_custom;  /* custom auth to run (request's or client's), or NULL */
+    PyObject *hooks;        /* tuple: the client's hooks then the request's, or NULL */
+    fh_cookie_jar *jar;     /* this request's jar (owned), or NULL: the client's */
+} fhp_reqpol;
+
+/* Client(...) options: follow_redirects, max_redirects, retry, cookies, auth, hooks. */
+int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirects,
+                        PyObject *retry, PyObject *cookies, PyObject *auth, PyObject *hooks);
+void fhp_client_policies_clear(FhpClient *self);
+int fhp_client_policies_traverse(FhpClient *self, visitproc visit, void *arg);
+/* Per-call options; url is the request's URL (per-request dict cookies are
+ * scoped to its host). Every argument may be NULL. */
+int fhp_reqpol_init(fhp_reqpol *p, FhpClient *c, PyObject *retry, PyObject *cookies,
+                    PyObject *auth, PyObject *hooks, PyObject *follow, PyObject *url);
+/* 1 when Python callables must run around the exchange (fhp_policy_run). */
+int fhp_reqpol_has_flow(const fhp_reqpol *p);
+/* Applies the libfasthttp settings to req: FH_OK or an FH_E... code. */
+int fhp_reqpol_apply(const fhp_reqpol *p, fh_request *req);
+void fhp_reqpol_free(fhp_reqpol *p);
+
+/* One exchange of a call: what client.c runs for each request of a flow. */
+typedef PyObject *(*fhp_send_fn)(FhpClient *self, FhpRequest *r, void *ctx);
+/* Runs custom auth and hooks around send (fasthttp._policy.flow). */
+PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fhp_send_fn send,
+                         void *ctx);
+/* Sets attempts, the final URL and the history of a response made from resp. */
+int fhp_response_policy(FhpResponse *r, const fh_response *resp);
+
+PyObject *fhp_client_get_cookies(FhpClient *self, void *c);
+PyObject *fhp_client_get_follow(FhpClient *self, void *c);
+PyObject *fhp_client__set_fake_clock_us(FhpClient *self, PyObject *arg);
+PyObject *fhp_client__circuit_state(FhpClient *self, PyObject *arg);
 
 #endif

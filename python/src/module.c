@@ -93,7 +93,7 @@ static int intern_all(void)
         {&S.k_stream, "stream"}, {&S.k_cookies, "cookies"}, {&S.k_auth, "auth"},
         {&S.k_hooks, "hooks"}, {&S.k_follow_redirects, "follow_redirects"},
         {&S.k_http2, "http2"}, {&S.k_request, "request"}, {&S.k_chunk_size, "chunk_size"},
-        {&S.k_response, "response"},
+        {&S.k_response, "response"}, {&S.k_retry, "retry"},
         {&S.s_GET, "GET"}, {&S.s_POST, "POST"}, {&S.s_PUT, "PUT"}, {&S.s_PATCH, "PATCH"},
         {&S.s_DELETE, "DELETE"}, {&S.s_HEAD, "HEAD"}, {&S.s_OPTIONS, "OPTIONS"},
         {&S.s_http10, "HTTP/1.0"}, {&S.s_http11, "HTTP/1.1"}, {&S.s_http20, "HTTP/2"},
@@ -163,7 +163,9 @@ static int import_errors(void)
         {&S.E_DecodingError, "DecodingError"}, {&S.E_ResponseTooLarge, "ResponseTooLarge"},
         {&S.E_RequestBodyError, "RequestBodyError"}, {&S.E_HTTPStatusError, "HTTPStatusError"},
         {&S.E_ClientClosedError, "ClientClosedError"}, {&S.E_StreamConsumed, "StreamConsumed"},
-        {&S.E_StreamClosed, "StreamClosed"},
+        {&S.E_StreamClosed, "StreamClosed"}, {&S.E_CircuitOpenError, "CircuitOpenError"},
+        {&S.E_TooManyRedirects, "TooManyRedirects"}, {&S.E_RedirectError, "RedirectError"},
+        {&S.E_BodyNotReplayable, "BodyNotReplayable"},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0] && rc == 0; i++)
@@ -203,6 +205,9 @@ static int add_codes(PyObject *m)
     struct { const char *name; int code; } codes[] = {
         {"FH_EINVAL", FH_EINVAL}, {"FH_EURL", FH_EURL}, {"FH_EHEADER", FH_EHEADER},
         {"FH_ECONNECT", FH_ECONNECT}, {"FH_ETIMEOUT_READ", FH_ETIMEOUT_READ},
+        {"FH_ECIRCUIT_OPEN", FH_ECIRCUIT_OPEN},
+        {"FH_ETOO_MANY_REDIRECTS", FH_ETOO_MANY_REDIRECTS},
+        {"FH_EREDIRECT", FH_EREDIRECT}, {"FH_ENOT_REPLAYABLE", FH_ENOT_REPLAYABLE},
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (PyModule_AddIntConstant(m, codes[i].name, codes[i].code) < 0)
@@ -213,7 +218,8 @@ static int add_codes(PyObject *m)
 PyMODINIT_FUNC PyInit__fasthttp(void)
 {
     PyTypeObject *types[] = {&FhpHeaders_Type, &FhpRequest_Type, &FhpResponse_Type,
-                             &FhpClient_Type, &FhpByteIter_Type, &FhpTextIter_Type};
+                             &FhpClient_Type, &FhpByteIter_Type, &FhpTextIter_Type,
+                             &FhpCookieJar_Type, &FhpSender_Type};
     if (intern_all() < 0 || import_stdlib() < 0 || import_errors() < 0)
         return NULL;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
@@ -230,6 +236,12 @@ PyMODINIT_FUNC PyInit__fasthttp(void)
             Py_DECREF(m);
             return NULL;
         }
+    }
+    Py_INCREF(&FhpCookieJar_Type);
+    if (PyModule_AddObject(m, "_CookieJar", (PyObject *)&FhpCookieJar_Type) < 0) {
+        Py_DECREF(&FhpCookieJar_Type);
+        Py_DECREF(m);
+        return NULL;
     }
     if (PyModule_AddStringConstant(m, "__version__", FH_VERSION_STRING) < 0 ||
         add_codes(m) < 0) {

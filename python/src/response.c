@@ -18,6 +18,7 @@ static FhpResponse *alloc_response(void)
         return NULL;
     memset((char *)r + sizeof(PyObject), 0, sizeof *r - sizeof(PyObject));
     r->elapsed_us = -1;
+    r->attempts = 1;
     PyObject_GC_Track(r);
     return r;
 }
@@ -32,7 +33,7 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
     r->version = fh_response_version(x->resp);
     r->url = Py_NewRef(url);
     r->request = Py_NewRef(request);
-    if (!(r->raw = fhp_rawhdrs_new(x->resp))) {
+    if (!(r->raw = fhp_rawhdrs_new(x->resp)) || fhp_response_policy(r, x->resp) < 0) {
         Py_DECREF(r);
         return NULL;
     }
@@ -51,6 +52,30 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
     r->has_tm = 1;
     r->elapsed_us = r->tm.total_us;
     if (!r->content) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    return (PyObject *)r;
+}
+
+PyObject *fhp_response_from_hop(const fh_response *hop, PyObject *request)
+{
+    FhpResponse *r = alloc_response();
+    if (!r)
+        return NULL;
+    const char *url = fh_response_url(hop);
+    const fh_timings *tm = fh_response_timings(hop);
+    r->status = fh_response_status(hop);
+    r->version = fh_response_version(hop);
+    r->request = Py_XNewRef(request);
+    r->content = Py_NewRef(S.empty_bytes);
+    if (tm) {
+        r->tm = *tm;
+        r->has_tm = 1;
+        r->elapsed_us = tm->total_us;
+    }
+    if (!(r->url = url ? PyUnicode_FromString(url) : Py_NewRef(S.s_empty)) ||
+        !(r->raw = fhp_rawhdrs_new(hop))) {
         Py_DECREF(r);
         return NULL;
     }
@@ -246,7 +271,8 @@ static PyObject *get_timings(FhpResponse *r, void *c)
 
 static PyObject *get_history(FhpResponse *r, void *c)
 {
-    return PyList_New(0);
+    return r->history ? PyList_GetSlice(r->history, 0, PyList_GET_SIZE(r->history))
+                      : PyList_New(0);
 }
 
 static PyObject *get_is_closed(FhpResponse *r, void *c)
@@ -417,6 +443,7 @@ static int Response_traverse(FhpResponse *r, visitproc visit, void *arg)
     Py_VISIT(r->headers);
     Py_VISIT(r->request);
     Py_VISIT(r->timings);
+    Py_VISIT(r->history);
     Py_VISIT((PyObject *)r->client);
     return 0;
 }
@@ -431,6 +458,7 @@ static int Response_clear(FhpResponse *r)
     Py_CLEAR(r->url);
     Py_CLEAR(r->request);
     Py_CLEAR(r->timings);
+    Py_CLEAR(r->history);
     return 0;
 }
 
@@ -454,14 +482,20 @@ static PyGetSetDef Response_getset[] = {
      NULL},
     {"timings", (getter)get_timings, NULL,
      "Seconds from the start to: dns, connect, tls, sent, ttfb, total; and reused.", NULL},
-    {"history", (getter)get_history, NULL, "Redirect responses followed (none yet).", NULL},
+    {"history", (getter)get_history, NULL,
+     "The redirect responses followed to this one, oldest first (a new list; each has "
+     "status, headers and URL, no body).",
+     NULL},
     {"is_closed", (getter)get_is_closed, NULL, "True once the connection is released.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyMemberDef Response_members[] = {
     {"status_code", T_INT, offsetof(FhpResponse, status), READONLY, "HTTP status code."},
-    {"url", T_OBJECT, offsetof(FhpResponse, url), READONLY, "The URL requested."},
+    {"url", T_OBJECT, offsetof(FhpResponse, url), READONLY,
+     "The URL of this response (after redirects: the last one)."},
+    {"attempts", T_INT, offsetof(FhpResponse, attempts), READONLY,
+     "Attempts made for this response: 1, or more after retries."},
     {"request", T_OBJECT, offsetof(FhpResponse, request), READONLY, "The Request sent."},
     {NULL, 0, 0, 0, NULL},
 };

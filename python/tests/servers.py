@@ -202,6 +202,7 @@ http {{
     location = /big.bin {{ gzip off; }}
     location = /status/404 {{ return 404 "not here\\n"; }}
     location = /status/503 {{ return 503 "busy\\n"; }}
+    location = /protected {{ default_type text/plain; return 200 "cookie=$http_cookie"; }}
   }}
 }}
 """

@@ -2,9 +2,9 @@
 with only the host changed: https://httpbin.org → the local httpbin, and
 https://api.example.com → the local httpbin's /anything echo endpoint.
 
-Left out (features of later releases): the asynchronous examples, Retry
-Policy, Cookies, WebSocket, Authentication, HTTP/2, Response Hooks, Circuit
-Breaker and File Uploads.
+The policy examples (Retry Policy, Circuit Breaker, Cookies, Authentication,
+Response Hooks) are in test_policies_seed.py. Left out (features of later
+releases): the asynchronous examples, WebSocket, HTTP/2 and File Uploads.
 """
 
 from __future__ import annotations
