@@ -204,11 +204,14 @@ struct fh_request {
     fh_cookie_jar *jar;      /* NULL: client's */
     int auth_kind;           /* -1: client's */
     char *auth_user, *auth_pass;
+    char **sensitive;        /* extra header names dropped across origins */
+    size_t nsensitive;
     char errmsg[FH__ERRMSG];
     struct fh__xfer *xfer;   /* the exchange in flight, if any */
 };
 
 int fh__request_has_header(const fh_request *req, const char *name);
+int fh__request_is_sensitive(const fh_request *req, const char *name, size_t len);
 
 /* Sets req's message from a printf format. */
 void fh__request_fail(fh_request *req, const char *fmt, ...)

@@ -120,7 +120,7 @@ void fh__policy_free(fh__xfer *x)
 int fh__policy_skip_header(const fh__xfer *x, const char *name, size_t len)
 {
     /* Credentials the caller set never follow a change of origin. */
-    return x->pol->stripped && is_sensitive(name, len);
+    return x->pol->stripped && (is_sensitive(name, len) || fh__request_is_sensitive(x->req, name, len));
 }
 
 /* Cookie: from the request's jar or the client's, for this hop's URL. */
@@ -212,6 +212,7 @@ static int schedule(fh__xfer *x, int64_t delay)
         return 0;
     x->pol->delay_us = delay;
     x->pol->attempts++;
+    x->pol->need_admit = 1; /* every attempt passes the breaker and counts */
     return 1;
 }
 
@@ -224,7 +225,7 @@ static int64_t retry_after(fh__xfer *x)
     if (!p->retry.respect_retry_after || !v ||
         fh__retry_after_us(v, len, (int64_t)time(NULL), &wait) != FH_OK)
         return -1;
-    int64_t cap = (int64_t)((p->retry.retry_after_max > 0 ? p->retry.retry_after_max : 60) * 1e6);
+    int64_t cap = (int64_t)(p->retry.retry_after_max * 1e6);
     return wait < cap ? wait : cap;
 }
 
@@ -385,13 +386,16 @@ static void finish_response(fh__xfer *x)
 /* RFC 6265 §5.3: every response updates the jar, redirect hops included. */
 static void store_cookies(fh__xfer *x)
 {
-    fh_cookie_jar *jar = x->engine->client->jar;
-    if (!jar)
-        return;
+    /* The client's jar keeps them; a request's own jar also learns them so
+     * the next hop of this request sends them. */
+    fh_cookie_jar *jars[2] = {x->engine->client->jar, x->req->jar};
     size_t pos = 0;
     fh_header h;
-    while (fh_response_header_next(x->resp, "Set-Cookie", &pos, &h) == FH_OK)
-        fh__jar_store(jar, x->url, h.value, h.value_len, NULL); /* bad ones are ignored */
+    while (fh_response_header_next(x->resp, "Set-Cookie", &pos, &h) == FH_OK) {
+        for (int i = 0; i < 2; i++)
+            if (jars[i] && (i == 0 || jars[1] != jars[0]))
+                fh__jar_store(jars[i], x->url, h.value, h.value_len, NULL); /* bad: ignored */
+    }
 }
 
 int fh__policy_on_head(fh__xfer *x)

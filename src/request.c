@@ -111,6 +111,9 @@ void fh_request_free(fh_request *req)
     free(req->body_owned);
     free(req->auth_user);
     free(req->auth_pass);
+    for (size_t i = 0; i < req->nsensitive; i++)
+        free(req->sensitive[i]);
+    free(req->sensitive);
     fh__url_free(&req->url);
     free(req);
 }
@@ -168,6 +171,30 @@ int fh__request_has_header(const fh_request *req, const char *name)
     size_t len = strlen(name);
     for (size_t i = 0; i < req->nhdrs; i++)
         if (req->hdrs[i].name_len == len && strcasecmp(req->hdrs[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+int fh_request_mark_sensitive(fh_request *req, const char *name)
+{
+    if (!req || !name || fh__h1_check_header(name, strlen(name), "", 0) != FH_OK)
+        return FH_EINVAL;
+    if (fh__request_is_sensitive(req, name, strlen(name)))
+        return FH_OK;
+    char **v = realloc(req->sensitive, (req->nsensitive + 1) * sizeof *v);
+    if (!v)
+        return FH_ENOMEM;
+    req->sensitive = v;
+    if (!(v[req->nsensitive] = strdup(name)))
+        return FH_ENOMEM;
+    req->nsensitive++;
+    return FH_OK;
+}
+
+int fh__request_is_sensitive(const fh_request *req, const char *name, size_t len)
+{
+    for (size_t i = 0; i < req->nsensitive; i++)
+        if (strlen(req->sensitive[i]) == len && strncasecmp(req->sensitive[i], name, len) == 0)
             return 1;
     return 0;
 }

@@ -40,7 +40,7 @@ int64_t fh__retry_backoff_us(const fh_retry_policy *p, int n, uint64_t *rng)
     if (p->backoff_factor <= 0 || n < 1)
         return 0;
     double cap = p->backoff_factor * (double)(1ULL << (n > 30 ? 30 : n - 1));
-    double max = p->backoff_max > 0 ? p->backoff_max : 60.0;
+    double max = p->backoff_max; /* fh_retry_policy_init() sets 60 */
     if (cap > max)
         cap = max;
     double u = (double)(next_random(rng) >> 11) / (double)(1ULL << 53);

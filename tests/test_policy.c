@@ -148,6 +148,8 @@ static void test_credentials_do_not_cross_origins(void **state)
     fh_request_add_header(r, "Proxy-Authorization", "Basic eDp5");
     fh_request_add_header(r, "X-Keep", "yes");
     fh_request_add_header(r, "Host", "vhost.test");
+    fh_request_add_header(r, "X-Api-Key", "k1");
+    assert_int_equal(fh_request_mark_sensitive(r, "x-api-key"), FH_OK);
     fh_response *resp = NULL;
     assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
     const char *a = request_k(p, 0), *b = request_k(other, 0);
@@ -157,6 +159,8 @@ static void test_credentials_do_not_cross_origins(void **state)
     assert_null(strstr(b, "Cookie"));
     assert_non_null(strstr(a, "Host: vhost.test\r\n"));
     assert_null(strstr(b, "vhost.test")); /* the override stays with its origin */
+    assert_non_null(strstr(a, "X-Api-Key: k1\r\n"));
+    assert_null(strstr(b, "X-Api-Key")); /* marked as a credential */
     assert_non_null(strstr(b, "Host: 127.0.0.1:"));
     assert_non_null(strstr(b, "X-Keep: yes\r\n"));
     fh_response_free(resp);

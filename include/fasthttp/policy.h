@@ -25,14 +25,14 @@ typedef struct fh_response fh_response;
 typedef struct fh_retry_policy {
     int max_attempts;         /* including the first; 1 disables retries */
     double backoff_factor;    /* seconds: attempt n waits up to factor * 2^(n-1) */
-    double backoff_max;       /* cap on one wait, seconds (default 60) */
+    double backoff_max;       /* cap on one wait, seconds (default 60; 0: no wait) */
     int status_codes[FH_RETRY_MAX_STATUS]; /* responses that are retried */
     int n_status_codes;
     int retry_non_idempotent; /* 0 (default): only GET, HEAD, PUT, DELETE,
                                  OPTIONS and TRACE are retried */
     int respect_retry_after;  /* 1 (default): a Retry-After on a retried
                                  status sets the wait (RFC 9110 §10.2.3) */
-    double retry_after_max;   /* cap on a Retry-After wait, seconds (default 60) */
+    double retry_after_max;   /* cap on a Retry-After wait, seconds (default 60; 0: none) */
     int circuit_breaker;      /* 1: per-origin breaker on */
     int cb_failure_threshold; /* consecutive failures that open it (default 5) */
     double cb_recovery_seconds; /* open time before one trial (default 30) */
@@ -43,7 +43,9 @@ typedef struct fh_retry_policy {
  * "full jitter" scheme), so many clients do not retry in lock-step. */
 void fh_retry_policy_init(fh_retry_policy *p);
 
-/* Sets the client's policy (copied; NULL removes it). */
+/* Sets the client's policy (copied; NULL removes it). Every attempt,
+ * retries included, passes the circuit breaker and counts towards it, so
+ * a retry into a circuit that opened meanwhile fails with FH_ECIRCUIT_OPEN. */
 int fh_client_set_retry(fh_client *client, const fh_retry_policy *p);
 /* Per-request policy overriding the client's (copied; NULL: client's). */
 int fh_request_set_retry(fh_request *req, const fh_retry_policy *p);
@@ -72,6 +74,11 @@ int fh_request_set_redirects(fh_request *req, int follow, int max_redirects);
 typedef enum fh_auth_kind { FH_AUTH_NONE = 0, FH_AUTH_BASIC = 1, FH_AUTH_DIGEST = 2 } fh_auth_kind;
 int fh_client_set_auth(fh_client *client, fh_auth_kind kind, const char *user, const char *pass);
 int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user, const char *pass);
+
+/* Marks a header name of this request as a credential (e.g. "X-API-Key"
+ * set by a custom auth scheme): like Authorization and Cookie, it is not
+ * sent once a redirect leaves the request's origin. */
+int fh_request_mark_sensitive(fh_request *req, const char *name);
 
 /* ---- cookies ---------------------------------------------------------------- */
 

@@ -131,6 +131,7 @@ class Request:
     def content(self) -> bytes: ...
     @property
     def stream(self) -> Iterable[bytes] | IO[bytes] | None: ...
+    _sensitive: tuple[str, ...] | None
     def __init__(
         self,
         method: str,

@@ -64,8 +64,21 @@ def _request(value: object, what: str) -> Request:
     return value
 
 
+def _fields(request: Request) -> dict[str, tuple[str, ...]]:
+    return {k.lower(): tuple(request.headers.get_list(k)) for k in request.headers}
+
+
+def _mark_credentials(request: Request, before: dict[str, tuple[str, ...]]) -> None:
+    """Header fields a custom auth added or changed are credentials: the engine
+    must not send them once a redirect leaves the origin."""
+    after = _fields(request)
+    names = tuple(k for k, v in after.items() if before.get(k) != v)
+    request._sensitive = names or None
+
+
 def flow(request: Request, auth: Any, hooks: tuple[Hook, ...]) -> Flow:
     """One call's custom auth and hooks around its exchanges (see the module doc)."""
+    original = _fields(request)
     if auth is not None:
         on_request = getattr(auth, "on_request", None)
         r = on_request(request) if on_request is not None else auth(request)
@@ -73,6 +86,7 @@ def flow(request: Request, auth: Any, hooks: tuple[Hook, ...]) -> Flow:
             r = yield AWAIT, r
         if r is not None:
             request = _request(r, "auth.on_request()")
+        _mark_credentials(request, original)
     response: Response = yield SEND, request
     on_response = getattr(auth, "on_response", None) if auth is not None else None
     if on_response is not None:
@@ -83,6 +97,7 @@ def flow(request: Request, auth: Any, hooks: tuple[Hook, ...]) -> Flow:
             if nxt is None:
                 break
             request = _request(nxt, "auth.on_response()")
+            _mark_credentials(request, original)
             response.close()
             response = yield SEND, request
     for hook in hooks:

@@ -64,6 +64,15 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
         return -1;
     if (fhp_headers_apply((FhpHeaders *)r->headers, req, NULL, (PyObject *)r, m, u) < 0)
         return -1;
+    /* Credentials a custom auth added never follow a redirect to another
+     * origin, like Authorization and Cookie. */
+    if (r->sensitive && PyTuple_Check(r->sensitive)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(r->sensitive); i++) {
+            const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(r->sensitive, i));
+            if (!name || fh_request_mark_sensitive(req, name) == FH_ENOMEM)
+                return name ? (PyErr_NoMemory(), -1) : -1;
+        }
+    }
     int rc = FH_OK;
     if (r->stream) {
         if (!(x->src = fhp_bodysrc_new(r->stream)))

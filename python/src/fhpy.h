@@ -177,6 +177,7 @@ typedef struct FhpRequest {
     PyObject *headers; /* Headers */
     PyObject *content; /* bytes */
     PyObject *stream;  /* iterator body or NULL */
+    PyObject *sensitive; /* names of headers a custom auth set (tuple), or NULL */
 } FhpRequest;
 
 typedef struct fhp_reqargs {

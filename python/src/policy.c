@@ -148,11 +148,6 @@ static int retry_from(PyObject *o, fh_retry_policy *p)
         attr_int(o, "cb_failure_threshold", &p->cb_failure_threshold) < 0 ||
         attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0)
         return -1;
-    /* The engine reads a cap of 0 as "the default (60 s)"; 0 here means no wait. */
-    if (p->backoff_max == 0)
-        p->backoff_max = 1e-9;
-    if (p->retry_after_max == 0)
-        p->retry_after_max = 1e-9;
     if (p->max_attempts < 1 || p->cb_failure_threshold < 1) {
         PyErr_SetString(PyExc_ValueError,
                         "RetryPolicy.max_attempts and cb_failure_threshold must be >= 1");

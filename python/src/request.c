@@ -98,7 +98,7 @@ PyObject *fhp_request_build(PyObject *method, PyObject *url, const fhp_reqargs *
     FhpRequest *r = PyObject_GC_New(FhpRequest, &FhpRequest_Type);
     if (!r)
         return NULL;
-    r->url = r->headers = r->content = r->stream = NULL;
+    r->url = r->headers = r->content = r->stream = r->sensitive = NULL;
     r->method = upper_method(method);
     PyObject_GC_Track(r);
     if (!r->method)
@@ -138,6 +138,7 @@ static int Request_traverse(FhpRequest *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->headers);
     Py_VISIT(self->stream);
+    Py_VISIT(self->sensitive);
     return 0;
 }
 
@@ -148,6 +149,7 @@ static int Request_clear(FhpRequest *self)
     Py_CLEAR(self->headers);
     Py_CLEAR(self->content);
     Py_CLEAR(self->stream);
+    Py_CLEAR(self->sensitive);
     return 0;
 }
 
@@ -173,6 +175,8 @@ static PyMemberDef Request_members[] = {
      "The body as bytes (b'' when none or when the body is a stream)."},
     {"stream", T_OBJECT, offsetof(FhpRequest, stream), READONLY,
      "The iterable or file body, or None."},
+    {"_sensitive", T_OBJECT, offsetof(FhpRequest, sensitive), 0,
+     "Header names set by a custom auth: not sent across origins (internal)."},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -323,6 +323,22 @@ def test_credentials_do_not_cross_origins(two_origins: tuple[Scripted, Scripted]
         assert name not in b.requests[0].headers
 
 
+class KeyAuth(AuthBase):
+    def _on_request(self, request: Request) -> None:
+        request.headers["X-API-Key"] = "secret-key"
+
+
+def test_custom_auth_headers_do_not_cross_origins(
+        two_origins: tuple[Scripted, Scripted]) -> None:
+    a, b = two_origins
+    with Client() as c:
+        r = c.get(a.url + "/go", auth=KeyAuth(), headers={"X-Plain": "1"})
+    assert r.content == b"B"
+    assert a.requests[0].headers["x-api-key"] == "secret-key"
+    assert "x-api-key" not in b.requests[0].headers  # set by the auth: a credential
+    assert b.requests[0].headers["x-plain"] == "1"  # the caller's own header follows
+
+
 def test_client_credentials_do_not_cross_origins(two_origins: tuple[Scripted, Scripted]) -> None:
     a, b = two_origins
     with Client(auth=("u", "p")) as c:

@@ -324,12 +324,6 @@ def test_success_resets_the_count(switchable: Scripted) -> None:
         assert c._circuit_state(switchable.origin) == "open"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="libfasthttp gap: the breaker admits and records only the first attempt of each "
-    "request or redirect hop (src/policy.c sets need_admit per hop, not per retry), while "
-    "docs/c-api.md counts 'consecutive failed attempts'; reported to the lead",
-)
 def test_breaker_counts_attempts_of_retries(switchable: Scripted) -> None:
     policy = dataclasses.replace(breaker(threshold=3), max_attempts=5, backoff_factor=0)
     with Client(retry=policy) as c:
