@@ -240,5 +240,6 @@ void fh_response_free(fh_response *resp);
 #include "engine.h"
 #include "policy.h"
 #include "cookies.h"
+#include "multipart.h"
 
 #endif
