@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from . import errors, timeouts
+from . import errors, formdata, timeouts
 from ._fasthttp import Client, Headers, Request, Response
 from ._fasthttp import __version__ as __version__
 from .errors import (
@@ -43,5 +43,6 @@ __all__ = [
     "Timeout",
     "__version__",
     "errors",
+    "formdata",
     "timeouts",
 ]

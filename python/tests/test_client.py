@@ -299,7 +299,7 @@ def test_later_client_options(kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"auth": ("u", "p")}, {"cookies": {"a": "b"}}, {"hooks": {}}, {"files": {"f": b"x"}},
+    [{"auth": ("u", "p")}, {"cookies": {"a": "b"}}, {"hooks": {}},
      {"follow_redirects": True}, {"http2": True}],
 )
 def test_later_request_options(api: str, client: Client, kwargs: dict[str, Any]) -> None:
