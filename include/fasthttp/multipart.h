@@ -38,9 +38,9 @@
  * filename's extension (fh_multipart_guess_type()); a part without a
  * filename gets a Content-Type header only when one is given.
  *
- * One fh_multipart produces its body once: it is not rewound, so a request
- * carrying it is not replayable (retries and 307/308 redirects that would
- * resend it fail with FH_ENOT_REPLAYABLE, as for any body reader).
+ * One fh_multipart produces its body once: it is not rewound, so, as with
+ * any body reader, a request carrying it is not retried and a 307/308
+ * redirect that would resend it fails with FH_ENOT_REPLAYABLE.
  * An fh_multipart is not thread-safe; it belongs to the request it feeds.
  */
 #ifndef FASTHTTP_MULTIPART_H
