@@ -248,5 +248,6 @@ void fh_response_free(fh_response *resp);
 #include "engine.h"
 #include "policy.h"
 #include "cookies.h"
+#include "multipart.h"
 
 #endif

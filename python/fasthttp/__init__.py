@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from . import auth, cookies, errors, retry, timeouts
+from . import auth, cookies, errors, formdata, retry, timeouts
 from ._fasthttp import Client, Headers, Request, Response
 from ._fasthttp import __version__ as __version__
 from .auth import AuthBase, BasicAuth, DigestAuth
@@ -54,6 +54,7 @@ __all__ = [
     "auth",
     "cookies",
     "errors",
+    "formdata",
     "retry",
     "timeouts",
 ]

@@ -7,6 +7,7 @@ from typing import IO, Any, overload
 
 from .auth import AuthBase
 from .cookies import CookieJar
+from .formdata import FilesLike
 from .limits import Limits
 from .retry import RetryPolicy
 from .timeouts import Timeout
@@ -142,7 +143,7 @@ class Request:
         data: DataLike | None = None,
         json: Any = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
     ) -> None: ...
 
 class Response:
@@ -259,7 +260,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -278,7 +279,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -297,7 +298,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -316,7 +317,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -335,7 +336,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -354,7 +355,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -373,7 +374,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -392,7 +393,7 @@ class Client:
         json: Any = None,
         data: DataLike | None = None,
         content: ContentLike | None = None,
-        files: None = None,
+        files: FilesLike | None = None,
         timeout: TimeoutLike = None,
         stream: bool = False,
         cookies: CookiesLike | None = None,
@@ -434,3 +435,40 @@ class Client:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+class MultipartStream:
+    """A multipart/form-data body being produced (see fasthttp.formdata).
+
+    An iterator of bytes and a binary file-like object; made by
+    MultipartEncoder.iter_bytes(). As content= it is sent with Content-Length
+    when content_length is known.
+    """
+
+    def __init__(self, boundary: str | None = None, *, chunk_size: int = 65536) -> None: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def content_length(self) -> int | None: ...
+    @property
+    def boundary(self) -> str: ...
+    @property
+    def has_async(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    def read(self, size: int | None = -1, /) -> bytes: ...
+    def close(self) -> None: ...
+    def __iter__(self) -> MultipartStream: ...
+    def __next__(self) -> bytes: ...
+    def _add(
+        self,
+        name: str,
+        filename: str | None,
+        content_type: str | None,
+        kind: int,
+        source: Any,
+        length: int,
+        /,
+    ) -> None: ...
+    def _read_async(self, size: int, /) -> bytes | None: ...
+    def _waiting(self) -> tuple[int, Any] | None: ...
+    def _feed(self, chunk: bytes | None, /) -> None: ...

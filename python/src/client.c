@@ -75,9 +75,11 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
     }
     int rc = FH_OK;
     if (r->stream) {
-        if (!(x->src = fhp_bodysrc_new(r->stream)))
+        int64_t len;
+        if (fhp_formdata_sync_length(r->stream, &len) < 0 ||
+            !(x->src = fhp_bodysrc_new(r->stream)))
             return -1;
-        rc = fh_request_set_body_reader(req, fhp_bodysrc_read, x->src, -1);
+        rc = fh_request_set_body_reader(req, fhp_bodysrc_read, x->src, len);
     } else if (PyBytes_GET_SIZE(r->content) > 0) { /* borrowed: r outlives req */
         rc = fh_request_set_body(req, PyBytes_AS_STRING(r->content),
                                  (size_t)PyBytes_GET_SIZE(r->content), 0);

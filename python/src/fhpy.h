@@ -8,6 +8,7 @@
  *   urlenc.c    base_url joining, query and form encoding
  *   request.c   the Request type and request building (params, body, headers)
  *   body.c      body conversion helpers and iterator bodies
+ *   formdata.c  multipart/form-data bodies (MultipartStream, files=)
  *   send.c      running one exchange on a private engine, GIL released
  *   response.c  the Response type
  *   text.c      encodings, text(), json() and the streaming iterators
@@ -206,6 +207,18 @@ void fhp_bodysrc_free(fhp_bodysrc *s);
 /* Pulls the next chunk (GIL held). 0, or -1 with an exception set. */
 int fhp_bodysrc_pull(fhp_bodysrc *s);
 ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap);
+
+/* ---- multipart bodies (formdata.c) -------------------------------------- */
+
+/* files= (with data= as fields): sets r->stream to a MultipartStream and the
+ * Content-Type header. 0, or -1 with an exception. */
+int fhp_formdata_body(FhpRequest *r, const fhp_reqargs *a);
+/* The length of a stream body for the sync driver: *len is the remaining
+ * bytes of a MultipartStream whose length is known, else -1. -1 with
+ * TypeError for a MultipartStream with async sources. */
+int fhp_formdata_sync_length(PyObject *stream, int64_t *len);
+/* Adds the MultipartStream type to the module. */
+int fhp_formdata_init(PyObject *module);
 
 /* ---- one exchange (send.c) --------------------------------------------- */
 

@@ -67,8 +67,9 @@ static int build_body(FhpRequest *r, const fhp_reqargs *a)
 {
     int given = (a->json && a->json != Py_None) + (a->data && a->data != Py_None) +
                 (a->content && a->content != Py_None);
-    if (a->files && a->files != Py_None)
-        return fhp_reject_later("files=", a->files);
+    int has_files = a->files && a->files != Py_None ? PyObject_IsTrue(a->files) : 0;
+    if (has_files)
+        return has_files < 0 ? -1 : fhp_formdata_body(r, a);
     if (given > 1) {
         PyErr_SetString(PyExc_ValueError, "pass only one of json=, data= and content=");
         return -1;

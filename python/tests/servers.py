@@ -11,6 +11,7 @@ ever skipped because a server is missing.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -294,3 +296,110 @@ def read_head(conn: socket.socket) -> bytes:
             break
         data += chunk
     return data
+
+
+class CountingServer:
+    """Reads each request's body to the end (Content-Length or chunked) and
+    answers JSON: the body's length and CRC-32, whether it came chunked, the
+    request head, and the body itself (latin-1) when it is at most 1 MiB.
+    Bodies are never kept whole, so gigabytes pass through in constant
+    memory. `results` lists what each connection saw, including uploads the
+    client aborted (complete=False: the connection ended mid-body).
+    """
+
+    KEEP = 1 << 20
+
+    def __init__(self) -> None:
+        self.results: list[dict[str, Any]] = []
+        self.done = threading.Event()
+        self.server = RawServer(self._handle)
+        self.url = self.server.url
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _handle(self, conn: socket.socket) -> None:
+        res: dict[str, Any] = {"length": 0, "crc32": 0, "chunked": False, "complete": False}
+        kept = bytearray()
+
+        def sink(data: bytes | bytearray | memoryview) -> None:
+            res["length"] += len(data)
+            res["crc32"] = zlib.crc32(data, res["crc32"])
+            if len(kept) <= self.KEEP:
+                kept.extend(data[: self.KEEP + 1 - len(kept)])
+
+        try:
+            buf = bytearray(read_head(conn))
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buf[:end]).decode("latin-1")
+            res["head"] = head
+            del buf[: end + 4]
+            fields = {}
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                fields[name.strip().lower()] = value.strip()
+            if fields.get("transfer-encoding", "").lower() == "chunked":
+                res["chunked"] = True
+                self._chunked(conn, buf, sink)
+            else:
+                self._sized(conn, buf, int(fields.get("content-length", "0")), sink)
+            res["complete"] = True
+        except (EOFError, OSError, ValueError) as e:
+            res["error"] = repr(e)
+            return
+        finally:
+            if len(kept) <= self.KEEP:
+                res["body"] = kept.decode("latin-1")
+            self.results.append(res)
+            self.done.set()
+        reply = json.dumps(res).encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(reply), reply))
+        conn.close()
+
+    @staticmethod
+    def _sized(conn: socket.socket, buf: bytearray, size: int, sink: Any) -> None:
+        first = bytes(buf[:size])
+        sink(first)
+        left = size - len(first)
+        block = bytearray(1 << 20)
+        view = memoryview(block)
+        while left > 0:
+            n = conn.recv_into(view, min(left, len(block)))
+            if n == 0:
+                raise EOFError(f"connection closed with {left} body bytes to go")
+            sink(view[:n])
+            left -= n
+
+    @staticmethod
+    def _chunked(conn: socket.socket, buf: bytearray, sink: Any) -> None:
+        pos = 0
+
+        def more() -> None:
+            nonlocal pos
+            data = conn.recv(1 << 20)
+            if not data:
+                raise EOFError("connection closed inside a chunked body")
+            del buf[:pos]
+            pos = 0
+            buf.extend(data)
+
+        while True:
+            while (eol := buf.find(b"\r\n", pos)) < 0:
+                more()
+            size = int(bytes(buf[pos:eol]).split(b";")[0], 16)
+            pos = eol + 2
+            if size == 0:
+                while buf.find(b"\r\n", pos) < 0:
+                    more()
+                if buf[pos:pos + 2] != b"\r\n":
+                    raise ValueError("trailers are not expected")
+                return
+            while len(buf) - pos < size + 2:
+                more()
+            sink(buf[pos:pos + size])
+            if buf[pos + size:pos + size + 2] != b"\r\n":
+                raise ValueError("chunk data not followed by CRLF")
+            pos += size + 2
