@@ -13,6 +13,8 @@
  *   text.c      encodings, text(), json() and the streaming iterators
  *   client.c    the Client type (options, methods, close)
  *   options.c   Client option conversion (timeouts, limits, TLS)
+ *   aio.c       asyncio: the engine on the running loop, awaitables (aio.h)
+ *   aio_stream.c asyncio: streamed responses (aread, aiter_bytes, aclose)
  */
 #ifndef FHPY_H
 #define FHPY_H
@@ -242,6 +244,7 @@ typedef struct FhpResponse {
     /* stream mode */
     fhp_xfer *xfer;      /* NULL when not streaming or finished */
     FhpClient *client;   /* strong ref while xfer is alive */
+    PyObject *astream;   /* asyncio stream mode: the exchange (aio.h), or NULL */
     int is_stream, consumed, closed, busy;
 } FhpResponse;
 
@@ -268,6 +271,18 @@ PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize
                                  PyObject *kwnames);
 PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused);
 
+/* asyncio side of a Response (aio_stream.c). */
+void fhp_aio_stream_release(FhpResponse *r);
+PyObject *fhp_response_aread(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aclose(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames);
+PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames);
+PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aenter(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aexit(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs);
+
 /* ---- client (client.c / options.c) ---------------------------------------- */
 
 enum { FHP_MODE_NONE = 0, FHP_MODE_SYNC = 1, FHP_MODE_ASYNC = 2 };
@@ -284,6 +299,7 @@ struct FhpClient {
     PyObject *timeout;    /* as given */
     PyObject *verify, *cert, *limits;
     int follow_redirects, max_redirects;
+    PyObject *aio;        /* asyncio: the AioLoop of each loop used (aio.c), or NULL */
 };
 
 /* Applies a Timeout, a number or None to the client (kind by kind). */
@@ -294,5 +310,22 @@ int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, P
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
 void fhp_client_unuse(FhpClient *c);
+/* Headers, a bytes body, timeouts and stream mode onto req (not an
+ * iterator body). 0, or -1 with an exception. */
+int fhp_request_prepare(FhpClient *self, fh_request *req, FhpRequest *r, const int64_t *ms,
+                        int stream, int with_defaults, const char *m, const char *u);
+
+/* ---- asyncio (aio.c) -------------------------------------------------------------------- */
+
+/* The running event loop of this thread (new reference), or NULL: with an
+ * exception on failure, without one when no loop runs. */
+PyObject *fhp_aio_running_loop(void);
+/* The awaitable of one request; takes req over (freed on failure). */
+PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_request *req,
+                          const int64_t *ms, int stream, int with_defaults);
+/* Cancels what the client still runs on event loops and frees its engines. */
+void fhp_aio_client_close(FhpClient *self);
+/* An awaitable that returns value at once. */
+PyObject *fhp_aio_done(PyObject *value);
 
 #endif
