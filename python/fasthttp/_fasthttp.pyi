@@ -1,9 +1,18 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
 import datetime
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
-from typing import IO, Any, overload
+from typing import IO, Any, Generic, TypeVar, overload
 
 from .limits import Limits
 from .timeouts import Timeout
@@ -78,7 +87,9 @@ DataLike = (
     | Iterable[bytes]
     | IO[bytes]
 )
-ContentLike = bytes | bytearray | memoryview | str | Iterable[bytes] | IO[bytes]
+ContentLike = (
+    bytes | bytearray | memoryview | str | Iterable[bytes] | AsyncIterable[bytes] | IO[bytes]
+)
 TimeoutLike = Timeout | float | None
 
 class Request:
@@ -93,7 +104,7 @@ class Request:
     @property
     def content(self) -> bytes: ...
     @property
-    def stream(self) -> Iterable[bytes] | IO[bytes] | None: ...
+    def stream(self) -> Iterable[bytes] | AsyncIterable[bytes] | IO[bytes] | None: ...
     def __init__(
         self,
         method: str,
@@ -165,9 +176,37 @@ class Response:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool: ...
+    # asyncio (responses of an asynchronous Client)
+    async def aread(self) -> bytes: ...
+    def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
+    def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
+    def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]: ...
+    def aiter_lines(self) -> AsyncIterator[str]: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> Response: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
-class Client:
-    """An HTTP client with a connection pool; use it as `with Client() as client:`."""
+_T = TypeVar("_T")
+
+class Awaitable(Coroutine[Any, Any, _T]):
+    """What an asynchronous Client's methods return: awaitable once, and a
+    coroutine for asyncio (create_task, gather, wait_for accept it). The
+    request is sent when it is first awaited."""
+
+    def __await__(self) -> Generator[Any, None, _T]: ...
+    def send(self, value: None) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+
+_R = TypeVar("_R", Response, Awaitable[Response])
+
+class _ClientMethods(Generic[_R]):
+    """The request methods; _R is Response (sync) or an awaitable of one."""
 
     @property
     def base_url(self) -> str | None: ...
@@ -215,7 +254,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def get(
         self,
         url: str,
@@ -233,7 +272,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def post(
         self,
         url: str,
@@ -251,7 +290,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def put(
         self,
         url: str,
@@ -269,7 +308,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def patch(
         self,
         url: str,
@@ -287,7 +326,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def delete(
         self,
         url: str,
@@ -305,7 +344,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def head(
         self,
         url: str,
@@ -323,7 +362,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def options(
         self,
         url: str,
@@ -341,7 +380,7 @@ class Client:
         hooks: None = None,
         follow_redirects: bool | None = None,
         http2: bool | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def send(
         self,
         request: Request,
@@ -351,16 +390,30 @@ class Client:
         auth: None = None,
         follow_redirects: bool | None = None,
         hooks: None = None,
-    ) -> Response: ...
-    def close(self) -> None: ...
+    ) -> _R: ...
     def pool_stats(self) -> dict[str, int]: ...
-    def __enter__(self) -> Client: ...
+    def close(self) -> Awaitable[None]:
+        """Closes the client (asyncio: cancels what is left); `await` it or not."""
+    def __enter__(self) -> SyncClient: ...
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+class SyncClient(_ClientMethods[Response]):
+    """Typing only (not importable at run time): a Client entered with
+    `with Client() as client:`, whose methods return a Response."""
+
+class Client(_ClientMethods[Awaitable[Response]]):
+    """An HTTP client with a connection pool.
+
+    `async with Client() as client:` (or a bare Client()): every method
+    returns an awaitable. `with Client() as client:`: every method returns a
+    Response (see SyncClient). Mixing the two on one client is an error.
+    """
+
     async def __aenter__(self) -> Client: ...
     async def __aexit__(
         self,
