@@ -342,6 +342,11 @@ def test_cancel_waiting_request(silent: RawServer, arun: Runner[Any]) -> None:
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(c.get(silent.url), 0.1)
             assert c.pool_stats()["open"] == 0
+            if hasattr(asyncio, "timeout"):  # 3.11+
+                with pytest.raises(TimeoutError):
+                    async with asyncio.timeout(0.1):
+                        await c.get(silent.url)
+                assert c.pool_stats()["open"] == 0
 
     arun(main())
 
