@@ -152,11 +152,11 @@ static void flush_hot(fh_engine *e)
 
 /* ---- timer ------------------------------------------------------------- */
 
-static void rearm_timer(fh_engine *e)
+void fh__engine_rearm(fh_engine *e)
 {
     int64_t next = 0;
-    if (e->start_pending)
-        next = 1; /* as soon as possible */
+    if (e->start_pending || e->done_head)
+        next = 1; /* as soon as possible: a first step or queued callbacks */
     for (fh__xfer *x = e->live; x && next != 1; x = x->next) {
         int64_t d = fh__xfer_deadline(x);
         if (d && (!next || d < next))
@@ -287,7 +287,7 @@ int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void
     /* The first step runs from the loop, never inside this call. */
     e->start_pending = 1;
     if (!e->in_action)
-        rearm_timer(e);
+        fh__engine_rearm(e);
     return FH_OK;
 }
 
@@ -301,7 +301,7 @@ int fh_engine_cancel(fh_engine *e, fh_request *req)
     fh__request_fail(req, "request cancelled");
     fh__xfer_free(x);
     if (!e->in_action)
-        rearm_timer(e);
+        fh__engine_rearm(e);
     return FH_OK;
 }
 
@@ -313,6 +313,8 @@ int fh_engine_resume(fh_engine *e, fh_request *req)
     if (x->body_paused) {
         x->body_paused = 0;
         fh__xfer_step(x, -1, FH_WATCH_WRITE);
+        if (!e->in_action)
+            fh__engine_rearm(e); /* new deadlines, or a callback to run */
     }
     return FH_OK;
 }
@@ -412,7 +414,7 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
     }
     e->in_action--;
     if (!e->in_action)
-        rearm_timer(e);
+        fh__engine_rearm(e);
     return FH_OK;
 }
 

@@ -489,5 +489,7 @@ ssize_t fh__xfer_read_body(fh__xfer *x, uint8_t *buf, size_t cap)
     fh__xfer_set_phase(x, FH_TIMEOUT_READ, FH_ETIMEOUT_READ);
     if (fh__engine_watch(x->engine, x, x->conn->fd, FH_WATCH_READ) != FH_OK)
         return FH_ELOOP;
+    if (!x->engine->in_action)
+        fh__engine_rearm(x->engine); /* the read timeout must reach the loop's timer */
     return FH_EAGAIN;
 }

@@ -392,6 +392,9 @@ void fh__xfer_finish(fh__xfer *x, int code);
 /* Queues an on_body notification for a streaming transfer. */
 void fh__xfer_notify_body(fh__xfer *x);
 int fh__engine_wake_fd(fh_engine *e);
+/* Recomputes the engine's timer (the external loop's, or timer_at of the
+ * built-in loop) after a change outside socket_action/poll. */
+void fh__engine_rearm(fh_engine *e);
 
 /* engine_io.c: the state machine. */
 int fh__xfer_init(fh__xfer *x, fh_engine *e, fh_request *req);

@@ -8,6 +8,7 @@ set -u
 
 FH=${1:?usage: fh_cli_test.sh FH EPOLL_EXAMPLE}
 EPOLL=${2:?usage: fh_cli_test.sh FH EPOLL_EXAMPLE}
+LIBUV=${3:-} # the libuv example, when it was built (libuv found)
 NGINX=${FH_NGINX:-/usr/sbin/nginx}
 PASS=0
 FAIL=0
@@ -271,6 +272,20 @@ epoll_out=$(timeout 60 "$EPOLL" "$HTTP/json" "$HTTP/big.txt" 2>"$ERR")
 echo "$epoll_out" | sed 's/^/     epoll: /'
 check "epoll example fetches" eval 'echo "$epoll_out" | grep -q "^200 "'
 check "epoll example: one line per URL" eval '[ "$(echo "$epoll_out" | grep -c "^200 ")" -eq 2 ]'
+
+if [ -n "$LIBUV" ]; then
+  uv_out=$(timeout 60 "$LIBUV" "$HTTP/json" "$HTTP/big.txt" "$HTTP/json" "http://127.0.0.1:$REFUSED/" 2>"$ERR")
+  uv_rc=$?
+  echo "$uv_out" | sed 's/^/     libuv: /'
+  check "libuv example fetches concurrently" eval '[ "$(echo "$uv_out" | grep -c "^200 ")" -eq 3 ]'
+  check "libuv example: full bodies" \
+    eval 'echo "$uv_out" | grep -q "^200 $(stat -c %s "$W/big.txt") $HTTP/big.txt\$"'
+  check "libuv example reports the refused one and fails" \
+    eval '[ "$uv_rc" -eq 1 ] && echo "$uv_out" | grep -q "^error http://127.0.0.1:$REFUSED/"'
+  start=$SECONDS
+  check "libuv example: timeouts fire on the libuv timer" \
+    eval '! timeout 60 "$LIBUV" -t 500 "http://127.0.0.1:$SILENT_PORT/" >/dev/null 2>&1 && [ $((SECONDS - start)) -lt 10 ]'
+fi
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -1,9 +1,19 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
 import datetime
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
-from typing import IO, Any, overload
+from typing import IO, Any, Generic, TypeVar, overload
 
 from .auth import AuthBase
 from .cookies import CookieJar
@@ -86,7 +96,9 @@ DataLike = (
     | Iterable[bytes]
     | IO[bytes]
 )
-ContentLike = bytes | bytearray | memoryview | str | Iterable[bytes] | IO[bytes]
+ContentLike = (
+    bytes | bytearray | memoryview | str | Iterable[bytes] | AsyncIterable[bytes] | IO[bytes]
+)
 TimeoutLike = Timeout | float | None
 AuthLike = tuple[str, str] | AuthBase | Callable[[Request], Request | None]
 CookiesLike = CookieJar | Mapping[str, str]
@@ -131,7 +143,7 @@ class Request:
     @property
     def content(self) -> bytes: ...
     @property
-    def stream(self) -> Iterable[bytes] | IO[bytes] | None: ...
+    def stream(self) -> Iterable[bytes] | AsyncIterable[bytes] | IO[bytes] | None: ...
     _sensitive: tuple[str, ...] | None
     def __init__(
         self,
@@ -208,9 +220,37 @@ class Response:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool: ...
+    # asyncio (responses of an asynchronous Client)
+    async def aread(self) -> bytes: ...
+    def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
+    def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
+    def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]: ...
+    def aiter_lines(self) -> AsyncIterator[str]: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> Response: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
-class Client:
-    """An HTTP client with a connection pool; use it as `with Client() as client:`."""
+_T = TypeVar("_T")
+
+class Awaitable(Coroutine[Any, Any, _T]):
+    """What an asynchronous Client's methods return: awaitable once, and a
+    coroutine for asyncio (create_task, gather, wait_for accept it). The
+    request is sent when it is first awaited."""
+
+    def __await__(self) -> Generator[Any, None, _T]: ...
+    def send(self, value: None) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+
+_R = TypeVar("_R", Response, Awaitable[Response])
+
+class _ClientMethods(Generic[_R]):
+    """The request methods; _R is Response (sync) or an awaitable of one."""
 
     @property
     def base_url(self) -> str | None: ...
@@ -269,7 +309,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def get(
         self,
         url: str,
@@ -288,7 +328,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def post(
         self,
         url: str,
@@ -307,7 +347,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def put(
         self,
         url: str,
@@ -326,7 +366,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def patch(
         self,
         url: str,
@@ -345,7 +385,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def delete(
         self,
         url: str,
@@ -364,7 +404,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def head(
         self,
         url: str,
@@ -383,7 +423,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def options(
         self,
         url: str,
@@ -402,7 +442,7 @@ class Client:
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
-    ) -> Response: ...
+    ) -> _R: ...
     def send(
         self,
         request: Request,
@@ -414,20 +454,34 @@ class Client:
         hooks: HooksLike | None = None,
         retry: RetryPolicy | None = None,
         cookies: CookiesLike | None = None,
-    ) -> Response: ...
-    def close(self) -> None: ...
+    ) -> _R: ...
     def pool_stats(self) -> dict[str, int]: ...
+    def close(self) -> Awaitable[None]:
+        """Closes the client (asyncio: cancels what is left); `await` it or not."""
     def _set_fake_clock_us(self, now_us: int | None) -> None:
         """For tests: the circuit breaker's clock (None: the real one)."""
     def _circuit_state(self, origin: str) -> str:
         """For tests: 'closed', 'open' or 'half-open' for 'scheme://host:port'."""
-    def __enter__(self) -> Client: ...
+    def __enter__(self) -> SyncClient: ...
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+class SyncClient(_ClientMethods[Response]):
+    """Typing only (not importable at run time): a Client entered with
+    `with Client() as client:`, whose methods return a Response."""
+
+class Client(_ClientMethods[Awaitable[Response]]):
+    """An HTTP client with a connection pool.
+
+    `async with Client() as client:` (or a bare Client()): every method
+    returns an awaitable. `with Client() as client:`: every method returns a
+    Response (see SyncClient). Mixing the two on one client is an error.
+    """
+
     async def __aenter__(self) -> Client: ...
     async def __aexit__(
         self,

@@ -32,13 +32,15 @@ int fhp_body_from(PyObject *obj, PyObject **bytes, PyObject **stream)
         return *bytes ? 0 : -1;
     }
     if (PyObject_HasAttr(obj, S.s_read) || PyIter_Check(obj) ||
-        Py_TYPE(obj)->tp_iter != NULL) {
+        Py_TYPE(obj)->tp_iter != NULL ||
+        (Py_TYPE(obj)->tp_as_async && Py_TYPE(obj)->tp_as_async->am_aiter)) {
+        /* async iterables are sent by an async client (aio.c) */
         *stream = Py_NewRef(obj);
         return 0;
     }
     PyErr_Format(PyExc_TypeError,
-                 "content must be bytes, str, an iterator of bytes or a binary file, "
-                 "not %.100s",
+                 "content must be bytes, str, an iterator (or async iterator) of bytes or a "
+                 "binary file, not %.100s",
                  Py_TYPE(obj)->tp_name);
     return -1;
 }
@@ -48,6 +50,14 @@ fhp_bodysrc *fhp_bodysrc_new(PyObject *stream)
     fhp_bodysrc *s = calloc(1, sizeof *s);
     if (!s) {
         PyErr_NoMemory();
+        return NULL;
+    }
+    if (!PyObject_HasAttr(stream, S.s_read) && Py_TYPE(stream)->tp_iter == NULL &&
+        Py_TYPE(stream)->tp_as_async && Py_TYPE(stream)->tp_as_async->am_aiter) {
+        free(s);
+        PyErr_SetString(PyExc_TypeError,
+                        "content is an async iterator: send it with an asynchronous Client "
+                        "(`async with Client()`), or pass a sync iterator of bytes");
         return NULL;
     }
     if (PyObject_HasAttr(stream, S.s_read)) {

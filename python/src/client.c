@@ -5,8 +5,9 @@
  * parallel with the GIL released.
  *
  * Modes: `with Client() as c:` puts the client in synchronous mode, where
- * every method returns a Response. `async with` and bare use (asyncio mode)
- * arrive with the asyncio face; until then they raise NotImplementedError.
+ * every method returns a Response. `async with` and bare use are the
+ * asyncio mode (aio.c): every method returns an awaitable; a bare client
+ * takes that mode at its first call, which needs a running event loop.
  */
 #include "fhpy.h"
 
@@ -15,11 +16,12 @@
 #include <structmember.h>
 
 static const char BARE_MSG[] =
-    "a Client used without `with` is in asynchronous mode, which arrives in a later release "
-    "of fasthttp; use `with Client(...) as client:` for synchronous requests";
+    "a Client used without `with` is asynchronous: await its methods inside a running "
+    "event loop (asyncio.run(...)), or use `with Client(...) as client:` for synchronous "
+    "requests";
 static const char ASYNC_MSG[] =
-    "`async with Client()` (asyncio) arrives in a later release of fasthttp; use "
-    "`with Client(...) as client:`";
+    "this Client is asynchronous (`async with Client()` or used bare): await its methods "
+    "inside a running event loop; a synchronous client is `with Client(...) as client:`";
 
 enum { A_URL, A_PARAMS, A_HEADERS, A_JSON, A_DATA, A_CONTENT, A_FILES, A_TIMEOUT, A_STREAM,
        A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_N };
@@ -45,19 +47,26 @@ static int usable(FhpClient *self)
                         "this Client is closed; create a new Client to send requests");
         return 0;
     }
-    if (self->mode != FHP_MODE_SYNC) {
-        PyErr_SetString(PyExc_NotImplementedError, BARE_MSG);
+    if (self->mode == FHP_MODE_SYNC)
+        return 1;
+    PyObject *loop = fhp_aio_running_loop();
+    if (!loop) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError,
+                            self->mode == FHP_MODE_ASYNC ? ASYNC_MSG : BARE_MSG);
         return 0;
     }
+    Py_DECREF(loop);
+    self->mode = FHP_MODE_ASYNC;
     return 1;
 }
 
 /* ---- one exchange -------------------------------------------------------------------- */
 
-static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *ms, int stream,
-                   int with_defaults, const fhp_reqpol *pol, const char *m, const char *u)
+int fhp_request_prepare(FhpClient *self, fh_request *req, FhpRequest *r, const int64_t *ms,
+                        int stream, int with_defaults, const fhp_reqpol *pol, const char *m,
+                        const char *u)
 {
-    fh_request *req = x->req;
     if (with_defaults &&
         fhp_headers_apply((FhpHeaders *)self->headers, req, (FhpHeaders *)r->headers,
                           (PyObject *)r, m, u) < 0)
@@ -74,13 +83,7 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
         }
     }
     int rc = FH_OK;
-    if (r->stream) {
-        int64_t len;
-        if (fhp_formdata_sync_length(r->stream, &len) < 0 ||
-            !(x->src = fhp_bodysrc_new(r->stream)))
-            return -1;
-        rc = fh_request_set_body_reader(req, fhp_bodysrc_read, x->src, len);
-    } else if (PyBytes_GET_SIZE(r->content) > 0) { /* borrowed: r outlives req */
+    if (!r->stream && PyBytes_GET_SIZE(r->content) > 0) { /* borrowed: r outlives req */
         rc = fh_request_set_body(req, PyBytes_AS_STRING(r->content),
                                  (size_t)PyBytes_GET_SIZE(r->content), 0);
     }
@@ -97,6 +100,24 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
     return 0;
 }
 
+static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *ms, int stream,
+                   int with_defaults, const fhp_reqpol *pol, const char *m, const char *u)
+{
+    if (fhp_request_prepare(self, x->req, r, ms, stream, with_defaults, pol, m, u) < 0)
+        return -1;
+    if (!r->stream)
+        return 0;
+    int64_t len;
+    if (fhp_formdata_sync_length(r->stream, &len) < 0 || !(x->src = fhp_bodysrc_new(r->stream)))
+        return -1;
+    int rc = fh_request_set_body_reader(x->req, fhp_bodysrc_read, x->src, len);
+    if (rc != FH_OK) {
+        fhp_raise(rc, fh_request_error_message(x->req), (PyObject *)r, m, u);
+        return -1;
+    }
+    return 0;
+}
+
 static void raise_invalid(int err, FhpRequest *r, const char *m, const char *u)
 {
     char msg[512];
@@ -108,7 +129,7 @@ static void raise_invalid(int err, FhpRequest *r, const char *m, const char *u)
 }
 
 static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject *timeout,
-                         int stream, int with_defaults, const fhp_reqpol *pol)
+                         int stream, int with_defaults, fhp_reqpol *pol)
 {
     const char *u = PyUnicode_AsUTF8(url), *m = PyUnicode_AsUTF8(r->method);
     int64_t ms[FH_TIMEOUT_KINDS];
@@ -130,6 +151,9 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
         raise_invalid(err, r, m, u);
         return NULL;
     }
+    if (self->mode == FHP_MODE_ASYNC)
+        return fhp_aio_request(self, r, url, req, has_tmo ? ms : NULL, stream, with_defaults,
+                               pol);
     fhp_xfer *x = PyMem_Calloc(1, sizeof *x);
     if (!x) {
         fh_request_free(req);
@@ -182,6 +206,33 @@ static PyObject *send_one(FhpClient *self, FhpRequest *r, void *ctx)
     return resp;
 }
 
+/* asyncio: the flow's coroutine outlives run_call, so its call moves to the heap
+ * and is freed with the coroutine's send(). */
+static void free_call(void *ctx)
+{
+    call *h = ctx;
+    Py_XDECREF(h->r);
+    Py_XDECREF(h->url);
+    Py_XDECREF(h->timeout);
+    fhp_reqpol_free(&h->pol);
+    PyMem_Free(h);
+}
+
+static PyObject *run_flow_async(FhpClient *self, call *c)
+{
+    call *h = PyMem_Malloc(sizeof *h);
+    if (!h) {
+        fhp_reqpol_free(&c->pol);
+        return PyErr_NoMemory();
+    }
+    *h = *c; /* takes the policy over */
+    Py_INCREF(h->r);
+    Py_INCREF(h->url);
+    Py_XINCREF(h->timeout);
+    h->pol.keep_jar = 1; /* every exchange of the flow reads it; freed with h */
+    return fhp_policy_run_async(self, &h->pol, h->r, send_one, h, free_call);
+}
+
 static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *cookies,
                           PyObject *auth, PyObject *hooks, PyObject *follow)
 {
@@ -189,6 +240,8 @@ static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *c
         fhp_reqpol_free(&c->pol);
         return NULL;
     }
+    if (self->mode == FHP_MODE_ASYNC && fhp_reqpol_has_flow(&c->pol))
+        return run_flow_async(self, c);
     PyObject *resp = fhp_reqpol_has_flow(&c->pol)
                          ? fhp_policy_run(self, &c->pol, c->r, send_one, c)
                          : execute(self, c->r, c->url, c->timeout, c->stream, c->with_defaults,
@@ -286,14 +339,17 @@ static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t 
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
+/* Returns an awaitable (done at once), so `await client.close()` works;
+ * synchronous code just ignores it. */
 static PyObject *Client_close(FhpClient *self, PyObject *unused)
 {
     if (!self->closed) {
         self->closed = 1;
+        fhp_aio_client_close(self); /* cancels what runs on event loops */
         self->inflight++;
         fhp_client_unuse(self); /* frees now unless calls or streams are open */
     }
-    Py_RETURN_NONE;
+    return fhp_aio_done(Py_None);
 }
 
 static PyObject *Client_enter(FhpClient *self, PyObject *unused)
@@ -303,7 +359,9 @@ static PyObject *Client_enter(FhpClient *self, PyObject *unused)
         return NULL;
     }
     if (self->mode == FHP_MODE_ASYNC) {
-        PyErr_SetString(PyExc_RuntimeError, "this Client is in asynchronous mode");
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this Client is asynchronous (`async with` or used bare); it cannot "
+                        "be entered with `with`: create a separate Client for synchronous use");
         return NULL;
     }
     self->mode = FHP_MODE_SYNC;
@@ -312,13 +370,32 @@ static PyObject *Client_enter(FhpClient *self, PyObject *unused)
 
 static PyObject *Client_exit(FhpClient *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return Client_close(self, NULL);
+    PyObject *res = Client_close(self, NULL);
+    if (!res)
+        return NULL;
+    Py_DECREF(res);
+    Py_RETURN_NONE;
 }
 
-static PyObject *Client_aenter(FhpClient *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *Client_aenter(FhpClient *self, PyObject *unused)
 {
-    PyErr_SetString(PyExc_NotImplementedError, ASYNC_MSG);
-    return NULL;
+    if (self->closed) {
+        PyErr_SetString(S.E_ClientClosedError, "this Client is closed; create a new Client");
+        return NULL;
+    }
+    if (self->mode == FHP_MODE_SYNC) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this Client is synchronous (entered with `with`); it cannot be entered "
+                        "with `async with`: create a separate Client for asyncio");
+        return NULL;
+    }
+    self->mode = FHP_MODE_ASYNC;
+    return fhp_aio_done((PyObject *)self);
+}
+
+static PyObject *Client_aexit(FhpClient *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Client_close(self, NULL);
 }
 
 static PyObject *Client_pool_stats(FhpClient *self, PyObject *unused)
@@ -460,6 +537,7 @@ static int Client_clear(FhpClient *self)
 static void Client_dealloc(FhpClient *self)
 {
     PyObject_GC_UnTrack(self);
+    fhp_aio_client_close(self); /* engines on event loops go before the client */
     Client_clear(self);
     if (self->c) /* no call or stream can be open: each holds a reference */
         fh_client_free(self->c);
@@ -523,7 +601,8 @@ static PyMethodDef Client_methods[] = {
     {"send", FASTKW(Client_send),
      "send(request, *, stream=False, timeout=None, auth=None, follow_redirects=None, "
      "hooks=None, retry=None, cookies=None) -> Response"},
-    {"close", (PyCFunction)Client_close, METH_NOARGS, "Closes the pooled connections."},
+    {"close", (PyCFunction)Client_close, METH_NOARGS,
+     "Closes the pooled connections (asyncio: cancels what is left); returns an awaitable."},
     {"pool_stats", (PyCFunction)Client_pool_stats, METH_NOARGS,
      "Connection pool counters: open, idle, waiting, created, reused."},
     {"_set_fake_clock_us", (PyCFunction)fhp_client__set_fake_clock_us, METH_O,
@@ -532,8 +611,8 @@ static PyMethodDef Client_methods[] = {
      "For tests: 'closed', 'open' or 'half-open' for an origin 'scheme://host:port'."},
     {"__enter__", (PyCFunction)Client_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))Client_exit, METH_FASTCALL, NULL},
-    {"__aenter__", (PyCFunction)(void (*)(void))Client_aenter, METH_FASTCALL, NULL},
-    {"__aexit__", (PyCFunction)(void (*)(void))Client_aenter, METH_FASTCALL, NULL},
+    {"__aenter__", (PyCFunction)Client_aenter, METH_NOARGS, NULL},
+    {"__aexit__", (PyCFunction)(void (*)(void))Client_aexit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,6 +16,8 @@
  *   options.c   Client option conversion (timeouts, limits, TLS)
  *   policy.c    retry, redirects, auth, cookies and hooks of clients and requests
  *   cookiejar.c _CookieJar, the C base of fasthttp.cookies.CookieJar
+ *   aio.c       asyncio: the engine on the running loop, awaitables (aio.h)
+ *   aio_stream.c asyncio: streamed responses (aread, aiter_bytes, aclose)
  */
 #ifndef FHPY_H
 #define FHPY_H
@@ -64,7 +66,7 @@ typedef struct fhp_state {
         *E_TooManyRedirects, *E_RedirectError, *E_BodyNotReplayable;
     /* fasthttp.cookies / auth / _policy, imported on first use (policy.c) */
     PyObject *CookieJar_cls, *BasicAuth_cls, *DigestAuth_cls, *policy_flow,
-        *policy_normalize_hooks, *policy_drive_sync;
+        *policy_normalize_hooks, *policy_drive_sync, *policy_drive_async;
     unsigned long main_thread; /* ident of the thread that handles signals */
 } fhp_state;
 
@@ -217,6 +219,10 @@ int fhp_formdata_body(FhpRequest *r, const fhp_reqargs *a);
  * bytes of a MultipartStream whose length is known, else -1. -1 with
  * TypeError for a MultipartStream with async sources. */
 int fhp_formdata_sync_length(PyObject *stream, int64_t *len);
+/* asyncio: 0 when stream is not a MultipartStream; else 1 with *len (-1:
+ * unknown) and, when it has async parts, *aiter a new async iterator of its
+ * bytes (fasthttp.formdata.aiter_stream); -1 with an exception. */
+int fhp_formdata_async_body(PyObject *stream, int64_t *len, PyObject **aiter);
 /* Adds the MultipartStream type to the module. */
 int fhp_formdata_init(PyObject *module);
 
@@ -266,6 +272,7 @@ typedef struct FhpResponse {
     /* stream mode */
     fhp_xfer *xfer;      /* NULL when not streaming or finished */
     FhpClient *client;   /* strong ref while xfer is alive */
+    PyObject *astream;   /* asyncio stream mode: the exchange (aio.h), or NULL */
     int is_stream, consumed, closed, busy;
 } FhpResponse;
 
@@ -294,6 +301,18 @@ PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize
                                  PyObject *kwnames);
 PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused);
 
+/* asyncio side of a Response (aio_stream.c). */
+void fhp_aio_stream_release(FhpResponse *r);
+PyObject *fhp_response_aread(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aclose(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames);
+PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames);
+PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aenter(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aexit(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs);
+
 /* ---- client (client.c / options.c) ---------------------------------------- */
 
 enum { FHP_MODE_NONE = 0, FHP_MODE_SYNC = 1, FHP_MODE_ASYNC = 2 };
@@ -318,6 +337,7 @@ struct FhpClient {
     PyObject *hooks;      /* tuple of response hooks, or NULL */
     int64_t fake_now_us;  /* the breaker's clock when fake_clock (tests) */
     int fake_clock;
+    PyObject *aio;        /* asyncio: the AioLoop of each loop used (aio.c), or NULL */
 };
 
 /* Applies a Timeout, a number or None to the client (kind by kind). */
@@ -328,6 +348,26 @@ int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, P
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
 void fhp_client_unuse(FhpClient *c);
+typedef struct fhp_reqpol fhp_reqpol; /* defined with the policies below */
+/* Headers, a bytes body, timeouts, stream mode and the call's policies
+ * (pol may be NULL) onto req (not an iterator body). 0, or -1 with an
+ * exception. */
+int fhp_request_prepare(FhpClient *self, fh_request *req, FhpRequest *r, const int64_t *ms,
+                        int stream, int with_defaults, const fhp_reqpol *pol, const char *m,
+                        const char *u);
+
+/* ---- asyncio (aio.c) -------------------------------------------------------------------- */
+
+/* The running event loop of this thread (new reference), or NULL: with an
+ * exception on failure, without one when no loop runs. */
+PyObject *fhp_aio_running_loop(void);
+/* The awaitable of one request; takes req over (freed on failure). */
+PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_request *req,
+                          const int64_t *ms, int stream, int with_defaults, fhp_reqpol *pol);
+/* Cancels what the client still runs on event loops and frees its engines. */
+void fhp_aio_client_close(FhpClient *self);
+/* An awaitable that returns value at once. */
+PyObject *fhp_aio_done(PyObject *value);
 
 /* ---- policies (policy.c / cookiejar.c) ------------------------------------- */
 
@@ -356,6 +396,7 @@ typedef struct fhp_reqpol {
     PyObject *auth_custom;  /* custom auth to run (request's or client's), or NULL */
     PyObject *hooks;        /* tuple: the client's hooks then the request's, or NULL */
     fh_cookie_jar *jar;     /* this request's jar (owned), or NULL: the client's */
+    int keep_jar;           /* asyncio flow: jar outlives the exchanges, keep it here */
 } fhp_reqpol;
 
 /* Client(...) options: follow_redirects, max_redirects, retry, cookies, auth, hooks. */
@@ -378,6 +419,10 @@ typedef PyObject *(*fhp_send_fn)(FhpClient *self, FhpRequest *r, void *ctx);
 /* Runs custom auth and hooks around send (fasthttp._policy.flow). */
 PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fhp_send_fn send,
                          void *ctx);
+/* asyncio: the flow as a coroutine (drive_async); ctx is freed by free_ctx
+ * when the coroutine is done with it (also on failure here). */
+PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest *r,
+                               fhp_send_fn send, void *ctx, void (*free_ctx)(void *));
 /* Sets attempts, the final URL and the history of a response made from resp. */
 int fhp_response_policy(FhpResponse *r, const fh_response *resp);
 

@@ -658,6 +658,31 @@ PyTypeObject FhpMultipart_Type = {
 
 /* ---- the request side ----------------------------------------------------- */
 
+int fhp_formdata_async_body(PyObject *stream, int64_t *len, PyObject **aiter)
+{
+    *len = -1;
+    *aiter = NULL;
+    if (!Py_IS_TYPE(stream, &FhpMultipart_Type))
+        return 0;
+    FhpMultipart *self = (FhpMultipart *)stream;
+    int64_t total = fh_multipart_length(self->m);
+    if (total >= 0)
+        *len = total - self->produced;
+    if (!self->has_async)
+        return 1;
+    /* Async parts: fasthttp.formdata.aiter_stream awaits them and feeds
+     * the stream; the client sends what it yields. */
+    PyObject *mod = PyImport_ImportModule("fasthttp.formdata");
+    PyObject *fn = mod ? PyObject_GetAttrString(mod, "aiter_stream") : NULL;
+    Py_XDECREF(mod);
+    PyObject *agen = fn ? PyObject_CallOneArg(fn, stream) : NULL;
+    Py_XDECREF(fn);
+    if (!agen)
+        return -1;
+    *aiter = agen;
+    return 1;
+}
+
 int fhp_formdata_sync_length(PyObject *stream, int64_t *len)
 {
     *len = -1;

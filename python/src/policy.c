@@ -47,6 +47,7 @@ static int ensure_imports(void)
         {&S.DigestAuth_cls, "fasthttp.auth", "DigestAuth"},
         {&S.policy_flow, "fasthttp._policy", "flow"},
         {&S.policy_normalize_hooks, "fasthttp._policy", "normalize_hooks"},
+        {&S.policy_drive_async, "fasthttp._policy", "drive_async"},
         {&S.policy_drive_sync, "fasthttp._policy", "drive_sync"}, /* last: the guard */
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
@@ -571,9 +572,10 @@ void fhp_reqpol_free(fhp_reqpol *p)
 /* The send() handed to fasthttp._policy.drive_sync: valid during one call only. */
 typedef struct FhpSender {
     PyObject_HEAD
-    FhpClient *client; /* borrowed: the call holds it */
+    FhpClient *client; /* borrowed (sync: the call holds it) or strong (asyncio) */
     fhp_send_fn send;  /* NULL once the call is over */
     void *ctx;
+    void (*free_ctx)(void *ctx); /* asyncio: frees ctx with the sender */
 } FhpSender;
 
 static PyObject *Sender_call(FhpSender *s, PyObject *args, PyObject *kw)
@@ -590,6 +592,10 @@ static PyObject *Sender_call(FhpSender *s, PyObject *args, PyObject *kw)
 
 static void Sender_dealloc(FhpSender *s)
 {
+    if (s->free_ctx) {
+        s->free_ctx(s->ctx);
+        Py_DECREF((PyObject *)s->client);
+    }
     PyObject_Free(s);
 }
 
@@ -614,6 +620,7 @@ PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fh
     s->client = self;
     s->send = send;
     s->ctx = ctx;
+    s->free_ctx = NULL;
     PyObject *hooks = p->hooks ? p->hooks : PyTuple_New(0);
     PyObject *gen = hooks ? PyObject_CallFunctionObjArgs(S.policy_flow, (PyObject *)r,
                                                          p->auth_custom ? p->auth_custom : Py_None,
@@ -628,6 +635,38 @@ PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fh
     Py_XDECREF(gen);
     Py_DECREF(s);
     return resp;
+}
+
+/* asyncio: the same flow driven by fasthttp._policy.drive_async; returns its
+ * coroutine. The sender owns ctx (freed by free_ctx) and keeps the client. */
+PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest *r,
+                               fhp_send_fn send, void *ctx, void (*free_ctx)(void *))
+{
+    if (ensure_imports() < 0) {
+        free_ctx(ctx);
+        return NULL;
+    }
+    FhpSender *s = PyObject_New(FhpSender, &FhpSender_Type);
+    if (!s) {
+        free_ctx(ctx);
+        return NULL;
+    }
+    s->client = (FhpClient *)Py_NewRef((PyObject *)self);
+    s->send = send;
+    s->ctx = ctx;
+    s->free_ctx = free_ctx;
+    PyObject *hooks = p->hooks ? Py_NewRef(p->hooks) : PyTuple_New(0);
+    PyObject *gen = hooks ? PyObject_CallFunctionObjArgs(S.policy_flow, (PyObject *)r,
+                                                         p->auth_custom ? p->auth_custom : Py_None,
+                                                         hooks, NULL)
+                          : NULL;
+    Py_XDECREF(hooks);
+    PyObject *coro = gen ? PyObject_CallFunctionObjArgs(S.policy_drive_async, gen, (PyObject *)s,
+                                                        NULL)
+                         : NULL;
+    Py_XDECREF(gen);
+    Py_DECREF(s); /* the coroutine holds it until it finishes */
+    return coro;
 }
 
 /* ---- what happened: attempts, final URL, redirect history ------------------------------ */

@@ -86,6 +86,10 @@ PyObject *fhp_response_from_hop(const fh_response *hop, PyObject *request)
 
 void fhp_response_release(FhpResponse *r)
 {
+    if (r->astream) {
+        fhp_aio_stream_release(r); /* asyncio stream mode (aio_stream.c) */
+        return;
+    }
     fhp_xfer *x = r->xfer;
     if (!x)
         return;
@@ -114,6 +118,12 @@ static int stream_usable(FhpResponse *r)
     }
     if (r->closed && !r->content) {
         PyErr_SetString(S.E_StreamClosed, "the response was closed before its body was read");
+        return 0;
+    }
+    if (r->astream) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this response is streamed on an event loop: read it with `await "
+                        "response.aread()` or `async for ... in response.aiter_bytes()`");
         return 0;
     }
     return 1;
@@ -277,7 +287,7 @@ static PyObject *get_history(FhpResponse *r, void *c)
 
 static PyObject *get_is_closed(FhpResponse *r, void *c)
 {
-    return PyBool_FromLong(r->xfer == NULL);
+    return PyBool_FromLong(r->xfer == NULL && r->astream == NULL);
 }
 
 static PyObject *get_encoding(FhpResponse *r, void *c)
@@ -518,6 +528,20 @@ static PyMethodDef Response_methods[] = {
      "Releases the connection (to the pool when the body was read to the end)."},
     {"__enter__", (PyCFunction)Response_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))Response_exit, METH_FASTCALL, NULL},
+    /* asyncio (aio_stream.c) */
+    {"aread", (PyCFunction)fhp_response_aread, METH_NOARGS,
+     "await aread(): reads the whole body; returns it."},
+    {"aiter_bytes", FASTKW(fhp_response_aiter_bytes),
+     "aiter_bytes(chunk_size=None): async iterator over the body in chunks."},
+    {"aiter_raw", FASTKW(fhp_response_aiter_bytes), "Alias of aiter_bytes()."},
+    {"aiter_text", FASTKW(fhp_response_aiter_text),
+     "aiter_text(chunk_size=None): async iterator over decoded text."},
+    {"aiter_lines", (PyCFunction)fhp_response_aiter_lines, METH_NOARGS,
+     "Async iterator over lines of text without their line breaks."},
+    {"aclose", (PyCFunction)fhp_response_aclose, METH_NOARGS,
+     "await aclose(): releases the connection (like close())."},
+    {"__aenter__", (PyCFunction)fhp_response_aenter, METH_NOARGS, NULL},
+    {"__aexit__", (PyCFunction)(void (*)(void))fhp_response_aexit, METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},
 };
 

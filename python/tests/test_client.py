@@ -271,20 +271,19 @@ def test_close_inside_with(api: str) -> None:
 
 def test_bare_client_is_async_mode(api: str) -> None:
     c = Client()
-    with pytest.raises(NotImplementedError, match="asynchronous mode"):
+    with pytest.raises(RuntimeError, match="asynchronous: await its methods"):
         c.get(api)
     c.close()
 
 
-def test_async_with_not_yet() -> None:
+def test_async_with_is_async_mode(api: str) -> None:
     import asyncio
 
-    async def main() -> None:
-        async with Client():
-            pass
+    async def main() -> int:
+        async with Client() as c:
+            return (await c.get(api)).status_code
 
-    with pytest.raises(NotImplementedError, match="later release"):
-        asyncio.run(main())
+    assert asyncio.run(main()) == 200  # more in test_async_*.py
 
 
 @pytest.mark.parametrize("kwargs", [{"http2": True}])

@@ -1,5 +1,6 @@
 """1 GiB multipart uploads stream in bounded memory: from a path (a sparse
-file) and from a sync iterator, each in a fresh process so that the peak
+file), from a sync iterator and from an async iterator (asyncio client), each
+in a fresh process so that the peak
 resident memory (ru_maxrss) of earlier tests cannot hide growth. The
 counting server checks every byte by length and CRC-32.
 """
@@ -42,11 +43,29 @@ def upload(c, arg):
             yield PATTERN
     return c.post(url, files={"file": ("big.bin", gen())}, headers=CT).json()
 
-with Client() as c:
-    upload(c, small)  # warm up the same path through the code
-    before = rss_kib()
-    result = upload(c, arg)
-    after = rss_kib()
+async def aupload(c, n):
+    async def agen():
+        for _ in range(int(n) // len(PATTERN)):
+            yield PATTERN
+    r = await c.post(url, files={"file": ("big.bin", agen())}, headers=CT)
+    return r.json()
+
+async def amain():
+    async with Client() as c:
+        await aupload(c, small)
+        before = rss_kib()
+        result = await aupload(c, arg)
+        return before, rss_kib(), result
+
+if mode == "aiter":
+    import asyncio
+    before, after, result = asyncio.run(amain())
+else:
+    with Client() as c:
+        upload(c, small)  # warm up the same path through the code
+        before = rss_kib()
+        result = upload(c, arg)
+        after = rss_kib()
 print(json.dumps({"before": before, "after": after, "result": result}))
 """
 
@@ -95,6 +114,15 @@ def test_1gib_upload_from_sparse_path(counting: CountingServer, tmp_path: Path) 
 
 def test_1gib_upload_from_sync_iterator(counting: CountingServer) -> None:
     out = run(counting, "iter", str(GIB), str(len(PATTERN) * 4))
+    res = out["result"]
+    length, crc = expected("big.bin", GIB, PATTERN)
+    assert res["complete"] and res["chunked"]
+    assert (res["length"], res["crc32"]) == (length, crc)
+    assert out["after"] - out["before"] < LIMIT_KIB
+
+
+def test_1gib_upload_from_async_iterator(counting: CountingServer) -> None:
+    out = run(counting, "aiter", str(GIB), str(len(PATTERN) * 4))
     res = out["result"]
     length, crc = expected("big.bin", GIB, PATTERN)
     assert res["complete"] and res["chunked"]

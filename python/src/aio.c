@@ -1,0 +1,1031 @@
+/*
+ * aio.c — the asyncio face of the Client.
+ *
+ * One engine per (Client, running loop): fh_engine_new(client, NULL, NULL)
+ * switched to its epoll backend. The loop watches that single descriptor
+ * (loop.add_reader) and runs one timer (call_later for the engine's next
+ * deadline, call_soon when work is due at once); every callback calls
+ * fh_engine_poll(engine, 0), which services all ready sockets in C and runs
+ * the completion callbacks, which resolve futures. No thread, no second
+ * loop; per loop turn one Python-level callback however many sockets are
+ * ready. Works on any loop with add_reader/call_later (asyncio, uvloop).
+ *
+ * Client methods return an awaitable (FhpAwait, kind AW_CALL) that is also
+ * a coroutine as far as asyncio is concerned (send/throw/close), so
+ * `await`, asyncio.create_task(), gather() and wait_for() all take it. The
+ * request is submitted when it is first awaited. Cancellation reaches it
+ * through throw(): the request is cancelled in the engine (its connection
+ * is closed and its pool slot freed) and the exception propagates.
+ *
+ * Request bodies from iterators: the engine's body reader (which must not
+ * call Python) returns FH_EAGAIN and queues the exchange; after the poll
+ * the next chunk is pulled (next() for sync iterators and files, a task
+ * awaiting __anext__() for async iterators) and the engine resumed.
+ */
+#include "aio.h"
+
+#include <string.h>
+
+fhp_aio_state A;
+
+static int types_ready(void)
+{
+    static int done;
+    if (done)
+        return 0;
+    if (PyType_Ready(&FhpAwait_Type) < 0 || PyType_Ready(&FhpAexch_Type) < 0 ||
+        PyType_Ready(&FhpAioLoop_Type) < 0 || PyType_Ready(&FhpAByteIter_Type) < 0)
+        return -1;
+    done = 1;
+    return 0;
+}
+
+static int intern(PyObject **out, const char *s)
+{
+    return (*out = PyUnicode_InternFromString(s)) ? 0 : -1;
+}
+
+int fhp_aio_ready(void)
+{
+    if (A.ready)
+        return 0;
+    if (types_ready() < 0)
+        return -1;
+    PyObject *events = PyImport_ImportModule("asyncio.events");
+    PyObject *aio = events ? PyImport_ImportModule("asyncio") : NULL;
+    if (aio) {
+        A.get_running_loop = PyObject_GetAttrString(events, "_get_running_loop");
+        A.ensure_future = PyObject_GetAttrString(aio, "ensure_future");
+    }
+    Py_XDECREF(events);
+    Py_XDECREF(aio);
+    if (!A.get_running_loop || !A.ensure_future)
+        return -1;
+    if (intern(&A.s_create_future, "create_future") < 0 ||
+        intern(&A.s_set_result, "set_result") < 0 || intern(&A.s_done, "done") < 0 ||
+        intern(&A.s_cancel, "cancel") < 0 || intern(&A.s_cancelled, "cancelled") < 0 ||
+        intern(&A.s_exception, "exception") < 0 || intern(&A.s_result, "result") < 0 ||
+        intern(&A.s_add_reader, "add_reader") < 0 ||
+        intern(&A.s_remove_reader, "remove_reader") < 0 ||
+        intern(&A.s_call_later, "call_later") < 0 || intern(&A.s_call_soon, "call_soon") < 0 ||
+        intern(&A.s_blocking, "_asyncio_future_blocking") < 0 ||
+        intern(&A.s_is_closed, "is_closed") < 0 ||
+        intern(&A.s_add_done_callback, "add_done_callback") < 0)
+        return -1;
+    PyObject *loop_kw;
+    if (intern(&loop_kw, "loop") < 0 || !(A.s_loop_kw = PyTuple_Pack(1, loop_kw))) {
+        Py_XDECREF(loop_kw);
+        return -1;
+    }
+    Py_DECREF(loop_kw);
+    A.ready = 1;
+    return 0;
+}
+
+PyObject *fhp_aio_running_loop(void)
+{
+    if (!A.ready) {
+        /* No event loop can run before asyncio is imported: a synchronous
+         * program never pays for importing it. */
+        PyObject *name = PyUnicode_FromString("asyncio");
+        PyObject *mod = name ? PyImport_GetModule(name) : NULL;
+        Py_XDECREF(name);
+        if (!mod)
+            return NULL;
+        Py_DECREF(mod);
+        if (fhp_aio_ready() < 0)
+            return NULL;
+    }
+    PyObject *loop = PyObject_CallNoArgs(A.get_running_loop);
+    if (loop == Py_None) {
+        Py_DECREF(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+void fhp_set_stop_iteration(PyObject *value)
+{
+    if (value == Py_None) {
+        PyErr_SetNone(PyExc_StopIteration);
+        return;
+    }
+    PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, value);
+    if (e) {
+        PyErr_SetObject(PyExc_StopIteration, e);
+        Py_DECREF(e);
+    }
+}
+
+/* ---- the loop glue ------------------------------------------------------------------- */
+
+static void al_service(AioLoop *al);
+
+static PyObject *al_on_ready(AioLoop *al, PyObject *unused)
+{
+    al_service(al);
+    Py_RETURN_NONE;
+}
+
+static PyObject *al_on_timer(AioLoop *al, PyObject *unused)
+{
+    Py_CLEAR(al->timer);
+    al->timer_at = 0;
+    al_service(al);
+    Py_RETURN_NONE;
+}
+
+static PyObject *al_on_soon(AioLoop *al, PyObject *unused)
+{
+    al->soon = 0;
+    al_service(al);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef def_ready = {"_fasthttp_ready", (PyCFunction)al_on_ready, METH_NOARGS, NULL};
+static PyMethodDef def_timer = {"_fasthttp_timer", (PyCFunction)al_on_timer, METH_NOARGS, NULL};
+static PyMethodDef def_soon = {"_fasthttp_soon", (PyCFunction)al_on_soon, METH_NOARGS, NULL};
+
+/* Errors of loop calls are not the caller's: a closed loop refuses them,
+ * and then there is nothing left to drive anyway. */
+static void discard(PyObject *res)
+{
+    if (res)
+        Py_DECREF(res);
+    else
+        PyErr_Clear();
+}
+
+void fhp_al_soon(AioLoop *al)
+{
+    if (al->soon || !al->engine)
+        return;
+    PyObject *h = PyObject_CallMethodOneArg(al->loop, A.s_call_soon, al->cb_soon);
+    al->soon = h != NULL;
+    discard(h);
+}
+
+/* Follows the engine's next deadline with the loop's one timer. A timer
+ * armed earlier than needed is kept: it fires, finds nothing due, re-arms.
+ * So deadlines that move later (the read timeout on every read) cost no
+ * loop call. */
+void fhp_al_arm(AioLoop *al)
+{
+    if (!al->engine)
+        return;
+    if (al->want) /* body readers wait for their next chunk */
+        fhp_al_soon(al);
+    int64_t ms = fh_engine_timeout(al->engine);
+    if (ms < 0)
+        return;
+    if (ms == 0) {
+        fhp_al_soon(al);
+        return;
+    }
+    int64_t at = fhp_now_us() + ms * 1000;
+    if (al->timer && al->timer_at <= at)
+        return;
+    if (al->timer) {
+        discard(PyObject_CallMethodNoArgs(al->timer, A.s_cancel));
+        Py_CLEAR(al->timer);
+    }
+    PyObject *delay = PyFloat_FromDouble((double)ms / 1000.0);
+    PyObject *h = delay ? PyObject_CallMethodObjArgs(al->loop, A.s_call_later, delay,
+                                                     al->cb_timer, NULL)
+                        : NULL;
+    Py_XDECREF(delay);
+    if (!h) {
+        PyErr_Clear();
+        return;
+    }
+    al->timer = h;
+    al->timer_at = at;
+}
+
+PyObject *fhp_al_future(AioLoop *al)
+{
+    PyObject *fut = PyObject_CallMethodNoArgs(al->loop, A.s_create_future);
+    if (fut && PyObject_SetAttr(fut, A.s_blocking, Py_True) < 0)
+        Py_CLEAR(fut);
+    return fut;
+}
+
+static void al_link(AioLoop *al, fhp_aexch *x)
+{
+    Py_INCREF(x);
+    x->linked = 1;
+    x->prev = NULL;
+    x->next = al->live;
+    if (al->live)
+        al->live->prev = x;
+    al->live = x;
+}
+
+static void al_unlink(fhp_aexch *x)
+{
+    if (!x->linked)
+        return;
+    AioLoop *al = x->al;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        al->live = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+    x->linked = 0;
+    Py_DECREF(x);
+}
+
+static void want_push(fhp_aexch *x)
+{
+    if (x->want)
+        return;
+    x->want = 1;
+    Py_INCREF(x);
+    x->want_next = x->al->want;
+    x->al->want = x;
+}
+
+/* ---- exchanges -------------------------------------------------------------------------- */
+
+static void x_store_error(fhp_aexch *x)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v)
+        PyException_SetTraceback(v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    Py_XSETREF(x->exc, v);
+}
+
+void fhp_aexch_wake(fhp_aexch *x)
+{
+    PyObject *f = x->fut;
+    if (!f)
+        return;
+    Py_INCREF(f);
+    PyObject *d = PyObject_CallMethodNoArgs(f, A.s_done);
+    int done = d ? PyObject_IsTrue(d) : 1;
+    Py_XDECREF(d);
+    if (done == 0) {
+        PyObject *r = PyObject_CallMethodOneArg(f, A.s_set_result, Py_None);
+        if (!r)
+            PyErr_WriteUnraisable(f);
+        Py_XDECREF(r);
+    }
+    PyErr_Clear();
+    Py_DECREF(f);
+}
+
+static void x_stop_pump(fhp_aexch *x)
+{
+    PyObject *p = x->pump;
+    if (!p)
+        return;
+    x->pump = NULL;
+    discard(PyObject_CallMethodNoArgs(p, A.s_cancel));
+    Py_DECREF(p);
+}
+
+void fhp_aexch_leave(fhp_aexch *x, int status)
+{
+    AioLoop *al = x->al;
+    Py_INCREF(x);
+    x_stop_pump(x);
+    if (x->state == X_LIVE && al && al->engine)
+        fh_engine_cancel(al->engine, x->req);
+    if (x->resp) {
+        fh_response_free(x->resp); /* pooled when read to the end, else closed */
+        x->resp = NULL;
+    }
+    if (x->state == X_LIVE || x->state == X_STREAM) {
+        x->status = status;
+        x->state = X_DONE;
+    }
+    al_unlink(x);
+    Py_DECREF(x);
+}
+
+static void x_fail(fhp_aexch *x)
+{
+    x_store_error(x);
+    fhp_aexch_leave(x, FHP_PYERR);
+    fhp_aexch_wake(x);
+}
+
+static void x_on_done(void *ud, fh_request *req, int status, fh_response *resp)
+{
+    fhp_aexch *x = ud;
+    if (x->state != X_LIVE) { /* cannot happen: cancelled requests get no callback */
+        fh_response_free(resp);
+        return;
+    }
+    Py_INCREF(x);
+    x_stop_pump(x);
+    if (status != FH_OK) {
+        x->status = status;
+        x->state = X_DONE;
+        al_unlink(x);
+    } else if (x->stream) {
+        x->resp = resp;
+        x->state = X_STREAM; /* stays linked: the engine streams the body */
+        if (!(x->response = fhp_aio_stream_response(x))) {
+            x_store_error(x);
+            fhp_aexch_leave(x, FHP_PYERR);
+        }
+    } else {
+        fhp_xfer tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.resp = resp;
+        tmp.start_us = x->start_us;
+        x->response = fhp_response_from_xfer(&tmp, x->request, x->url, x->client, 0);
+        if (!x->response)
+            x_store_error(x);
+        fh_response_free(resp); /* the connection went back to the pool already */
+        x->state = X_DONE;
+        al_unlink(x);
+    }
+    fhp_aexch_wake(x);
+    Py_DECREF(x);
+}
+
+static void x_on_body(void *ud, fh_response *resp)
+{
+    fhp_aexch_wake((fhp_aexch *)ud);
+}
+
+static const fh_callbacks x_callbacks = {x_on_done, x_on_body};
+
+/* The engine's body reader: never calls Python. */
+static ssize_t x_body_read(void *ud, uint8_t *buf, size_t cap)
+{
+    fhp_aexch *x = ud;
+    if (x->src) {
+        ssize_t n = fhp_bodysrc_read(x->src, buf, cap);
+        if (n == FH_EAGAIN)
+            want_push(x);
+        return n;
+    }
+    if (x->aleft > 0) {
+        size_t n = (size_t)x->aleft < cap ? (size_t)x->aleft : cap;
+        memcpy(buf, x->ap, n);
+        x->ap += n;
+        x->aleft -= (Py_ssize_t)n;
+        return (ssize_t)n;
+    }
+    if (x->aeof)
+        return 0;
+    want_push(x);
+    return FH_EAGAIN;
+}
+
+static PyObject *as_bytes(PyObject *c)
+{
+    if (PyBytes_Check(c))
+        return Py_NewRef(c);
+    if (PyUnicode_Check(c))
+        return PyUnicode_AsUTF8String(c);
+    if (PyObject_CheckBuffer(c))
+        return PyBytes_FromObject(c);
+    PyErr_Format(PyExc_TypeError, "request body chunks must be bytes, not %.100s",
+                 Py_TYPE(c)->tp_name);
+    return NULL;
+}
+
+/* The task awaiting __anext__() finished: take the chunk and resume. */
+static PyObject *x_pump_done(fhp_aexch *x, PyObject *fut)
+{
+    if (x->pump == fut)
+        Py_CLEAR(x->pump);
+    AioLoop *al = x->al;
+    if (x->state != X_LIVE || !al || !al->engine)
+        Py_RETURN_NONE;
+    PyObject *exc = PyObject_CallMethodNoArgs(fut, A.s_exception); /* raises if cancelled */
+    if (!exc) {
+        x_fail(x);
+        Py_RETURN_NONE;
+    }
+    if (exc != Py_None) {
+        if (PyErr_GivenExceptionMatches(exc, PyExc_StopAsyncIteration)) {
+            x->aeof = 1;
+        } else {
+            PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+            Py_DECREF(exc);
+            x_fail(x);
+            Py_RETURN_NONE;
+        }
+    } else {
+        PyObject *c = PyObject_CallMethodNoArgs(fut, A.s_result);
+        PyObject *b = c ? as_bytes(c) : NULL;
+        Py_XDECREF(c);
+        if (!b) {
+            Py_DECREF(exc);
+            x_fail(x);
+            Py_RETURN_NONE;
+        }
+        Py_XSETREF(x->achunk, b);
+        x->ap = PyBytes_AS_STRING(b);
+        x->aleft = PyBytes_GET_SIZE(b);
+    }
+    Py_DECREF(exc);
+    fh_engine_resume(al->engine, x->req);
+    fhp_al_arm(al); /* callbacks queued by the resume run on the next turn */
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef def_pump = {"_fasthttp_body_chunk", (PyCFunction)x_pump_done, METH_O, NULL};
+
+static int x_start_pump(fhp_aexch *x)
+{
+    PyAsyncMethods *am = Py_TYPE(x->aiter)->tp_as_async;
+    PyObject *aw = am && am->am_anext ? am->am_anext(x->aiter)
+                                      : PyObject_CallMethod(x->aiter, "__anext__", NULL);
+    if (!aw)
+        return -1;
+    PyObject *argv[2] = {aw, x->al->loop};
+    PyObject *fut = PyObject_Vectorcall(A.ensure_future, argv, 1, A.s_loop_kw);
+    Py_DECREF(aw);
+    if (!fut)
+        return -1;
+    PyObject *cb = PyCFunction_New(&def_pump, (PyObject *)x);
+    PyObject *r = cb ? PyObject_CallMethodOneArg(fut, A.s_add_done_callback, cb) : NULL;
+    Py_XDECREF(cb);
+    if (!r) {
+        discard(PyObject_CallMethodNoArgs(fut, A.s_cancel));
+        Py_DECREF(fut);
+        return -1;
+    }
+    Py_DECREF(r);
+    x->pump = fut;
+    return 0;
+}
+
+/* Body readers that ran dry during the poll: pull their next chunk. New
+ * requests for chunks made meanwhile wait for the next loop turn. */
+static void service_wants(AioLoop *al)
+{
+    fhp_aexch *list = al->want;
+    al->want = NULL;
+    while (list) {
+        fhp_aexch *x = list;
+        list = x->want_next;
+        x->want_next = NULL;
+        x->want = 0;
+        if (x->state == X_LIVE && al->engine) {
+            if (x->src) {
+                if (fhp_bodysrc_pull(x->src) < 0)
+                    x_fail(x);
+                else
+                    fh_engine_resume(al->engine, x->req);
+            } else if (!x->pump && x_start_pump(x) < 0) {
+                x_fail(x);
+            }
+        }
+        Py_DECREF(x);
+    }
+}
+
+static void al_service(AioLoop *al)
+{
+    if (!al->engine || al->busy)
+        return;
+    Py_INCREF(al);
+    PyObject *client = (PyObject *)al->client;
+    Py_XINCREF(client); /* nothing freed during the poll may free the engine */
+    al->busy = 1;
+    fh_engine_poll(al->engine, 0);
+    al->busy = 0;
+    if (al->want && al->engine)
+        service_wants(al);
+    fhp_al_arm(al);
+    if (PyErr_Occurred())
+        PyErr_WriteUnraisable((PyObject *)al);
+    Py_XDECREF(client);
+    Py_DECREF(al);
+}
+
+/* ---- AioLoop: one engine per client and event loop ------------------------------------ */
+
+static void al_detach(AioLoop *al)
+{
+    if (!al->engine)
+        return;
+    Py_INCREF(al);
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    while (al->live) {
+        fhp_aexch *x = al->live;
+        Py_INCREF(x);
+        fhp_aexch_leave(x, FHP_CLOSED);
+        fhp_aexch_wake(x);
+        Py_DECREF(x);
+    }
+    while (al->want) {
+        fhp_aexch *x = al->want;
+        al->want = x->want_next;
+        x->want_next = NULL;
+        x->want = 0;
+        Py_DECREF(x);
+    }
+    if (al->fd >= 0) {
+        PyObject *fd = PyLong_FromLong(al->fd);
+        discard(fd ? PyObject_CallMethodOneArg(al->loop, A.s_remove_reader, fd) : NULL);
+        Py_XDECREF(fd);
+    }
+    if (al->timer) {
+        discard(PyObject_CallMethodNoArgs(al->timer, A.s_cancel));
+        Py_CLEAR(al->timer);
+    }
+    fh_engine_free(al->engine); /* closes the epoll descriptor */
+    al->engine = NULL;
+    al->fd = -1;
+    Py_CLEAR(al->cb_ready);
+    Py_CLEAR(al->cb_timer);
+    Py_CLEAR(al->cb_soon);
+    FhpClient *c = al->client;
+    al->client = NULL;
+    if (c)
+        fhp_client_unuse(c);
+    PyErr_Restore(t, v, tb);
+    Py_DECREF(al);
+}
+
+/* Engines of loops that were closed meanwhile (a bare client used in one
+ * asyncio.run() after another) are freed. */
+static void prune(FhpClient *c)
+{
+    PyObject **link = &c->aio;
+    while (*link) {
+        AioLoop *al = (AioLoop *)*link;
+        PyObject *r = PyObject_CallMethodNoArgs(al->loop, A.s_is_closed);
+        int closed = r ? PyObject_IsTrue(r) : 0;
+        Py_XDECREF(r);
+        PyErr_Clear();
+        if (closed == 1) {
+            *link = (PyObject *)al->chain;
+            al->chain = NULL;
+            al_detach(al);
+            Py_DECREF(al);
+        } else {
+            link = (PyObject **)&al->chain;
+        }
+    }
+}
+
+static AioLoop *al_get(FhpClient *c)
+{
+    PyObject *loop = fhp_aio_running_loop();
+    if (!loop) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError,
+                            "an asynchronous Client's requests must be awaited inside a "
+                            "running event loop");
+        return NULL;
+    }
+    for (AioLoop *al = (AioLoop *)c->aio; al; al = al->chain)
+        if (al->loop == loop && al->engine) {
+            Py_DECREF(loop);
+            return al;
+        }
+    prune(c);
+    AioLoop *al = PyObject_New(AioLoop, &FhpAioLoop_Type);
+    if (!al) {
+        Py_DECREF(loop);
+        return NULL;
+    }
+    memset((char *)al + sizeof(PyObject), 0, sizeof *al - sizeof(PyObject));
+    al->loop = loop;
+    al->fd = -1;
+    if (!(al->engine = fh_engine_new(c->c, NULL, NULL))) {
+        Py_DECREF(al);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    c->inflight++; /* the engine uses the C client */
+    al->client = c;
+    int fd = fh_engine_backend_fd(al->engine);
+    PyObject *pyfd = NULL, *h = NULL;
+    if (fd < 0)
+        PyErr_Format(PyExc_OSError, "cannot create the engine's epoll descriptor: %s",
+                     fh_strerror(fd));
+    else if ((al->cb_ready = PyCFunction_New(&def_ready, (PyObject *)al)) &&
+             (al->cb_timer = PyCFunction_New(&def_timer, (PyObject *)al)) &&
+             (al->cb_soon = PyCFunction_New(&def_soon, (PyObject *)al)) &&
+             (pyfd = PyLong_FromLong(fd)))
+        h = PyObject_CallMethodObjArgs(loop, A.s_add_reader, pyfd, al->cb_ready, NULL);
+    Py_XDECREF(pyfd);
+    if (!h) {
+        al_detach(al);
+        Py_DECREF(al);
+        return NULL;
+    }
+    Py_DECREF(h);
+    al->fd = fd;
+    al->chain = (AioLoop *)c->aio;
+    c->aio = (PyObject *)al;
+    return al;
+}
+
+void fhp_aio_client_close(FhpClient *c)
+{
+    while (c->aio) {
+        AioLoop *al = (AioLoop *)c->aio;
+        c->aio = (PyObject *)al->chain;
+        al->chain = NULL;
+        al_detach(al);
+        Py_DECREF(al);
+    }
+}
+
+static void AioLoop_dealloc(AioLoop *al)
+{
+    /* detached before: the callbacks hold references while attached */
+    Py_XDECREF(al->loop);
+    Py_XDECREF((PyObject *)al->chain);
+    PyObject_Free(al);
+}
+
+PyTypeObject FhpAioLoop_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fasthttp._fasthttp._AioLoop",
+    .tp_basicsize = sizeof(AioLoop),
+    .tp_dealloc = (destructor)AioLoop_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+/* ---- building and submitting ------------------------------------------------------------ */
+
+static void Aexch_dealloc(fhp_aexch *x)
+{
+    fh_cookie_jar_free(x->jar); /* after the request: freed below or before */
+    /* Not linked (the AioLoop holds those), so the engine forgot it. */
+    if (x->req)
+        fh_request_free(x->req);
+    fhp_bodysrc_free(x->src);
+    Py_XDECREF(x->request);
+    Py_XDECREF(x->url);
+    Py_XDECREF(x->fut);
+    Py_XDECREF(x->response);
+    Py_XDECREF(x->exc);
+    Py_XDECREF(x->aiter);
+    Py_XDECREF(x->achunk);
+    Py_XDECREF(x->pump);
+    Py_XDECREF((PyObject *)x->al);
+    Py_XDECREF((PyObject *)x->client);
+    PyObject_Free(x);
+}
+
+PyTypeObject FhpAexch_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fasthttp._fasthttp._Exchange",
+    .tp_basicsize = sizeof(fhp_aexch),
+    .tp_dealloc = (destructor)Aexch_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+static int is_async_iterable(PyObject *o)
+{
+    PyTypeObject *t = Py_TYPE(o);
+    return t->tp_iter == NULL && t->tp_as_async && t->tp_as_async->am_aiter &&
+           !PyObject_HasAttr(o, S.s_read);
+}
+
+PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_request *req,
+                          const int64_t *ms, int stream, int with_defaults, fhp_reqpol *pol)
+{
+    if (fhp_aio_ready() < 0) {
+        fh_request_free(req);
+        return NULL;
+    }
+    fhp_aexch *x = PyObject_New(fhp_aexch, &FhpAexch_Type);
+    if (!x) {
+        fh_request_free(req);
+        return NULL;
+    }
+    memset((char *)x + sizeof(PyObject), 0, sizeof *x - sizeof(PyObject));
+    x->req = req;
+    x->client = (FhpClient *)Py_NewRef((PyObject *)self);
+    x->request = Py_NewRef((PyObject *)r);
+    x->url = Py_NewRef(url);
+    x->stream = stream;
+    const char *m = PyUnicode_AsUTF8(r->method), *u = PyUnicode_AsUTF8(url);
+    if (!m || !u || fhp_request_prepare(self, req, r, ms, stream, with_defaults, pol, m, u) < 0)
+        goto fail;
+    if (pol && pol->jar && !pol->keep_jar) {
+        /* The engine reads a request's own jar until the exchange is over,
+         * which is after this call returns: the exchange takes it over. */
+        x->jar = pol->jar;
+        pol->jar = NULL;
+    }
+    if (r->stream) {
+        int64_t len = -1;
+        PyObject *agen = NULL;
+        int mp = fhp_formdata_async_body(r->stream, &len, &agen);
+        if (mp < 0)
+            goto fail;
+        if (agen) {
+            x->aiter = agen; /* a multipart body with async parts */
+        } else if (!mp && is_async_iterable(r->stream)) {
+            if (!(x->aiter = Py_TYPE(r->stream)->tp_as_async->am_aiter(r->stream)))
+                goto fail;
+        } else if (!(x->src = fhp_bodysrc_new(r->stream))) {
+            goto fail;
+        }
+        int rc = fh_request_set_body_reader(req, x_body_read, x, len);
+        if (rc != FH_OK) {
+            fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
+            goto fail;
+        }
+    }
+    FhpAwait *aw = fhp_await_new(AW_CALL);
+    if (!aw)
+        goto fail;
+    aw->x = x;
+    return (PyObject *)aw;
+fail:
+    Py_DECREF(x);
+    return NULL;
+}
+
+static int x_submit(fhp_aexch *x)
+{
+    FhpClient *c = x->client;
+    if (c->closed) {
+        PyErr_SetString(S.E_ClientClosedError,
+                        "this Client is closed; create a new Client to send requests");
+        return -1;
+    }
+    AioLoop *al = al_get(c);
+    if (!al)
+        return -1;
+    PyObject *fut = fhp_al_future(al);
+    if (!fut)
+        return -1;
+    x->al = (AioLoop *)Py_NewRef((PyObject *)al);
+    x->start_us = fhp_now_us();
+    int rc = fh_engine_submit(al->engine, x->req, &x_callbacks, x);
+    if (rc != FH_OK) {
+        Py_DECREF(fut);
+        fhp_raise(rc, fh_request_error_message(x->req), x->request,
+                  PyUnicode_AsUTF8(((FhpRequest *)x->request)->method),
+                  PyUnicode_AsUTF8(x->url));
+        return -1;
+    }
+    x->fut = fut;
+    x->state = X_LIVE;
+    al_link(al, x);
+    fhp_al_soon(al); /* the first step runs on the next loop turn, with others */
+    return 0;
+}
+
+/* ---- the awaitable ------------------------------------------------------------------------- */
+
+FhpAwait *fhp_await_new(int kind)
+{
+    if (types_ready() < 0)
+        return NULL;
+    FhpAwait *aw = PyObject_New(FhpAwait, &FhpAwait_Type);
+    if (!aw)
+        return NULL;
+    memset((char *)aw + sizeof(PyObject), 0, sizeof *aw - sizeof(PyObject));
+    aw->kind = kind;
+    return aw;
+}
+
+PyObject *fhp_aio_done(PyObject *value)
+{
+    FhpAwait *aw = fhp_await_new(AW_VALUE);
+    if (aw)
+        aw->value = Py_NewRef(value);
+    return (PyObject *)aw;
+}
+
+static int call_step(FhpAwait *aw, PyObject **out)
+{
+    fhp_aexch *x = aw->x;
+    if (x->state == X_NEW) {
+        if (x_submit(x) < 0)
+            return -1;
+        *out = Py_NewRef(x->fut);
+        return 0;
+    }
+    if (x->state == X_LIVE) { /* woken without a result: wait again */
+        PyObject *fut = fhp_al_future(x->al);
+        if (!fut)
+            return -1;
+        Py_XSETREF(x->fut, fut);
+        *out = Py_NewRef(fut);
+        return 0;
+    }
+    Py_CLEAR(x->fut);
+    if (x->exc) {
+        PyErr_SetObject((PyObject *)Py_TYPE(x->exc), x->exc);
+        return -1;
+    }
+    if (x->status == FHP_CLOSED) {
+        PyErr_SetString(S.E_ClientClosedError,
+                        "the Client was closed while this request was in flight");
+        return -1;
+    }
+    if (x->status < 0) {
+        fhp_raise(x->status, fh_request_error_message(x->req), x->request,
+                  PyUnicode_AsUTF8(((FhpRequest *)x->request)->method), PyUnicode_AsUTF8(x->url));
+        return -1;
+    }
+    *out = x->response; /* a stream's response now owns the exchange */
+    x->response = NULL;
+    return 1;
+}
+
+/* 0: *out is a future to yield; 1: *out is the result; -1: error. */
+static int aw_step(FhpAwait *aw, PyObject **out)
+{
+    *out = NULL;
+    if (aw->finished) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot reuse an already awaited fasthttp awaitable");
+        return -1;
+    }
+    int rc;
+    switch (aw->kind) {
+    case AW_VALUE:
+        *out = Py_NewRef(aw->value);
+        rc = 1;
+        break;
+    case AW_CALL:
+        rc = call_step(aw, out);
+        break;
+    default:
+        rc = fhp_aread_step(aw, out);
+        break;
+    }
+    aw->waiting = rc == 0;
+    if (rc != 0)
+        aw->finished = 1;
+    return rc;
+}
+
+/* The awaiting code is unwinding (cancelled, timed out, closed). */
+static void aw_abort(FhpAwait *aw)
+{
+    if (aw->finished)
+        return;
+    aw->finished = 1;
+    if (aw->kind == AW_CALL) {
+        fhp_aexch *x = aw->x;
+        if (x->state == X_LIVE)
+            fhp_aexch_leave(x, FH_ECANCELED);
+        Py_CLEAR(x->fut);
+        Py_CLEAR(x->response); /* a stream's response releases its connection */
+    } else if (aw->kind != AW_VALUE && aw->waiting) {
+        fhp_aread_abort(aw);
+    }
+    aw->waiting = 0;
+}
+
+static PyObject *Await_iternext(FhpAwait *aw)
+{
+    PyObject *out;
+    int rc = aw_step(aw, &out);
+    if (rc == 0)
+        return out;
+    if (rc == 1) {
+        fhp_set_stop_iteration(out);
+        Py_DECREF(out);
+    }
+    return NULL;
+}
+
+#if PY_VERSION_HEX >= 0x030A0000
+static PySendResult Await_am_send(FhpAwait *aw, PyObject *arg, PyObject **presult)
+{
+    int rc = aw_step(aw, presult);
+    return rc == 0 ? PYGEN_NEXT : rc == 1 ? PYGEN_RETURN : PYGEN_ERROR;
+}
+#endif
+
+static PyObject *Await_send(FhpAwait *aw, PyObject *arg)
+{
+    return Await_iternext(aw);
+}
+
+static PyObject *Await_throw(FhpAwait *aw, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
+        return NULL;
+    }
+    PyObject *typ = args[0], *val = nargs > 1 && args[1] != Py_None ? args[1] : NULL;
+    PyObject *tb = nargs > 2 && args[2] != Py_None ? args[2] : NULL;
+    if (PyExceptionInstance_Check(typ)) {
+        if (val) {
+            PyErr_SetString(PyExc_TypeError, "instance exception may not have a separate value");
+            return NULL;
+        }
+        PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+    } else if (PyExceptionClass_Check(typ)) {
+        PyErr_SetObject(typ, val);
+    } else {
+        PyErr_SetString(PyExc_TypeError,
+                        "exceptions must be classes or instances deriving from BaseException");
+        return NULL;
+    }
+    PyObject *t, *v, *b;
+    PyErr_Fetch(&t, &v, &b);
+    PyErr_NormalizeException(&t, &v, &b);
+    if (tb && v) {
+        PyException_SetTraceback(v, tb);
+        Py_XSETREF(b, Py_NewRef(tb));
+    }
+    aw_abort(aw);
+    PyErr_Clear();
+    PyErr_Restore(t, v, b);
+    return NULL;
+}
+
+static PyObject *Await_close(FhpAwait *aw, PyObject *unused)
+{
+    PyObject *t, *v, *b;
+    PyErr_Fetch(&t, &v, &b);
+    aw_abort(aw);
+    PyErr_Clear();
+    PyErr_Restore(t, v, b);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Await_await(FhpAwait *aw)
+{
+    return Py_NewRef((PyObject *)aw);
+}
+
+static void Await_dealloc(FhpAwait *aw)
+{
+    PyObject *t, *v, *b;
+    PyErr_Fetch(&t, &v, &b);
+    if (aw->kind != AW_VALUE)
+        aw_abort(aw);
+    PyErr_Clear();
+    PyErr_Restore(t, v, b);
+    Py_XDECREF(aw->value);
+    Py_XDECREF((PyObject *)aw->x);
+    Py_XDECREF((PyObject *)aw->resp);
+    Py_XDECREF(aw->iter);
+    Py_XDECREF(aw->buf);
+    PyObject_Free(aw);
+}
+
+static PyObject *Await_repr(FhpAwait *aw)
+{
+    static const char *what[] = {"value", "request", "read", "read"};
+    if (aw->kind == AW_CALL) {
+        FhpRequest *r = (FhpRequest *)aw->x->request;
+        return PyUnicode_FromFormat("<fasthttp awaitable %U %U>", r->method, aw->x->url);
+    }
+    return PyUnicode_FromFormat("<fasthttp awaitable (%s)>", what[aw->kind]);
+}
+
+/* Tasks show it as their coroutine: name it after what it does. */
+static PyObject *Await_name(FhpAwait *aw, void *c)
+{
+    if (aw->kind == AW_CALL)
+        return PyUnicode_FromFormat("fasthttp %U", ((FhpRequest *)aw->x->request)->method);
+    return PyUnicode_FromString(aw->kind == AW_VALUE ? "fasthttp" : "fasthttp read");
+}
+
+static PyGetSetDef Await_getset[] = {
+    {"__name__", (getter)Await_name, NULL, NULL, NULL},
+    {"__qualname__", (getter)Await_name, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyAsyncMethods Await_async = {
+    .am_await = (unaryfunc)Await_await,
+#if PY_VERSION_HEX >= 0x030A0000
+    .am_send = (sendfunc)Await_am_send,
+#endif
+};
+
+static PyMethodDef Await_methods[] = {
+    {"send", (PyCFunction)Await_send, METH_O, "send(None): runs the awaitable one step."},
+    {"throw", (PyCFunction)(void (*)(void))Await_throw, METH_FASTCALL,
+     "throw(exc): cancels the request (or read) and raises exc."},
+    {"close", (PyCFunction)Await_close, METH_NOARGS, "Cancels the request (or read)."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject FhpAwait_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fasthttp._fasthttp.Awaitable",
+    .tp_basicsize = sizeof(FhpAwait),
+    .tp_dealloc = (destructor)Await_dealloc,
+    .tp_repr = (reprfunc)Await_repr,
+    .tp_as_async = &Await_async,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "An awaitable fasthttp operation (a request, a read); a coroutine for asyncio.",
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)Await_iternext,
+    .tp_methods = Await_methods,
+    .tp_getset = Await_getset,
+};
