@@ -11,7 +11,9 @@ class Limits:
     - ``max_connections``: open connections of the client, all origins together;
     - ``max_connections_per_host``: open connections to one origin
       (scheme, host, port); further requests wait up to ``Timeout.pool``;
-    - ``max_keepalive_per_host``: idle connections kept per origin for reuse;
+    - ``max_keepalive_per_host``: idle connections kept per origin for reuse
+      (default: as many as ``max_connections_per_host``, so a busy origin's
+      connections are not closed only to be opened again);
     - ``keepalive_expiry``: seconds an idle connection is kept.
     """
 
@@ -27,9 +29,11 @@ class Limits:
         *,
         max_connections: int = 100,
         max_connections_per_host: int = 10,
-        max_keepalive_per_host: int = 10,
+        max_keepalive_per_host: int | None = None,
         keepalive_expiry: float = 60.0,
     ) -> None:
+        if max_keepalive_per_host is None:
+            max_keepalive_per_host = max_connections_per_host
         for name, value in (
             ("max_connections", max_connections),
             ("max_connections_per_host", max_connections_per_host),
