@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from . import report
 from .clients import CLIENTS, select
 from .config import RunSpec
-from .runner import Runner, Scenario
+from .runner import Results, Runner, Scenario
 from .sysinfo import machine, versions
 from .target import JSON_SIZE, NginxTarget, parse_size, size_label
 
@@ -220,6 +221,19 @@ LEGEND = ("Requests, Success: per round (median). Req/s and latencies: median ov
           "target's CPU, % of one core (near 100%: the target limits the run).")
 
 
+def noise_text(results: Results, repeats: int, max_other: float) -> str:
+    """How much other processes ran during the measured windows."""
+    other = sorted(r.other_cpu_pct for runs in results.values() for r in runs
+                   if r.status == "ok" and r.other_cpu_pct >= 0)
+    if not other:
+        return ""
+    text = (f"Machine noise: other processes took a median {statistics.median(other):.0f}% of one "
+            f"core during the measured windows (max {other[-1]:.0f}%)")
+    if repeats:
+        text += f"; {repeats} run(s) repeated because they took more than {max_other:g}%"
+    return text + "."
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.duration <= 0 or args.rounds < 1 or args.warmup < 0 or args.timeout <= 0:
@@ -280,8 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in scs:
         out += [report.table(s, rows[s.key], "HTTP/2" if args.http2 else "HTTP/1.1"), ""]
     out += [LEGEND, "", report.targets_text(ts), ""]
-    if runner.repeats:
-        out.append(f"{runner.repeats} run(s) were repeated because the machine was busy.")
+    out.append(noise_text(results, runner.repeats, args.max_other))
     out.append(f"Total time {elapsed:.0f} s.")
     print("\n".join(out))
 
