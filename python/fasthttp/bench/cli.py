@@ -116,8 +116,9 @@ def parser() -> argparse.ArgumentParser:
     a("--no-pin", action="store_true",
       help="do not pin nginx and the clients to different CPUs")
     a("--max-other", type=float, default=25.0, metavar="PCT",
-      help="repeat a run (twice at most, keep the quietest) when other processes took more "
-           "than PCT%% of a core during it (default 25; 0: never)")
+      help="before each run wait (10 s at most) until other processes take less than PCT%% "
+           "of a core; repeat a run (twice at most, keep the quietest) when they took more "
+           "during it (default 25; 0: neither)")
     return ap
 
 

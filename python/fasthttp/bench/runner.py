@@ -10,9 +10,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from typing import TextIO
 
+from . import cpu
 from .clients import ClientInfo
 from .config import RunResult, RunSpec
 
@@ -80,7 +82,22 @@ class Runner:
         return replace(self.base, client=c.id, url=s.url, method=s.method,
                        body_size=s.body_size, concurrency=s.concurrency)
 
+    def _wait_quiet(self, spec: RunSpec, limit: float = 10.0) -> None:
+        """Before a run: wait (up to `limit` s) until other processes take less than
+        max_other % of a core over half a second."""
+        if self.max_other <= 0:
+            return
+        mine = {os.getpid(), os.getppid(), spec.target_pid}
+        deadline = time.monotonic() + limit
+        while True:
+            t0, c0 = time.monotonic(), cpu.others_seconds(mine)
+            time.sleep(0.5)
+            busy = (cpu.others_seconds(mine) - c0) / (time.monotonic() - t0) * 100
+            if c0 < 0 or busy <= self.max_other or time.monotonic() >= deadline:
+                return
+
     def _one(self, spec: RunSpec) -> RunResult:
+        self._wait_quiet(spec)
         res = run_worker(spec)
         # Another job on the machine distorts a run: repeat it (twice at most), keep the
         # least disturbed one.
@@ -90,6 +107,7 @@ class Runner:
             self.log.write(f"busy (other processes {res.other_cpu_pct:.0f}%), again ... ")
             self.log.flush()
             self.repeats += 1
+            self._wait_quiet(spec)
             again = run_worker(spec)
             if again.status == "ok" and again.other_cpu_pct < res.other_cpu_pct:
                 res = again
