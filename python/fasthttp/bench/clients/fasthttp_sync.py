@@ -1,0 +1,39 @@
+"""fasthttp, sync face: `concurrency` threads sharing one `with Client()`."""
+
+from __future__ import annotations
+
+from ..config import RunResult, RunSpec, Skip
+from ..measure import SyncOne, run_threads
+from . import headers, http_version
+
+
+def run(spec: RunSpec) -> RunResult:
+    from fasthttp import Client, Limits, Timeout
+
+    from . import fasthttp_version
+
+    c = spec.concurrency
+    try:
+        client = Client(
+            timeout=Timeout(spec.timeout),
+            limits=Limits(max_connections=c, max_connections_per_host=c,
+                          max_keepalive_per_host=c),
+            verify=spec.verify,
+            http2=spec.http2,
+        )
+    except NotImplementedError as e:
+        raise Skip(f"unsupported: fasthttp has no HTTP/2 yet ({e})") from e
+    with client:
+        request, method, url = client.request, spec.method, spec.url
+        hdrs, body = headers(spec) or None, spec.body()
+
+        def one() -> tuple[int, int]:
+            r = request(method, url, headers=hdrs, content=body)
+            return r.status_code, len(r.content)
+
+        probe = request(method, url, headers=hdrs, content=body)
+        ones: list[SyncOne] = [one] * c
+        res = run_threads(spec, ones)
+        res.protocol = http_version(probe.http_version)
+        res.version = fasthttp_version()
+        return res

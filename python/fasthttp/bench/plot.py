@@ -1,0 +1,70 @@
+"""--plot FILE.png: per scenario, median req/s per client (with the range over
+rounds) and the latency percentiles (avg, p50, p95, p99). matplotlib, Agg."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .report import Summary
+from .runner import Scenario
+
+COLORS = {"sync": "#4c72b0", "async": "#dd8452"}
+FASTHTTP = {"sync": "#1f3f7a", "async": "#a0461a"}
+
+
+def plot(path: str, scenarios: list[Scenario], rows: dict[str, list[Summary]],
+         subtitle: str) -> None:
+    try:
+        matplotlib = importlib.import_module("matplotlib")
+    except ImportError as e:
+        raise RuntimeError("--plot needs matplotlib (pip install matplotlib)") from e
+    matplotlib.use("Agg")
+    plt: Any = importlib.import_module("matplotlib.pyplot")
+    patch: Any = importlib.import_module("matplotlib.patches").Patch
+    legend = [patch(color=FASTHTTP["sync"], label="fasthttp sync"),
+              patch(color=FASTHTTP["async"], label="fasthttp async"),
+              patch(color=COLORS["sync"], label="sync peers"),
+              patch(color=COLORS["async"], label="async peers")]
+
+    n = len(scenarios)
+    fig, axes = plt.subplots(n, 2, figsize=(15, 4.2 * n + 0.8), squeeze=False)
+    for i, sc in enumerate(scenarios):
+        ok = [r for r in rows[sc.key] if r.status == "ok"]
+        others = [r for r in rows[sc.key] if r.status != "ok"]
+        labels = [r.client.label for r in ok]
+        x = list(range(len(ok)))
+        ax = axes[i][0]
+        rps = [r.rps for r in ok]
+        err = [[r.rps - r.rps_min for r in ok], [r.rps_max - r.rps for r in ok]]
+        colors = [(FASTHTTP if r.client.library == "fasthttp" else COLORS)[r.client.mode]
+                  for r in ok]
+        ax.bar(x, rps, color=colors, yerr=err, capsize=3)
+        for xi, v in zip(x, rps):
+            ax.annotate(f"{v:,.0f}", (xi, v), ha="center", va="bottom", fontsize=7,
+                        xytext=(0, 2), textcoords="offset points")
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("requests/s (median, range over rounds)")
+        ax.set_title(sc.title, fontsize=10)
+        ax.legend(handles=legend, fontsize=7, loc="upper center")
+        if others:
+            ax.text(0.99, 0.98, "\n".join(f"{r.client.label}: {r.status}" for r in others),
+                    transform=ax.transAxes, ha="right", va="top", fontsize=7, color="#888")
+
+        ax = axes[i][1]
+        width = 0.2
+        for j, (key, name) in enumerate((("avg_ms", "avg"), ("p50_ms", "p50"),
+                                         ("p95_ms", "p95"), ("p99_ms", "p99"))):
+            ax.bar([xi + (j - 1.5) * width for xi in x], [r.median[key] for r in ok], width,
+                   label=name)
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("latency, ms (median over rounds)")
+        ax.set_yscale("log")
+        ax.set_title("latency: " + sc.title, fontsize=10)
+        ax.legend(fontsize=8)
+    fig.suptitle(subtitle, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

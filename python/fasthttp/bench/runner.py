@@ -1,0 +1,133 @@
+"""Runs every (scenario, client) pair in interleaved rounds — round 1: A B C,
+round 2: A B C, ... — each run in a fresh worker process, so no client inherits
+another's heap, threads or sockets, and slow drifts of a shared machine hit
+every client alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from typing import TextIO
+
+from . import cpu
+from .clients import ClientInfo
+from .config import RunResult, RunSpec
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One table: what is requested, how many at a time."""
+
+    key: str  # e.g. "json-c64"
+    title: str  # e.g. "GET /json, 1 KiB JSON, concurrency 64"
+    payload: str  # "json", "64k", "upload 1k", "url"
+    url: str
+    method: str
+    body_size: int
+    concurrency: int
+
+
+Results = dict[tuple[str, str], list[RunResult]]  # (scenario key, client id) → one per round
+
+
+def run_worker(spec: RunSpec) -> RunResult:
+    """One run in a new process: python -m fasthttp.bench.worker."""
+    fd, out = tempfile.mkstemp(prefix="fh-bench-", suffix=".json")
+    os.close(fd)
+    budget = spec.duration + 3 * spec.timeout + 120
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fasthttp.bench.worker", "--out", out],
+            input=json.dumps(spec.to_dict()).encode(), capture_output=True, timeout=budget,
+        )
+        with open(out) as f:
+            text = f.read()
+        if proc.returncode == 0 and text:
+            return RunResult.from_dict(json.loads(text))
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        return RunResult(client=spec.client, status="failed",
+                         reason=f"worker exited with status {proc.returncode}: "
+                                + " | ".join(tail))
+    except subprocess.TimeoutExpired:
+        return RunResult(client=spec.client, status="failed",
+                         reason=f"worker did not finish within {budget:.0f} s")
+    finally:
+        os.unlink(out)
+
+
+def _line(res: RunResult) -> str:
+    if res.status == "ok":
+        errs = f", {res.errors} errors" if res.errors else ""
+        return f"{res.rps:10.0f} req/s{errs}"
+    return f"{res.status}: {res.reason}"
+
+
+class Runner:
+    def __init__(self, base: RunSpec, clients: list[ClientInfo], scenarios: list[Scenario],
+                 rounds: int, max_other: float, log: TextIO) -> None:
+        self.base = base
+        self.clients = clients
+        self.scenarios = scenarios
+        self.rounds = rounds
+        self.max_other = max_other
+        self.log = log
+        self.repeats = 0
+
+    def _spec(self, s: Scenario, c: ClientInfo) -> RunSpec:
+        return replace(self.base, client=c.id, url=s.url, method=s.method,
+                       body_size=s.body_size, concurrency=s.concurrency)
+
+    def _wait_quiet(self, spec: RunSpec, limit: float = 10.0) -> None:
+        """Before a run: wait (up to `limit` s) until other processes take less than
+        max_other % of a core over half a second."""
+        if self.max_other <= 0:
+            return
+        mine = {os.getpid(), os.getppid(), spec.target_pid}
+        deadline = time.monotonic() + limit
+        while True:
+            t0, c0 = time.monotonic(), cpu.others_seconds(mine)
+            time.sleep(0.5)
+            busy = (cpu.others_seconds(mine) - c0) / (time.monotonic() - t0) * 100
+            if c0 < 0 or busy <= self.max_other or time.monotonic() >= deadline:
+                return
+
+    def _one(self, spec: RunSpec) -> RunResult:
+        self._wait_quiet(spec)
+        res = run_worker(spec)
+        # Another job on the machine distorts a run: repeat it (twice at most), keep the
+        # least disturbed one.
+        for _ in range(2):
+            if res.status != "ok" or self.max_other <= 0 or res.other_cpu_pct <= self.max_other:
+                break
+            self.log.write(f"busy (other processes {res.other_cpu_pct:.0f}%), again ... ")
+            self.log.flush()
+            self.repeats += 1
+            self._wait_quiet(spec)
+            again = run_worker(spec)
+            if again.status == "ok" and again.other_cpu_pct < res.other_cpu_pct:
+                res = again
+        return res
+
+    def run(self) -> Results:
+        results: Results = {}
+        skipped: dict[str, RunResult] = {}  # a skip (not installed, unsupported) is final
+        for r in range(self.rounds):
+            for s in self.scenarios:
+                for c in self.clients:
+                    self.log.write(f"  round {r + 1}/{self.rounds}  {s.key:<12} {c.label:<18} ... ")
+                    self.log.flush()
+                    if c.id in skipped:
+                        res = replace(skipped[c.id])
+                    else:
+                        res = self._one(self._spec(s, c))
+                        if res.status == "skipped":
+                            skipped[c.id] = res
+                    results.setdefault((s.key, c.id), []).append(res)
+                    self.log.write(_line(res) + "\n")
+                    self.log.flush()
+        return results

@@ -1,0 +1,62 @@
+"""One run of one client, in a process of its own:
+
+    python -m fasthttp.bench.worker --out RESULT.json < SPEC.json
+
+Reads a RunSpec (JSON) on stdin, runs the client, writes a RunResult (JSON) to
+--out. A client that cannot run is reported as skipped; one that breaks, as
+failed with the reason. The exit status is 0 whenever a result was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import json
+import sys
+import traceback
+
+from .clients import BY_ID
+from .config import RunResult, RunSpec, Skip
+from .measure import WarmupFailed
+
+
+def run_one(spec: RunSpec) -> RunResult:
+    info = BY_ID.get(spec.client)
+    if info is None:
+        return RunResult(client=spec.client, status="failed", reason="unknown client")
+    try:
+        version = importlib.metadata.version(info.dist)
+    except importlib.metadata.PackageNotFoundError:
+        version = ""
+    try:
+        module = importlib.import_module(f"{__package__}.clients.{info.module}")
+        res: RunResult = module.run(spec)
+    except Skip as e:
+        return RunResult(client=spec.client, status="skipped", reason=str(e), version=version)
+    except WarmupFailed as e:
+        return RunResult(client=spec.client, status="failed", reason=str(e), version=version)
+    except Exception as e:
+        tb = traceback.extract_tb(e.__traceback__)
+        where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+        reason = f"{type(e).__name__}: {e}{where}"
+        return RunResult(client=spec.client, status="failed", reason=reason[:500],
+                         version=version)
+    res.client = spec.client
+    res.version = res.version or version
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m fasthttp.bench.worker")
+    ap.add_argument("--out", required=True, help="where the RunResult JSON goes")
+    args = ap.parse_args(argv)
+    spec = RunSpec.from_dict(json.load(sys.stdin))
+    res = run_one(spec)
+    with open(args.out, "w") as f:
+        json.dump(res.to_dict(), f)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

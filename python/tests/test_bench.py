@@ -1,0 +1,155 @@
+"""The benchmark harness (fasthttp.bench): a short smoke run of every client
+against the embedded nginx, and its parts. No speed is asserted: only that the
+table and the JSON have their structure and that every requested client was
+measured or explicitly skipped with a reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fasthttp.bench import clients, measure, target
+from fasthttp.bench.config import RunSpec, Skip
+
+SEED_COLUMNS = ("| Library | Requests | Success | Req/s | Avg Lat (ms) | P95 Lat (ms) | "
+                "P99 Lat (ms) | Mbps |")
+MEDIAN_KEYS = {"requests", "success", "rps", "avg_ms", "p50_ms", "p95_ms", "p99_ms", "mbps",
+               "target_cpu_pct"}
+
+
+def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fasthttp.bench", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any], Path]:
+    d = tmp_path_factory.mktemp("bench")
+    out = bench("--duration", "1", "--rounds", "1", "--concurrency", "1,2", "--warmup", "2",
+                "--max-other", "0", "--json", str(d / "r.json"), "--plot", str(d / "r.png"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout, json.loads((d / "r.json").read_text()), d / "r.png"
+
+
+def test_smoke_table(smoke: tuple[str, dict[str, Any], Path]) -> None:
+    text, _, _ = smoke
+    assert text.count(SEED_COLUMNS) == 2  # one table per concurrency
+    assert "vs fasthttp" in text and "Errors" in text and "nginx CPU" in text
+    for c in clients.CLIENTS:
+        assert text.count(f"| {c.label} |") == 2, c.label
+    assert "Where fasthttp stands against DESIGN.md's Python targets" in text
+    assert "Versions: python" in text and "Machine:" in text and "Target: embedded nginx/" in text
+
+
+def test_smoke_every_client_measured_or_skipped(smoke: tuple[str, dict[str, Any], Path]) -> None:
+    _, doc, _ = smoke
+    assert [s["concurrency"] for s in doc["scenarios"]] == [1, 2]
+    for sc in doc["scenarios"]:
+        assert set(sc["clients"]) == {c.id for c in clients.CLIENTS}
+        for cid, r in sc["clients"].items():
+            assert r["status"] in ("ok", "skipped"), f"{cid}: {r['status']}: {r['reason']}"
+            if r["status"] == "skipped":
+                assert r["reason"], cid
+                if cid == "fasthttp-async":
+                    assert r["reason"].startswith("fasthttp asyncio not available in this build")
+                continue
+            assert MEDIAN_KEYS <= set(r["median"]), cid
+            assert r["median"]["success"] > 0 and r["median"]["rps"] > 0, cid
+            assert r["errors_total"] == 0, (cid, r["error_example"])
+            assert r["protocol"] == "HTTP/1.1", cid
+            assert len(r["rounds"]) == 1
+            assert r["median"]["target_cpu_pct"] >= 0  # the embedded target's CPU is known
+    assert doc["scenarios"][0]["clients"]["fasthttp"]["relative_to_fasthttp"] == 1.0
+
+
+def test_smoke_json_and_plot(smoke: tuple[str, dict[str, Any], Path]) -> None:
+    _, doc, png = smoke
+    cfg = doc["config"]
+    assert cfg["embedded_target"] and cfg["nginx"].startswith("nginx/")
+    assert cfg["duration_s"] == 1 and cfg["rounds"] == 1 and cfg["concurrency"] == [1, 2]
+    assert {"python", "nginx", "fasthttp"} <= set(doc["versions"])
+    assert doc["machine"]["cpu_model"] and doc["machine"]["cpus"] >= 1
+    goals = [t["goal"] for t in doc["targets"]]
+    assert len(goals) == 4 and any("aiohttp" in g for g in goals)
+    for t in doc["targets"]:
+        assert t["verdict"] in ("met", "NOT met") or t["verdict"].startswith("not measured")
+    # sequential targets are measurable in this run (concurrency 1 was run)
+    seq = [t for t in doc["targets"] if t["peer"] in ("pycurl", "requests")]
+    assert all(t["ratio"] is not None for t in seq)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_client_is_a_usage_error() -> None:
+    out = bench("--clients", "nosuchclient")
+    assert out.returncode == 2 and "unknown client" in out.stderr
+
+
+def test_launcher_help() -> None:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(root / "benchmark.py"), "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    for flag in ("--url", "--method", "--duration", "--concurrency", "--timeout", "--body-size",
+                 "--warmup", "--insecure", "--header", "--payload", "--latency-samples",
+                 "--clients", "--mode", "--http2", "--json", "--plot", "--rounds", "--tls"):
+        assert flag in out.stdout, flag
+
+
+def test_select() -> None:
+    ids = [c.id for c in clients.select(["fasthttp", "httpx-async"], "both")]
+    assert ids == ["fasthttp", "fasthttp-async", "httpx-async"]
+    assert [c.id for c in clients.select(["httpx"], "sync")] == ["httpx"]
+    with pytest.raises(ValueError):
+        clients.select(["curl"], "both")
+
+
+def test_missing_library_is_a_skip() -> None:
+    with pytest.raises(Skip, match="not installed"):
+        clients.need("no_such_module_fh_bench")
+
+
+def test_sizes_and_document() -> None:
+    assert target.parse_size("1k") == 1024 and target.parse_size("1m") == 1 << 20
+    assert target.parse_size("512") == 512 and target.size_label(65536) == "64k"
+    with pytest.raises(ValueError):
+        target.parse_size("lots")
+    doc = target.json_document()
+    assert len(doc) == 1024 and json.loads(doc)["name"] == "fasthttp"
+
+
+def test_recorder_reservoir_and_percentiles() -> None:
+    rec = measure.Recorder(cap=100, body_len=0)
+    for i in range(1000):
+        rec.add(i / 1000, 200, 10)
+    rec.add(0.5, 503, 0)
+    rec.exception(TimeoutError("slow"))
+    assert rec.success == 1000 and rec.bytes_in == 10000 and len(rec.samples) == 100
+    assert rec.kinds == {"HTTP 503": 1, "TimeoutError": 1} and rec.errors == 2
+    spec = RunSpec(client="x", url="http://127.0.0.1/")
+    w = measure.Window(spec)
+    w.t0, w.t1 = 0.0, 2.0
+    r = measure.result(spec, w, [rec])
+    assert r.requests == 1002 and r.rps == 501 and r.success == 1000
+    ordered = [float(i) for i in range(1, 101)]
+    assert measure._pct(50, ordered) == 50_000 and measure._pct(99, ordered) == 99_000
+
+
+def test_target_serves_json_payloads_and_uploads() -> None:
+    with target.NginxTarget([64 * 1024]) as t:
+        with urllib.request.urlopen(t.url("/json")) as r:
+            assert len(r.read()) == 1024 and r.headers["Content-Type"] == "application/json"
+        with urllib.request.urlopen(t.url("/payload/64k")) as r:
+            assert len(r.read()) == 65536
+        req = urllib.request.Request(t.url("/upload"), data=b"x" * 3_000_000, method="POST")
+        with urllib.request.urlopen(req) as r:
+            assert r.read() == b"ok\n"
+        pid = t.pid
+        assert pid > 0
+    assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped
