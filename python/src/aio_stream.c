@@ -262,34 +262,12 @@ PyObject *fhp_response_aexit(FhpResponse *r, PyObject *const *args, Py_ssize_t n
     return fhp_response_aclose(r, NULL);
 }
 
-static int chunk_size_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                          const char *fname, PyObject **raw, Py_ssize_t *out)
-{
-    static PyObject **names[] = {&S.k_chunk_size};
-    fhp_sig sig = {fname, names, 1, 1, 0};
-    PyObject *v;
-    if (fhp_parse(&sig, args, nargs, kwnames, &v) < 0)
-        return -1;
-    *raw = v ? v : Py_None;
-    *out = 0;
-    if (v && v != Py_None) {
-        *out = PyLong_AsSsize_t(v);
-        if (*out == -1 && PyErr_Occurred())
-            return -1;
-        if (*out <= 0) {
-            PyErr_SetString(PyExc_ValueError, "chunk_size must be positive or None");
-            return -1;
-        }
-    }
-    return 0;
-}
-
 PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                    PyObject *kwnames)
 {
     PyObject *raw;
     Py_ssize_t cs;
-    if (chunk_size_arg(args, nargs, kwnames, "aiter_bytes", &raw, &cs) < 0)
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_bytes", &raw, &cs) < 0)
         return NULL;
     if (fhp_aio_ready() < 0)
         return NULL;
@@ -325,7 +303,7 @@ PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssiz
 {
     PyObject *raw;
     Py_ssize_t cs;
-    if (chunk_size_arg(args, nargs, kwnames, "aiter_text", &raw, &cs) < 0)
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_text", &raw, &cs) < 0)
         return NULL;
     PyObject *f = helper("aiter_text");
     PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, raw, NULL) : NULL;

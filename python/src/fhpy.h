@@ -219,6 +219,10 @@ int fhp_formdata_body(FhpRequest *r, const fhp_reqargs *a);
  * bytes of a MultipartStream whose length is known, else -1. -1 with
  * TypeError for a MultipartStream with async sources. */
 int fhp_formdata_sync_length(PyObject *stream, int64_t *len);
+/* Parses the optional chunk_size argument of iter_bytes()/aiter_bytes(): *out
+ * is 0 for None, else a positive size; *raw (when not NULL) the object given. */
+int fhp_chunk_size_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                       const char *fname, PyObject **raw, Py_ssize_t *out);
 /* asyncio: 0 when stream is not a MultipartStream; else 1 with *len (-1:
  * unknown) and, when it has async parts, *aiter a new async iterator of its
  * bytes (fasthttp.formdata.aiter_stream); -1 with an exception. */

@@ -238,14 +238,16 @@ PyTypeObject FhpByteIter_Type = {
     .tp_iternext = (iternextfunc)ByteIter_next,
 };
 
-static int chunk_size_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                          const char *fname, Py_ssize_t *out)
+int fhp_chunk_size_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                       const char *fname, PyObject **raw, Py_ssize_t *out)
 {
     static PyObject **names[] = {&S.k_chunk_size};
     fhp_sig sig = {fname, names, 1, 1, 0};
     PyObject *v;
     if (fhp_parse(&sig, args, nargs, kwnames, &v) < 0)
         return -1;
+    if (raw)
+        *raw = v ? v : Py_None;
     *out = 0;
     if (v && v != Py_None) {
         *out = PyLong_AsSsize_t(v);
@@ -285,7 +287,7 @@ PyObject *fhp_response_iter_bytes(FhpResponse *r, PyObject *const *args, Py_ssiz
                                   PyObject *kwnames)
 {
     Py_ssize_t cs;
-    if (chunk_size_arg(args, nargs, kwnames, "iter_bytes", &cs) < 0)
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "iter_bytes", NULL, &cs) < 0)
         return NULL;
     return byte_iter(r, cs);
 }
@@ -444,7 +446,7 @@ PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize
                                  PyObject *kwnames)
 {
     Py_ssize_t cs;
-    if (chunk_size_arg(args, nargs, kwnames, "iter_text", &cs) < 0)
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "iter_text", NULL, &cs) < 0)
         return NULL;
     return text_iter(r, cs);
 }
