@@ -28,6 +28,8 @@ fh_client *fh_client_new(void)
     c->limit[FH_LIMIT_BODY_BYTES] = 1LL << 30;
     c->limit[FH_LIMIT_TRAILER_BYTES] = 16384;
     c->limit[FH_LIMIT_ENCODINGS] = 5;
+    c->limit[FH_LIMIT_DECODED_BYTES] = 128LL << 20;
+    c->limit[FH_LIMIT_REQUEST_HEAD] = 65536;
     c->decode = 1;
     c->tls.verify = 1;
     c->follow_redirects = 1;
@@ -73,16 +75,36 @@ int fh_client_set_limit(fh_client *c, fh_limit_kind kind, int64_t value)
     return FH_OK;
 }
 
+int64_t fh_client_limit(const fh_client *c, fh_limit_kind kind)
+{
+    if (!c || (unsigned)kind >= FH_LIMIT_KINDS)
+        return FH_EINVAL;
+    return c->limit[kind];
+}
+
+const char *fh_limit_name(fh_limit_kind kind)
+{
+    static const char *const names[FH_LIMIT_KINDS] = {
+        "max_status_line_size", "max_header_size",       "max_header_count",
+        "max_interim_responses", "max_body_size",        "max_trailer_size",
+        "max_content_encodings", "max_decoded_body_size", "max_request_header_size",
+    };
+    return (unsigned)kind < FH_LIMIT_KINDS ? names[kind] : NULL;
+}
+
 int fh_client_set_pool_limits(fh_client *c, int max_total, int max_per_host,
                               int max_idle_per_host, int64_t idle_timeout_ms)
 {
-    if (!c || max_total < 1 || max_per_host < 1 || max_idle_per_host < 0 || idle_timeout_ms < 0)
+    if (!c || max_total == 0 || max_per_host == 0 || idle_timeout_ms > INT64_MAX / 1000)
         return FH_EINVAL;
     pthread_mutex_lock(&c->pool.lock);
-    c->pool.max_total = max_total;
-    c->pool.max_per_host = max_per_host;
-    c->pool.max_idle_per_host = max_idle_per_host;
-    c->pool.idle_timeout_us = idle_timeout_ms * 1000;
+    if (max_total > 0)
+        c->pool.max_total = max_total;
+    if (max_per_host > 0)
+        c->pool.max_per_host = max_per_host;
+    c->pool.max_idle_per_host = max_idle_per_host >= 0 ? max_idle_per_host : c->pool.max_per_host;
+    if (idle_timeout_ms >= 0)
+        c->pool.idle_timeout_us = idle_timeout_ms * 1000;
     pthread_mutex_unlock(&c->pool.lock);
     return FH_OK;
 }

@@ -302,7 +302,8 @@ static int each_coding(const char *v, size_t len, int max, const struct coding *
         if (!c)
             continue;
         if (*n >= max)
-            return fail(why, "too many Content-Encoding layers", FH_EDECODE);
+            return fail(why, "too many Content-Encoding layers (limit max_content_encodings)",
+                        FH_EDECODE);
         if (list)
             list[*n] = c;
         (*n)++;

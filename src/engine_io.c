@@ -143,6 +143,12 @@ int fh__xfer_build_head(fh__xfer *x)
         fh__request_fail(r, "invalid request line or header for %s", r->url_str);
         return rc;
     }
+    if (x->out.len > (uint64_t)x->limit[FH_LIMIT_REQUEST_HEAD]) {
+        fh__request_fail(r, "request head of %zu bytes exceeds the limit of %lld bytes (%s)",
+                         x->out.len, (long long)x->limit[FH_LIMIT_REQUEST_HEAD],
+                         fh_limit_name(FH_LIMIT_REQUEST_HEAD));
+        return FH_EHEADER;
+    }
     int body = x->send_body && r->has_body;
     x->body_phase = 2;
     if (body && r->body_fn)
@@ -171,10 +177,12 @@ int fh__xfer_init(fh__xfer *x, fh_engine *e, fh_request *req)
     if (x->tmo[FH_TIMEOUT_TOTAL])
         x->total_deadline = x->t_start + x->tmo[FH_TIMEOUT_TOTAL];
     x->decode = req->decode >= 0 ? req->decode : c->decode;
-    x->lim.status_line = (size_t)c->limit[FH_LIMIT_STATUS_LINE];
-    x->lim.header_bytes = (size_t)c->limit[FH_LIMIT_HEADER_BYTES];
-    x->lim.header_count = (size_t)c->limit[FH_LIMIT_HEADER_COUNT];
-    x->lim.trailer_bytes = (size_t)c->limit[FH_LIMIT_TRAILER_BYTES];
+    for (int k = 0; k < FH_LIMIT_KINDS; k++)
+        x->limit[k] = req->limit[k] > 0 ? req->limit[k] : c->limit[k];
+    x->lim.status_line = (size_t)x->limit[FH_LIMIT_STATUS_LINE];
+    x->lim.header_bytes = (size_t)x->limit[FH_LIMIT_HEADER_BYTES];
+    x->lim.header_count = (size_t)x->limit[FH_LIMIT_HEADER_COUNT];
+    x->lim.trailer_bytes = (size_t)x->limit[FH_LIMIT_TRAILER_BYTES];
     req->errmsg[0] = 0;
     x->url = &req->url;
     x->pool_key = req->pool_key;

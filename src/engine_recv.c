@@ -215,6 +215,24 @@ static void discard_body(fh__xfer *x)
     }
 }
 
+/* The cap on a buffered body and the limit it comes from: max_body_size,
+ * or the tighter max_decoded_body_size when a Content-Encoding lets the
+ * server send far fewer bytes than the client has to hold. */
+static uint64_t body_limit(const fh__xfer *x, fh_limit_kind *kind)
+{
+    *kind = FH_LIMIT_BODY_BYTES;
+    if (x->dec && x->limit[FH_LIMIT_DECODED_BYTES] < x->limit[FH_LIMIT_BODY_BYTES])
+        *kind = FH_LIMIT_DECODED_BYTES;
+    return (uint64_t)x->limit[*kind];
+}
+
+static void body_too_large(fh__xfer *x, fh_limit_kind kind, uint64_t limit)
+{
+    fh__xfer_fail(x, FH_EBODY_TOO_LARGE, "%sresponse body exceeds the limit of %" PRIu64
+                  " bytes (%s): raise the limit or stream the response",
+                  kind == FH_LIMIT_DECODED_BYTES ? "decoded " : "", limit, fh_limit_name(kind));
+}
+
 /* Buffered mode: pulls everything that is available into the body. */
 static void fill_body(fh__xfer *x)
 {
@@ -223,7 +241,8 @@ static void fill_body(fh__xfer *x)
         return;
     }
     fh__buf *b = &x->resp->body;
-    uint64_t limit = (uint64_t)x->engine->client->limit[FH_LIMIT_BODY_BYTES];
+    fh_limit_kind kind;
+    uint64_t limit = body_limit(x, &kind);
     for (;;) {
         /* A known length without decoding needs exactly that much room
          * (+1 to see an overrun); a 1 KiB body must not cost 64 KiB. */
@@ -249,8 +268,7 @@ static void fill_body(fh__xfer *x)
             break;
         b->len += (size_t)n;
         if (b->len > limit) {
-            fh__xfer_fail(x, FH_EBODY_TOO_LARGE, "response body exceeds the limit of %" PRIu64
-                          " bytes", limit);
+            body_too_large(x, kind, limit);
             return;
         }
     }
@@ -279,7 +297,7 @@ static int setup_decoder(fh__xfer *x)
     const char *why = NULL;
     if (rc == FH_OK && v.len)
         rc = fh__decoder_new(&x->dec, (const char *)v.data, v.len,
-                             (int)x->engine->client->limit[FH_LIMIT_ENCODINGS], &why);
+                             (int)x->limit[FH_LIMIT_ENCODINGS], &why);
     fh__buf_free(&v);
     if (rc)
         fh__request_fail(x->req, "%s: %s", fh_strerror(rc), why ? why : "setup failed");
@@ -328,9 +346,13 @@ static void head_complete(fh__xfer *x, const char *raw)
     }
     x->state = FH__X_RECV_BODY;
     if (h->body_kind == FH__FRAME_LENGTH && !x->dec) {
-        uint64_t want = h->content_length;
-        uint64_t limit = (uint64_t)x->engine->client->limit[FH_LIMIT_BODY_BYTES];
-        if (want <= limit && want <= (64u << 20))
+        fh_limit_kind kind;
+        uint64_t want = h->content_length, limit = body_limit(x, &kind);
+        if (want > limit) { /* refused before a byte of it is read */
+            body_too_large(x, kind, limit);
+            return;
+        }
+        if (want <= (64u << 20))
             fh__buf_reserve(&x->resp->body, (size_t)want + 1); /* one allocation */
     }
     fill_body(x);
@@ -375,9 +397,10 @@ static int parse_head(fh__xfer *x)
             fh__xfer_resume_send(x);
             return 1;
         }
-        if (++x->interim > x->engine->client->limit[FH_LIMIT_INTERIM]) {
-            fh__xfer_fail(x, FH_ETOO_MANY_INTERIM, "more than %lld interim (1xx) responses",
-                          (long long)x->engine->client->limit[FH_LIMIT_INTERIM]);
+        if (++x->interim > x->limit[FH_LIMIT_INTERIM]) {
+            fh__xfer_fail(x, FH_ETOO_MANY_INTERIM, "more than %lld interim (1xx) responses "
+                          "(limit %s)", (long long)x->limit[FH_LIMIT_INTERIM],
+                          fh_limit_name(FH_LIMIT_INTERIM));
             return 1;
         }
         c->rpos += (size_t)rc;

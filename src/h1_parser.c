@@ -17,6 +17,13 @@
 #include <limits.h>
 #include <string.h>
 
+/* Messages for the limits name the limit (fh_limit_name), so a user can
+ * tell which setting to raise. */
+#define WHY_STATUS_LINE "status line too long (limit max_status_line_size)"
+#define WHY_HEAD_SIZE "response head too large (limit max_header_size)"
+#define WHY_HEADER_COUNT "too many header fields (limit max_header_count)"
+#define WHY_TRAILER_SIZE "trailer section too large (limit max_trailer_size)"
+
 /* A chunk-size line (size, extensions, CRLF) longer than this is refused:
  * extensions are skipped, but not without bound. */
 #define CHUNK_LINE_MAX 4096
@@ -197,16 +204,16 @@ static int check_status_line(const char *buf, size_t len, const fh__h1_limits *l
     if (!p) {
         /* At most one trailing byte (a CR) is not content. */
         if (len >= 2 && len - 1 > lim->status_line)
-            return fail(out, FH_EHEADERS_TOO_LARGE, "status line too long");
+            return fail(out, FH_EHEADERS_TOO_LARGE, WHY_STATUS_LINE);
         if (len > lim->header_bytes)
-            return fail(out, FH_EHEADERS_TOO_LARGE, "response head too large");
+            return fail(out, FH_EHEADERS_TOO_LARGE, WHY_HEAD_SIZE);
         return FH_EAGAIN;
     }
     *lf = (size_t)(p - buf);
     if (content_len(buf, *lf) > lim->status_line)
-        return fail(out, FH_EHEADERS_TOO_LARGE, "status line too long");
+        return fail(out, FH_EHEADERS_TOO_LARGE, WHY_STATUS_LINE);
     if (*lf + 1 > lim->header_bytes)
-        return fail(out, FH_EHEADERS_TOO_LARGE, "response head too large");
+        return fail(out, FH_EHEADERS_TOO_LARGE, WHY_HEAD_SIZE);
     return parse_status_line(buf, content_len(buf, *lf), out);
 }
 
@@ -427,7 +434,7 @@ static int parse_fields(const char *buf, size_t from, size_t end, size_t cap, fr
     size_t p = from;
     while (p < end) {
         if (out->nheaders >= cap)
-            return fail(out, FH_ETOO_MANY_HEADERS, "too many header fields");
+            return fail(out, FH_ETOO_MANY_HEADERS, WHY_HEADER_COUNT);
         fh_header *h = &out->headers[out->nheaders];
         size_t used = 0;
         int rc = parse_field_line(buf + p, buf + end, h, &used, out);
@@ -523,7 +530,7 @@ static int parse_complete(const char *buf, size_t head_len, size_t status_lf,
                           fh__h1_head *out)
 {
     if (head_len > lim->header_bytes)
-        return fail(out, FH_EHEADERS_TOO_LARGE, "response head too large");
+        return fail(out, FH_EHEADERS_TOO_LARGE, WHY_HEAD_SIZE);
     /* The final empty line is LF or CR LF: its start is where fields end. */
     size_t end = head_len - (buf[head_len - 2] == '\r' ? 2 : 1);
     framing f = {0};
@@ -565,7 +572,7 @@ static int find_head(const char *buf, size_t len, size_t *scan, const fh__h1_lim
     }
     if (!find_head_end(buf, len, scan, head_len)) {
         if (len > lim->header_bytes)
-            return fail(out, FH_EHEADERS_TOO_LARGE, "response head too large");
+            return fail(out, FH_EHEADERS_TOO_LARGE, WHY_HEAD_SIZE);
         return FH_EAGAIN;
     }
     /* Complete: fill in the status line (checked before, so it passes). */
@@ -590,7 +597,7 @@ int fh__h1_parse_head(const char *buf, size_t len, size_t *scan, const fh__h1_li
         return rc;
     /* The return value is an int: a head over INT_MAX is too large anyway. */
     if (head_len > INT_MAX)
-        return fail(out, FH_EHEADERS_TOO_LARGE, "response head too large");
+        return fail(out, FH_EHEADERS_TOO_LARGE, WHY_HEAD_SIZE);
     return parse_complete(buf, head_len, status_lf, lim, head_request, hdr_cap, out);
 }
 
@@ -710,7 +717,7 @@ static int on_trailer_byte(fh__h1_body *b, unsigned char c)
         return FH_OK;
     }
     if (++b->trailer_bytes > b->trailer_limit)
-        return body_fail(b, "trailer section too large");
+        return body_fail(b, WHY_TRAILER_SIZE);
     if (b->state == B_TRAILER_LF) {
         if (c != '\n')
             return body_fail(b, "trailer line does not end with CRLF");

@@ -178,8 +178,9 @@ typedef struct fh__hdr {
 struct fh_request {
     char *method;
     size_t method_len;
-    char *url_str;
+    char *url_str;           /* the URL as given, without user:password@ */
     fh__url url;
+    char *url_user, *url_pass; /* decoded credentials from the URL, or NULL */
     char *pool_key;
     fh__hdr *hdrs;
     size_t nhdrs, hdr_cap;
@@ -191,6 +192,7 @@ struct fh_request {
     void *body_ud;
     int64_t body_fn_len;     /* -1: chunked */
     int64_t timeout_ms[FH_TIMEOUT_KINDS]; /* -1: client's default */
+    int64_t limit[FH_LIMIT_KINDS];        /* -1: client's */
     int stream;
     int expect_continue;     /* 1: Expect: 100-continue */
     int64_t expect_wait_ms;
@@ -303,6 +305,7 @@ typedef struct fh__xfer {
     int64_t phase_deadline;       /* current phase's timeout, 0: none */
     int phase_error;              /* code when phase_deadline passes */
     int64_t tmo[FH_TIMEOUT_KINDS];/* effective timeouts, microseconds */
+    int64_t limit[FH_LIMIT_KINDS];/* effective limits (request's or client's) */
     /* pool */
     fh__pool_host *host;
     fh__waiter waiter;

@@ -30,6 +30,9 @@ typedef struct fh__policy {
     /* credentials */
     int auth_kind;
     char *user, *pass;
+    /* Credentials from the URL (or a Location with user:pass@), sent as
+     * Basic only to the origin they came with (url_origin, a pool key). */
+    char *url_user, *url_pass, *url_origin;
     fh__digest digest;
     int digest_ready, digest_rounds;
     fh__buf auth_value;
@@ -79,9 +82,29 @@ int fh__policy_init(fh__xfer *x)
     const char *pw = r->auth_kind >= 0 ? r->auth_pass : c->auth_pass;
     if (p->auth_kind && (!(p->user = dup_or_null(u)) || !(p->pass = dup_or_null(pw))))
         return FH_ENOMEM;
+    if (r->url_user && (!(p->url_user = strdup(r->url_user)) ||
+                        !(p->url_pass = dup_or_null(r->url_pass ? r->url_pass : "")) ||
+                        !(p->url_origin = strdup(r->pool_key))))
+        return FH_ENOMEM;
     fh__digest_init(&p->digest);
     p->rng = (uint64_t)x->t_start ^ (uint64_t)(uintptr_t)x;
     return FH_OK;
+}
+
+/* Overwrites and frees a secret. */
+static void free_secret(char *s)
+{
+    if (s)
+        memset(s, 0, strlen(s));
+    free(s);
+}
+
+static void drop_url_credentials(fh__policy *p)
+{
+    free(p->url_user);
+    free_secret(p->url_pass);
+    free(p->url_origin);
+    p->url_user = p->url_pass = p->url_origin = NULL;
 }
 
 static void free_history(fh__policy *p)
@@ -104,10 +127,9 @@ void fh__policy_free(fh__xfer *x)
     fh__url_free(&p->hop_url);
     free(p->hop_str);
     free(p->hop_key);
-    if (p->pass)
-        memset(p->pass, 0, strlen(p->pass));
     free(p->user);
-    free(p->pass);
+    free_secret(p->pass);
+    drop_url_credentials(p);
     fh__digest_free(&p->digest);
     fh__buf_free(&p->auth_value);
     fh__buf_free(&p->cookie_value);
@@ -136,19 +158,41 @@ static void cookie_header(fh__xfer *x, fh_header *extra, size_t *n)
                                     p->cookie_value.len};
 }
 
+/* Which credentials this hop sends: the caller's (request, then client)
+ * while the request stays at its origin; else those of the URL when the
+ * hop is at the URL's origin (RFC 7617 with credentials from RFC 3986
+ * §3.2.1 userinfo, as requests and httpx do); else none. */
+static int hop_auth(const fh__xfer *x, const char **user, const char **pass)
+{
+    const fh__policy *p = x->pol;
+    if (p->auth_kind && !p->stripped) {
+        *user = p->user;
+        *pass = p->pass;
+        return p->auth_kind;
+    }
+    if (p->url_user && strcmp(p->url_origin, x->pool_key) == 0) {
+        *user = p->url_user;
+        *pass = p->url_pass;
+        return FH_AUTH_BASIC;
+    }
+    return FH_AUTH_NONE;
+}
+
 int fh__policy_headers(fh__xfer *x, fh_header *extra, size_t *n)
 {
     fh__policy *p = x->pol;
     *n = 0;
     cookie_header(x, extra, n);
-    if (!p->auth_kind || p->stripped || fh__request_has_header(x->req, "Authorization"))
+    const char *user = NULL, *pass = NULL;
+    int kind = hop_auth(x, &user, &pass);
+    if (!kind || (!p->stripped && fh__request_has_header(x->req, "Authorization")))
         return FH_OK;
     p->auth_value.len = 0;
     int rc = FH_OK;
-    if (p->auth_kind == FH_AUTH_BASIC)
-        rc = fh__auth_basic(&p->auth_value, p->user, p->pass);
-    else if (p->auth_kind == FH_AUTH_DIGEST && p->digest_ready)
-        rc = fh__digest_authorization(&p->digest, p->user, p->pass, x->method, x->url->target,
+    if (kind == FH_AUTH_BASIC)
+        rc = fh__auth_basic(&p->auth_value, user, pass);
+    else if (kind == FH_AUTH_DIGEST && p->digest_ready)
+        rc = fh__digest_authorization(&p->digest, user, pass, x->method, x->url->target,
                                       &p->auth_value);
     else
         return FH_OK;
@@ -261,10 +305,34 @@ static int same_origin(const fh__url *a, const fh__url *b)
 
 static int redirect_fail(fh__xfer *x, int code, const char *what, const char *loc, size_t len)
 {
-    fh__request_fail(x->req, "%s: redirect %d from %s to '%.*s'", what, x->resp->status,
-                     x->pol->hop_str ? x->pol->hop_str : x->req->url_str,
-                     (int)(len > 200 ? 200 : len), loc ? loc : "");
+    char shown[201]; /* a Location may carry credentials too */
+    fh_url_redact(loc, loc ? len : 0, shown, sizeof shown);
+    fh__request_fail(x->req, "%s: redirect %d from %s to '%s'", what, x->resp->status,
+                     x->pol->hop_str ? x->pol->hop_str : x->req->url_str, shown);
     return code;
+}
+
+/* A Location's user:pass@ become the credentials of its origin; the URL
+ * kept for the hop (messages, history, fh_response_url) is without them. */
+static int hop_credentials(fh__policy *p, const fh__url *u, const char *key)
+{
+    char *user = NULL, *pass = NULL;
+    const char *why = NULL;
+    int rc = fh__url_credentials(u, &user, &pass, &why);
+    char *origin = rc == FH_OK && user ? strdup(key) : NULL;
+    if (rc == FH_OK && user && (!origin || (!pass && !(pass = strdup("")))))
+        rc = FH_ENOMEM;
+    if (rc != FH_OK || !user) {
+        free(user);
+        free_secret(pass);
+        free(origin);
+        return rc;
+    }
+    drop_url_credentials(p);
+    p->url_user = user;
+    p->url_pass = pass;
+    p->url_origin = origin;
+    return FH_OK;
 }
 
 static int adopt_hop(fh__xfer *x, char *abs)
@@ -272,23 +340,31 @@ static int adopt_hop(fh__xfer *x, char *abs)
     fh__policy *p = x->pol;
     fh__url u = {0};
     const char *why = NULL;
-    int rc = fh__url_parse(&u, abs, strlen(abs), &why);
-    size_t klen = strlen(abs) + 32;
+    size_t alen = strlen(abs);
+    int rc = fh__url_parse(&u, abs, alen, &why);
+    size_t klen = alen + 32;
     char *key = rc ? NULL : malloc(klen);
-    if (rc || !key) {
+    char *shown = rc ? NULL : fh__url_strip_userinfo(abs, alen);
+    free(abs);
+    if (!rc && (!key || !shown))
+        rc = FH_ENOMEM;
+    if (!rc) {
+        snprintf(key, klen, "%s://%s:%d", u.tls ? "https" : "http", u.host, u.port);
+        rc = hop_credentials(p, &u, key);
+    }
+    if (rc) {
         fh__url_free(&u);
         free(key);
-        free(abs);
-        return rc ? rc : FH_ENOMEM;
+        free(shown);
+        return rc;
     }
-    snprintf(key, klen, "%s://%s:%d", u.tls ? "https" : "http", u.host, u.port);
     if (!same_origin(&u, &x->req->url))
         p->stripped = 1; /* credentials and cookies set by the caller stay behind */
     fh__url_free(&p->hop_url);
     free(p->hop_str);
     free(p->hop_key);
     p->hop_url = u;
-    p->hop_str = abs;
+    p->hop_str = shown;
     p->hop_key = key;
     x->url = &p->hop_url;
     x->pool_key = p->hop_key;

@@ -30,15 +30,29 @@ static int is_idempotent(const char *m)
     return 0;
 }
 
-static int set_url(fh_request *r, const char *url)
+/* Writes "invalid URL '<url, password hidden>': why" into req's message. */
+static void url_fail(fh_request *r, const char *url, size_t len, const char *why)
+{
+    char shown[FH__ERRMSG];
+    fh_url_redact(url, len, shown, sizeof shown);
+    fh__request_fail(r, "invalid URL '%s': %s", shown, why);
+}
+
+/* Parses the URL; credentials in it (user:pass@) are taken out: they are
+ * sent as Basic credentials (policy.c), never as part of a URL, so url_str
+ * (what messages, fh_response_url and Python's Response.url show) and the
+ * pool key are free of them. */
+static int set_url(fh_request *r, const char *url, size_t len)
 {
     const char *why = NULL;
-    int rc = fh__url_parse(&r->url, url, strlen(url), &why);
+    int rc = fh__url_parse(&r->url, url, len, &why);
+    if (rc == FH_OK)
+        rc = fh__url_credentials(&r->url, &r->url_user, &r->url_pass, &why);
     if (rc) {
-        fh__request_fail(r, "invalid URL '%s': %s", url, why ? why : fh_strerror(rc));
+        url_fail(r, url, len, why ? why : fh_strerror(rc));
         return rc;
     }
-    r->url_str = strdup(url);
+    r->url_str = fh__url_strip_userinfo(url, len);
     size_t klen = strlen(r->url.host) + 32;
     r->pool_key = malloc(klen);
     if (!r->url_str || !r->pool_key)
@@ -48,20 +62,31 @@ static int set_url(fh_request *r, const char *url)
     return FH_OK;
 }
 
-int fh_url_check(const char *url, char *msg, size_t msglen)
+int fh_url_check_n(const char *url, size_t len, char *msg, size_t msglen)
 {
     if (!url)
         return FH_EINVAL;
     fh__url u = {0};
+    char *user = NULL, *pass = NULL;
     const char *why = NULL;
-    int rc = fh__url_parse(&u, url, strlen(url), &why);
+    int rc = fh__url_parse(&u, url, len, &why);
+    if (rc == FH_OK)
+        rc = fh__url_credentials(&u, &user, &pass, &why);
+    free(user);
+    free(pass);
     fh__url_free(&u);
     if (msg && msglen)
         snprintf(msg, msglen, "%s", rc ? (why ? why : fh_strerror(rc)) : "");
     return rc;
 }
 
-fh_request *fh_request_new(const char *method, const char *url, int *err)
+int fh_url_check(const char *url, char *msg, size_t msglen)
+{
+    return fh_url_check_n(url, url ? strlen(url) : 0, msg, msglen);
+}
+
+fh_request *fh_request_new_n(const char *method, size_t method_len, const char *url,
+                             size_t url_len, int *err)
 {
     int rc = FH_EINVAL;
     fh_request *r = NULL;
@@ -72,22 +97,26 @@ fh_request *fh_request_new(const char *method, const char *url, int *err)
         goto fail;
     for (int i = 0; i < FH_TIMEOUT_KINDS; i++)
         r->timeout_ms[i] = -1;
+    for (int i = 0; i < FH_LIMIT_KINDS; i++)
+        r->limit[i] = -1;
     r->decode = -1;
     r->follow_redirects = -1;
     r->max_redirects = -1;
     r->auth_kind = -1;
-    r->method_len = strlen(method);
-    rc = fh__h1_check_method(method, r->method_len);
+    r->method_len = method_len;
+    /* A token has no NUL, so the length the caller gave is the length
+     * that is sent; "GET\0X" is refused, never shortened to "GET". */
+    rc = fh__h1_check_method(method, method_len);
     if (rc)
         goto fail;
     rc = FH_ENOMEM;
-    if (!(r->method = strdup(method)))
+    if (!(r->method = strndup(method, method_len)))
         goto fail;
-    rc = set_url(r, url);
+    rc = set_url(r, url, url_len);
     if (rc)
         goto fail;
-    r->head = strcmp(method, "HEAD") == 0;
-    r->idempotent = is_idempotent(method);
+    r->head = strcmp(r->method, "HEAD") == 0;
+    r->idempotent = is_idempotent(r->method);
     if (err)
         *err = FH_OK;
     return r;
@@ -96,6 +125,16 @@ fail:
         *err = rc;
     fh_request_free(r);
     return NULL;
+}
+
+fh_request *fh_request_new(const char *method, const char *url, int *err)
+{
+    if (!method || !url) {
+        if (err)
+            *err = FH_EINVAL;
+        return NULL;
+    }
+    return fh_request_new_n(method, strlen(method), url, strlen(url), err);
 }
 
 void fh_request_free(fh_request *req)
@@ -111,6 +150,10 @@ void fh_request_free(fh_request *req)
     free(req->body_owned);
     free(req->auth_user);
     free(req->auth_pass);
+    if (req->url_pass)
+        memset(req->url_pass, 0, strlen(req->url_pass));
+    free(req->url_user);
+    free(req->url_pass);
     for (size_t i = 0; i < req->nsensitive; i++)
         free(req->sensitive[i]);
     free(req->sensitive);
@@ -232,6 +275,14 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud, in
     req->has_body = 1;
     req->body = NULL;
     req->body_len = 0;
+    return FH_OK;
+}
+
+int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value)
+{
+    if (!req || (unsigned)kind >= FH_LIMIT_KINDS || (value <= 0 && value != -1))
+        return FH_EINVAL;
+    req->limit[kind] = value;
     return FH_OK;
 }
 

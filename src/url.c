@@ -66,6 +66,10 @@ static int check_bytes(const char *s, size_t len, const char **why)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        /* NUL gets its own message: in C it would end the string early,
+         * so a caller reading it as "truncated" must learn it was refused. */
+        if (c == 0)
+            return fail(why, "URL contains a NUL character", FH_EURL);
         if (c <= 0x20 || c == 0x7f)
             return fail(why, "URL contains a space or control character", FH_EURL);
         if (c == '\\')
@@ -344,4 +348,137 @@ void fh__url_free(fh__url *u)
     free(u->authority);
     free(u->userinfo);
     memset(u, 0, sizeof *u);
+}
+
+/* ---- credentials in the URL ---------------------------------------------- */
+
+static int hexval(unsigned char c)
+{
+    return is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Percent-decodes n bytes (validated by check_userinfo) into a new string.
+ * Control bytes in the result are refused: they could not travel in a
+ * credential, and NUL would silently shorten it. */
+static int decode_part(const char *s, size_t n, char **out, const char **why)
+{
+    char *d = malloc(n + 1);
+    size_t o = 0;
+    if (!d)
+        return fail(why, "out of memory", FH_ENOMEM);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%' && i + 2 < n) { /* check_userinfo saw two hex digits */
+            c = (unsigned char)(hexval((unsigned char)s[i + 1]) << 4 |
+                                hexval((unsigned char)s[i + 2]));
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            free(d);
+            return fail(why, "user information in URL contains a control character", FH_EURL);
+        }
+        d[o++] = (char)c;
+    }
+    d[o] = '\0';
+    *out = d;
+    return FH_OK;
+}
+
+int fh__url_credentials(const fh__url *u, char **user, char **pass, const char **why)
+{
+    *user = *pass = NULL;
+    if (!u->userinfo)
+        return FH_OK;
+    const char *s = u->userinfo, *colon = strchr(s, ':');
+    size_t un = colon ? (size_t)(colon - s) : strlen(s);
+    int rc = decode_part(s, un, user, why);
+    if (rc == FH_OK && colon)
+        rc = decode_part(colon + 1, strlen(colon + 1), pass, why);
+    /* RFC 7617 §2: a Basic user-id cannot contain ':' (it ends the user). */
+    if (rc == FH_OK && strchr(*user, ':'))
+        rc = fail(why, "user name in URL contains ':'", FH_EURL);
+    if (rc != FH_OK) {
+        free(*user);
+        free(*pass);
+        *user = *pass = NULL;
+    }
+    return rc;
+}
+
+/* The span [*a, *e) of "userinfo@" in s: after "scheme://", or from the
+ * start when there is no "://" (curl reads "user:pass@host/" that way, and
+ * a message must not show it either). The userinfo ends at the last '@'
+ * before the path, as in parse_authority. */
+static int userinfo_span(const char *s, size_t len, size_t *a, size_t *e)
+{
+    size_t start = 0;
+    for (size_t i = 0; i + 3 <= len; i++) {
+        if (s[i] == '/' || s[i] == '?' || s[i] == '#' || s[i] == '@')
+            break; /* no scheme before the authority */
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+            start = i + 3;
+            break;
+        }
+    }
+    size_t end = start;
+    while (end < len && s[end] != '/' && s[end] != '?' && s[end] != '#')
+        end++;
+    size_t at = end;
+    while (at > start && s[at - 1] != '@')
+        at--;
+    if (at == start)
+        return 0;
+    *a = start;
+    *e = at; /* just past the '@' */
+    return 1;
+}
+
+char *fh__url_strip_userinfo(const char *s, size_t len)
+{
+    size_t a = 0, e = 0;
+    int has = userinfo_span(s, len, &a, &e);
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    if (has) {
+        memcpy(out, s, a);
+        memcpy(out + a, s + e, len - e);
+        out[len - (e - a)] = '\0';
+    } else {
+        memcpy(out, s, len);
+        out[len] = '\0';
+    }
+    return out;
+}
+
+/* Appends n bytes at *o, writing only what fits before the final NUL. */
+static void put_clipped(char *out, size_t cap, size_t *o, const char *p, size_t n)
+{
+    if (*o + 1 < cap) {
+        size_t room = cap - 1 - *o;
+        memcpy(out + *o, p, n < room ? n : room);
+    }
+    *o += n;
+}
+
+size_t fh_url_redact(const char *url, size_t len, char *out, size_t cap)
+{
+    size_t a = 0, e = 0, o = 0;
+    if (!url)
+        len = 0;
+    if (len && userinfo_span(url, len, &a, &e)) {
+        /* The user name stays when a password follows it; a lone user name
+         * is often a token (https://TOKEN@host/) and is hidden as a
+         * password is. */
+        const char *colon = memchr(url + a, ':', e - 1 - a);
+        size_t keep = colon ? (size_t)(colon - url) + 1 : a;
+        put_clipped(out, cap, &o, url, keep);
+        put_clipped(out, cap, &o, "***", 3);
+        put_clipped(out, cap, &o, url + e - 1, len - (e - 1)); /* from the '@' on */
+    } else {
+        put_clipped(out, cap, &o, url, len);
+    }
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+    return o;
 }

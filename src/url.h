@@ -25,6 +25,19 @@ typedef struct fh__url {
  */
 int fh__url_parse(fh__url *u, const char *s, size_t len, const char **why);
 
+/*
+ * The user name and password of u->userinfo, percent-decoded (RFC 3986
+ * §3.2.1), as new strings in *user and *pass (*pass is NULL when the
+ * userinfo has no ':'; both NULL without userinfo). FH_EURL with *why when
+ * a decoded part contains a control byte or the user name a ':' (RFC 7617
+ * §2), FH_ENOMEM.
+ */
+int fh__url_credentials(const fh__url *u, char **user, char **pass, const char **why);
+
+/* A malloc'd copy of the URL s (len bytes) without its "userinfo@", as
+ * shown to users and sent nowhere: "http://a:b@h/x" gives "http://h/x". */
+char *fh__url_strip_userinfo(const char *s, size_t len);
+
 /* Frees the strings of u and zeroes it. Safe on a zeroed struct. */
 void fh__url_free(fh__url *u);
 

@@ -396,6 +396,82 @@ static void test_gzip_bomb_buffered_limit(void **state)
     fh_test_result_free(&r);
 }
 
+/* With default limits a buffered 1 GiB gzip bomb (about 1 MiB on the wire)
+ * is refused at max_decoded_body_size, long before the process could hold
+ * it: peak RSS grows by far less than 256 MiB. */
+static void test_gzip_bomb_buffered_default(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {PEER_READ, PEER_GZIP_BOMB(1024, 0), PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    long rss0 = fh_test_maxrss_kib();
+    fh_test_result r;
+    assert_int_equal(fh_test_get(t->client, url(t, "/bomb"), &r), FH_EBODY_TOO_LARGE);
+    long growth = fh_test_maxrss_kib() - rss0;
+    fprintf(stderr, "buffered bomb: peak RSS grew by %ld KiB; %s\n", growth, r.msg);
+    assert_non_null(strstr(r.msg, "max_decoded_body_size"));
+    assert_non_null(strstr(r.msg, "134217728 bytes"));
+#if !defined(__SANITIZE_ADDRESS__)
+    assert_true(growth < 256L * 1024);
+#endif
+    fh_test_result_free(&r);
+}
+
+/* A request's limit wins over the client's, in both directions; a known
+ * Content-Length over the limit is refused before the body is read. */
+static void test_request_limits(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij"),
+        PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    fh_client_set_limit(t->client, FH_LIMIT_BODY_BYTES, 10);
+    assert_int_equal(fh_client_limit(t->client, FH_LIMIT_BODY_BYTES), 10);
+    fh_test_result r;
+    assert_int_equal(fh_test_get(t->client, url(t, "/"), &r), FH_EBODY_TOO_LARGE);
+    assert_non_null(strstr(r.msg, "limit of 10 bytes (max_body_size)"));
+    fh_test_result_free(&r);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_int_equal(fh_request_set_limit(req, FH_LIMIT_BODY_BYTES, 20), FH_OK);
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_OK);
+    assert_int_equal(r.body_len, 20);
+    fh_test_result_free(&r);
+    assert_int_equal(fh_request_set_limit(req, FH_LIMIT_BODY_BYTES, 0), FH_EINVAL);
+    assert_int_equal(fh_request_set_limit(req, FH_LIMIT_KINDS, 5), FH_EINVAL);
+    assert_int_equal(fh_request_set_limit(req, FH_LIMIT_BODY_BYTES, -1), FH_OK); /* client's */
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_EBODY_TOO_LARGE);
+    fh_test_result_free(&r);
+    fh_request_free(req);
+    for (int k = 0; k < FH_LIMIT_KINDS; k++)
+        assert_non_null(fh_limit_name((fh_limit_kind)k));
+    assert_null(fh_limit_name(FH_LIMIT_KINDS));
+}
+
+/* The request head has a limit too; nothing is sent when it is exceeded. */
+static void test_request_head_limit(void **state)
+{
+    tctx *t = *state;
+    peer(t, (const fh_peer_step *const[]){answer_ok}, 1);
+    client(t);
+    fh_client_set_limit(t->client, FH_LIMIT_REQUEST_HEAD, 1024);
+    static char big[2048];
+    memset(big, 'v', sizeof big - 1);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    fh_request_add_header(req, "X-Big", big);
+    fh_test_result r;
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_EHEADER);
+    assert_non_null(strstr(r.msg, "max_request_header_size"));
+    fh_test_result_free(&r);
+    assert_int_equal(fh_peer_connections(t->peer), 0);
+    fh_request_set_limit(req, FH_LIMIT_REQUEST_HEAD, 4096);
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_OK);
+    fh_test_result_free(&r);
+    fh_request_free(req);
+}
+
 /* ---- group -------------------------------------------------------------- */
 
 /* One exchange before the tests, so lazily created process-wide
@@ -439,6 +515,9 @@ int main(void)
         T(test_gzip_bomb_streamed),
         T(test_gzip_bomb_streamed_chunked),
         T(test_gzip_bomb_buffered_limit),
+        T(test_gzip_bomb_buffered_default),
+        T(test_request_limits),
+        T(test_request_head_limit),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

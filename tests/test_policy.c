@@ -170,6 +170,85 @@ static void test_credentials_do_not_cross_origins(void **state)
     fh_peer_stop(other);
 }
 
+/* Credentials in the URL: sent as Basic to their origin, never in the URL,
+ * never across origins; a Location's own credentials serve its origin. */
+static void test_url_credentials(void **state)
+{
+    static const fh_peer_step target[] = {PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *other = fh_peer_start1(target);
+    char step[256];
+    snprintf(step, sizeof step, "HTTP/1.1 302 Found\r\nLocation: http://bob:pw%%40x@localhost:%d"
+             "/landing\r\nContent-Length: 0\r\n\r\n", fh_peer_port(other));
+    fh_peer_step first[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n"),
+        PEER_READ, PEER_SEND_N(step, strlen(step)), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *p = fh_peer_start1(first);
+    fh_client *c = fh_client_new();
+    char url[160];
+    snprintf(url, sizeof url, "http://alice:s3cret@127.0.0.1:%d/start", fh_peer_port(p));
+    fh_request *r = fh_request_new("GET", url, NULL);
+    assert_non_null(r);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
+    const char *a = request_k(p, 0), *a2 = request_k(p, 1), *b = request_k(other, 0);
+    assert_non_null(strstr(a, "GET /start HTTP/1.1\r\n"));
+    assert_non_null(strstr(a, "Authorization: Basic YWxpY2U6czNjcmV0\r\n")); /* alice:s3cret */
+    assert_null(strstr(a, "s3cret"));
+    assert_null(strstr(a, "alice"));
+    assert_non_null(strstr(a2, "Authorization: Basic YWxpY2U6czNjcmV0\r\n")); /* same origin */
+    assert_non_null(strstr(b, "Authorization: Basic Ym9iOnB3QHg=\r\n")); /* bob:pw@x */
+    assert_null(strstr(b, "YWxpY2U6czNjcmV0"));
+    assert_null(strstr(fh_response_url(resp), "pw"));
+    char want[96];
+    snprintf(want, sizeof want, "http://localhost:%d/landing", fh_peer_port(other));
+    assert_string_equal(fh_response_url(resp), want);
+    assert_int_equal(fh_response_history_count(resp), 2);
+    assert_null(strstr(fh_response_url(fh_response_history_at(resp, 0)), "s3cret"));
+    fh_response_free(resp);
+    fh_request_free(r);
+    fh_client_free(c);
+    fh_peer_stop(p);
+    fh_peer_stop(other);
+}
+
+/* Given credentials (request, then client) and an Authorization header win
+ * over those of the URL; a failure message never shows the password. */
+static void test_url_credentials_precedence(void **state)
+{
+    static const fh_peer_step s[] = {PEER_READ, PEER_SEND(R200), PEER_READ, PEER_SEND(R200),
+                                     PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *p = fh_peer_start1(s);
+    fh_client *c = fh_client_new();
+    fh_client_set_auth(c, FH_AUTH_BASIC, "user", "secret");
+    char url[160];
+    snprintf(url, sizeof url, "http://alice:s3cret@127.0.0.1:%d/", fh_peer_port(p));
+    fh_response *resp = NULL;
+    assert_int_equal(send_req(c, "GET", url, NULL, &resp, NULL, 0), FH_OK);
+    fh_response_free(resp);
+    fh_request *r = fh_request_new("GET", url, NULL);
+    fh_request_set_auth(r, FH_AUTH_BASIC, "carol", "x");
+    assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
+    fh_response_free(resp);
+    fh_request_free(r);
+    r = fh_request_new("GET", url, NULL);
+    fh_request_add_header(r, "Authorization", "Bearer t");
+    assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
+    fh_response_free(resp);
+    fh_request_free(r);
+    assert_non_null(strstr(request_k(p, 0), "Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
+    assert_non_null(strstr(request_k(p, 1), "Authorization: Basic Y2Fyb2w6eA==\r\n"));
+    assert_non_null(strstr(request_k(p, 2), "Authorization: Bearer t\r\n"));
+    assert_null(strstr(request_k(p, 2), "Basic"));
+    fh_client_free(c);
+    fh_peer_stop(p);
+    /* Nobody listens there now: the connect error names the URL's host only. */
+    char err[256];
+    c = fh_client_new();
+    assert_int_equal(send_req(c, "GET", url, NULL, &resp, err, sizeof err), FH_ECONNECT);
+    assert_null(strstr(err, "s3cret"));
+    fh_client_free(c);
+}
+
 static void test_redirect_errors(void **state)
 {
     static const fh_peer_step loop[] = {
@@ -502,6 +581,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_303_turns_post_into_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_307_replays_method_and_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_do_not_cross_origins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_url_credentials, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_url_credentials_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirect_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirects_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_on_status_until_success, setup, teardown),

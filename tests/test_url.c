@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fasthttp/errors.h"
+#include "fasthttp/fasthttp.h"
 #include "url.h"
 
 struct ok_case {
@@ -216,7 +216,7 @@ static void test_embedded_nul(void **state)
     fh__url u;
     const char *why = NULL;
     assert_int_equal(fh__url_parse(&u, s, sizeof s - 1, &why), FH_EURL);
-    assert_string_equal(why, "URL contains a space or control character");
+    assert_string_equal(why, "URL contains a NUL character");
     /* A NUL in the host would truncate what the resolver sees. */
     static const char h[] = "http://evil.com\0.example.com/";
     assert_int_equal(fh__url_parse(&u, h, sizeof h - 1, NULL), FH_EURL);
@@ -340,6 +340,142 @@ static void test_resolve_rfc3986_examples(void **state)
     fh__url_free(&base);
 }
 
+/* ---- credentials in URLs ---------------------------------------------------- */
+
+static void creds(const char *url, int rc, const char *user, const char *pass)
+{
+    fh__url u;
+    char *cu = NULL, *cp = NULL;
+    const char *why = NULL;
+    assert_int_equal(fh__url_parse(&u, url, strlen(url), NULL), FH_OK);
+    int got = fh__url_credentials(&u, &cu, &cp, &why);
+    if (got != rc)
+        fail_msg("%s: rc %d, want %d (%s)", url, got, rc, why ? why : "");
+    if (rc == FH_OK) {
+        if (user)
+            assert_string_equal(cu, user);
+        else
+            assert_null(cu);
+        if (pass)
+            assert_string_equal(cp, pass);
+        else
+            assert_null(cp);
+    } else {
+        assert_null(cu);
+        assert_null(cp);
+        assert_non_null(why);
+    }
+    free(cu);
+    free(cp);
+    fh__url_free(&u);
+}
+
+static void test_credentials(void **state)
+{
+    (void)state;
+    creds("http://h/", FH_OK, NULL, NULL);
+    creds("http://alice:s3cret@h/", FH_OK, "alice", "s3cret");
+    creds("http://alice@h/", FH_OK, "alice", NULL);
+    creds("http://alice:@h/", FH_OK, "alice", "");
+    creds("http://:pw@h/", FH_OK, "", "pw");
+    creds("http://a%40b:p%3Aw%25@h/", FH_OK, "a@b", "p:w%");
+    creds("http://a:b:c@h/", FH_OK, "a", "b:c");   /* only the first ':' splits */
+    creds("http://a%3Ab:c@h/", FH_EURL, NULL, NULL); /* RFC 7617 §2: no ':' in a user-id */
+    creds("http://a:b%00c@h/", FH_EURL, NULL, NULL); /* NUL would shorten the password */
+    creds("http://a%0d%0a:b@h/", FH_EURL, NULL, NULL);
+    creds("http://a:%7f@h/", FH_EURL, NULL, NULL);
+    creds("http://%C3%A9:%E2%82%AC@h/", FH_OK, "\xc3\xa9", "\xe2\x82\xac"); /* UTF-8 kept */
+}
+
+static void strip(const char *in, const char *want)
+{
+    char *out = fh__url_strip_userinfo(in, strlen(in));
+    assert_non_null(out);
+    if (strcmp(out, want) != 0)
+        fail_msg("strip '%s': got '%s', want '%s'", in, out, want);
+    free(out);
+}
+
+static void test_strip_userinfo(void **state)
+{
+    (void)state;
+    strip("http://alice:s3cret@h:8080/p?q#f", "http://h:8080/p?q#f");
+    strip("https://tok@h", "https://h");
+    strip("http://h/a@b", "http://h/a@b"); /* an '@' in the path is not userinfo */
+    strip("http://h?x=a@b", "http://h?x=a@b");
+    strip("http://a@b@h/", "http://h/");
+    strip("http://h/", "http://h/");
+    strip("not a url", "not a url");
+    strip("http://h/x?a://b@c", "http://h/x?a://b@c");
+}
+
+static void redact(const char *in, const char *want)
+{
+    char out[128];
+    size_t n = fh_url_redact(in, strlen(in), out, sizeof out);
+    if (strcmp(out, want) != 0)
+        fail_msg("redact '%s': got '%s', want '%s'", in, out, want);
+    assert_int_equal(n, strlen(want));
+}
+
+static void test_redact(void **state)
+{
+    (void)state;
+    redact("http://alice:s3cret@h/", "http://alice:***@h/");
+    redact("http://alice:@h/", "http://alice:***@h/");
+    redact("https://ghp_token@h/x", "https://***@h/x"); /* a lone user name is a token */
+    redact("http://h/a:b@c", "http://h/a:b@c");
+    redact("http://a:b@c:d@h/", "http://a:***@h/"); /* invalid, but nothing leaks */
+    redact("http://h/", "http://h/");
+    redact("alice:s3cret@example.com/x", "alice:***@example.com/x"); /* no scheme */
+    redact("tok@h/a@b", "***@h/a@b");
+    redact("/a@b", "/a@b");
+    redact("", "");
+    /* Clipped output stays terminated; the return value is the full length. */
+    char small[12];
+    size_t n = fh_url_redact("http://a:b@host/", 16, small, sizeof small);
+    assert_int_equal(n, strlen("http://a:***@host/"));
+    assert_string_equal(small, "http://a:**");
+    assert_int_equal(fh_url_redact("http://a:b@h", 12, NULL, 0), strlen("http://a:***@h"));
+    /* Lengths are honoured: the bytes after a NUL are part of the URL. */
+    static const char nul[] = "http://u:p\0w@h/";
+    char out[64];
+    fh_url_redact(nul, sizeof nul - 1, out, sizeof out);
+    assert_string_equal(out, "http://u:***@h/");
+}
+
+static void test_request_new_n(void **state)
+{
+    (void)state;
+    int err = 0;
+    static const char m[] = "GET\0X", u[] = "http://127.0.0.1\0.evil.example:8080/";
+    assert_null(fh_request_new_n(m, sizeof m - 1, "http://h/", 9, &err));
+    assert_int_equal(err, FH_EHEADER);
+    assert_null(fh_request_new_n("GET", 3, u, sizeof u - 1, &err));
+    assert_int_equal(err, FH_EURL);
+    static const char p[] = "http://h/public\0/../admin";
+    assert_null(fh_request_new_n("GET", 3, p, sizeof p - 1, &err));
+    assert_int_equal(err, FH_EURL);
+    char msg[64];
+    assert_int_equal(fh_url_check_n(p, sizeof p - 1, msg, sizeof msg), FH_EURL);
+    assert_string_equal(msg, "URL contains a NUL character");
+    /* Not NUL-terminated: only the given bytes count. */
+    fh_request *r = fh_request_new_n("GETX", 3, "http://h/abcdef", 11, &err);
+    assert_non_null(r);
+    assert_string_equal(fh_request_method(r), "GET");
+    assert_string_equal(fh_request_url(r), "http://h/ab");
+    fh_request_free(r);
+    /* Credentials are taken out of the URL the request shows. */
+    r = fh_request_new("GET", "http://alice:s3cret@h:81/x", &err);
+    assert_non_null(r);
+    assert_string_equal(fh_request_url(r), "http://h:81/x");
+    fh_request_free(r);
+    assert_null(fh_request_new("GET", "http://a%3Ab:c@h/", &err));
+    assert_int_equal(err, FH_EURL);
+    assert_int_equal(fh_url_check("http://a:b%0A@h/", msg, sizeof msg), FH_EURL);
+    assert_string_equal(msg, "user information in URL contains a control character");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +488,10 @@ int main(void)
         cmocka_unit_test(test_host_length),
         cmocka_unit_test(test_all_high_bytes_encoded),
         cmocka_unit_test(test_every_low_byte_rejected),
+        cmocka_unit_test(test_credentials),
+        cmocka_unit_test(test_strip_userinfo),
+        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_request_new_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,7 +176,11 @@ static int run(const opts *o, fh_client *c, FILE *out)
     int rc, fd = -1, status = 1;
     fh_request *req = fh_request_new(o->method, o->url, &rc);
     if (!req) {
-        fprintf(stderr, "fh: %s: %s\n", fh_strerror(rc), o->url);
+        char shown[512], why[128] = "";
+        fh_url_redact(o->url, strlen(o->url), shown, sizeof shown);
+        if (rc == FH_EURL || rc == FH_EUNSUPPORTED)
+            fh_url_check(o->url, why, sizeof why);
+        fprintf(stderr, "fh: %s: %s%s%s\n", fh_strerror(rc), shown, *why ? ": " : "", why);
         return 2;
     }
     fh_response *resp = NULL;

@@ -54,17 +54,32 @@ typedef enum fh_timeout_kind {
 } fh_timeout_kind;
 #define FH_TIMEOUT_KINDS 5
 
-/* Parser and decoder limits (see DESIGN.md "Safe defaults"). */
+/* Parser, decoder and size limits (see docs/security.md). Each has a
+ * name, used in error messages and by the Python package
+ * (fasthttp.Limits), returned by fh_limit_name(). Exceeding one fails the
+ * request with a message naming the limit; none applies to bodies read in
+ * stream mode, whose memory is bounded by the caller's buffer. */
 typedef enum fh_limit_kind {
-    FH_LIMIT_STATUS_LINE = 0,   /* bytes, default 8 KiB */
-    FH_LIMIT_HEADER_BYTES = 1,  /* whole response head, default 64 KiB */
-    FH_LIMIT_HEADER_COUNT = 2,  /* default 100 */
-    FH_LIMIT_INTERIM = 3,       /* 1xx responses skipped, default 10 */
-    FH_LIMIT_BODY_BYTES = 4,    /* buffered (non-streamed) decoded body, default 1 GiB */
-    FH_LIMIT_TRAILER_BYTES = 5, /* chunked trailer section, default 16 KiB */
-    FH_LIMIT_ENCODINGS = 6      /* stacked Content-Encodings, default 5 */
+    FH_LIMIT_STATUS_LINE = 0,   /* max_status_line_size: bytes, default 8 KiB */
+    FH_LIMIT_HEADER_BYTES = 1,  /* max_header_size: whole response head, default 64 KiB */
+    FH_LIMIT_HEADER_COUNT = 2,  /* max_header_count: default 100 */
+    FH_LIMIT_INTERIM = 3,       /* max_interim_responses: 1xx skipped, default 10 */
+    FH_LIMIT_BODY_BYTES = 4,    /* max_body_size: buffered (non-streamed) body after
+                                   decoding, default 1 GiB */
+    FH_LIMIT_TRAILER_BYTES = 5, /* max_trailer_size: chunked trailers, default 16 KiB */
+    FH_LIMIT_ENCODINGS = 6,     /* max_content_encodings: stacked codings, default 5 */
+    FH_LIMIT_DECODED_BYTES = 7, /* max_decoded_body_size: buffered body that had a
+                                   Content-Encoding, after decoding, default 128 MiB.
+                                   Tighter than max_body_size because a compressed
+                                   body lets a server make the client hold ~1000x
+                                   (gzip) or more (br, zstd) what it sent. */
+    FH_LIMIT_REQUEST_HEAD = 8   /* max_request_header_size: the request head this
+                                   client writes, default 64 KiB (FH_EHEADER) */
 } fh_limit_kind;
-#define FH_LIMIT_KINDS 7
+#define FH_LIMIT_KINDS 9
+
+/* The name of a limit ("max_body_size", ...), or NULL for an unknown kind. */
+const char *fh_limit_name(fh_limit_kind kind);
 
 /* Timing points of a finished exchange, in microseconds from the start. A
  * phase that did not happen (e.g. DNS on a reused connection) is 0. */
@@ -94,11 +109,15 @@ void fh_client_free(fh_client *client);
 /* Default timeout of one kind for requests of this client (ms, 0 = none). */
 int fh_client_set_timeout(fh_client *client, fh_timeout_kind kind, int64_t ms);
 
-/* Sets one parser/decoder limit (value > 0). */
+/* Sets one limit for the client's requests (value > 0). */
 int fh_client_set_limit(fh_client *client, fh_limit_kind kind, int64_t value);
+/* The client's value of one limit, or a negative FH_E code. */
+int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
 
 /* Pool limits: total open connections, open connections per origin, idle
- * connections kept per origin, and how long an idle one is kept (ms). */
+ * connections kept per origin, and how long an idle one is kept (ms).
+ * A negative value keeps the current setting, except max_idle_per_host,
+ * where it means "as many as max_per_host" (the default). */
 int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host,
                               int max_idle_per_host, int64_t idle_timeout_ms);
 
@@ -142,11 +161,32 @@ int fh_client_set_connect_hook(fh_client *client, fh_connect_fn fn, void *ud);
  * is absolute http:// or https://. Both are validated here (FH_EINVAL /
  * FH_EURL via *err when err is not NULL) so nothing bad reaches the wire. */
 fh_request *fh_request_new(const char *method, const char *url, int *err);
+/* The same with explicit lengths, for callers whose strings are not
+ * NUL-terminated or may contain NUL (Python str): a NUL inside either is
+ * refused (FH_EHEADER for the method, FH_EURL for the URL), never read as
+ * the end of the string.
+ *
+ * Credentials in the URL ("http://user:pass@host/", percent-decoded) are
+ * sent as Basic credentials (RFC 7617) to the URL's origin unless auth is
+ * set on the request or the client, or an Authorization header is given.
+ * They never appear on the wire in the URL, in fh_request_url(),
+ * fh_response_url() or error messages. A ':' in the decoded user name or a
+ * control byte in either part is FH_EURL. */
+fh_request *fh_request_new_n(const char *method, size_t method_len, const char *url,
+                             size_t url_len, int *err);
 
 /* Checks a URL the way fh_request_new() does. Returns FH_OK, or FH_EURL /
  * FH_EUNSUPPORTED with a sentence saying what is wrong written to msg
  * (when msg is not NULL), e.g. "invalid port in URL". */
 int fh_url_check(const char *url, char *msg, size_t msglen);
+int fh_url_check_n(const char *url, size_t len, char *msg, size_t msglen);
+
+/* Writes url (len bytes) into out (cap bytes, always NUL-terminated when
+ * cap > 0) with the password of its userinfo replaced by "***"
+ * ("http://alice:***@host/"); a user name without a password is replaced
+ * too, since it is often a token. Returns the length of the whole redacted
+ * URL (as snprintf does). Use it for anything shown or logged. */
+size_t fh_url_redact(const char *url, size_t len, char *out, size_t cap);
 void fh_request_free(fh_request *req);
 
 /* Appends a header; headers are sent in the order added. Name must be a
@@ -181,6 +221,10 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
  * refuse. on = 0 turns it off (the default). */
 int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms);
 
+/* Per-request limit overriding the client's (value > 0, or -1 for the
+ * client's). */
+int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value);
+
 /* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's). */
 int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
 
@@ -193,6 +237,7 @@ int fh_request_set_decode(fh_request *req, int decode);
 
 /* The message describing the last failure of this request ("" if none). */
 const char *fh_request_error_message(const fh_request *req);
+/* The request's URL as given, without user:password@ (see fh_request_new_n). */
 const char *fh_request_url(const fh_request *req);
 const char *fh_request_method(const fh_request *req);
 
