@@ -36,6 +36,7 @@ FH_ENOT_REPLAYABLE: int
 
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...
+def _limit_defaults() -> dict[str, int]: ...
 
 class Headers:
     """HTTP header fields: ordered, multi-valued, case-insensitive.
@@ -309,6 +310,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def get(
         self,
@@ -328,6 +330,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def post(
         self,
@@ -347,6 +350,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def put(
         self,
@@ -366,6 +370,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def patch(
         self,
@@ -385,6 +390,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def delete(
         self,
@@ -404,6 +410,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def head(
         self,
@@ -423,6 +430,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def options(
         self,
@@ -442,6 +450,7 @@ class _ClientMethods(Generic[_R]):
         follow_redirects: bool | None = None,
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def send(
         self,
@@ -454,6 +463,7 @@ class _ClientMethods(Generic[_R]):
         hooks: HooksLike | None = None,
         retry: RetryPolicy | None = None,
         cookies: CookiesLike | None = None,
+        limits: Limits | None = None,
     ) -> _R: ...
     def pool_stats(self) -> dict[str, int]: ...
     def close(self) -> Awaitable[None]:

@@ -37,7 +37,9 @@ PyObject *fhp_aio_stream_response(fhp_aexch *x)
     r->is_stream = 1;
     r->elapsed_us = -x->start_us - 2; /* start mark (< -1) until the body ends */
     PyObject_GC_Track(r);
-    if (!(r->raw = fhp_rawhdrs_new(x->resp))) {
+    /* Attempts, the final URL (without credentials) and redirect history,
+     * as for every other response. */
+    if (!(r->raw = fhp_rawhdrs_new(x->resp)) || fhp_response_policy(r, x->resp) < 0) {
         Py_DECREF(r);
         return NULL;
     }

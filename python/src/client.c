@@ -24,12 +24,12 @@ static const char ASYNC_MSG[] =
     "inside a running event loop; a synchronous client is `with Client(...) as client:`";
 
 enum { A_URL, A_PARAMS, A_HEADERS, A_JSON, A_DATA, A_CONTENT, A_FILES, A_TIMEOUT, A_STREAM,
-       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_N };
+       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_LIMITS, A_N };
 
 static PyObject **req_names[A_N + 1] = {
     &S.k_method, &S.k_url, &S.k_params, &S.k_headers, &S.k_json, &S.k_data, &S.k_content,
     &S.k_files, &S.k_timeout, &S.k_stream, &S.k_cookies, &S.k_auth, &S.k_hooks,
-    &S.k_follow_redirects, &S.k_http2, &S.k_retry,
+    &S.k_follow_redirects, &S.k_http2, &S.k_retry, &S.k_limits,
 };
 
 void fhp_client_unuse(FhpClient *c)
@@ -118,37 +118,55 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
     return 0;
 }
 
-static void raise_invalid(int err, FhpRequest *r, const char *m, const char *u)
+/* fh_request_new_n refused the method or the URL: says which and why,
+ * with the URL's password hidden and a NUL shown as \x00 (%R). */
+static void raise_invalid(int err, FhpRequest *r, PyObject *url, const char *u, size_t ulen)
 {
-    char msg[512];
-    if (err == FH_EINVAL || err == FH_EHEADER)
-        snprintf(msg, sizeof msg, "invalid method '%.100s' for URL '%.300s'", m, u);
-    else
-        snprintf(msg, sizeof msg, "invalid URL '%.400s': %s", u, fh_strerror(err));
-    fhp_raise(err, msg, (PyObject *)r, NULL, NULL);
+    PyObject *msg;
+    if (err == FH_EURL || err == FH_EUNSUPPORTED) {
+        char why[128];
+        fh_url_check_n(u, ulen, why, sizeof why);
+        PyObject *shown = fhp_redacted_url(url);
+        msg = shown ? PyUnicode_FromFormat("invalid URL %R: %s", shown, why) : NULL;
+        Py_XDECREF(shown);
+    } else {
+        msg = PyUnicode_FromFormat("invalid method %R: a method is a token (RFC 9110 section 9.1)",
+                                   r->method);
+    }
+    const char *m = msg ? PyUnicode_AsUTF8(msg) : NULL;
+    if (m)
+        fhp_raise(err, m, (PyObject *)r, NULL, NULL);
+    Py_XDECREF(msg);
 }
 
 static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject *timeout,
                          int stream, int with_defaults, fhp_reqpol *pol)
 {
-    const char *u = PyUnicode_AsUTF8(url), *m = PyUnicode_AsUTF8(r->method);
+    Py_ssize_t ulen, mlen;
+    const char *u = PyUnicode_AsUTF8AndSize(url, &ulen);
+    const char *m = PyUnicode_AsUTF8AndSize(r->method, &mlen);
     int64_t ms[FH_TIMEOUT_KINDS];
     int has_tmo = timeout && timeout != Py_None;
     if (!u || !m || (has_tmo && fhp_timeout_values(timeout, ms) < 0))
         return NULL;
-    if (!fhp_url_is_absolute(u, strlen(u))) {
-        char msg[512];
-        snprintf(msg, sizeof msg,
-                 "'%.300s' is not an absolute URL (http:// or https://) and the Client has "
-                 "no base_url",
-                 u);
-        fhp_raise(FH_EURL, msg, (PyObject *)r, NULL, NULL);
+    if (!fhp_url_is_absolute(u, (size_t)ulen)) {
+        PyObject *shown = fhp_redacted_url(url);
+        PyObject *msg = shown ? PyUnicode_FromFormat(
+                                    "%R is not an absolute URL (http:// or https://) and the "
+                                    "Client has no base_url", shown)
+                              : NULL;
+        if (msg)
+            fhp_raise(FH_EURL, PyUnicode_AsUTF8(msg), (PyObject *)r, NULL, NULL);
+        Py_XDECREF(shown);
+        Py_XDECREF(msg);
         return NULL;
     }
     int err = 0;
-    fh_request *req = fh_request_new(m, u, &err);
+    /* Lengths, not NUL termination: "GET\0X" or a URL with a NUL inside
+     * is refused by libfasthttp instead of being cut short. */
+    fh_request *req = fh_request_new_n(m, (size_t)mlen, u, (size_t)ulen, &err);
     if (!req) {
-        raise_invalid(err, r, m, u);
+        raise_invalid(err, r, url, u, (size_t)ulen);
         return NULL;
     }
     if (self->mode == FHP_MODE_ASYNC)
@@ -234,9 +252,10 @@ static PyObject *run_flow_async(FhpClient *self, call *c)
 }
 
 static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *cookies,
-                          PyObject *auth, PyObject *hooks, PyObject *follow)
+                          PyObject *auth, PyObject *hooks, PyObject *follow, PyObject *limits)
 {
-    if (fhp_reqpol_init(&c->pol, self, retry, cookies, auth, hooks, follow, c->url) < 0) {
+    if (fhp_reqpol_init(&c->pol, self, retry, cookies, auth, hooks, follow, limits, c->url) <
+        0) {
         fhp_reqpol_free(&c->pol);
         return NULL;
     }
@@ -269,7 +288,7 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
         return NULL;
     call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream};
     PyObject *resp = run_call(self, &c, a[A_RETRY], a[A_COOKIES], a[A_AUTH], a[A_HOOKS],
-                              a[A_FOLLOW]);
+                              a[A_FOLLOW], a[A_LIMITS]);
     Py_DECREF(r);
     return resp;
 }
@@ -313,9 +332,10 @@ static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t 
                              PyObject *kwnames)
 {
     static PyObject **names[] = {&S.k_request, &S.k_stream, &S.k_timeout, &S.k_auth,
-                                 &S.k_follow_redirects, &S.k_hooks, &S.k_retry, &S.k_cookies};
-    fhp_sig sig = {"send", names, 8, 1, 1};
-    PyObject *a[8];
+                                 &S.k_follow_redirects, &S.k_hooks, &S.k_retry, &S.k_cookies,
+                                 &S.k_limits};
+    fhp_sig sig = {"send", names, 9, 1, 1};
+    PyObject *a[9];
     if (fhp_parse(&sig, args, nargs, kwnames, a) < 0)
         return NULL;
     if (!Py_IS_TYPE(a[0], &FhpRequest_Type)) {
@@ -332,7 +352,7 @@ static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t 
     if (!url)
         return NULL;
     call c = {.r = r, .url = url, .timeout = a[2], .stream = stream, .with_defaults = 1};
-    PyObject *resp = run_call(self, &c, a[6], a[7], a[3], a[5], a[4]);
+    PyObject *resp = run_call(self, &c, a[6], a[7], a[3], a[5], a[4], a[8]);
     Py_DECREF(url);
     return resp;
 }
@@ -410,24 +430,35 @@ static PyObject *Client_pool_stats(FhpClient *self, PyObject *unused)
 
 /* base_url must be absolute, without query or fragment; its path gets a
  * trailing '/' so relative URLs are appended to it. */
+/* base_url must be absolute, valid (libfasthttp checks it, NUL included),
+ * without query or fragment; its path gets a trailing '/' so relative URLs
+ * are appended to it. */
 static int set_base_url(FhpClient *self, PyObject *base)
 {
     if (!base || base == Py_None)
         return 0;
     if (!PyUnicode_Check(base)) {
-        PyErr_SetString(PyExc_TypeError, "base_url must be a str");
+        PyErr_Format(PyExc_TypeError, "base_url must be a str, not %.100s",
+                     Py_TYPE(base)->tp_name);
         return -1;
     }
     Py_ssize_t n;
     const char *s = PyUnicode_AsUTF8AndSize(base, &n);
     if (!s)
         return -1;
-    if (!fhp_url_is_absolute(s, (size_t)n) || memchr(s, '?', (size_t)n) ||
-        memchr(s, '#', (size_t)n)) {
-        PyErr_Format(S.E_InvalidURL,
-                     "base_url must be an absolute http(s) URL without query or fragment "
-                     "(use params=), not '%U'",
-                     base);
+    char why[128] = "";
+    const char *bad = NULL;
+    if (!fhp_url_is_absolute(s, (size_t)n))
+        bad = "it must be an absolute http:// or https:// URL";
+    else if (fh_url_check_n(s, (size_t)n, why, sizeof why) != FH_OK)
+        bad = why;
+    else if (memchr(s, '?', (size_t)n) || memchr(s, '#', (size_t)n))
+        bad = "it must not have a query or fragment (use params=)";
+    if (bad) {
+        PyObject *shown = fhp_redacted_url(base);
+        if (shown)
+            PyErr_Format(S.E_InvalidURL, "invalid base_url %R: %s", shown, bad);
+        Py_XDECREF(shown);
         return -1;
     }
     const char *path = strchr(strstr(s, "://") + 3, '/');
@@ -600,7 +631,7 @@ static PyMethodDef Client_methods[] = {
     {"request", FASTKW(Client_request), "request(method, url, **kw) -> Response"},
     {"send", FASTKW(Client_send),
      "send(request, *, stream=False, timeout=None, auth=None, follow_redirects=None, "
-     "hooks=None, retry=None, cookies=None) -> Response"},
+     "hooks=None, retry=None, cookies=None, limits=None) -> Response"},
     {"close", (PyCFunction)Client_close, METH_NOARGS,
      "Closes the pooled connections (asyncio: cancels what is left); returns an awaitable."},
     {"pool_stats", (PyCFunction)Client_pool_stats, METH_NOARGS,

@@ -4,6 +4,8 @@
  */
 #include "fhpy.h"
 
+#include <string.h>
+
 PyObject *fhp_error_class(int code)
 {
     switch (code) {
@@ -45,6 +47,25 @@ PyObject *fhp_error_class(int code)
     }
 }
 
+PyObject *fhp_redacted_url(PyObject *url)
+{
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(url, &n);
+    if (!u)
+        return NULL;
+    char small[512];
+    size_t len = fh_url_redact(u, (size_t)n, small, sizeof small);
+    if (len < sizeof small)
+        return PyUnicode_DecodeUTF8(small, (Py_ssize_t)len, "replace");
+    char *big = PyMem_Malloc(len + 1);
+    if (!big)
+        return PyErr_NoMemory();
+    fh_url_redact(u, (size_t)n, big, len + 1);
+    PyObject *r = PyUnicode_DecodeUTF8(big, (Py_ssize_t)len, "replace");
+    PyMem_Free(big);
+    return r;
+}
+
 /* Exceptions of fasthttp.errors take (message, *, request=None, code=None);
  * MemoryError and the like only the message. */
 void fhp_raise(int code, const char *detail, PyObject *request, const char *method,
@@ -53,6 +74,13 @@ void fhp_raise(int code, const char *detail, PyObject *request, const char *meth
     PyObject *cls = fhp_error_class(code);
     if (!detail || !*detail)
         detail = fh_strerror(code);
+    char small[512];
+    if (url) { /* user:password@ never reaches a message */
+        size_t len = fh_url_redact(url, strlen(url), small, sizeof small);
+        if (len >= sizeof small) /* clipped: say so */
+            memcpy(small + sizeof small - 4, "...", 4);
+        url = small;
+    }
     PyObject *msg;
     if (url && method)
         msg = PyUnicode_FromFormat("%s (%s %s)", detail, method, url);

@@ -47,7 +47,8 @@ typedef struct fhp_state {
     /* keyword names, interned once; compared by pointer first */
     PyObject *k_url, *k_method, *k_params, *k_headers, *k_json, *k_data, *k_content,
         *k_files, *k_timeout, *k_stream, *k_cookies, *k_auth, *k_hooks,
-        *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response, *k_retry;
+        *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response, *k_retry,
+        *k_limits;
     /* frequently built strings */
     PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS;
     PyObject *s_http10, *s_http11, *s_http20, *s_utf8, *s_empty, *s_items, *s_read;
@@ -119,6 +120,9 @@ int fhp_buf_putc(fhp_buf *b, char c);
 void fhp_raise(int code, const char *detail, PyObject *request, const char *method,
                const char *url);
 PyObject *fhp_error_class(int code);
+/* url (a str) with the password of its userinfo hidden (fh_url_redact), for
+ * messages and reprs. New reference. */
+PyObject *fhp_redacted_url(PyObject *url);
 
 /* ---- headers (headers.c) -------------------------------------------------- */
 
@@ -348,6 +352,12 @@ struct FhpClient {
 int fhp_timeout_values(PyObject *t, int64_t ms[FH_TIMEOUT_KINDS]);
 int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, PyObject *cert,
                          PyObject *limits);
+/* The size limits of a fasthttp.Limits (what names the argument in errors)
+ * into out[kind]: the value, or -1 where the field is None (the default).
+ * None or NULL gives all -1. 0, or -1 with TypeError for a non-Limits. */
+int fhp_limits_sizes(PyObject *limits, const char *what, int64_t out[FH_LIMIT_KINDS]);
+/* The same for a request's limits=, where pool fields are refused. */
+int fhp_limits_request(PyObject *limits, int64_t out[FH_LIMIT_KINDS]);
 /* Raises NotImplementedError when a later-release option has a value. */
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
@@ -400,6 +410,7 @@ typedef struct fhp_reqpol {
     PyObject *auth_custom;  /* custom auth to run (request's or client's), or NULL */
     PyObject *hooks;        /* tuple: the client's hooks then the request's, or NULL */
     fh_cookie_jar *jar;     /* this request's jar (owned), or NULL: the client's */
+    int64_t limit[FH_LIMIT_KINDS]; /* limits=: a value, or -1 for the client's */
     int keep_jar;           /* asyncio flow: jar outlives the exchanges, keep it here */
 } fhp_reqpol;
 
@@ -411,7 +422,8 @@ int fhp_client_policies_traverse(FhpClient *self, visitproc visit, void *arg);
 /* Per-call options; url is the request's URL (per-request dict cookies are
  * scoped to its host). Every argument may be NULL. */
 int fhp_reqpol_init(fhp_reqpol *p, FhpClient *c, PyObject *retry, PyObject *cookies,
-                    PyObject *auth, PyObject *hooks, PyObject *follow, PyObject *url);
+                    PyObject *auth, PyObject *hooks, PyObject *follow, PyObject *limits,
+                    PyObject *url);
 /* 1 when Python callables must run around the exchange (fhp_policy_run). */
 int fhp_reqpol_has_flow(const fhp_reqpol *p);
 /* Applies the libfasthttp settings to req: FH_OK or an FH_E... code. */

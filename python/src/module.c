@@ -93,7 +93,7 @@ static int intern_all(void)
         {&S.k_stream, "stream"}, {&S.k_cookies, "cookies"}, {&S.k_auth, "auth"},
         {&S.k_hooks, "hooks"}, {&S.k_follow_redirects, "follow_redirects"},
         {&S.k_http2, "http2"}, {&S.k_request, "request"}, {&S.k_chunk_size, "chunk_size"},
-        {&S.k_response, "response"}, {&S.k_retry, "retry"},
+        {&S.k_response, "response"}, {&S.k_retry, "retry"}, {&S.k_limits, "limits"},
         {&S.s_GET, "GET"}, {&S.s_POST, "POST"}, {&S.s_PUT, "PUT"}, {&S.s_PATCH, "PATCH"},
         {&S.s_DELETE, "DELETE"}, {&S.s_HEAD, "HEAD"}, {&S.s_OPTIONS, "OPTIONS"},
         {&S.s_http10, "HTTP/1.0"}, {&S.s_http11, "HTTP/1.1"}, {&S.s_http20, "HTTP/2"},
@@ -188,7 +188,27 @@ static PyObject *mod_strerror(PyObject *m, PyObject *arg)
     return PyUnicode_FromString(fh_strerror(code));
 }
 
+/* {name: default} of every size limit, read from a fresh libfasthttp
+ * client: fasthttp.Limits.defaults() restates nothing. */
+static PyObject *mod_limit_defaults(PyObject *m, PyObject *unused)
+{
+    fh_client *c = fh_client_new();
+    if (!c)
+        return PyErr_NoMemory();
+    PyObject *d = PyDict_New();
+    for (int k = 0; d && k < FH_LIMIT_KINDS; k++) {
+        PyObject *v = PyLong_FromLongLong(fh_client_limit(c, (fh_limit_kind)k));
+        if (!v || PyDict_SetItemString(d, fh_limit_name((fh_limit_kind)k), v) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(v);
+    }
+    fh_client_free(c);
+    return d;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_limit_defaults", mod_limit_defaults, METH_NOARGS,
+     "Default of every size limit of libfasthttp, by fasthttp.Limits field name."},
     {"libfasthttp_version", mod_version, METH_NOARGS, "Version of the linked libfasthttp."},
     {"strerror", mod_strerror, METH_O, "Fixed description of an FH_E... error code."},
     {NULL, NULL, 0, NULL},

@@ -127,40 +127,106 @@ static int configure_cert(fh_client *c, PyObject *cert)
     return rc;
 }
 
-static int int_attr(PyObject *o, const char *name, int *out)
+/* ---- limits ------------------------------------------------------------------------ */
+
+static PyObject *limits_cls; /* fasthttp.limits.Limits, imported on first use */
+
+/* limits must be a fasthttp.Limits (its __init__ validated the fields). */
+static int check_limits(PyObject *limits, const char *what)
+{
+    if (!limits_cls) {
+        PyObject *m = PyImport_ImportModule("fasthttp.limits");
+        limits_cls = m ? PyObject_GetAttrString(m, "Limits") : NULL;
+        Py_XDECREF(m);
+        if (!limits_cls)
+            return -1;
+    }
+    int ok = PyObject_IsInstance(limits, limits_cls);
+    if (ok == 0)
+        PyErr_Format(PyExc_TypeError, "%s must be a fasthttp.Limits, not %.100s", what,
+                     Py_TYPE(limits)->tp_name);
+    return ok == 1 ? 0 : -1;
+}
+
+/* An int field of a Limits: *out = value, or dflt when None. */
+static int limit_attr(PyObject *o, const char *name, int64_t dflt, int64_t *out)
 {
     PyObject *v = PyObject_GetAttrString(o, name);
     if (!v)
         return -1;
-    long n = PyLong_AsLong(v);
-    Py_DECREF(v);
-    if (n == -1 && PyErr_Occurred())
-        return -1;
-    if (n < 0 || n > 1000000) {
-        PyErr_Format(PyExc_ValueError, "Limits.%s must be between 0 and 1000000", name);
-        return -1;
+    *out = dflt;
+    if (v != Py_None) {
+        *out = PyLong_AsLongLong(v);
+        if (*out == -1 && PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "Limits.%s is out of range", name);
     }
-    *out = (int)n;
+    Py_DECREF(v);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+int fhp_limits_sizes(PyObject *limits, const char *what, int64_t out[FH_LIMIT_KINDS])
+{
+    for (int k = 0; k < FH_LIMIT_KINDS; k++)
+        out[k] = -1;
+    if (!limits || limits == Py_None)
+        return 0;
+    if (check_limits(limits, what) < 0)
+        return -1;
+    for (int k = 0; k < FH_LIMIT_KINDS; k++)
+        if (limit_attr(limits, fh_limit_name((fh_limit_kind)k), -1, &out[k]) < 0)
+            return -1;
+    return 0;
+}
+
+int fhp_limits_request(PyObject *limits, int64_t out[FH_LIMIT_KINDS])
+{
+    static const char *const pool[] = {"max_connections", "max_connections_per_host",
+                                       "max_keepalive_per_host", "keepalive_expiry"};
+    if (fhp_limits_sizes(limits, "limits", out) < 0)
+        return -1;
+    for (size_t i = 0; limits && limits != Py_None && i < 4; i++) {
+        PyObject *v = PyObject_GetAttrString(limits, pool[i]);
+        if (!v)
+            return -1;
+        int set = v != Py_None;
+        Py_DECREF(v);
+        if (set) {
+            PyErr_Format(PyExc_ValueError,
+                         "limits: %s applies to the Client's pool (Client(limits=...)), not to "
+                         "one request",
+                         pool[i]);
+            return -1;
+        }
+    }
     return 0;
 }
 
 static int configure_limits(fh_client *c, PyObject *limits)
 {
+    int64_t sizes[FH_LIMIT_KINDS], total, per_host, idle, expiry = -1;
+    if (fhp_limits_sizes(limits, "limits", sizes) < 0)
+        return -1;
     if (!limits || limits == Py_None)
         return 0;
-    int total, per_host, idle;
-    int64_t expiry;
+    for (int k = 0; k < FH_LIMIT_KINDS; k++)
+        if (sizes[k] > 0 && check(fh_client_set_limit(c, (fh_limit_kind)k, sizes[k]), "limits") < 0)
+            return -1;
     PyObject *e = NULL;
-    if (int_attr(limits, "max_connections", &total) < 0 ||
-        int_attr(limits, "max_connections_per_host", &per_host) < 0 ||
-        int_attr(limits, "max_keepalive_per_host", &idle) < 0 ||
+    if (limit_attr(limits, "max_connections", -1, &total) < 0 ||
+        limit_attr(limits, "max_connections_per_host", -1, &per_host) < 0 ||
+        limit_attr(limits, "max_keepalive_per_host", -1, &idle) < 0 ||
         !(e = PyObject_GetAttrString(limits, "keepalive_expiry")))
         return -1;
-    int rc = seconds_to_ms(e, "Limits.keepalive_expiry", &expiry);
+    int rc = e == Py_None ? 0 : seconds_to_ms(e, "Limits.keepalive_expiry", &expiry);
     Py_DECREF(e);
     if (rc < 0)
         return -1;
-    return check(fh_client_set_pool_limits(c, total, per_host, idle, expiry), "limits");
+    if (total > 1000000 || per_host > 1000000 || idle > 1000000) {
+        PyErr_SetString(PyExc_ValueError, "limits: pool sizes must be at most 1000000");
+        return -1;
+    }
+    return check(fh_client_set_pool_limits(c, (int)total, (int)per_host, (int)idle, expiry),
+                 "limits");
 }
 
 int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, PyObject *cert,

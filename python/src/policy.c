@@ -466,11 +466,14 @@ PyObject *fhp_client__circuit_state(FhpClient *self, PyObject *arg)
 /* ---- one call's policies --------------------------------------------------------------- */
 
 int fhp_reqpol_init(fhp_reqpol *p, FhpClient *c, PyObject *retry, PyObject *cookies,
-                    PyObject *auth, PyObject *hooks, PyObject *follow, PyObject *url)
+                    PyObject *auth, PyObject *hooks, PyObject *follow, PyObject *limits,
+                    PyObject *url)
 {
     memset(p, 0, sizeof *p);
     p->follow = -1;
     p->auth_kind = -1;
+    if (fhp_limits_request(limits, p->limit) < 0)
+        return -1;
     if (retry && retry != Py_None) {
         if (retry_from(retry, &p->retry) < 0)
             return -1;
@@ -552,6 +555,9 @@ int fhp_reqpol_apply(const fhp_reqpol *p, fh_request *req)
                                  p->pass ? PyUnicode_AsUTF8(p->pass) : NULL);
     if (rc == FH_OK && p->jar)
         rc = fh_request_set_cookie_jar(req, p->jar);
+    for (int k = 0; rc == FH_OK && k < FH_LIMIT_KINDS; k++)
+        if (p->limit[k] > 0)
+            rc = fh_request_set_limit(req, (fh_limit_kind)k, p->limit[k]);
     return rc;
 }
 

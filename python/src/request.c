@@ -163,7 +163,10 @@ static void Request_dealloc(FhpRequest *self)
 
 static PyObject *Request_repr(FhpRequest *self)
 {
-    return PyUnicode_FromFormat("<Request(%R, %R)>", self->method, self->url);
+    PyObject *shown = fhp_redacted_url(self->url); /* never the password */
+    PyObject *r = shown ? PyUnicode_FromFormat("<Request(%R, %R)>", self->method, shown) : NULL;
+    Py_XDECREF(shown);
+    return r;
 }
 
 static PyMemberDef Request_members[] = {

@@ -25,6 +25,7 @@ class Seen:
     target: str
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    raw: bytes = b""  # the request head as it came off the wire, CRLFs included
 
     @property
     def path(self) -> str:
@@ -103,7 +104,7 @@ class Scripted:
                             break
                 elif "content-length" in headers:
                     body, buf = _read_exact(conn, buf, int(headers["content-length"]))
-                seen = Seen(method, target, headers, body)
+                seen = Seen(method, target, headers, body, head + b"\r\n\r\n")
                 with self.lock:
                     self.requests.append(seen)
                 out = self.respond(seen)
