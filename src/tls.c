@@ -171,11 +171,11 @@ static int ctx_load_trust(SSL_CTX *ctx, const fh__tls_config *cfg, char *err, si
     return FH_OK;
 }
 
-/* What went wrong with a PEM file. The reasons a user can act on get a
- * sentence wherever they are in the queue (OpenSSL 3's decoders stack
- * several entries); others get OpenSSL's text of the oldest entry. Clears
- * the queue. */
-static const char *pem_reason(char *buf, size_t len)
+/* What went wrong with a PEM file expected to hold a kind of object ("a
+ * certificate"). The reasons a user can act on get a sentence wherever they
+ * are in the queue (OpenSSL 3's decoders stack several entries); others get
+ * OpenSSL's text of the oldest entry. Clears the queue. */
+static const char *pem_reason(const char *kind, char *buf, size_t len)
 {
     unsigned long first = 0, e;
     int no_pem = 0, encrypted = 0, mismatch = 0;
@@ -193,23 +193,25 @@ static const char *pem_reason(char *buf, size_t len)
         return "the key is encrypted (only unencrypted keys are supported)";
     if (mismatch)
         return "the key does not match the certificate";
-    if (no_pem)
-        return "no PEM data of that kind in it";
+    if (no_pem) {
+        snprintf(buf, len, "the file holds no PEM %s", kind);
+        return buf;
+    }
     if (!first)
         return "unknown error";
     ERR_error_string_n(first, buf, len);
     return buf;
 }
 
-__attribute__((format(printf, 4, 5)))
-static int pem_fail(int code, char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 5, 6)))
+static int pem_fail(int code, char *err, size_t errlen, const char *kind, const char *fmt, ...)
 {
     char what[PATH_MAX + 64], buf[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    set_msg(err, errlen, "%s: %s", what, pem_reason(buf, sizeof buf));
+    set_msg(err, errlen, "%s: %s", what, pem_reason(kind, buf, sizeof buf));
     return code;
 }
 
@@ -233,8 +235,8 @@ static int ctx_load_client_cert(SSL_CTX *ctx, const fh__tls_config *cfg, char *e
         return FH_OK;
     SSL_CTX_set_default_passwd_cb(ctx, no_password);
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1)
-        return pem_fail(FH_ETLS, err, errlen, "cannot load client certificate '%s'",
-                        cfg->cert_file);
+        return pem_fail(FH_ETLS, err, errlen, "certificate",
+                        "cannot load client certificate '%s'", cfg->cert_file);
     /* use_PrivateKey_file already compares the key with the certificate
      * (X509_R_KEY_VALUES_MISMATCH); check_private_key is the explicit check. */
     int ok = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1;
@@ -244,8 +246,8 @@ static int ctx_load_client_cert(SSL_CTX *ctx, const fh__tls_config *cfg, char *e
         ok = 0;
     }
     if (!ok)
-        return pem_fail(FH_ETLS, err, errlen, "cannot use client key '%s' with certificate '%s'",
-                        key, cfg->cert_file);
+        return pem_fail(FH_ETLS, err, errlen, "private key",
+                        "cannot use client key '%s' with certificate '%s'", key, cfg->cert_file);
     return FH_OK;
 }
 

@@ -628,7 +628,7 @@ static void test_ip_needs_ip_san(void **state)
 /* ---- checking CA and client certificate files --------------------------- */
 
 static void expect_fail(int rc, int want, const char *msg, const char *part1,
-                         const char *part2)
+                        const char *part2)
 {
     assert_int_equal(rc, want);
     if (part1 && !strstr(msg, part1))
@@ -650,15 +650,15 @@ static void test_ca_check(void **state)
     assert_int_equal(errno, ENOENT);
     expect_fail(rc, FH_EFILE, msg, "'/nonexistent/ca.pem'", "does not exist");
     expect_fail(fh_ca_check(fx.text, msg, sizeof msg), FH_EINVAL, msg, fx.text,
-                 "holds no PEM certificate");
+                "holds no PEM certificate");
     expect_fail(fh_ca_check(fx.key, msg, sizeof msg), FH_EINVAL, msg, fx.key,
-                 "holds no PEM certificate");
+                "holds no PEM certificate");
     expect_fail(fh_ca_check("/dev/null", msg, sizeof msg), FH_EFILE, msg, "/dev/null",
-                 "not a regular file");
+                "not a regular file");
     /* A directory: fine with hashed names, refused without. */
     assert_int_equal(fh_ca_check(fx.hashdir, msg, sizeof msg), FH_OK);
     expect_fail(fh_ca_check(fx.dir, msg, sizeof msg), FH_EINVAL, msg, fx.dir,
-                 "no hashed certificate names");
+                "no hashed certificate names");
     assert_int_equal(fh_ca_check(NULL, msg, sizeof msg), FH_EINVAL);
 }
 
@@ -674,25 +674,25 @@ static void test_cert_check(void **state)
     int rc = fh_cert_check("/nonexistent/c.pem", fx.key, msg, sizeof msg);
     assert_int_equal(errno, ENOENT);
     expect_fail(rc, FH_EFILE, msg, "client certificate '/nonexistent/c.pem'",
-                 "does not exist");
+                "does not exist");
     expect_fail(fh_cert_check(fx.cert, "/nonexistent/k.pem", msg, sizeof msg), FH_EFILE, msg,
-                 "client key '/nonexistent/k.pem'", "does not exist");
+                "client key '/nonexistent/k.pem'", "does not exist");
     errno = 0;
     rc = fh_cert_check(fx.dir, NULL, msg, sizeof msg);
     assert_int_equal(errno, EISDIR);
     expect_fail(rc, FH_EFILE, msg, fx.dir, "is a directory");
     expect_fail(fh_cert_check(fx.text, fx.key, msg, sizeof msg), FH_EINVAL, msg, fx.text,
-                 "no PEM data");
+                "holds no PEM certificate");
     expect_fail(fh_cert_check(fx.cert, fx.text, msg, sizeof msg), FH_EINVAL, msg, fx.text,
-                 "no PEM data");
+                "holds no PEM private key");
     /* A certificate file without the key, used as both. */
     expect_fail(fh_cert_check(fx.cert, NULL, msg, sizeof msg), FH_EINVAL, msg, fx.cert,
-                 "no PEM data");
+                "holds no PEM private key");
     expect_fail(fh_cert_check(fx.cert, fx.badkey, msg, sizeof msg), FH_EINVAL, msg, fx.badkey,
-                 "does not match the certificate");
+                "does not match the certificate");
     /* Never a pass phrase prompt: an encrypted key fails. */
     expect_fail(fh_cert_check(fx.cert, fx.enckey, msg, sizeof msg), FH_EINVAL, msg, fx.enckey,
-                 "encrypted");
+                "encrypted");
     assert_int_equal(fh_cert_check(NULL, fx.key, msg, sizeof msg), FH_EINVAL);
     assert_int_equal(ERR_peek_error(), 0);
 }
