@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "fasthttp/errors.h"
+#include "fasthttp/policy.h"
 
 /* ---- character classes (RFC 9110 §5.6) ---------------------------------- */
 
@@ -66,6 +67,69 @@ static int has_ctl(const char *s)
 static int eq_ci(const char *s, size_t n, const char *lit)
 {
     return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+/* ---- credentials as given (RFC 7617 §2, RFC 9110 §5.6.4) --------------- */
+
+static const char *ctl_name(unsigned char c, char buf[8])
+{
+    switch (c) {
+    case '\r': return "CR";
+    case '\n': return "LF";
+    case '\t': return "HTAB";
+    case 0x7f: return "DEL";
+    default: snprintf(buf, 8, "0x%02x", c); return buf;
+    }
+}
+
+static int ctl_check(const char *s, const char *what, char *msg, size_t msglen)
+{
+    char buf[8];
+    for (; *s; s++) {
+        if (!is_ctl((unsigned char)*s))
+            continue;
+        if (msg && msglen)
+            snprintf(msg, msglen,
+                     "the %s contains a control character (%s): credentials must not "
+                     "contain CR, LF, NUL or other control characters (RFC 7617 §2, "
+                     "RFC 9110 §5.6.4)",
+                     what, ctl_name((unsigned char)*s, buf));
+        return FH_EINVAL;
+    }
+    return FH_OK;
+}
+
+/* Basic sends user ":" pass; Digest puts the user name into a quoted string
+ * and both into hashes. Control bytes would end or forge a header field
+ * (CR, LF) or be refused by servers, so they are refused for both schemes. */
+int fh_auth_check(fh_auth_kind kind, const char *user, const char *pass, char *msg,
+                  size_t msglen)
+{
+    if (msg && msglen)
+        msg[0] = '\0';
+    if (kind == FH_AUTH_NONE)
+        return FH_OK;
+    if (kind != FH_AUTH_BASIC && kind != FH_AUTH_DIGEST) {
+        if (msg && msglen)
+            snprintf(msg, msglen, "unknown authentication scheme %d", (int)kind);
+        return FH_EINVAL;
+    }
+    if (!user || !pass) {
+        if (msg && msglen)
+            snprintf(msg, msglen, "a user name and a password are both required");
+        return FH_EINVAL;
+    }
+    /* RFC 7617 §2: "a user-id containing a colon character is invalid",
+     * since the first colon separates it from the password. */
+    if (kind == FH_AUTH_BASIC && strchr(user, ':')) {
+        if (msg && msglen)
+            snprintf(msg, msglen,
+                     "a Basic auth user name must not contain ':' (RFC 7617 §2: the first "
+                     "colon separates user name and password)");
+        return FH_EINVAL;
+    }
+    int rc = ctl_check(user, "user name", msg, msglen);
+    return rc == FH_OK ? ctl_check(pass, "password", msg, msglen) : rc;
 }
 
 /* ---- Basic (RFC 7617 §2) ------------------------------------------------- */

@@ -139,23 +139,61 @@ int fh_client_set_verify(fh_client *c, int verify)
     return FH_OK;
 }
 
+int fh_ca_check(const char *path, char *msg, size_t msglen)
+{
+    int is_dir;
+    if (msg && msglen)
+        msg[0] = 0;
+    if (!path)
+        return FH_EINVAL;
+    return fh__tls_check_ca(path, &is_dir, msg, msglen);
+}
+
+int fh_cert_check(const char *cert_path, const char *key_path, char *msg, size_t msglen)
+{
+    if (msg && msglen)
+        msg[0] = 0;
+    if (!cert_path)
+        return FH_EINVAL;
+    return fh__tls_check_client_cert(cert_path, key_path, msg, msglen);
+}
+
+/* Files are checked before anything is stored, so a failed call leaves
+ * the previous setting in place. */
 int fh_client_set_ca_file(fh_client *c, const char *path)
 {
     if (!c)
         return FH_EINVAL;
     if (!tls_settable(c))
         return FH_ESTATE;
-    return replace_str(&c->tls.ca_file, path);
+    int is_dir = 0;
+    int rc = path ? fh__tls_check_ca(path, &is_dir, NULL, 0) : FH_OK;
+    if (rc == FH_OK)
+        rc = replace_str(&c->tls.ca_file, path);
+    if (rc == FH_OK)
+        c->tls.ca_is_dir = is_dir;
+    return rc;
 }
 
 int fh_client_set_client_cert(fh_client *c, const char *cert, const char *key)
 {
-    if (!c || (!cert != !key))
+    if (!c || (!cert && key))
         return FH_EINVAL;
     if (!tls_settable(c))
         return FH_ESTATE;
-    int rc = replace_str(&c->tls.cert_file, cert);
-    return rc ? rc : replace_str(&c->tls.key_file, key);
+    int rc = cert ? fh__tls_check_client_cert(cert, key, NULL, 0) : FH_OK;
+    char *nc = NULL, *nk = NULL;
+    if (rc == FH_OK && ((cert && !(nc = strdup(cert))) || (key && !(nk = strdup(key))))) {
+        free(nc);
+        rc = FH_ENOMEM;
+    }
+    if (rc != FH_OK)
+        return rc;
+    free(c->tls.cert_file);
+    free(c->tls.key_file);
+    c->tls.cert_file = nc;
+    c->tls.key_file = nk;
+    return FH_OK;
 }
 
 int fh_client_set_decode(fh_client *c, int decode)

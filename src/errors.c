@@ -39,6 +39,7 @@ const char *fh_strerror(int code)
     case FH_ETOO_MANY_REDIRECTS: return "too many redirects";
     case FH_EREDIRECT: return "invalid redirect";
     case FH_ENOT_REPLAYABLE: return "request body cannot be replayed";
+    case FH_EFILE: return "file missing, unreadable or not a regular file";
     default: return "unknown error";
     }
 }

@@ -614,7 +614,9 @@ int fh_request_set_redirects(fh_request *r, int follow_, int max)
 static int set_auth(int *kind, char **user, char **pass, fh_auth_kind k, const char *u,
                     const char *pw)
 {
-    if ((unsigned)k > FH_AUTH_DIGEST || (k && (!u || !pw)))
+    /* Bad credentials fail here, where the caller set them, not later as an
+     * invalid request header. */
+    if (fh_auth_check(k, u, pw, NULL, 0) != FH_OK)
         return FH_EINVAL;
     char *nu = k ? strdup(u) : NULL, *np = k ? strdup(pw) : NULL;
     if (k && (!nu || !np)) {

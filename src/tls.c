@@ -14,7 +14,9 @@
  */
 #include "tls.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -22,8 +24,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "fasthttp/engine.h"
@@ -154,7 +159,9 @@ static int ctx_load_trust(SSL_CTX *ctx, const fh__tls_config *cfg, char *err, si
 {
     char what[PATH_MAX + 32];
     if (cfg->ca_file) {
-        if (SSL_CTX_load_verify_file(ctx, cfg->ca_file) == 1)
+        int ok = cfg->ca_is_dir ? SSL_CTX_load_verify_dir(ctx, cfg->ca_file)
+                                : SSL_CTX_load_verify_file(ctx, cfg->ca_file);
+        if (ok == 1)
             return FH_OK;
         snprintf(what, sizeof what, "cannot load CA file %s", cfg->ca_file);
         return openssl_fail(FH_ETLS, err, errlen, what);
@@ -164,32 +171,83 @@ static int ctx_load_trust(SSL_CTX *ctx, const fh__tls_config *cfg, char *err, si
     return FH_OK;
 }
 
+/* What went wrong with a PEM file expected to hold a kind of object ("a
+ * certificate"). The reasons a user can act on get a sentence wherever they
+ * are in the queue (OpenSSL 3's decoders stack several entries); others get
+ * OpenSSL's text of the oldest entry. Clears the queue. */
+static const char *pem_reason(const char *kind, char *buf, size_t len)
+{
+    unsigned long first = 0, e;
+    int no_pem = 0, encrypted = 0, mismatch = 0;
+    while ((e = ERR_get_error()) != 0) {
+        int lib = ERR_GET_LIB(e), reason = ERR_GET_REASON(e);
+        if (!first)
+            first = e;
+        no_pem |= (lib == ERR_LIB_PEM && reason == PEM_R_NO_START_LINE) ||
+                  (lib == ERR_LIB_OSSL_DECODER && reason == ERR_R_UNSUPPORTED);
+        encrypted |= lib == ERR_LIB_PEM && (reason == PEM_R_BAD_PASSWORD_READ ||
+                                            reason == PEM_R_PROBLEMS_GETTING_PASSWORD);
+        mismatch |= lib == ERR_LIB_X509 && reason == X509_R_KEY_VALUES_MISMATCH;
+    }
+    if (encrypted)
+        return "the key is encrypted (only unencrypted keys are supported)";
+    if (mismatch)
+        return "the key does not match the certificate";
+    if (no_pem) {
+        snprintf(buf, len, "the file holds no PEM %s", kind);
+        return buf;
+    }
+    if (!first)
+        return "unknown error";
+    ERR_error_string_n(first, buf, len);
+    return buf;
+}
+
+__attribute__((format(printf, 5, 6)))
+static int pem_fail(int code, char *err, size_t errlen, const char *kind, const char *fmt, ...)
+{
+    char what[PATH_MAX + 64], buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    set_msg(err, errlen, "%s: %s", what, pem_reason(kind, buf, sizeof buf));
+    return code;
+}
+
+/* A library must never ask for a pass phrase on the terminal (OpenSSL's
+ * default callback does): an encrypted key fails instead. */
+static int no_password(char *buf, int size, int rwflag, void *ud)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)ud;
+    return -1;
+}
+
 /* The key may live in the certificate file (as with requests' cert=path). */
 static int ctx_load_client_cert(SSL_CTX *ctx, const fh__tls_config *cfg, char *err,
                                 size_t errlen)
 {
-    char what[PATH_MAX + 48];
     const char *key = cfg->key_file ? cfg->key_file : cfg->cert_file;
     if (!cfg->cert_file)
         return FH_OK;
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1) {
-        snprintf(what, sizeof what, "cannot load client certificate %s", cfg->cert_file);
-        return openssl_fail(FH_ETLS, err, errlen, what);
-    }
+    SSL_CTX_set_default_passwd_cb(ctx, no_password);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert_file) != 1)
+        return pem_fail(FH_ETLS, err, errlen, "certificate",
+                        "cannot load client certificate '%s'", cfg->cert_file);
     /* use_PrivateKey_file already compares the key with the certificate
      * (X509_R_KEY_VALUES_MISMATCH); check_private_key is the explicit check. */
-    int loaded = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1;
-    unsigned long e = ERR_peek_error();
-    int mismatch = !loaded && ERR_GET_LIB(e) == ERR_LIB_X509 &&
-                   ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
-    if (mismatch || (loaded && SSL_CTX_check_private_key(ctx) != 1)) {
-        snprintf(what, sizeof what, "client key %s does not match certificate", key);
-        return openssl_fail(FH_ETLS, err, errlen, what);
+    int ok = SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1;
+    if (ok && SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        ERR_raise(ERR_LIB_X509, X509_R_KEY_VALUES_MISMATCH);
+        ok = 0;
     }
-    if (!loaded) {
-        snprintf(what, sizeof what, "cannot load client key %s", key);
-        return openssl_fail(FH_ETLS, err, errlen, what);
-    }
+    if (!ok)
+        return pem_fail(FH_ETLS, err, errlen, "private key",
+                        "cannot use client key '%s' with certificate '%s'", key, cfg->cert_file);
     return FH_OK;
 }
 
@@ -227,16 +285,139 @@ int fh__tls_ctx_new(SSL_CTX **out, const fh__tls_config *cfg, char *err, size_t 
     return FH_OK;
 }
 
+/* ---- checking files before they are stored ------------------------------ */
+
+/* errno is the caller's answer to "why" after FH_EFILE, so it is set last. */
+static int file_fail(int e, char *err, size_t errlen, const char *what, const char *path)
+{
+    if (e == ENOENT || e == ENOTDIR)
+        set_msg(err, errlen, "%s '%s' does not exist", what, path);
+    else if (e == EACCES || e == EPERM)
+        set_msg(err, errlen, "%s '%s' cannot be read: permission denied", what, path);
+    else if (e == EISDIR)
+        set_msg(err, errlen, "%s '%s' is a directory, not a file", what, path);
+    else if (e == EINVAL)
+        set_msg(err, errlen, "%s '%s' is not a regular file", what, path);
+    else
+        set_msg(err, errlen, "%s '%s' cannot be opened: %s", what, path, strerror(e));
+    errno = e;
+    return FH_EFILE;
+}
+
+/* Opens path the way OpenSSL will read it. O_NONBLOCK keeps a FIFO from
+ * blocking the caller; only regular files (and directories, when allowed)
+ * pass. */
+static int path_check(const char *what, const char *path, int dir_ok, int *is_dir, char *err,
+                      size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return file_fail(errno, err, errlen, what, path);
+    struct stat st;
+    int rc = fstat(fd, &st);
+    int e = errno;
+    close(fd);
+    if (rc != 0)
+        return file_fail(e, err, errlen, what, path);
+    *is_dir = S_ISDIR(st.st_mode);
+    if (*is_dir && !dir_ok)
+        return file_fail(EISDIR, err, errlen, what, path);
+    if (!*is_dir && !S_ISREG(st.st_mode))
+        return file_fail(EINVAL, err, errlen, what, path);
+    return FH_OK;
+}
+
+/* "3513523f.0": eight hex digits, a dot, a number (openssl rehash, c_rehash). */
+static int is_hashed_name(const char *n)
+{
+    for (int i = 0; i < 8; i++)
+        if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+            return 0;
+    if (n[8] != '.' || !n[9])
+        return 0;
+    for (const char *p = n + 9; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+/* OpenSSL reads a CA directory lazily, by subject hash, during each
+ * verification; so a directory without hashed names would only show up as
+ * failed verifications. Listing it is cheap; parsing every file is not. */
+static int ca_dir_check(const char *path, char *err, size_t errlen)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return file_fail(errno, err, errlen, "CA directory", path);
+    int found = 0;
+    struct dirent *ent;
+    while (!found && (ent = readdir(d)))
+        found = is_hashed_name(ent->d_name);
+    closedir(d);
+    if (found)
+        return FH_OK;
+    set_msg(err, errlen,
+            "CA directory '%s' holds no hashed certificate names (HASH.0; create them with "
+            "'openssl rehash')",
+            path);
+    return FH_EINVAL;
+}
+
+int fh__tls_check_ca(const char *path, int *is_dir, char *err, size_t errlen)
+{
+    int rc = path_check("CA file", path, 1, is_dir, err, errlen);
+    if (rc != FH_OK || *is_dir)
+        return rc != FH_OK ? rc : ca_dir_check(path, err, errlen);
+    /* The loader the context uses, into a store that is thrown away. */
+    ERR_clear_error();
+    X509_STORE *store = X509_STORE_new();
+    if (!store)
+        return openssl_fail(FH_ENOMEM, err, errlen, "cannot check the CA file");
+    int ok = X509_STORE_load_file(store, path) == 1;
+    X509_STORE_free(store);
+    if (ok)
+        return FH_OK;
+    set_msg(err, errlen, "CA file '%s' holds no PEM certificate", path);
+    ERR_clear_error();
+    return FH_EINVAL;
+}
+
+int fh__tls_check_client_cert(const char *cert, const char *key, char *err, size_t errlen)
+{
+    int is_dir;
+    int rc = path_check("client certificate", cert, 0, &is_dir, err, errlen);
+    if (rc == FH_OK && key)
+        rc = path_check("client key", key, 0, &is_dir, err, errlen);
+    if (rc != FH_OK)
+        return rc;
+    /* The context's own loading code, on a context that is thrown away: the
+     * same parsing and the same key check as at the first HTTPS request. */
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx)
+        return openssl_fail(FH_ENOMEM, err, errlen, "cannot check the client certificate");
+    fh__tls_config cfg = {.cert_file = (char *)cert, .key_file = (char *)key};
+    rc = ctx_load_client_cert(ctx, &cfg, err, errlen);
+    SSL_CTX_free(ctx);
+    return rc == FH_ETLS ? FH_EINVAL : rc;
+}
+
 /* ---- connection --------------------------------------------------------- */
 
 /* Partial wildcards ("w*.example.com") are refused: a wildcard must be the
  * whole left-most label (RFC 9525 §6.3). IP literals must match an
- * iPAddress SAN exactly (RFC 2818 §3.1), hence set1_ip_asc, not set1_host. */
+ * iPAddress SAN exactly (RFC 2818 §3.1, RFC 9525 §6.2), hence set1_ip_asc,
+ * not set1_host: X509_check_ip never looks at dNSName SANs or the CN. */
 static int conn_set_peer(SSL *ssl, const char *host, int host_is_ip, char *err,
                          size_t errlen)
 {
     X509_VERIFY_PARAM *p = SSL_get0_param(ssl);
-    X509_VERIFY_PARAM_set_hostflags(p, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    /* Names match subjectAltName entries only: a certificate without a
+     * dNSName SAN is refused even when its CN equals the host (RFC 6125
+     * §6.4.4, RFC 9525 §6.3, the CA/Browser Forum Baseline Requirements, as
+     * browsers do). OpenSSL would otherwise fall back to the CN. */
+    X509_VERIFY_PARAM_set_hostflags(p, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                           X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
     int ok = host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(p, host)
                         : X509_VERIFY_PARAM_set1_host(p, host, 0);
     if (ok == 1)

@@ -12,9 +12,10 @@
 
 typedef struct fh__tls_config {
     int verify;        /* 1: verify chain and host name (default) */
-    char *ca_file;     /* PEM bundle replacing the system store, or NULL */
+    char *ca_file;     /* PEM bundle (or hashed directory) replacing the system store */
     char *cert_file;   /* client certificate (PEM), or NULL */
     char *key_file;    /* client private key (PEM), or NULL */
+    int ca_is_dir;     /* 1: ca_file is a directory of HASH.N certificates */
 } fh__tls_config;
 
 /*
@@ -27,10 +28,24 @@ typedef struct fh__tls_config {
 int fh__tls_ctx_new(SSL_CTX **out, const fh__tls_config *cfg, char *err, size_t errlen);
 
 /*
+ * Check the files of a configuration before it is stored, with the same
+ * OpenSSL calls the context uses, so a wrong path or file fails when it is
+ * set rather than at the first HTTPS request. They return FH_OK, FH_EFILE
+ * (missing, unreadable, or not a regular file; errno tells why), FH_EINVAL
+ * (the content is wrong) or FH_ENOMEM, and write a sentence naming the file
+ * and the problem into err. fh__tls_check_ca sets *is_dir when path is a
+ * directory of hashed certificates (openssl rehash). key may be NULL: the
+ * key is then read from the certificate file.
+ */
+int fh__tls_check_ca(const char *path, int *is_dir, char *err, size_t errlen);
+int fh__tls_check_client_cert(const char *cert, const char *key, char *err, size_t errlen);
+
+/*
  * Creates the SSL for one connection on a connected non-blocking fd. Sets
  * SNI (not for IP literals, RFC 6066 §3) and, when verify, the expected
  * host name or IP address (X509_VERIFY_PARAM_set1_host / set1_ip_asc) so
- * OpenSSL checks it during the handshake, including IP-address SANs.
+ * OpenSSL checks it during the handshake: names against dNSName SANs, IP
+ * literals against iPAddress SANs, never against the subject's CN.
  */
 int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host_is_ip,
                      int verify, char *err, size_t errlen);

@@ -237,6 +237,8 @@ check "GET https with --cacert" eval 'run --cacert "$WORK/ca.pem" "$HTTPS/json" 
 check "GET https https://localhost" \
   eval 'run --cacert "$WORK/ca.pem" "https://localhost:$HTTPS_PORT/json" && same "$W/json"'
 check "https untrusted fails with a message" eval '! run "$HTTPS/json" && [ -s "$ERR" ]'
+check "a missing --cacert is named before any request" \
+  eval '! run --cacert "$WORK/none.pem" "$HTTPS/json" && grep -qF "CA file '"'"'$WORK/none.pem'"'"' does not exist" "$ERR"'
 check "https --insecure" eval 'run --insecure "$HTTPS/json" && same "$W/json"'
 check "-i prints status line and headers" \
   eval 'run -i "$HTTP/json" && head -1 "$OUT" | grep -q "^HTTP/1.1 200" && has "content-type: application/json" && has "\"name\""'

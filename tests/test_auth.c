@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "fasthttp/errors.h"
+#include "fasthttp/policy.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -692,6 +693,40 @@ static void test_digest_random_cnonce(void **state)
     fh__digest_free(&d);        /* safe twice */
 }
 
+/* ---- fh_auth_check --------------------------------------------------------- */
+
+static void expect_refused(fh_auth_kind k, const char *u, const char *p, const char *part)
+{
+    char msg[256] = "";
+    assert_int_equal(fh_auth_check(k, u, p, msg, sizeof msg), FH_EINVAL);
+    if (!strstr(msg, part))
+        fail_msg("'%s' not in '%s'", part, msg);
+}
+
+static void test_auth_check(void **state)
+{
+    (void)state;
+    char msg[256] = "x";
+    assert_int_equal(fh_auth_check(FH_AUTH_BASIC, "user", "p:ss w\xc3\xb6rd", msg, sizeof msg),
+                     FH_OK);
+    assert_string_equal(msg, "");
+    assert_int_equal(fh_auth_check(FH_AUTH_DIGEST, "us:er \"q\"", "", NULL, 0), FH_OK);
+    assert_int_equal(fh_auth_check(FH_AUTH_NONE, NULL, NULL, NULL, 0), FH_OK);
+    /* RFC 7617 §2: the first colon separates user-id and password. */
+    expect_refused(FH_AUTH_BASIC, "us:er", "p", "must not contain ':'");
+    expect_refused(FH_AUTH_BASIC, "user", "a\r\nX-Injected: 1", "password contains a control "
+                                                                 "character (CR)");
+    expect_refused(FH_AUTH_BASIC, "us\ner", "p", "user name contains a control character (LF)");
+    expect_refused(FH_AUTH_DIGEST, "user", "p\x01", "password contains a control character "
+                                                    "(0x01)");
+    expect_refused(FH_AUTH_DIGEST, "u\tser", "p", "(HTAB)");
+    expect_refused(FH_AUTH_DIGEST, "u\x7f", "p", "(DEL)");
+    expect_refused(FH_AUTH_BASIC, NULL, "p", "both required");
+    expect_refused(FH_AUTH_DIGEST, "u", NULL, "both required");
+    expect_refused((fh_auth_kind)3, "u", "p", "unknown authentication scheme 3");
+    assert_int_equal(fh_auth_check(FH_AUTH_BASIC, "a:b", "c", NULL, 0), FH_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_digest_username_star),
         cmocka_unit_test(test_digest_userhash),
         cmocka_unit_test(test_digest_random_cnonce),
+        cmocka_unit_test(test_auth_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,6 +249,31 @@ static void test_url_credentials_precedence(void **state)
     fh_client_free(c);
 }
 
+/* Credentials that fh_auth_check refuses fail when they are set, and the
+ * previous ones stay: the exchange sends the client's good credentials. */
+static void test_bad_credentials_refused_when_set(void **state)
+{
+    static const fh_peer_step steps[] = {PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *p = fh_peer_start1(steps);
+    fh_client *c = fh_client_new();
+    assert_int_equal(fh_client_set_auth(c, FH_AUTH_BASIC, "user", "secret"), FH_OK);
+    assert_int_equal(fh_client_set_auth(c, FH_AUTH_BASIC, "us:er", "x"), FH_EINVAL);
+    assert_int_equal(fh_client_set_auth(c, FH_AUTH_BASIC, "user", "se\r\ncret"), FH_EINVAL);
+    assert_int_equal(fh_client_set_auth(c, FH_AUTH_BASIC, NULL, "x"), FH_EINVAL);
+    assert_int_equal(fh_client_set_auth(c, (fh_auth_kind)7, "u", "p"), FH_EINVAL);
+    char url[128];
+    fh_request *r = fh_request_new("GET", fh_peer_url(p, "/", url, sizeof url), NULL);
+    assert_int_equal(fh_request_set_auth(r, FH_AUTH_DIGEST, "us\ner", "p"), FH_EINVAL);
+    assert_int_equal(fh_request_set_auth(r, FH_AUTH_BASIC, "a:b", "p"), FH_EINVAL);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(c, r, &resp), FH_OK);
+    assert_non_null(strstr(request_k(p, 0), "Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
+    fh_response_free(resp);
+    fh_request_free(r);
+    fh_client_free(c);
+    fh_peer_stop(p);
+}
+
 static void test_redirect_errors(void **state)
 {
     static const fh_peer_step loop[] = {
@@ -594,6 +619,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_circuit_breaker_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digest_challenge_answered_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookies_follow_hops_but_not_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_credentials_refused_when_set, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 /*
  * test_tls.c — the OpenSSL glue against an in-process TLS server over a
- * socketpair. The test makes its own CA and server certificate (SAN
- * DNS:localhost, IP:127.0.0.1), so no network and no files are needed.
+ * socketpair. The test makes its own CA and server certificates (SAN
+ * DNS:localhost, IP:127.0.0.1; and ones whose names are only in the CN),
+ * so no network is needed; the PEM files live in a temporary directory.
+ * Also the checks of CA and client certificate files (fh_ca_check,
+ * fh_cert_check) and the client setters that use them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +27,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "fasthttp/engine.h"
-#include "fasthttp/errors.h"
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "fasthttp/fasthttp.h"
+#include "internal.h"
 #include "tls.h"
 
 /* ---- certificates ------------------------------------------------------- */
@@ -37,8 +43,14 @@ static struct {
     char key[128];      /* ... its key */
     char badkey[128];   /* a key that does not match cert */
     char combined[128]; /* cert and key in one file */
+    char enckey[128];   /* the client key, encrypted with a pass phrase */
+    char text[128];     /* a file that is not PEM */
+    char hashdir[128];  /* a directory with the CA under its subject hash ... */
+    char hashed[160];   /* ... in this file */
     SSL_CTX *srv;       /* server context, selects http/1.1 */
     SSL_CTX *srv_noalpn;
+    SSL_CTX *srv_cn_only; /* CN=localhost, no subjectAltName */
+    SSL_CTX *srv_ip_dns;  /* CN=127.0.0.1, SAN DNS:127.0.0.1 (no iPAddress SAN) */
 } fx;
 
 static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
@@ -91,6 +103,14 @@ static void write_pem(const char *path, X509 *x, EVP_PKEY *key)
     fclose(f);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -124,6 +144,9 @@ static int setup(void **state)
     snprintf(fx.key, sizeof fx.key, "%s/client.key", fx.dir);
     snprintf(fx.badkey, sizeof fx.badkey, "%s/other.key", fx.dir);
     snprintf(fx.combined, sizeof fx.combined, "%s/combined.pem", fx.dir);
+    snprintf(fx.enckey, sizeof fx.enckey, "%s/encrypted.key", fx.dir);
+    snprintf(fx.text, sizeof fx.text, "%s/notes.txt", fx.dir);
+    snprintf(fx.hashdir, sizeof fx.hashdir, "%s/hashed", fx.dir);
 
     EVP_PKEY *cakey = EVP_EC_gen("P-256"), *skey = EVP_EC_gen("P-256");
     EVP_PKEY *ckey = EVP_EC_gen("P-256"), *okey = EVP_EC_gen("P-256");
@@ -131,16 +154,31 @@ static int setup(void **state)
     X509 *ca = make_cert(cakey, "fasthttp test CA", NULL, NULL, NULL);
     X509 *srv = make_cert(skey, "localhost", ca, cakey, "DNS:localhost,IP:127.0.0.1");
     X509 *cli = make_cert(ckey, "client", ca, cakey, NULL);
+    X509 *cn_only = make_cert(skey, "localhost", ca, cakey, NULL);
+    X509 *ip_dns = make_cert(skey, "127.0.0.1", ca, cakey, "DNS:127.0.0.1");
     write_pem(fx.ca, ca, NULL);
     write_pem(fx.cert, cli, NULL);
     write_pem(fx.key, NULL, ckey);
     write_pem(fx.badkey, NULL, okey);
     write_pem(fx.combined, cli, ckey);
+    FILE *f = fopen(fx.enckey, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PrivateKey(f, ckey, EVP_aes_128_cbc(),
+                                          (const unsigned char *)"secret", 6, NULL, NULL), 1);
+    fclose(f);
+    write_text(fx.text, "not a certificate\n");
+    assert_int_equal(mkdir(fx.hashdir, 0700), 0);
+    snprintf(fx.hashed, sizeof fx.hashed, "%s/%08lx.0", fx.hashdir, X509_subject_name_hash(ca));
+    write_pem(fx.hashed, ca, NULL);
     fx.srv = server_ctx(srv, skey, 1);
     fx.srv_noalpn = server_ctx(srv, skey, 0);
+    fx.srv_cn_only = server_ctx(cn_only, skey, 1);
+    fx.srv_ip_dns = server_ctx(ip_dns, skey, 1);
     X509_free(ca);
     X509_free(srv);
     X509_free(cli);
+    X509_free(cn_only);
+    X509_free(ip_dns);
     EVP_PKEY_free(cakey);
     EVP_PKEY_free(skey);
     EVP_PKEY_free(ckey);
@@ -153,9 +191,13 @@ static int teardown(void **state)
     (void)state;
     SSL_CTX_free(fx.srv);
     SSL_CTX_free(fx.srv_noalpn);
-    const char *files[] = {fx.ca, fx.cert, fx.key, fx.badkey, fx.combined};
+    SSL_CTX_free(fx.srv_cn_only);
+    SSL_CTX_free(fx.srv_ip_dns);
+    const char *files[] = {fx.ca,      fx.cert,    fx.key,  fx.badkey, fx.combined,
+                           fx.enckey, fx.text, fx.hashed};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         unlink(files[i]);
+    rmdir(fx.hashdir);
     rmdir(fx.dir);
     return 0;
 }
@@ -243,7 +285,7 @@ static void wait_fd(int fd, int want)
 
 static SSL_CTX *client_ctx(int verify, const char *ca)
 {
-    fh__tls_config cfg = {verify, (char *)ca, NULL, NULL};
+    fh__tls_config cfg = {.verify = verify, .ca_file = (char *)ca};
     SSL_CTX *ctx = NULL;
     char err[256] = "";
     assert_int_equal(fh__tls_ctx_new(&ctx, &cfg, err, sizeof err), FH_OK);
@@ -335,7 +377,7 @@ static void test_ctx_defaults(void **state)
 static void test_ctx_missing_ca(void **state)
 {
     (void)state;
-    fh__tls_config cfg = {1, "/nonexistent/fh-ca.pem", NULL, NULL};
+    fh__tls_config cfg = {.verify = 1, .ca_file = "/nonexistent/fh-ca.pem"};
     SSL_CTX *ctx = NULL;
     char err[256] = "";
     assert_int_equal(fh__tls_ctx_new(&ctx, &cfg, err, sizeof err), FH_ETLS);
@@ -347,12 +389,14 @@ static void test_ctx_missing_ca(void **state)
 static void test_ctx_client_cert(void **state)
 {
     (void)state;
-    fh__tls_config cfg = {1, fx.ca, fx.cert, fx.key};
+    fh__tls_config cfg = {.verify = 1, .ca_file = fx.ca, .cert_file = fx.cert,
+                          .key_file = fx.key};
     SSL_CTX *ctx = NULL;
     char err[256] = "";
     assert_int_equal(fh__tls_ctx_new(&ctx, &cfg, err, sizeof err), FH_OK);
     SSL_CTX_free(ctx);
-    fh__tls_config both = {1, fx.ca, fx.combined, NULL}; /* key inside the cert file */
+    /* the key inside the cert file */
+    fh__tls_config both = {.verify = 1, .ca_file = fx.ca, .cert_file = fx.combined};
     assert_int_equal(fh__tls_ctx_new(&ctx, &both, err, sizeof err), FH_OK);
     SSL_CTX_free(ctx);
 }
@@ -360,7 +404,7 @@ static void test_ctx_client_cert(void **state)
 static void test_ctx_mismatched_key(void **state)
 {
     (void)state;
-    fh__tls_config cfg = {1, NULL, fx.cert, fx.badkey};
+    fh__tls_config cfg = {.verify = 1, .cert_file = fx.cert, .key_file = fx.badkey};
     SSL_CTX *ctx = NULL;
     char err[256] = "";
     assert_int_equal(fh__tls_ctx_new(&ctx, &cfg, err, sizeof err), FH_ETLS);
@@ -371,11 +415,11 @@ static void test_ctx_mismatched_key(void **state)
 static void test_ctx_missing_cert(void **state)
 {
     (void)state;
-    fh__tls_config cfg = {1, NULL, "/nonexistent/cert.pem", NULL};
+    fh__tls_config cfg = {.verify = 1, .cert_file = "/nonexistent/cert.pem"};
     SSL_CTX *ctx = NULL;
     char err[256] = "";
     assert_int_equal(fh__tls_ctx_new(&ctx, &cfg, err, sizeof err), FH_ETLS);
-    assert_non_null(strstr(err, "cannot load client certificate /nonexistent/cert.pem"));
+    assert_non_null(strstr(err, "cannot load client certificate '/nonexistent/cert.pem'"));
 }
 
 /* ---- handshake and I/O -------------------------------------------------- */
@@ -551,6 +595,160 @@ static void test_closed_during_handshake(void **state)
     SSL_CTX_free(cctx);
 }
 
+/* RFC 6125 §6.4.4, RFC 9525 §6.3: a certificate that names the host only in
+ * its subject CN is refused; OpenSSL's default would accept it. */
+static void test_cn_only_refused(void **state)
+{
+    (void)state;
+    SSL_CTX *cctx = client_ctx(1, fx.ca);
+    conn c;
+    assert_int_equal(conn_open(&c, cctx, fx.srv_cn_only, SRV_HANDSHAKE_CLOSE, "localhost", 0,
+                               1),
+                     FH_ECERT);
+    assert_string_equal(c.err, "certificate verify failed: hostname mismatch");
+    conn_close(&c);
+    assert_false(c.srv.handshake_ok);
+    SSL_CTX_free(cctx);
+}
+
+/* An IP literal matches iPAddress SANs only: neither the CN nor a dNSName
+ * SAN spelling the address counts (RFC 9525 §6.2). */
+static void test_ip_needs_ip_san(void **state)
+{
+    (void)state;
+    SSL_CTX *cctx = client_ctx(1, fx.ca);
+    conn c;
+    assert_int_equal(conn_open(&c, cctx, fx.srv_ip_dns, SRV_HANDSHAKE_CLOSE, "127.0.0.1", 1, 1),
+                     FH_ECERT);
+    assert_string_equal(c.err, "certificate verify failed: IP address mismatch");
+    conn_close(&c);
+    SSL_CTX_free(cctx);
+}
+
+/* ---- checking CA and client certificate files --------------------------- */
+
+static void expect_fail(int rc, int want, const char *msg, const char *part1,
+                        const char *part2)
+{
+    assert_int_equal(rc, want);
+    if (part1 && !strstr(msg, part1))
+        fail_msg("'%s' not in '%s'", part1, msg);
+    if (part2 && !strstr(msg, part2))
+        fail_msg("'%s' not in '%s'", part2, msg);
+}
+
+static void test_ca_check(void **state)
+{
+    (void)state;
+    char msg[512] = "x";
+    assert_int_equal(fh_ca_check(fx.ca, msg, sizeof msg), FH_OK);
+    assert_string_equal(msg, "");
+    assert_int_equal(fh_ca_check(fx.ca, NULL, 0), FH_OK);
+
+    errno = 0;
+    int rc = fh_ca_check("/nonexistent/ca.pem", msg, sizeof msg);
+    assert_int_equal(errno, ENOENT);
+    expect_fail(rc, FH_EFILE, msg, "'/nonexistent/ca.pem'", "does not exist");
+    expect_fail(fh_ca_check(fx.text, msg, sizeof msg), FH_EINVAL, msg, fx.text,
+                "holds no PEM certificate");
+    expect_fail(fh_ca_check(fx.key, msg, sizeof msg), FH_EINVAL, msg, fx.key,
+                "holds no PEM certificate");
+    expect_fail(fh_ca_check("/dev/null", msg, sizeof msg), FH_EFILE, msg, "/dev/null",
+                "not a regular file");
+    /* A directory: fine with hashed names, refused without. */
+    assert_int_equal(fh_ca_check(fx.hashdir, msg, sizeof msg), FH_OK);
+    expect_fail(fh_ca_check(fx.dir, msg, sizeof msg), FH_EINVAL, msg, fx.dir,
+                "no hashed certificate names");
+    assert_int_equal(fh_ca_check(NULL, msg, sizeof msg), FH_EINVAL);
+}
+
+static void test_cert_check(void **state)
+{
+    (void)state;
+    char msg[512] = "x";
+    assert_int_equal(fh_cert_check(fx.cert, fx.key, msg, sizeof msg), FH_OK);
+    assert_string_equal(msg, "");
+    assert_int_equal(fh_cert_check(fx.combined, NULL, msg, sizeof msg), FH_OK);
+
+    errno = 0;
+    int rc = fh_cert_check("/nonexistent/c.pem", fx.key, msg, sizeof msg);
+    assert_int_equal(errno, ENOENT);
+    expect_fail(rc, FH_EFILE, msg, "client certificate '/nonexistent/c.pem'",
+                "does not exist");
+    expect_fail(fh_cert_check(fx.cert, "/nonexistent/k.pem", msg, sizeof msg), FH_EFILE, msg,
+                "client key '/nonexistent/k.pem'", "does not exist");
+    errno = 0;
+    rc = fh_cert_check(fx.dir, NULL, msg, sizeof msg);
+    assert_int_equal(errno, EISDIR);
+    expect_fail(rc, FH_EFILE, msg, fx.dir, "is a directory");
+    expect_fail(fh_cert_check(fx.text, fx.key, msg, sizeof msg), FH_EINVAL, msg, fx.text,
+                "holds no PEM certificate");
+    expect_fail(fh_cert_check(fx.cert, fx.text, msg, sizeof msg), FH_EINVAL, msg, fx.text,
+                "holds no PEM private key");
+    /* A certificate file without the key, used as both. */
+    expect_fail(fh_cert_check(fx.cert, NULL, msg, sizeof msg), FH_EINVAL, msg, fx.cert,
+                "holds no PEM private key");
+    expect_fail(fh_cert_check(fx.cert, fx.badkey, msg, sizeof msg), FH_EINVAL, msg, fx.badkey,
+                "does not match the certificate");
+    /* Never a pass phrase prompt: an encrypted key fails. */
+    expect_fail(fh_cert_check(fx.cert, fx.enckey, msg, sizeof msg), FH_EINVAL, msg, fx.enckey,
+                "encrypted");
+    assert_int_equal(fh_cert_check(NULL, fx.key, msg, sizeof msg), FH_EINVAL);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+/* The setters check at once and keep the previous setting on failure. */
+static void test_client_setters_check(void **state)
+{
+    (void)state;
+    fh_client *c = fh_client_new();
+    assert_non_null(c);
+    assert_int_equal(fh_client_set_ca_file(c, fx.ca), FH_OK);
+    errno = 0;
+    assert_int_equal(fh_client_set_ca_file(c, "/nonexistent/ca.pem"), FH_EFILE);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(fh_client_set_ca_file(c, fx.text), FH_EINVAL);
+    assert_string_equal(c->tls.ca_file, fx.ca);
+    assert_int_equal(fh_client_set_ca_file(c, fx.hashdir), FH_OK);
+    assert_true(c->tls.ca_is_dir);
+    assert_int_equal(fh_client_set_ca_file(c, NULL), FH_OK);
+    assert_null(c->tls.ca_file);
+
+    assert_int_equal(fh_client_set_client_cert(c, fx.cert, fx.key), FH_OK);
+    assert_int_equal(fh_client_set_client_cert(c, fx.cert, fx.badkey), FH_EINVAL);
+    assert_int_equal(fh_client_set_client_cert(c, "/nonexistent/c.pem", NULL), FH_EFILE);
+    assert_int_equal(fh_client_set_client_cert(c, NULL, fx.key), FH_EINVAL);
+    assert_string_equal(c->tls.cert_file, fx.cert);
+    assert_string_equal(c->tls.key_file, fx.key);
+    assert_int_equal(fh_client_set_client_cert(c, fx.combined, NULL), FH_OK);
+    assert_null(c->tls.key_file);
+    assert_int_equal(fh_client_set_client_cert(c, NULL, NULL), FH_OK);
+    assert_null(c->tls.cert_file);
+    fh_client_free(c);
+}
+
+/* A hashed directory is a working trust store, and the only one. */
+static void test_verify_with_ca_dir(void **state)
+{
+    (void)state;
+    fh__tls_config cfg = {.verify = 1, .ca_file = fx.hashdir, .ca_is_dir = 1};
+    SSL_CTX *cctx = NULL;
+    char err[256] = "";
+    assert_int_equal(fh__tls_ctx_new(&cctx, &cfg, err, sizeof err), FH_OK);
+    conn c;
+    assert_int_equal(conn_open(&c, cctx, fx.srv, SRV_HANDSHAKE_CLOSE, "localhost", 0, 1),
+                     FH_OK);
+    conn_close(&c);
+    SSL_CTX_free(cctx);
+
+    cfg.ca_file = fx.dir; /* no hashed names: nothing is trusted */
+    assert_int_equal(fh__tls_ctx_new(&cctx, &cfg, err, sizeof err), FH_OK);
+    assert_int_equal(conn_open(&c, cctx, fx.srv, SRV_HANDSHAKE_CLOSE, "localhost", 0, 1),
+                     FH_ECERT);
+    conn_close(&c);
+    SSL_CTX_free(cctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +768,12 @@ int main(void)
         cmocka_unit_test(test_free_after_peer_closed),
         cmocka_unit_test(test_not_tls),
         cmocka_unit_test(test_closed_during_handshake),
+        cmocka_unit_test(test_cn_only_refused),
+        cmocka_unit_test(test_ip_needs_ip_san),
+        cmocka_unit_test(test_ca_check),
+        cmocka_unit_test(test_cert_check),
+        cmocka_unit_test(test_client_setters_check),
+        cmocka_unit_test(test_verify_with_ca_dir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -92,10 +92,14 @@ static int configure_client(fh_client *c, const opts *o)
     int rc = FH_OK;
     if (o->insecure)
         rc = fh_client_set_verify(c, 0);
-    if (!rc && o->cacert)
-        rc = fh_client_set_ca_file(c, o->cacert);
-    if (!rc && o->cert)
-        rc = fh_client_set_client_cert(c, o->cert, o->key);
+    /* The setters check the files; the check functions say what is wrong. */
+    char msg[512];
+    if (!rc && o->cacert && (rc = fh_client_set_ca_file(c, o->cacert)) != FH_OK &&
+        fh_ca_check(o->cacert, msg, sizeof msg) != FH_OK)
+        fprintf(stderr, "fh: --cacert: %s\n", msg);
+    if (!rc && o->cert && (rc = fh_client_set_client_cert(c, o->cert, o->key)) != FH_OK &&
+        fh_cert_check(o->cert, o->key, msg, sizeof msg) != FH_OK)
+        fprintf(stderr, "fh: --cert: %s\n", msg);
     if (!rc && o->timeout > 0)
         rc = fh_client_set_timeout(c, FH_TIMEOUT_TOTAL, (int64_t)(o->timeout * 1000));
     /* Like curl: no Accept-Encoding and no decoding unless --compressed. */

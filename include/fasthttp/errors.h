@@ -48,7 +48,9 @@ enum fh_error {
     FH_ECIRCUIT_OPEN = -31,     /* circuit breaker open for this origin */
     FH_ETOO_MANY_REDIRECTS = -32, /* more redirects than allowed */
     FH_EREDIRECT = -33,         /* redirect without a usable Location */
-    FH_ENOT_REPLAYABLE = -34    /* a streamed body cannot be sent again */
+    FH_ENOT_REPLAYABLE = -34,   /* a streamed body cannot be sent again */
+    FH_EFILE = -35              /* a file named in a setting is missing or unreadable
+                                   (errno tells why) */
 };
 
 /* A fixed, static description of an error code; never NULL. */

@@ -122,12 +122,46 @@ int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host
                               int max_idle_per_host, int64_t idle_timeout_ms);
 
 /* TLS settings. They must be set before the first HTTPS request (FH_ESTATE
- * after). verify=0 turns certificate and host name checks off. A CA file
- * replaces the system store. cert/key are PEM files for client auth. */
+ * after). verify=0 turns certificate and host name checks off (on by
+ * default); host names are matched against the certificate's
+ * subjectAltName entries only, never its subject Common Name. */
 int fh_client_set_verify(fh_client *client, int verify);
+
+/* Trust only the CA certificates of path instead of the system store: a
+ * PEM file with one or more certificates, or a directory of certificates
+ * named by subject hash ("HASH.0", as made by `openssl rehash`; like
+ * requests' capath). NULL returns to the system store. The path is checked
+ * here with fh_ca_check(), so a missing or invalid file fails now, not at
+ * the first HTTPS request; on failure the previous setting stays. */
 int fh_client_set_ca_file(fh_client *client, const char *path);
+
+/* A client certificate for TLS client authentication: cert_path is a PEM
+ * file with the certificate (and its chain), key_path a PEM file with its
+ * unencrypted private key, or NULL when the key is in cert_path too.
+ * cert_path NULL removes the certificate. Checked here with
+ * fh_cert_check(); on failure the previous setting stays. */
 int fh_client_set_client_cert(fh_client *client, const char *cert_path,
                               const char *key_path);
+
+/* The checks of fh_client_set_ca_file() and fh_client_set_client_cert(),
+ * for callers that want to know what is wrong. They load the files with
+ * the OpenSSL calls the TLS context uses, into a store or context that is
+ * thrown away. Return:
+ *   FH_OK;
+ *   FH_EFILE  a file does not exist, cannot be read or is not a regular
+ *             file (a directory is fine for a CA path); errno is set to
+ *             the reason (ENOENT, EACCES, EISDIR, ...);
+ *   FH_EINVAL the content is wrong: no PEM certificate in a CA file, no
+ *             hashed names in a CA directory, no PEM certificate or key,
+ *             an encrypted key, or a key that does not match the
+ *             certificate (also for a NULL path);
+ *   FH_ENOMEM.
+ * When msg is not NULL a sentence naming the file and the problem is
+ * written to it, e.g. "CA file '/etc/x.pem' does not exist" or "cannot use
+ * client key 'k.pem' with certificate 'c.pem': the key does not match the
+ * certificate" ("" on success). */
+int fh_ca_check(const char *path, char *msg, size_t msglen);
+int fh_cert_check(const char *cert_path, const char *key_path, char *msg, size_t msglen);
 
 /* Whether responses are decoded according to Content-Encoding (default 1)
  * and whether "Accept-Encoding: gzip, deflate, br, zstd" is added to

@@ -72,8 +72,22 @@ int fh_request_set_redirects(fh_request *req, int follow, int max_redirects);
  * Digest answers the server's 401 challenge once per request. The request's
  * setting wins over the client's. kind: FH_AUTH_NONE removes them. */
 typedef enum fh_auth_kind { FH_AUTH_NONE = 0, FH_AUTH_BASIC = 1, FH_AUTH_DIGEST = 2 } fh_auth_kind;
+/* Both refuse credentials that fh_auth_check() refuses (FH_EINVAL), and
+ * then keep the previous setting. */
 int fh_client_set_auth(fh_client *client, fh_auth_kind kind, const char *user, const char *pass);
 int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user, const char *pass);
+
+/* Checks credentials the way the setters above do. Returns FH_OK, or
+ * FH_EINVAL with a sentence saying what is wrong written to msg (when msg
+ * is not NULL): an unknown kind; user or pass NULL (for Basic and Digest);
+ * a ':' in a Basic user name (RFC 7617 §2: the first colon ends the
+ * user-id); a control character (0x00-0x1f or 0x7f: CR, LF, HTAB...) in
+ * the user name or the password, for both schemes (RFC 7617 §2; Digest
+ * sends the user name in a quoted-string, RFC 9110 §5.6.4). Strings are
+ * used as UTF-8 bytes. NUL ends a C string: bindings that hold counted
+ * strings must refuse an embedded NUL themselves. FH_AUTH_NONE is FH_OK. */
+int fh_auth_check(fh_auth_kind kind, const char *user, const char *pass, char *msg,
+                  size_t msglen);
 
 /* Marks a header name of this request as a credential (e.g. "X-API-Key"
  * set by a custom auth scheme): like Authorization and Cookie, it is not

@@ -1,6 +1,7 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
 import datetime
+import os
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -37,6 +38,8 @@ FH_ENOT_REPLAYABLE: int
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...
 def _limit_defaults() -> dict[str, int]: ...
+def _check_auth(kind: int, user: str, password: str, /) -> None:
+    """ValueError when libfasthttp refuses the credentials (kind 1 Basic, 2 Digest)."""
 
 class Headers:
     """HTTP header fields: ordered, multi-valued, case-insensitive.
@@ -101,6 +104,8 @@ ContentLike = (
     bytes | bytearray | memoryview | str | Iterable[bytes] | AsyncIterable[bytes] | IO[bytes]
 )
 TimeoutLike = Timeout | float | None
+StrPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+CertLike = StrPath | tuple[StrPath, StrPath | None]
 AuthLike = tuple[str, str] | AuthBase | Callable[[Request], Request | None]
 CookiesLike = CookieJar | Mapping[str, str]
 HookFn = Callable[[Response], Response | Awaitable[Response | None] | None]
@@ -280,8 +285,8 @@ class _ClientMethods(Generic[_R]):
         headers: HeadersLike | None = None,
         params: ParamsLike | None = None,
         timeout: TimeoutLike = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
+        verify: bool | StrPath = True,
+        cert: CertLike | None = None,
         limits: Limits | None = None,
         follow_redirects: bool = True,
         max_redirects: int = 20,
@@ -289,7 +294,7 @@ class _ClientMethods(Generic[_R]):
         cookies: CookiesLike | None = None,
         auth: AuthLike | None = None,
         hooks: HooksLike | None = None,
-        http2: bool = False,
+        http2: bool | None = False,
     ) -> None: ...
     def request(
         self,

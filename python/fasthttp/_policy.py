@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from typing import Any, Union
 
 from ._fasthttp import Request, Response
@@ -50,6 +50,9 @@ def normalize_hooks(hooks: object) -> tuple[Hook, ...]:
             raise ValueError(f"unknown hook event {event!r}: 'response' is the supported event")
         if fns is None:
             continue
+        if not callable(fns) and (isinstance(fns, (str, bytes)) or not isinstance(fns, Iterable)):
+            raise TypeError("hooks['response'] must be a callable or a list of callables, "
+                            f"not {type(fns).__name__}")
         for fn in [fns] if callable(fns) else fns:
             if not callable(fn):
                 raise TypeError(f"response hooks must be callables, not {type(fn).__name__}")

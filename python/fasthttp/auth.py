@@ -44,6 +44,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, ClassVar, Union
 
+from ._fasthttp import _check_auth
+
 if TYPE_CHECKING:
     from ._fasthttp import Request, Response
 
@@ -82,9 +84,13 @@ class _EngineAuth(AuthBase):
     def __init__(self, username: str, password: str) -> None:
         for what, v in (("username", username), ("password", password)):
             if not isinstance(v, str):
-                raise TypeError(f"{type(self).__name__}: {what} must be a str")
+                raise TypeError(f"{type(self).__name__}: {what} must be a str, "
+                                f"not {type(v).__name__}")
             if "\0" in v:
                 raise ValueError(f"{type(self).__name__}: {what} contains a NUL character")
+        # libfasthttp's rules (fh_auth_check): no ':' in a Basic user name
+        # (RFC 7617 §2), no control characters in either part.
+        _check_auth(self._fh_kind, username, password)
         self.username = username
         self.password = password
 

@@ -129,6 +129,9 @@ def _pairs(obj: Any, what: str) -> Iterator[tuple[Any, Any]]:
             f"multipart form, not {type(obj).__name__}"
         )
     items = obj.items() if hasattr(obj, "items") else obj
+    if not isinstance(items, Iterable):
+        raise TypeError(f"{what} must be a mapping or a list of (name, value) pairs, "
+                        f"not {type(obj).__name__}")
     for pair in items:
         try:
             name, value = pair

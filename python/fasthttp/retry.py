@@ -63,8 +63,12 @@ MAX_STATUS_CODES = 32
 
 def _seconds(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"RetryPolicy.{name} must be a number of seconds")
-    v = float(value)
+        raise TypeError(f"RetryPolicy.{name} must be a number of seconds, "
+                        f"not {type(value).__name__}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond any float
+        v = math.inf
     if not (v >= 0) or math.isinf(v):
         raise ValueError(f"RetryPolicy.{name} must be a finite number >= 0, not {value!r}")
     return v
@@ -72,7 +76,7 @@ def _seconds(name: str, value: float) -> float:
 
 def _count(name: str, value: int, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"RetryPolicy.{name} must be an int")
+        raise TypeError(f"RetryPolicy.{name} must be an int, not {type(value).__name__}")
     if value < low or value > 1_000_000:
         raise ValueError(f"RetryPolicy.{name} must be between {low} and 1000000, not {value}")
     return value
@@ -114,11 +118,16 @@ class RetryPolicy:
             _count("cb_failure_threshold", self.cb_failure_threshold, 1))
         for name in ("backoff_factor", "cb_recovery_seconds", "retry_after_max", "backoff_max"):
             put(self, name, _seconds(name, getattr(self, name)))
-        if isinstance(self.status_codes, (str, bytes)):
-            raise TypeError("RetryPolicy.status_codes must be a list of ints")
+        if isinstance(self.status_codes, (str, bytes)) or not isinstance(self.status_codes,
+                                                                          Iterable):
+            raise TypeError("RetryPolicy.status_codes must be a list of ints, "
+                            f"not {type(self.status_codes).__name__}")
         codes: list[int] = []
         for code in self.status_codes:
-            if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+            if isinstance(code, bool) or not isinstance(code, int):
+                raise TypeError("RetryPolicy.status_codes must hold ints, "
+                                f"not {type(code).__name__}")
+            if not 100 <= code <= 599:
                 raise ValueError(f"RetryPolicy.status_codes: {code!r} is not an HTTP status")
             if code not in codes:
                 codes.append(code)

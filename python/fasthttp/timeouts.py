@@ -18,6 +18,7 @@ as ``Timeout(5)``.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Union
 
 __all__ = ["Timeout", "TimeoutTypes"]
@@ -29,9 +30,11 @@ def _check(name: str, value: float | None) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"Timeout.{name} must be a number of seconds or None")
-    if not value >= 0:
-        raise ValueError(f"Timeout.{name} must be >= 0, not {value!r}")
+        raise TypeError(f"Timeout.{name} must be a number of seconds or None, "
+                        f"not {type(value).__name__}")
+    if not value >= 0 or value == math.inf:
+        raise ValueError(f"Timeout.{name} must be a finite number of seconds >= 0 or None "
+                         f"(no limit), not {value!r}")
     return value
 
 

@@ -143,20 +143,38 @@ static PyObject *Jar_set(FhpCookieJar *self, PyObject *args, PyObject *kw)
                              "expires", NULL};
     PyObject *name, *value, *domain = NULL, *path = NULL, *expires = NULL;
     int secure = 0, http_only = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "UU|OOppO:set", kwlist, &name, &value, &domain,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOppO:set", kwlist, &name, &value, &domain,
                                      &path, &secure, &http_only, &expires))
         return NULL;
     const char *n, *v, *d, *p;
+    if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
+        PyObject *bad = PyUnicode_Check(name) ? value : name;
+        PyErr_Format(PyExc_TypeError, "cookie %s must be a str, not %.100s",
+                     bad == name ? "name" : "value", Py_TYPE(bad)->tp_name);
+        return NULL;
+    }
     if (opt_str(name, "name", &n) < 0 || opt_str(value, "value", &v) < 0 ||
         opt_str(domain, "domain", &d) < 0 || opt_str(path, "path", &p) < 0)
         return NULL;
     int64_t exp = -1;
     if (expires && expires != Py_None) {
-        double e = PyFloat_AsDouble(expires);
-        if (e == -1.0 && PyErr_Occurred())
+        if (PyBool_Check(expires) || !PyNumber_Check(expires)) {
+            PyErr_Format(PyExc_TypeError,
+                         "cookie expires must be seconds since the epoch (a number) or None, "
+                         "not %.100s",
+                         Py_TYPE(expires)->tp_name);
             return NULL;
+        }
+        double e = PyFloat_AsDouble(expires);
+        if (e == -1.0 && PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+                return NULL;
+            PyErr_Clear(); /* an int beyond any float: the latest date, as below */
+            e = HUGE_VAL;
+        }
         if (isnan(e)) {
-            PyErr_SetString(PyExc_ValueError, "expires must be seconds since the epoch");
+            PyErr_SetString(PyExc_ValueError, "cookie expires must be seconds since the epoch, "
+                                              "not NaN");
             return NULL;
         }
         exp = e <= 0 ? 0 : e > 253402300799.0 ? 253402300799 : (int64_t)e;
@@ -184,7 +202,8 @@ static int filter_args(PyObject *const *args, Py_ssize_t nargs, const char *fnam
         return -1;
     }
     if (!PyUnicode_Check(args[0])) {
-        PyErr_Format(PyExc_TypeError, "%s(): the cookie name must be a str", fname);
+        PyErr_Format(PyExc_TypeError, "cookie name must be a str, not %.100s",
+                     Py_TYPE(args[0])->tp_name);
         return -1;
     }
     return opt_str(args[0], "name", n) < 0 ||
@@ -216,9 +235,14 @@ static PyObject *Jar_delete(FhpCookieJar *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"name", "domain", "path", NULL};
     PyObject *name, *domain = NULL, *path = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "U|OO:delete", kwlist, &name, &domain, &path))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:delete", kwlist, &name, &domain, &path))
         return NULL;
     const char *n, *d, *p;
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "cookie name must be a str, not %.100s",
+                     Py_TYPE(name)->tp_name);
+        return NULL;
+    }
     if (opt_str(name, "name", &n) < 0 || opt_str(domain, "domain", &d) < 0 ||
         opt_str(path, "path", &p) < 0)
         return NULL;

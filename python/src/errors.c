@@ -14,6 +14,7 @@ PyObject *fhp_error_class(int code)
     case FH_EURL: return S.E_InvalidURL;
     case FH_EUNSUPPORTED: return S.E_UnsupportedProtocol;
     case FH_ENOMEM: return PyExc_MemoryError;
+    case FH_EFILE: return PyExc_OSError;
     case FH_ERESOLVE:
     case FH_ECONNECT: return S.E_ConnectError;
     case FH_ETLS: return S.E_TLSError;

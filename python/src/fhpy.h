@@ -414,6 +414,9 @@ typedef struct fhp_reqpol {
     int keep_jar;           /* asyncio flow: jar outlives the exchanges, keep it here */
 } fhp_reqpol;
 
+/* fasthttp._fasthttp._check_auth(kind, user, password): libfasthttp's
+ * credential rules (fh_auth_check) as a ValueError; for BasicAuth/DigestAuth. */
+PyObject *fhp_mod_check_auth(PyObject *m, PyObject *args);
 /* Client(...) options: follow_redirects, max_redirects, retry, cookies, auth, hooks. */
 int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirects,
                         PyObject *retry, PyObject *cookies, PyObject *auth, PyObject *hooks);

@@ -235,8 +235,15 @@ PyObject *fhp_headers_new(void)
 static int add_from_iterable(FhpHeaders *h, PyObject *it_src)
 {
     PyObject *it = PyObject_GetIter(it_src);
-    if (!it)
+    if (!it) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "headers must be a mapping or (name, value) pairs, not %.100s",
+                         Py_TYPE(it_src)->tp_name);
+        }
         return -1;
+    }
     PyObject *item;
     while ((item = PyIter_Next(it))) {
         PyObject *pair = PySequence_Fast(item, "headers must be pairs of (name, value)");

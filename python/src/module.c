@@ -127,9 +127,11 @@ static int import_stdlib(void)
         !(S.codecs_lookup = import_attr("codecs", "lookup")) ||
         !(S.reason_phrase = import_attr("http", "HTTPStatus")))
         return -1;
-    /* json.dumps(obj, separators=(",", ":"), ensure_ascii=False) */
-    S.json_dumps_kw = Py_BuildValue("{s:(ss),s:O}", "separators", ",", ":", "ensure_ascii",
-                                    Py_False);
+    /* json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False):
+     * NaN and infinities are not JSON (RFC 8259 §6), so they are refused
+     * instead of sent as the bare words NaN and Infinity. */
+    S.json_dumps_kw = Py_BuildValue("{s:(ss),s:O,s:O}", "separators", ",", ":", "ensure_ascii",
+                                    Py_False, "allow_nan", Py_False);
     if (!S.json_dumps_kw)
         return -1;
     PyObject *main_thread = import_attr("threading", "main_thread");
@@ -211,6 +213,9 @@ static PyMethodDef module_methods[] = {
      "Default of every size limit of libfasthttp, by fasthttp.Limits field name."},
     {"libfasthttp_version", mod_version, METH_NOARGS, "Version of the linked libfasthttp."},
     {"strerror", mod_strerror, METH_O, "Fixed description of an FH_E... error code."},
+    {"_check_auth", fhp_mod_check_auth, METH_VARARGS,
+     "_check_auth(kind, user, password): ValueError when libfasthttp refuses the credentials "
+     "(kind 1 Basic, 2 Digest)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -79,11 +79,12 @@ static int attr_int(PyObject *o, const char *name, int *out)
     PyObject *v = PyObject_GetAttrString(o, name);
     if (!v)
         return -1;
-    long n = PyLong_AsLong(v);
+    int overflow = 0;
+    long n = PyLong_AsLongAndOverflow(v, &overflow);
     Py_DECREF(v);
     if (n == -1 && PyErr_Occurred())
         return -1;
-    if (n < 0 || n > 1000000) {
+    if (overflow || n < 0 || n > 1000000) {
         PyErr_Format(PyExc_ValueError, "RetryPolicy.%s out of range", name);
         return -1;
     }
@@ -190,6 +191,34 @@ static int credentials_of(PyObject *a, PyObject **user, PyObject **pass)
     return rc;
 }
 
+/* libfasthttp's rules for credentials (fh_auth_check: no ':' in a Basic
+ * user name, no control characters), as a ValueError naming auth=. */
+static int check_credentials(int kind, PyObject *user, PyObject *pass)
+{
+    const char *u = PyUnicode_AsUTF8(user), *p = u ? PyUnicode_AsUTF8(pass) : NULL;
+    if (!p)
+        return -1;
+    char msg[256];
+    if (fh_auth_check((fh_auth_kind)kind, u, p, msg, sizeof msg) == FH_OK)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "auth: %s", msg);
+    return -1;
+}
+
+PyObject *fhp_mod_check_auth(PyObject *m, PyObject *args)
+{
+    int kind;
+    PyObject *user, *pass, *u = NULL, *p = NULL;
+    if (!PyArg_ParseTuple(args, "iOO:_check_auth", &kind, &user, &pass))
+        return NULL;
+    int rc = credential(user, "username", &u) == 0 && credential(pass, "password", &p) == 0
+                 ? check_credentials(kind, u, p)
+                 : -1;
+    Py_XDECREF(u);
+    Py_XDECREF(p);
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
+}
+
 /* Sorts an auth= value: 0 none; FH_AUTH_BASIC / FH_AUTH_DIGEST with new
  * references in *user, *pass; AUTH_CUSTOM (Python runs it); -1 error. */
 static int auth_kind(PyObject *a, PyObject **user, PyObject **pass)
@@ -214,17 +243,20 @@ static int auth_kind(PyObject *a, PyObject **user, PyObject **pass)
         int digest = basic == 0 ? PyObject_IsInstance(a, S.DigestAuth_cls) : 0;
         if (basic < 0 || digest < 0)
             return -1;
-        if (basic || digest)
-            return credentials_of(a, user, pass) < 0 ? -1 : basic ? FH_AUTH_BASIC : FH_AUTH_DIGEST;
-        if (PyObject_HasAttrString(a, "on_request") || PyObject_HasAttrString(a, "on_response") ||
-            PyCallable_Check(a))
-            return AUTH_CUSTOM;
-        PyErr_Format(PyExc_TypeError,
-                     "auth must be a (user, password) tuple, BasicAuth, DigestAuth, an "
-                     "AuthBase or a callable, not %.100s",
-                     Py_TYPE(a)->tp_name);
-        return -1;
+        if (!basic && !digest) {
+            if (PyObject_HasAttrString(a, "on_request") ||
+                PyObject_HasAttrString(a, "on_response") || PyCallable_Check(a))
+                return AUTH_CUSTOM;
+            PyErr_Format(PyExc_TypeError,
+                         "auth must be a (user, password) tuple, BasicAuth, DigestAuth, an "
+                         "AuthBase or a callable, not %.100s",
+                         Py_TYPE(a)->tp_name);
+            return -1;
+        }
+        kind = credentials_of(a, user, pass) < 0 ? -1 : basic ? FH_AUTH_BASIC : FH_AUTH_DIGEST;
     }
+    if (kind > 0 && check_credentials(kind, *user, *pass) < 0)
+        kind = -1;
     if (kind < 0) {
         Py_CLEAR(*user);
         Py_CLEAR(*pass);
@@ -313,14 +345,17 @@ int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirec
     long maxr = 20;
     if (max_redirects && max_redirects != Py_None) {
         if (PyBool_Check(max_redirects) || !PyLong_Check(max_redirects)) {
-            PyErr_SetString(PyExc_TypeError, "max_redirects must be an int");
+            PyErr_Format(PyExc_TypeError, "max_redirects must be an int, not %.100s",
+                         Py_TYPE(max_redirects)->tp_name);
             return -1;
         }
-        maxr = PyLong_AsLong(max_redirects);
+        int overflow;
+        maxr = PyLong_AsLongAndOverflow(max_redirects, &overflow);
         if (maxr == -1 && PyErr_Occurred())
             return -1;
-        if (maxr < 0 || maxr > 1000) {
-            PyErr_SetString(PyExc_ValueError, "max_redirects must be between 0 and 1000");
+        if (overflow || maxr < 0 || maxr > 1000) {
+            PyErr_Format(PyExc_ValueError, "max_redirects must be an int between 0 and 1000, "
+                         "not %R", max_redirects);
             return -1;
         }
     }

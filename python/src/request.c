@@ -34,11 +34,41 @@ static int set_type(FhpHeaders *h, const char *ctype)
     return rc;
 }
 
+/* json.dumps's own errors (a set, NaN) are re-raised as the same class
+ * with a message that names json=, the original chained as __cause__. */
+static void json_error(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_TypeError) && !PyErr_ExceptionMatches(PyExc_ValueError))
+        return;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb)
+        PyException_SetTraceback(value, tb);
+    PyObject *base = PyErr_GivenExceptionMatches(type, PyExc_TypeError) ? PyExc_TypeError
+                                                                         : PyExc_ValueError;
+    PyObject *msg = PyUnicode_FromFormat("json: %S", value);
+    PyObject *exc = msg ? PyObject_CallOneArg(base, msg) : NULL;
+    Py_XDECREF(msg);
+    if (exc) {
+        PyException_SetCause(exc, Py_NewRef(value));
+        PyErr_SetObject(base, exc);
+        Py_DECREF(exc);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+    } else {
+        PyErr_Restore(type, value, tb);
+    }
+}
+
 static PyObject *json_body(PyObject *obj)
 {
     PyObject *args = PyTuple_Pack(1, obj);
     PyObject *s = args ? PyObject_Call(S.json_dumps, args, S.json_dumps_kw) : NULL;
     Py_XDECREF(args);
+    if (!s)
+        json_error();
     PyObject *b = s ? PyUnicode_AsUTF8String(s) : NULL;
     Py_XDECREF(s);
     return b;

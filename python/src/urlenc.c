@@ -113,8 +113,9 @@ static int put_scalar(fhp_buf *b, PyObject *v, int form, const char *what)
         Py_DECREF(t);
         return rc;
     }
-    PyErr_Format(PyExc_TypeError, "%s must be str, bytes, int, float, bool or None, not %.100s",
-                 what, Py_TYPE(v)->tp_name);
+    PyErr_Format(PyExc_TypeError,
+                 "%s %s must be str, bytes, int, float, bool or None, not %.100s",
+                 form ? "data" : "params", what, Py_TYPE(v)->tp_name);
     return -1;
 }
 
@@ -139,8 +140,15 @@ static int put_pair(fhp_buf *b, PyObject *k, PyObject *v, int form)
 static int put_pairs_iter(fhp_buf *b, PyObject *src, int form)
 {
     PyObject *it = PyObject_GetIter(src);
-    if (!it)
+    if (!it) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "%s must be a mapping, a list of (key, value) pairs or a str, not %.100s",
+                         form ? "data" : "params", Py_TYPE(src)->tp_name);
+        }
         return -1;
+    }
     PyObject *item;
     int rc = 0;
     while (rc == 0 && (item = PyIter_Next(it))) {

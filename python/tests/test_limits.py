@@ -76,10 +76,10 @@ def test_bad_limits(kw: dict[str, object], exc: type[Exception], msg: str) -> No
 
 
 def test_limits_argument_types() -> None:
-    with pytest.raises(TypeError, match="limits must be a fasthttp.Limits, not int"):
+    with pytest.raises(TypeError, match="limits must be a fasthttp.Limits or None, not int"):
         Client(limits=5)  # type: ignore[arg-type]
     with Client() as c:
-        with pytest.raises(TypeError, match="limits must be a fasthttp.Limits, not dict"):
+        with pytest.raises(TypeError, match="limits must be a fasthttp.Limits or None, not dict"):
             c.get("http://127.0.0.1:1/", limits={"max_body_size": 1})  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="max_connections applies to the Client's pool"):
             c.get("http://127.0.0.1:1/", limits=Limits(max_connections=5))
