@@ -39,6 +39,8 @@ const char *fh_strerror(int code)
     case FH_ETOO_MANY_REDIRECTS: return "too many redirects";
     case FH_EREDIRECT: return "invalid redirect";
     case FH_ENOT_REPLAYABLE: return "request body cannot be replayed";
+    case FH_EFORKED:
+        return "the process forked while the request was in flight; it belongs to the parent";
     default: return "unknown error";
     }
 }

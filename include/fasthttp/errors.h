@@ -48,7 +48,8 @@ enum fh_error {
     FH_ECIRCUIT_OPEN = -31,     /* circuit breaker open for this origin */
     FH_ETOO_MANY_REDIRECTS = -32, /* more redirects than allowed */
     FH_EREDIRECT = -33,         /* redirect without a usable Location */
-    FH_ENOT_REPLAYABLE = -34    /* a streamed body cannot be sent again */
+    FH_ENOT_REPLAYABLE = -34,   /* a streamed body cannot be sent again */
+    FH_EFORKED = -35            /* in flight when the process forked: the parent's */
 };
 
 /* A fixed, static description of an error code; never NULL. */
