@@ -846,6 +846,8 @@ static int call_step(FhpAwait *aw, PyObject **out)
         *out = Py_NewRef(x->fut);
         return 0;
     }
+    if (x->state == X_LIVE)
+        fhp_al_check_fork(x->al); /* awaited in a forked child: it fails */
     if (x->state == X_LIVE) { /* woken without a result: wait again */
         PyObject *fut = fhp_al_future(x->al);
         if (!fut)

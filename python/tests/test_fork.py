@@ -334,11 +334,13 @@ def test_multiprocessing_fork(face: str, target: Target) -> None:
 
 
 class SlowBody:
-    """Answers /stream with its head and 5 body bytes, and the other 5 only when
-    release() is called; anything else gets a small complete response."""
+    """Answers /stream with its head and 5 body bytes and the other 5 once `go`
+    is set; /slow entirely once `go` is set; anything else at once. `got` is
+    set when a /stream or /slow request arrived."""
 
     def __init__(self) -> None:
         self.go = threading.Event()
+        self.got = threading.Event()
         self.server = RawServer(self._handle)
         self.url = self.server.url
 
@@ -351,9 +353,14 @@ class SlowBody:
                     return
                 buf += chunk
             if buf.startswith(b"GET /stream "):
+                self.got.set()
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
                 self.go.wait(30)
                 conn.sendall(b"world")
+            elif buf.startswith(b"GET /slow "):
+                self.got.set()
+                self.go.wait(30)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
             else:
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
 
@@ -418,6 +425,36 @@ def test_async_stream_across_fork(slow: SlowBody, arun: Runner[Any]) -> None:
             assert other == "fresh"
             slow.go.set()
             assert await resp.aread() == b"helloworld"
+
+    arun(main())
+
+
+def test_async_request_in_flight_across_fork(slow: SlowBody, arun: Runner[Any]) -> None:
+    """A request still waiting for its response at the fork: awaited in the
+    child (from a new loop) it fails with FH_EFORKED, without a byte read."""
+
+    async def main() -> None:
+        async with Client(timeout=5) as c:
+            aw = c.get(slow.url + "/slow")
+            task = asyncio.ensure_future(aw)
+            while not slow.got.is_set():
+                await asyncio.sleep(0.01)
+
+            async def in_child() -> Any:
+                try:
+                    await asyncio.wait_for(aw, 5)
+                except Exception as e:
+                    err = forked_error(e)
+                else:
+                    err = ["got the parent's response", False, None]
+                return [err, (await c.get(slow.url + "/other")).text()]
+
+            pid, r = fork_call(lambda: run_on("asyncio", in_child()))
+            err, other = child_result(pid, r)
+            assert err == ["RequestError", True, core.FH_EFORKED]
+            assert other == "fresh"
+            slow.go.set()
+            assert (await task).text() == "slow"
 
     arun(main())
 
