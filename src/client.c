@@ -20,6 +20,7 @@ fh_client *fh_client_new(void)
     if (!c)
         return NULL;
     pthread_mutex_init(&c->lock, NULL);
+    fh__fork_register(&c->fork_node, &c->lock);
     fh__pool_init(&c->pool);
     c->limit[FH_LIMIT_STATUS_LINE] = 8192;
     c->limit[FH_LIMIT_HEADER_BYTES] = 65536;
@@ -55,6 +56,7 @@ void fh_client_free(fh_client *c)
     free(c->user_agent);
     free(c->auth_user);
     free(c->auth_pass);
+    fh__fork_unregister(&c->fork_node);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -97,7 +99,7 @@ int fh_client_set_pool_limits(fh_client *c, int max_total, int max_per_host,
 {
     if (!c || max_total == 0 || max_per_host == 0 || idle_timeout_ms > INT64_MAX / 1000)
         return FH_EINVAL;
-    pthread_mutex_lock(&c->pool.lock);
+    fh__pool_lock(&c->pool);
     if (max_total > 0)
         c->pool.max_total = max_total;
     if (max_per_host > 0)
@@ -105,7 +107,7 @@ int fh_client_set_pool_limits(fh_client *c, int max_total, int max_per_host,
     c->pool.max_idle_per_host = max_idle_per_host >= 0 ? max_idle_per_host : c->pool.max_per_host;
     if (idle_timeout_ms >= 0)
         c->pool.idle_timeout_us = idle_timeout_ms * 1000;
-    pthread_mutex_unlock(&c->pool.lock);
+    fh__pool_unlock(&c->pool);
     return FH_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cookies.h"
+#include "fork.h"
 
 #define MAX_DATE FH__COOKIE_MAX_DATE
 #define MAX_DOMAIN FH__COOKIE_MAX_DOMAIN
@@ -32,7 +33,8 @@ typedef struct ck {
 } ck;
 
 struct fh_cookie_jar {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;   /* registered for fork (fork.h): held by no one in a child */
+    fh__fork_lock fork_node;
     ck **v;
     size_t n, cap;
     uint64_t tick;          /* source of the created/accessed orders */
@@ -428,6 +430,8 @@ fh_cookie_jar *fh_cookie_jar_new(void)
         free(jar);
         return NULL;
     }
+    if (jar)
+        fh__fork_register(&jar->fork_node, &jar->lock);
     return jar;
 }
 
@@ -444,6 +448,7 @@ void fh_cookie_jar_free(fh_cookie_jar *jar)
         return;
     clear_locked(jar);
     free(jar->v);
+    fh__fork_unregister(&jar->fork_node);
     pthread_mutex_destroy(&jar->lock);
     free(jar);
 }

@@ -7,6 +7,15 @@
  * put on a queue, and the queue is run at the end of socket_action/poll,
  * after the engine's own state is consistent. So user code may submit,
  * cancel and free from inside a callback.
+ *
+ * Fork: an engine inherited by a forked child holds copies of the
+ * parent's descriptors. Its epoll fd is the very epoll instance the parent
+ * waits on, its eventfd the one the parent's resolver threads and pool
+ * waiters signal, and its sockets are the parent's connections. Every
+ * entry point first compares the engine's fork generation with the
+ * process's (fh__engine_check_fork); on a mismatch the engine drops all of
+ * that without a system call on it other than close(2) of its copies, and
+ * fails what was in flight with FH_EFORKED (after_fork).
  */
 #include "internal.h"
 
@@ -29,6 +38,7 @@ fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_u
     e->loop_ud = loop_ud;
     e->wake.fd = -1;
     e->epfd = -1;
+    e->gen = fh__fork_gen();
     return e;
 }
 
@@ -129,9 +139,9 @@ fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h)
         if (c->host == h) {
             *pp = c->next;
             c->next = NULL;
-            pthread_mutex_lock(&e->client->pool.lock);
+            fh__pool_lock(&e->client->pool);
             e->client->pool.reused++;
-            pthread_mutex_unlock(&e->client->pool.lock);
+            fh__pool_unlock(&e->client->pool);
             return c;
         }
     }
@@ -148,6 +158,53 @@ static void flush_hot(fh_engine *e)
         fh__engine_unwatch(e, c->fd);
         fh__pool_release(&e->client->pool, c, 1);
     }
+}
+
+/* ---- fork -------------------------------------------------------------- */
+
+/*
+ * The process forked since this engine last ran; this is the child. Rules,
+ * each because the parent still uses the same kernel objects:
+ *  - no epoll_ctl on the inherited epoll fd (EPOLL_CTL_DEL from here would
+ *    remove the parent's registration) and no watch() call to the external
+ *    loop for inherited fds (its backend may be an inherited epoll fd too):
+ *    the fd table is wiped, and the epoll fd copy closed. The built-in loop
+ *    polls with poll(2) until fh_engine_backend_fd() makes a new instance;
+ *  - no read of the inherited eventfd (it would steal the parent's
+ *    wake-ups): the copy is closed, a new one is made on demand;
+ *  - no byte on an inherited connection (a request, or a TLS close_notify):
+ *    connections are closed quietly, and resolver jobs are leaked, since
+ *    their threads exist only in the parent and may hold their mutexes.
+ * Transfers fail with FH_EFORKED; their callbacks run from the next
+ * socket_action or poll, never from the API call that noticed the fork.
+ */
+static void after_fork(fh_engine *e)
+{
+    e->gen = fh__fork_gen();
+    if (e->nfds)
+        memset(e->fds, 0, e->nfds * sizeof *e->fds);
+    if (e->epfd >= 0)
+        close(e->epfd);
+    e->epfd = -1;
+    fh__wakeup_close(&e->wake);
+    e->wake_registered = 0;
+    while (e->hot) {
+        fh__conn *c = e->hot;
+        e->hot = c->next;
+        fh__conn_close_quiet(c);
+    }
+    for (fh__xfer *x = e->live; x; x = x->next)
+        fh__xfer_forked(x);
+    if (!e->in_action)
+        fh__engine_rearm(e); /* the failures are due now */
+}
+
+int fh__engine_check_fork(fh_engine *e)
+{
+    if (e->gen == fh__fork_gen())
+        return 0;
+    after_fork(e);
+    return 1;
 }
 
 /* ---- timer ------------------------------------------------------------- */
@@ -264,6 +321,7 @@ int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void
 {
     if (!e || !req || !cb || !cb->on_done)
         return FH_EINVAL;
+    fh__engine_check_fork(e);
     if (req->xfer)
         return FH_ESTATE; /* one exchange per request at a time */
     fh__xfer *x = calloc(1, sizeof *x);
@@ -295,6 +353,7 @@ int fh_engine_cancel(fh_engine *e, fh_request *req)
 {
     if (!e || !req)
         return FH_EINVAL;
+    fh__engine_check_fork(e);
     fh__xfer *x = req->xfer;
     if (!x || x->engine != e || (x->completed && !x->notify_done))
         return FH_ESTATE;
@@ -309,6 +368,7 @@ int fh_engine_resume(fh_engine *e, fh_request *req)
 {
     if (!e || !req || !req->xfer || req->xfer->engine != e)
         return FH_EINVAL;
+    fh__engine_check_fork(e); /* a forked transfer is no longer paused */
     fh__xfer *x = req->xfer;
     if (x->body_paused) {
         x->body_paused = 0;
@@ -351,6 +411,9 @@ static void run_callbacks(fh_engine *e)
             if (x->cb.on_body && x->resp)
                 x->cb.on_body(x->ud, x->resp);
         }
+        /* A callback that forked returns into the child: what is still in
+         * flight is the parent's from here on (its failures join the queue). */
+        fh__engine_check_fork(e);
     }
 }
 
@@ -387,6 +450,7 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
     if (!e)
         return FH_EINVAL;
     e->in_action++;
+    fh__engine_check_fork(e); /* then fd is not in the wiped table */
     int fired = fd == FH_SOCKET_TIMEOUT;
     if (fired) {
         /* handled by run_due below */
@@ -423,6 +487,7 @@ void fh_engine_free(fh_engine *e)
     if (!e)
         return;
     e->in_action++; /* no callbacks from here on */
+    fh__engine_check_fork(e); /* in a child: nothing of the parent's is touched below */
     flush_hot(e);
     while (e->live)
         fh__xfer_free(e->live);

@@ -241,6 +241,57 @@ static void reset_io(fh__xfer *x, int reusable)
     }
 }
 
+/* Drops what the attempt held without handing it back: in a forked child
+ * the pool forgot the parent's counts and queue, the connection and the
+ * connecting sockets are copies of the parent's (closed quietly: close(2)
+ * of a copy leaves the parent's socket alone), and the resolver job is
+ * leaked on purpose, since its thread exists only in the parent, so the
+ * job is never finished here and its mutex may be held forever. */
+static void forget_io(fh__xfer *x)
+{
+    fh__waiter *w = &x->waiter;
+    if (w->granted && w->conn)
+        fh__conn_close_quiet(w->conn);
+    w->prev = w->next = NULL;
+    w->queued = w->granted = 0;
+    w->conn = NULL;
+    x->job = NULL;
+    while (x->nattempts) {
+        x->nattempts--;
+        close(x->attempt_fd[x->nattempts]);
+        x->attempt_fd[x->nattempts] = -1;
+    }
+    if (x->conn)
+        fh__conn_close_quiet(x->conn);
+    x->conn = NULL;
+    x->have_slot = 0;
+}
+
+void fh__xfer_forked(fh__xfer *x)
+{
+    forget_io(x);
+    x->body_paused = 0;
+    x->want_read = 0;
+    int open_stream = x->completed && x->resp_given && !x->body_complete;
+    int undelivered = x->completed && x->notify_done;
+    if (x->completed && !open_stream && !undelivered)
+        return; /* its end was already reported */
+    if (x->completed && x->result < 0)
+        return; /* a failure of its own, still to be reported as it is */
+    fh__request_fail(x->req, "%s (%s:%d)", fh_strerror(FH_EFORKED), x->url->host,
+                     x->url->port);
+    if (x->completed) {
+        /* A response not delivered yet is the parent's (it gets the same
+         * one); a stream's reader gets the error from fh_response_read. */
+        x->result = FH_EFORKED;
+        if (open_stream)
+            fh__xfer_notify_body(x);
+        return;
+    }
+    x->state = FH__X_DONE;
+    fh__xfer_finish(x, FH_EFORKED);
+}
+
 void fh__xfer_cleanup(fh__xfer *x, int reusable)
 {
     reset_io(x, reusable);

@@ -40,6 +40,8 @@ const char *fh_strerror(int code)
     case FH_EREDIRECT: return "invalid redirect";
     case FH_ENOT_REPLAYABLE: return "request body cannot be replayed";
     case FH_EFILE: return "file missing, unreadable or not a regular file";
+    case FH_EFORKED:
+        return "the process forked while the request was in flight; it belongs to the parent";
     default: return "unknown error";
     }
 }

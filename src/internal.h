@@ -19,6 +19,7 @@
 #include "fasthttp/fasthttp.h"
 #include "buf.h"
 #include "decode.h"
+#include "fork.h"
 #include "h1.h"
 #include "resolve.h"
 #include "tls.h"
@@ -68,6 +69,7 @@ struct fh__conn {
      * checked out while streams < max_streams. HTTP/1.1 has max_streams 1. */
     int max_streams;
     int streams;
+    unsigned long gen;             /* fork generation it was opened in (fork.h) */
 };
 
 /* Opens a non-blocking TCP socket and starts connecting to addr. Returns the
@@ -86,6 +88,10 @@ int fh__conn_alive(fh__conn *c);
 fh__conn *fh__conn_new(int fd);
 /* Closes the socket (TLS shutdown best-effort) and frees the connection. */
 void fh__conn_close(fh__conn *c);
+/* Closes this process's copy of an inherited connection (fork): no TLS
+ * close_notify and no shutdown(2), both of which would act on the socket
+ * the parent still uses; close(2) of a copy leaves the parent's intact. */
+void fh__conn_close_quiet(fh__conn *c);
 
 /* ---- pool -------------------------------------------------------------- */
 
@@ -96,10 +102,13 @@ typedef struct fh__waiter {
     int queued;
     int granted;       /* 1: a slot or a connection was handed over */
     fh__conn *conn;    /* handed-over idle connection, or NULL for a slot */
+    unsigned long gen; /* fork generation it was queued in */
 } fh__waiter;
 
 typedef struct fh__pool {
     pthread_mutex_t lock;
+    fh__fork_lock fork_node;       /* the lock's entry in the fork registry */
+    unsigned long gen;             /* fork generation of the state below */
     fh__pool_host **buckets;
     size_t nbuckets, nhosts;
     fh__conn *lru_head, *lru_tail; /* every idle connection, newest first */
@@ -112,6 +121,13 @@ typedef struct fh__pool {
 
 void fh__pool_init(fh__pool *p);
 void fh__pool_destroy(fh__pool *p);
+
+/* Takes the pool's lock. In a forked child, the first caller finds the
+ * pool stamped with the parent's generation and makes it forget the
+ * parent's state first (pool.c, forget_parent). Every function that
+ * touches the pool's shared state locks through this. */
+void fh__pool_lock(fh__pool *p);
+void fh__pool_unlock(fh__pool *p);
 
 /* Finds or creates the origin entry for key (e.g. "https://host:443"). */
 fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key);
@@ -133,13 +149,16 @@ void fh__pool_opened(fh__pool *p, fh__conn *c, fh__pool_host *h);
 /* Returns a connection: kept idle when reusable, else closed; either way
  * a waiter may be served. */
 void fh__pool_release(fh__pool *p, fh__conn *c, int reusable);
-/* Gives back a reserved slot whose connection attempt failed. */
+/* Gives back a reserved slot whose connection attempt failed. Slots
+ * reserved before a fork are never given back in the child: the engine
+ * forgets them (fh__xfer_forked) and the pool reset its counts. */
 void fh__pool_slot_release(fh__pool *p, fh__pool_host *h);
 
 /* ---- client, request, response ---------------------------------------- */
 
 struct fh_client {
     pthread_mutex_t lock;           /* guards lazy TLS context creation */
+    fh__fork_lock fork_node;        /* the lock's entry in the fork registry */
     int64_t timeout_ms[FH_TIMEOUT_KINDS];
     int64_t limit[FH_LIMIT_KINDS];
     int decode;
@@ -379,6 +398,7 @@ struct fh_engine {
     int in_action;                /* re-entrancy guard */
     fh__conn *hot;                /* connections freed during this action, still watched */
     int start_pending;            /* a submitted transfer awaits its first step */
+    unsigned long gen;            /* fork generation of the fds above (fork.h) */
 };
 
 /* engine.c: fd table and timer glue used by the state machine. */
@@ -398,6 +418,10 @@ int fh__engine_wake_fd(fh_engine *e);
 /* Recomputes the engine's timer (the external loop's, or timer_at of the
  * built-in loop) after a change outside socket_action/poll. */
 void fh__engine_rearm(fh_engine *e);
+/* At every entry point: 1 when e was inherited from the parent process and
+ * has just dropped everything that belongs to the parent (engine.c,
+ * after_fork), 0 otherwise. */
+int fh__engine_check_fork(fh_engine *e);
 
 /* engine_io.c: the state machine. */
 int fh__xfer_init(fh__xfer *x, fh_engine *e, fh_request *req);
@@ -408,6 +432,10 @@ int64_t fh__xfer_deadline(const fh__xfer *x);
 void fh__xfer_cleanup(fh__xfer *x, int reusable);
 ssize_t fh__xfer_read_body(fh__xfer *x, uint8_t *buf, size_t cap);
 void fh__xfer_free(fh__xfer *x);
+/* The process forked while x was live: forgets its connection, pool slot
+ * or place in the queue and its resolver job without touching them, and
+ * fails it with FH_EFORKED (see fh__engine_check_fork). */
+void fh__xfer_forked(fh__xfer *x);
 
 /* Shared by engine_io.c and engine_recv.c. */
 static inline int64_t fh__xfer_elapsed(const fh__xfer *x)

@@ -571,9 +571,9 @@ int fh_client_circuit_state(fh_client *c, const char *origin)
     fh__pool_host *h = fh__pool_host_get(&c->pool, origin);
     if (!h)
         return FH_ENOMEM;
-    pthread_mutex_lock(&c->pool.lock);
+    fh__pool_lock(&c->pool);
     int s = h->cb_state;
-    pthread_mutex_unlock(&c->pool.lock);
+    fh__pool_unlock(&c->pool);
     return s;
 }
 

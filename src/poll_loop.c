@@ -60,6 +60,7 @@ int fh_engine_backend_fd(fh_engine *e)
 {
     if (!e || !e->builtin)
         return FH_EINVAL;
+    fh__engine_check_fork(e); /* an inherited epoll instance is the parent's */
     if (e->epfd >= 0)
         return e->epfd;
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -79,6 +80,8 @@ int fh_engine_backend_fd(fh_engine *e)
 
 int64_t fh_engine_timeout(const fh_engine *e)
 {
+    if (e && e->gen != fh__fork_gen())
+        return 0; /* inherited: the next poll fails what was in flight */
     if (!e || !e->timer_at)
         return -1;
     int64_t now = fh__now_us();
@@ -112,6 +115,7 @@ int fh_engine_poll(fh_engine *e, int64_t timeout_ms)
 {
     if (!e || !e->builtin)
         return FH_EINVAL;
+    fh__engine_check_fork(e);
     if (e->epfd >= 0)
         return poll_epoll(e, timeout_ms);
     struct pollfd stackbuf[8];

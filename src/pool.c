@@ -13,6 +13,16 @@
  * Requests that find no slot wait in one FIFO. When a slot or a connection
  * frees up, the first waiter that can use it is granted it and its engine
  * is woken through the waiter's wakeup fd.
+ *
+ * Fork: the pool is stamped with the fork generation (fork.h). In a forked
+ * child the first function to take the lock finds the parent's stamp and
+ * forgets the parent's state (forget_parent): its idle connections are
+ * copies of sockets the parent keeps using, and its queue holds waiters of
+ * threads that do not exist here. Connections that were in use at the fork
+ * carry the parent's generation and are closed quietly when they come back.
+ *
+ * The lock is in the fork registry (fork.h): nothing here takes another
+ * library lock while holding it, so a fork never waits on a cycle.
  */
 #include "internal.h"
 
@@ -24,6 +34,8 @@ void fh__pool_init(fh__pool *p)
 {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->lock, NULL);
+    p->gen = fh__fork_gen();
+    fh__fork_register(&p->fork_node, &p->lock);
     p->max_total = 100;
     p->max_per_host = 10;
     p->max_idle_per_host = 10;
@@ -63,7 +75,7 @@ static int grow_buckets(fh__pool *p)
 
 fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key)
 {
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     fh__pool_host *h = NULL;
     if (p->nbuckets) {
         for (h = p->buckets[hash_key(key) & (p->nbuckets - 1)]; h; h = h->hnext)
@@ -83,7 +95,7 @@ fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key)
             p->nhosts++;
         }
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
     return h;
 }
 
@@ -220,13 +232,67 @@ static void serve_waiters(fh__pool *p)
     }
 }
 
+/* ---- fork ------------------------------------------------------------- */
+
+/*
+ * The pool was inherited from the parent process. Its idle connections
+ * are copies of the parent's sockets: they are closed here without a TLS
+ * close_notify (it would go out on the parent's connection), and close(2)
+ * of a copy leaves the parent's socket open. Counts start again from what
+ * this process holds, which is nothing: connections in use at the fork
+ * belong to transfers that the engines fail and drop (fh__xfer_forked), or
+ * to threads that do not exist in the child. The queue's waiters belong to
+ * such threads too (their memory is never freed here), so the list is
+ * dropped without being walked. Hosts and their circuit breakers stay.
+ */
+static void forget_parent(fh__pool *p, unsigned long gen)
+{
+    while (p->lru_head) {
+        fh__conn *c = p->lru_head;
+        idle_unlink(p, c);
+        fh__conn_close_quiet(c);
+    }
+    for (size_t i = 0; i < p->nbuckets; i++)
+        for (fh__pool_host *h = p->buckets[i]; h; h = h->hnext) {
+            h->open = h->idle = 0;
+            h->idle_top = NULL;
+        }
+    p->open = p->idle = p->waiting = 0;
+    p->wait_head = p->wait_tail = NULL;
+    p->gen = gen;
+}
+
+void fh__pool_lock(fh__pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    unsigned long gen = fh__fork_gen();
+    if (p->gen != gen)
+        forget_parent(p, gen);
+}
+
+void fh__pool_unlock(fh__pool *p)
+{
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* A waiter queued before the fork: its queue was dropped with the parent's
+ * state, and what it was granted is a copy of a parent's connection. */
+static void forget_waiter(fh__waiter *w)
+{
+    if (w->granted && w->conn)
+        fh__conn_close_quiet(w->conn);
+    w->prev = w->next = NULL;
+    w->queued = w->granted = 0;
+    w->conn = NULL;
+}
+
 /* ---- public to the engine --------------------------------------------- */
 
 int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, fh__conn **out)
 {
     int rc = FH_EAGAIN;
     *out = NULL;
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     expire_idle(p, fh__now_us());
     if (!fresh && !p->wait_head && (*out = take_idle(p, h)))
         rc = FH__CHECKOUT_CONN;
@@ -235,6 +301,7 @@ int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, f
     else {
         /* FIFO fairness: join the queue behind earlier waiters. */
         w->host = h;
+        w->gen = p->gen;
         w->granted = 0;
         w->conn = NULL;
         w->next = NULL;
@@ -253,27 +320,34 @@ int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, f
             rc = w->conn ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
         }
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
     return rc;
 }
 
 int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out)
 {
     int rc = FH_EAGAIN;
-    pthread_mutex_lock(&p->lock);
-    if (w->granted) {
+    fh__pool_lock(p);
+    if (w->gen != p->gen)
+        forget_waiter(w); /* never served here; the engine fails its transfer */
+    else if (w->granted) {
         w->granted = 0;
         *out = w->conn;
         rc = w->conn ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
         w->conn = NULL;
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
     return rc;
 }
 
 void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w)
 {
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
+    if (w->gen != p->gen) {
+        forget_waiter(w);
+        fh__pool_unlock(p);
+        return;
+    }
     if (w->queued)
         wait_unlink(p, w);
     if (w->granted) {
@@ -288,20 +362,27 @@ void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w)
         w->conn = NULL;
         serve_waiters(p);
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
 }
 
 void fh__pool_opened(fh__pool *p, fh__conn *c, fh__pool_host *h)
 {
     c->host = h;
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     p->created++;
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
 }
 
 void fh__pool_release(fh__pool *p, fh__conn *c, int reusable)
 {
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
+    if (c->gen != p->gen) {
+        /* In use when the process forked: the parent's, and not counted
+         * here (forget_parent reset the counts). */
+        fh__pool_unlock(p);
+        fh__conn_close_quiet(c);
+        return;
+    }
     fh__pool_host *h = c->host;
     if (reusable && h->idle < p->max_idle_per_host) {
         c->idle_since_us = fh__now_us();
@@ -313,22 +394,27 @@ void fh__pool_release(fh__pool *p, fh__conn *c, int reusable)
         p->open--;
     }
     serve_waiters(p);
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
     if (c)
         fh__conn_close(c); /* outside the lock: TLS shutdown does I/O */
 }
 
 void fh__pool_slot_release(fh__pool *p, fh__pool_host *h)
 {
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     h->open--;
     p->open--;
     serve_waiters(p);
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
 }
 
 void fh__pool_destroy(fh__pool *p)
 {
+    /* A client freed in a forked child sends nothing on the parent's
+     * connections: they are forgotten (closed quietly) first. */
+    unsigned long gen = fh__fork_gen();
+    if (p->gen != gen)
+        forget_parent(p, gen);
     while (p->lru_head)
         idle_drop(p, p->lru_head);
     for (size_t i = 0; i < p->nbuckets; i++) {
@@ -341,17 +427,18 @@ void fh__pool_destroy(fh__pool *p)
         }
     }
     free(p->buckets);
+    fh__fork_unregister(&p->fork_node);
     pthread_mutex_destroy(&p->lock);
 }
 
 void fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
 {
     fh__pool *p = &client->pool;
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     out->open = p->open;
     out->idle = p->idle;
     out->waiting = p->waiting;
     out->created = p->created;
     out->reused = p->reused;
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
 }

@@ -110,6 +110,9 @@ ssize_t fh_response_read(fh_response *r, uint8_t *buf, size_t cap)
         return FH_EINVAL;
     if (!r->xfer)
         return 0; /* buffered responses have nothing left to stream */
+    /* In a forked child the rest of the body belongs to the parent: the
+     * check fails the transfer (FH_EFORKED) before a byte is read. */
+    fh__engine_check_fork(r->xfer->engine);
     for (;;) {
         ssize_t n = fh__xfer_read_body(r->xfer, buf, cap);
         if (n != FH_EAGAIN || !r->owned_engine)
@@ -130,8 +133,11 @@ void fh_response_free(fh_response *r)
 {
     if (!r)
         return;
-    if (r->xfer)
+    if (r->xfer) {
+        /* In a forked child the check closes the connection quietly first. */
+        fh__engine_check_fork(r->xfer->engine);
         fh__xfer_free(r->xfer); /* returns or closes the connection */
+    }
     if (r->owned_engine)
         fh_engine_free(r->owned_engine);
     for (size_t i = 0; i < r->nhistory; i++)

@@ -98,7 +98,7 @@ int fh__breaker_admit(fh__pool *p, fh__pool_host *h, const fh_retry_policy *pol,
 {
     int rc = FH_OK;
     *trial = 0;
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     if (h->cb_state == FH__CB_OPEN &&
         now - h->cb_opened_at >= (int64_t)(pol->cb_recovery_seconds * 1e6)) {
         h->cb_state = FH__CB_HALF_OPEN; /* let exactly one trial through */
@@ -106,14 +106,14 @@ int fh__breaker_admit(fh__pool *p, fh__pool_host *h, const fh_retry_policy *pol,
     } else if (h->cb_state != FH__CB_CLOSED) {
         rc = FH_ECIRCUIT_OPEN;
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
     return rc;
 }
 
 void fh__breaker_record(fh__pool *p, fh__pool_host *h, const fh_retry_policy *pol, int failed,
                         int trial, int64_t now)
 {
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     if (!failed) {
         /* A success closes the circuit; only the trial may close it from
          * half-open, but any success proves the origin is back. */
@@ -126,15 +126,15 @@ void fh__breaker_record(fh__pool *p, fh__pool_host *h, const fh_retry_policy *po
             h->cb_opened_at = now;
         }
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
 }
 
 void fh__breaker_abandon(fh__pool *p, fh__pool_host *h)
 {
-    pthread_mutex_lock(&p->lock);
+    fh__pool_lock(p);
     if (h->cb_state == FH__CB_HALF_OPEN) {
         h->cb_state = FH__CB_OPEN;
         h->cb_opened_at = INT64_MIN / 2; /* recovery already over: next one is a trial */
     }
-    pthread_mutex_unlock(&p->lock);
+    fh__pool_unlock(p);
 }

@@ -64,6 +64,7 @@ fh__conn *fh__conn_new(int fd)
         return NULL;
     c->fd = fd;
     c->max_streams = 1;
+    c->gen = fh__fork_gen();
     return c;
 }
 
@@ -77,6 +78,15 @@ void fh__conn_close(fh__conn *c)
         close(c->fd);
     fh__buf_free(&c->rbuf);
     free(c);
+}
+
+void fh__conn_close_quiet(fh__conn *c)
+{
+    if (!c)
+        return;
+    if (c->ssl)
+        SSL_set_quiet_shutdown(c->ssl, 1); /* fh__tls_conn_free then skips SSL_shutdown */
+    fh__conn_close(c);
 }
 
 ssize_t fh__conn_read(fh__conn *c, void *buf, size_t len, int *want, char *err, size_t errlen)

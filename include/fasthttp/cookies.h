@@ -123,7 +123,9 @@ void fh_cookie_jar_clear(fh_cookie_jar *jar);
 /*
  * For tests: the clock used for expiry, in seconds since the epoch; NULL
  * restores the default time(NULL). It is called with the jar's mutex held and
- * must not call back into the jar.
+ * must not call back into the library (the jar or any client) nor fork: the
+ * library never holds two of its locks at once, which is what keeps fork()
+ * from deadlocking (see fh_fork_generation()).
  */
 void fh_cookie_jar_set_clock(fh_cookie_jar *jar, int64_t (*now)(void *ud), void *ud);
 

@@ -19,6 +19,14 @@
  * fh_engine_poll(), never from inside fh_engine_submit() or other calls, so
  * user code is not re-entered unexpectedly. From inside a callback it is
  * allowed to submit, cancel, read bodies and free responses.
+ *
+ * After fork(2), an engine created before it is usable in the child: at
+ * its first call there it fails every request that was in flight with
+ * FH_EFORKED (reported by the next socket_action/poll; an open stream's
+ * fh_response_read returns it), drops the parent's descriptors without
+ * calling watch() for them, and then works normally on new connections.
+ * A child should drive it from an event loop of its own: an inherited
+ * loop shares its kernel objects (epoll) with the parent's.
  */
 #ifndef FASTHTTP_ENGINE_H
 #define FASTHTTP_ENGINE_H
@@ -101,7 +109,9 @@ int fh_engine_poll(fh_engine *engine, int64_t timeout_ms);
  * one fd and, when it is readable or the timeout below expires, call
  * fh_engine_poll(engine, 0) — every ready socket is serviced in one call,
  * without a loop callback per socket. Returns the fd or a negative error.
- * The engine owns the fd.
+ * The engine owns the fd. In a forked child an inherited engine closes its
+ * copy (the epoll instance is the parent's) and polls with poll(2) until
+ * this is called again, which returns a new descriptor.
  */
 int fh_engine_backend_fd(fh_engine *engine);
 

@@ -49,8 +49,9 @@ enum fh_error {
     FH_ETOO_MANY_REDIRECTS = -32, /* more redirects than allowed */
     FH_EREDIRECT = -33,         /* redirect without a usable Location */
     FH_ENOT_REPLAYABLE = -34,   /* a streamed body cannot be sent again */
-    FH_EFILE = -35              /* a file named in a setting is missing or unreadable
+    FH_EFILE = -35,             /* a file named in a setting is missing or unreadable
                                    (errno tells why) */
+    FH_EFORKED = -36            /* in flight when the process forked: the parent's */
 };
 
 /* A fixed, static description of an error code; never NULL. */

@@ -320,6 +320,22 @@ const fh_timings *fh_response_timings(const fh_response *resp);
  * back to the pool; otherwise it is closed. */
 void fh_response_free(fh_response *resp);
 
+/* ---- fork -------------------------------------------------------------- */
+
+/*
+ * The process's fork generation: a number that is different in every
+ * forked child from what it was in its parent (it counts the fork(2)
+ * calls on the way from the process that loaded the library, through
+ * pthread_atfork). Clients, engines and pools created before a fork notice
+ * it by themselves: in the child they drop every inherited connection
+ * without closing or shutting it down (the parent still uses it), fail the
+ * requests that were in flight with FH_EFORKED, and then work normally on
+ * new connections. Bindings that keep state of their own per event loop
+ * compare this number to tell an inherited loop from the current one.
+ * Forks that skip the atfork handlers (_Fork(), a raw clone) are not seen.
+ */
+unsigned long fh_fork_generation(void);
+
 #ifdef __cplusplus
 }
 #endif

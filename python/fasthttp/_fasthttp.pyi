@@ -34,6 +34,7 @@ FH_ECIRCUIT_OPEN: int
 FH_ETOO_MANY_REDIRECTS: int
 FH_EREDIRECT: int
 FH_ENOT_REPLAYABLE: int
+FH_EFORKED: int
 
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...

@@ -42,6 +42,10 @@ Hierarchy::
 
 Exceptions raised for a request carry ``request`` (the :class:`fasthttp.Request`)
 and ``code`` (libfasthttp's negative ``FH_E...`` error code, or ``None``).
+
+A request in flight (or a streamed response not read to its end) when the process
+forked raises :class:`RequestError` with ``code == FH_EFORKED`` in the child: it
+belongs to the parent, which gets its response.
 """
 
 from __future__ import annotations

@@ -120,6 +120,25 @@ void fhp_set_stop_iteration(PyObject *value)
 /* ---- the loop glue ------------------------------------------------------------------- */
 
 static void al_service(AioLoop *al);
+static void al_detach(AioLoop *al);
+
+/* al was made before this process forked (it is the parent's). */
+static int al_forked(const AioLoop *al)
+{
+    return al->gen != fh_fork_generation();
+}
+
+/* al is attached and this process's: only then is its loop called. */
+static int al_live(const AioLoop *al)
+{
+    return al->engine && !al_forked(al);
+}
+
+void fhp_al_check_fork(AioLoop *al)
+{
+    if (al && al->engine && al_forked(al))
+        al_detach(al);
+}
 
 static PyObject *al_on_ready(AioLoop *al, PyObject *unused)
 {
@@ -158,7 +177,7 @@ static void discard(PyObject *res)
 
 void fhp_al_soon(AioLoop *al)
 {
-    if (al->soon || !al->engine)
+    if (al->soon || !al_live(al))
         return;
     PyObject *h = PyObject_CallMethodOneArg(al->loop, A.s_call_soon, al->cb_soon);
     al->soon = h != NULL;
@@ -171,7 +190,7 @@ void fhp_al_soon(AioLoop *al)
  * loop call. */
 void fhp_al_arm(AioLoop *al)
 {
-    if (!al->engine)
+    if (!al_live(al))
         return;
     if (al->want) /* body readers wait for their next chunk */
         fhp_al_soon(al);
@@ -492,6 +511,10 @@ static void al_service(AioLoop *al)
 {
     if (!al->engine || al->busy)
         return;
+    if (al_forked(al)) { /* an inherited loop ran in a forked child */
+        al_detach(al);
+        return;
+    }
     Py_INCREF(al);
     PyObject *client = (PyObject *)al->client;
     Py_XINCREF(client); /* nothing freed during the poll may free the engine */
@@ -509,6 +532,12 @@ static void al_service(AioLoop *al)
 
 /* ---- AioLoop: one engine per client and event loop ------------------------------------ */
 
+/* Frees al's engine and ends its exchanges: FHP_CLOSED (the Client was
+ * closed, or the loop was), or FH_EFORKED for an AioLoop inherited by a
+ * forked child, whose loop is not called at all: remove_reader() would act
+ * on the selector's epoll instance, which is the parent's, and cancelling
+ * the timer is pointless on a loop that is never run here. The engine
+ * takes care of its own inherited descriptors (fh__engine_check_fork). */
 static void al_detach(AioLoop *al)
 {
     if (!al->engine)
@@ -516,10 +545,11 @@ static void al_detach(AioLoop *al)
     Py_INCREF(al);
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
+    int forked = al_forked(al);
     while (al->live) {
         fhp_aexch *x = al->live;
         Py_INCREF(x);
-        fhp_aexch_leave(x, FHP_CLOSED);
+        fhp_aexch_leave(x, forked ? FH_EFORKED : FHP_CLOSED);
         fhp_aexch_wake(x);
         Py_DECREF(x);
     }
@@ -530,16 +560,15 @@ static void al_detach(AioLoop *al)
         x->want = 0;
         Py_DECREF(x);
     }
-    if (al->fd >= 0) {
+    if (al->fd >= 0 && !forked) {
         PyObject *fd = PyLong_FromLong(al->fd);
         discard(fd ? PyObject_CallMethodOneArg(al->loop, A.s_remove_reader, fd) : NULL);
         Py_XDECREF(fd);
     }
-    if (al->timer) {
+    if (al->timer && !forked)
         discard(PyObject_CallMethodNoArgs(al->timer, A.s_cancel));
-        Py_CLEAR(al->timer);
-    }
-    fh_engine_free(al->engine); /* closes the epoll descriptor */
+    Py_CLEAR(al->timer);
+    fh_engine_free(al->engine); /* closes the epoll descriptor (in a child: its copy) */
     al->engine = NULL;
     al->fd = -1;
     Py_CLEAR(al->cb_ready);
@@ -554,16 +583,20 @@ static void al_detach(AioLoop *al)
 }
 
 /* Engines of loops that were closed meanwhile (a bare client used in one
- * asyncio.run() after another) are freed. */
+ * asyncio.run() after another), and those inherited from the parent
+ * process (fork), are freed. */
 static void prune(FhpClient *c)
 {
     PyObject **link = &c->aio;
     while (*link) {
         AioLoop *al = (AioLoop *)*link;
-        PyObject *r = PyObject_CallMethodNoArgs(al->loop, A.s_is_closed);
-        int closed = r ? PyObject_IsTrue(r) : 0;
-        Py_XDECREF(r);
-        PyErr_Clear();
+        int closed = 1;
+        if (al_live(al)) {
+            PyObject *r = PyObject_CallMethodNoArgs(al->loop, A.s_is_closed);
+            closed = r ? PyObject_IsTrue(r) : 0;
+            Py_XDECREF(r);
+            PyErr_Clear();
+        }
         if (closed == 1) {
             *link = (PyObject *)al->chain;
             al->chain = NULL;
@@ -586,7 +619,7 @@ static AioLoop *al_get(FhpClient *c)
         return NULL;
     }
     for (AioLoop *al = (AioLoop *)c->aio; al; al = al->chain)
-        if (al->loop == loop && al->engine) {
+        if (al->loop == loop && al_live(al)) {
             Py_DECREF(loop);
             return al;
         }
@@ -599,6 +632,7 @@ static AioLoop *al_get(FhpClient *c)
     memset((char *)al + sizeof(PyObject), 0, sizeof *al - sizeof(PyObject));
     al->loop = loop;
     al->fd = -1;
+    al->gen = fh_fork_generation();
     if (!(al->engine = fh_engine_new(c->c, NULL, NULL))) {
         Py_DECREF(al);
         PyErr_NoMemory();
@@ -812,6 +846,8 @@ static int call_step(FhpAwait *aw, PyObject **out)
         *out = Py_NewRef(x->fut);
         return 0;
     }
+    if (x->state == X_LIVE)
+        fhp_al_check_fork(x->al); /* awaited in a forked child: it fails */
     if (x->state == X_LIVE) { /* woken without a result: wait again */
         PyObject *fut = fhp_al_future(x->al);
         if (!fut)
@@ -831,8 +867,11 @@ static int call_step(FhpAwait *aw, PyObject **out)
         return -1;
     }
     if (x->status < 0) {
-        fhp_raise(x->status, fh_request_error_message(x->req), x->request,
-                  PyUnicode_AsUTF8(((FhpRequest *)x->request)->method), PyUnicode_AsUTF8(x->url));
+        /* A cancel after the fork replaced the engine's message: the code's
+         * own sentence says what happened. */
+        fhp_raise(x->status, x->status == FH_EFORKED ? NULL : fh_request_error_message(x->req),
+                  x->request, PyUnicode_AsUTF8(((FhpRequest *)x->request)->method),
+                  PyUnicode_AsUTF8(x->url));
         return -1;
     }
     *out = x->response; /* a stream's response now owns the exchange */

@@ -10,6 +10,13 @@
  * the engine's on_done/on_body callbacks resolve asyncio futures.
  *
  * Everything here runs with the GIL held, on the loop's thread.
+ *
+ * Fork: an AioLoop records the fork generation it was made in
+ * (fh_fork_generation()). In a forked child an inherited AioLoop is never
+ * driven again. Its event loop's selector is an epoll instance shared with
+ * the parent, so it is detached without loop.remove_reader() (which would
+ * unregister the parent's descriptor there); its exchanges fail with
+ * FH_EFORKED, and a new event loop in the child gets a new AioLoop.
  */
 #ifndef FHPY_AIO_H
 #define FHPY_AIO_H
@@ -70,6 +77,7 @@ struct AioLoop {
     int soon, busy;
     fhp_aexch *live;       /* strong references */
     fhp_aexch *want;       /* strong references: body readers waiting for a chunk */
+    unsigned long gen;     /* fork generation it was made in */
 };
 
 /* Interned names and imported helpers (filled by fhp_aio_ready()). */
@@ -112,6 +120,9 @@ typedef struct FhpAwait {
 FhpAwait *fhp_await_new(int kind);
 
 /* Loop glue (aio.c). */
+/* Detaches al if it was inherited from the parent process (see above):
+ * its exchanges end with status FH_EFORKED. */
+void fhp_al_check_fork(AioLoop *al);
 void fhp_al_arm(AioLoop *al);
 void fhp_al_soon(AioLoop *al);
 /* Takes x out of the engine (cancels a live request, frees an open

@@ -137,8 +137,11 @@ int fhp_aread_step(FhpAwait *aw, PyObject **out)
     }
     const char *m = PyUnicode_AsUTF8(((FhpRequest *)r->request)->method);
     const char *u = PyUnicode_AsUTF8(r->url);
+    fhp_al_check_fork(x->al); /* read in a forked child: the body is the parent's */
     if (x->state != X_STREAM) {
-        if (x->status == FHP_CLOSED)
+        if (x->status == FH_EFORKED)
+            fhp_raise(FH_EFORKED, NULL, r->request, m, u);
+        else if (x->status == FHP_CLOSED)
             PyErr_SetString(S.E_ClientClosedError,
                             "the Client was closed while this response was streamed");
         else

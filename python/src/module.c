@@ -233,6 +233,7 @@ static int add_codes(PyObject *m)
         {"FH_ECIRCUIT_OPEN", FH_ECIRCUIT_OPEN},
         {"FH_ETOO_MANY_REDIRECTS", FH_ETOO_MANY_REDIRECTS},
         {"FH_EREDIRECT", FH_EREDIRECT}, {"FH_ENOT_REPLAYABLE", FH_ENOT_REPLAYABLE},
+        {"FH_EFORKED", FH_EFORKED},
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (PyModule_AddIntConstant(m, codes[i].name, codes[i].code) < 0)

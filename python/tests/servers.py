@@ -205,6 +205,7 @@ http {{
     location = /status/404 {{ return 404 "not here\\n"; }}
     location = /status/503 {{ return 503 "busy\\n"; }}
     location = /protected {{ default_type text/plain; return 200 "cookie=$http_cookie"; }}
+    location /whoami/ {{ default_type text/plain; return 200 "$request_uri conn=$connection"; }}
   }}
 }}
 """
