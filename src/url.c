@@ -454,7 +454,7 @@ char *fh__url_strip_userinfo(const char *s, size_t len)
 /* Appends n bytes at *o, writing only what fits before the final NUL. */
 static void put_clipped(char *out, size_t cap, size_t *o, const char *p, size_t n)
 {
-    if (*o + 1 < cap) {
+    if (n && *o + 1 < cap) {
         size_t room = cap - 1 - *o;
         memcpy(out + *o, p, n < room ? n : room);
     }

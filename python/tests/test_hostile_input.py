@@ -230,3 +230,11 @@ def test_redirect_credentials_stay_with_their_origin(face: str) -> None:
     finally:
         first.close()
         other.close()
+
+
+def test_base_url_scheme_checked_at_construction() -> None:
+    with pytest.raises(InvalidURL, match="scheme must be http or https"):
+        Client(base_url="ftp://example.com/")
+    with pytest.raises(InvalidURL, match="alice:\\*\\*\\*@") as e:
+        Client(base_url="ftp://alice:s3cret@example.com/")
+    assert "s3cret" not in str(e.value)
