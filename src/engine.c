@@ -1,9 +1,15 @@
 /*
- * engine.c — the fh_engine object: the transfers in flight, the table of
- * watched fds, the single timer, and the queue of callbacks to run. The
- * per-transfer state machine lives in engine_io.c and engine_recv.c.
+ * engine.c — the fh_engine object: the exchanges in flight, the table of
+ * watched fds (fd → connection), one heap of deadlines, the run queue of
+ * exchanges whose next step is due, the queue of callbacks to run, and the
+ * inbox through which other threads (the pool, resolver threads) hand it
+ * work. Exchanges are exchange.c/body.c, connections conn.c.
  *
- * Callbacks are never run where they were caused. A finished transfer is
+ * Every action touches only what is ready: the connection of a ready fd,
+ * the timers that are due (popped from the heap), the exchanges on the run
+ * queue, the notes in the inbox. Nothing scans every exchange in flight.
+ *
+ * Callbacks are never run where they were caused. A finished exchange is
  * put on a queue, and the queue is run at the end of socket_action/poll,
  * after the engine's own state is consistent. So user code may submit,
  * cancel and free from inside a callback.
@@ -19,10 +25,15 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
+#define CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+enum { TIMER_EX = 1, TIMER_CONN = 2 }; /* fh__timer.kind, set by exchange.c and conn.c */
 
 fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_ud)
 {
@@ -31,6 +42,13 @@ fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_u
     fh_engine *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    /* The inbox's lock exists from the start (cheap, no descriptor): the
+     * pool may post a grant before the eventfd is made on first need. */
+    if (pthread_mutex_init(&e->wake.lock, NULL) != 0) {
+        free(e);
+        return NULL;
+    }
+    e->wake.lock_ready = 1;
     e->client = client;
     e->builtin = ops == NULL;
     if (ops)
@@ -76,13 +94,13 @@ static int fds_grow(fh_engine *e, int fd)
     return FH_OK;
 }
 
-int fh__engine_watch(fh_engine *e, fh__xfer *x, int fd, int events)
+int fh__engine_watch(fh_engine *e, fh__conn *c, int fd, int events)
 {
     int rc = fds_grow(e, fd);
     if (rc)
         return rc;
     struct fh__fdent *ent = &e->fds[fd];
-    ent->x = x;
+    ent->c = c;
     if (ent->events == events)
         return FH_OK;
     int old = ent->events;
@@ -98,11 +116,11 @@ void fh__engine_unwatch(fh_engine *e, int fd)
     if (ent->events)
         loop_watch(e, fd, ent->events, 0);
     ent->events = 0;
-    ent->x = NULL;
+    ent->c = NULL;
 }
 
-/* The wakeup fd is created on first need (DNS or a pool wait), so a plain
- * request on a pooled connection costs no extra descriptors. */
+/* The inbox's eventfd is created on first need (DNS or a pool wait), so a
+ * plain request on a pooled connection costs no extra descriptors. */
 int fh__engine_wake_fd(fh_engine *e)
 {
     if (e->wake.fd >= 0)
@@ -118,14 +136,26 @@ int fh__engine_wake_fd(fh_engine *e)
     return rc;
 }
 
+/* Handles what other threads posted, one note at a time: a handler may
+ * end the owner of a later note, which then takes it off the list. */
+static void drain_inbox(fh_engine *e)
+{
+    fh__note *n;
+    fh__wakeup_drain(&e->wake);
+    while ((n = fh__wakeup_pop(&e->wake))) {
+        if (n->kind == FH__NOTE_GRANT)
+            fh__ex_on_grant(CONTAINER(n, fh__exchange, waiter.note));
+        else if (n->kind == FH__NOTE_RESOLVED)
+            fh__conn_on_resolved(CONTAINER(n, fh__conn, note));
+    }
+}
+
 /* ---- hot connections ---------------------------------------------------- */
 
 int fh__engine_keep_hot(fh_engine *e, fh__conn *c)
 {
     if (!e->in_action)
         return 0;
-    if ((size_t)c->fd < e->nfds)
-        e->fds[c->fd].x = NULL; /* still watched, owned by nobody */
     c->rbuf.len = c->rpos = 0;
     c->next = e->hot;
     e->hot = c;
@@ -142,6 +172,7 @@ fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h)
             fh__pool_lock(&e->client->pool);
             e->client->pool.reused++;
             fh__pool_unlock(&e->client->pool);
+            fh__conn_adopt(e, c);
             return c;
         }
     }
@@ -156,6 +187,8 @@ static void flush_hot(fh_engine *e)
         e->hot = c->next;
         c->next = NULL;
         fh__engine_unwatch(e, c->fd);
+        c->watch = 0;
+        c->engine = NULL;
         fh__pool_release(&e->client->pool, c, 1);
     }
 }
@@ -175,7 +208,7 @@ static void flush_hot(fh_engine *e)
  *  - no byte on an inherited connection (a request, or a TLS close_notify):
  *    connections are closed quietly, and resolver jobs are leaked, since
  *    their threads exist only in the parent and may hold their mutexes.
- * Transfers fail with FH_EFORKED; their callbacks run from the next
+ * Exchanges fail with FH_EFORKED; their callbacks run from the next
  * socket_action or poll, never from the API call that noticed the fork.
  */
 static void after_fork(fh_engine *e)
@@ -186,15 +219,24 @@ static void after_fork(fh_engine *e)
     if (e->epfd >= 0)
         close(e->epfd);
     e->epfd = -1;
-    fh__wakeup_close(&e->wake);
-    e->wake_registered = 0;
+    fh__wakeup_forget(&e->wake);
+    pthread_mutex_init(&e->wake.lock, NULL);
+    e->wake.lock_ready = 1;
+    fh__heap_free(&e->timers);
     while (e->hot) {
         fh__conn *c = e->hot;
         e->hot = c->next;
         fh__conn_close_quiet(c);
     }
-    for (fh__xfer *x = e->live; x; x = x->next)
-        fh__xfer_forked(x);
+    while (e->conns) {
+        fh__conn *c = e->conns;
+        e->conns = c->enext;
+        fh__conn_forget(c);
+    }
+    for (fh__exchange *x = e->live; x; x = x->next) {
+        x->timer.idx = 0;
+        fh__ex_forked(x);
+    }
     if (!e->in_action)
         fh__engine_rearm(e); /* the failures are due now */
 }
@@ -207,18 +249,20 @@ int fh__engine_check_fork(fh_engine *e)
     return 1;
 }
 
-/* ---- timer ------------------------------------------------------------- */
+/* ---- timers and queues ----------------------------------------------------- */
+
+void fh__engine_timer(fh_engine *e, fh__timer *t, int64_t due)
+{
+    /* Cannot fail: submit reserved a place for every exchange and for the
+     * connection each may open. */
+    (void)fh__timer_set(&e->timers, t, due);
+}
 
 void fh__engine_rearm(fh_engine *e)
 {
-    int64_t next = 0;
-    if (e->start_pending || e->done_head)
+    int64_t next = fh__heap_next(&e->timers);
+    if (e->run_head || e->done_head)
         next = 1; /* as soon as possible: a first step or queued callbacks */
-    for (fh__xfer *x = e->live; x && next != 1; x = x->next) {
-        int64_t d = fh__xfer_deadline(x);
-        if (d && (!next || d < next))
-            next = d;
-    }
     if (next == e->timer_at)
         return;
     e->timer_at = next;
@@ -234,9 +278,67 @@ void fh__engine_rearm(fh_engine *e)
     e->ops.timer(e->loop_ud, ms);
 }
 
-/* ---- transfers --------------------------------------------------------- */
+void fh__engine_run(fh_engine *e, fh__exchange *x)
+{
+    if (x->runq)
+        return;
+    x->runq = 1;
+    x->qnext = NULL;
+    if (e->run_tail)
+        e->run_tail->qnext = x;
+    else
+        e->run_head = x;
+    e->run_tail = x;
+}
 
-static void live_unlink(fh_engine *e, fh__xfer *x)
+static void run_remove(fh_engine *e, fh__exchange *x)
+{
+    if (!x->runq)
+        return;
+    fh__exchange **pp = &e->run_head, *prev = NULL;
+    while (*pp && *pp != x) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (*pp)
+        *pp = x->qnext;
+    if (e->run_tail == x)
+        e->run_tail = prev;
+    x->runq = 0;
+}
+
+void fh__engine_queue_done(fh_engine *e, fh__exchange *x)
+{
+    if (x->queued)
+        return;
+    x->queued = 1;
+    x->qnext = NULL;
+    if (e->done_tail)
+        e->done_tail->qnext = x;
+    else
+        e->done_head = x;
+    e->done_tail = x;
+}
+
+static void done_remove(fh_engine *e, fh__exchange *x)
+{
+    if (!x->queued)
+        return;
+    fh__exchange **pp = &e->done_head, *prev = NULL;
+    while (*pp && *pp != x) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (*pp)
+        *pp = x->qnext;
+    if (e->done_tail == x)
+        e->done_tail = prev;
+    x->queued = 0;
+}
+
+/* ---- exchanges --------------------------------------------------------- */
+
+static void live_unlink(fh_engine *e, fh__exchange *x)
 {
     if (x->prev)
         x->prev->next = x->next;
@@ -247,74 +349,23 @@ static void live_unlink(fh_engine *e, fh__xfer *x)
     x->prev = x->next = NULL;
 }
 
-static void queue_push(fh_engine *e, fh__xfer *x)
-{
-    if (x->queued)
-        return;
-    x->queued = 1;
-    x->cnext = NULL;
-    if (e->done_tail)
-        e->done_tail->cnext = x;
-    else
-        e->done_head = x;
-    e->done_tail = x;
-}
-
-static void queue_remove(fh_engine *e, fh__xfer *x)
-{
-    if (!x->queued)
-        return;
-    fh__xfer **pp = &e->done_head;
-    fh__xfer *prev = NULL;
-    while (*pp && *pp != x) {
-        prev = *pp;
-        pp = &(*pp)->cnext;
-    }
-    if (*pp)
-        *pp = x->cnext;
-    if (e->done_tail == x)
-        e->done_tail = prev;
-    x->queued = 0;
-}
-
-void fh__xfer_finish(fh__xfer *x, int code)
-{
-    if (x->completed)
-        return;
-    x->completed = 1;
-    x->result = code;
-    x->notify_done = 1;
-    x->engine->nlive--;
-    queue_push(x->engine, x);
-}
-
-void fh__xfer_notify_body(fh__xfer *x)
-{
-    x->notify_body = 1;
-    queue_push(x->engine, x);
-}
-
-/* Frees a transfer: its connection is pooled when the exchange ended
+/* Frees an exchange: its connection is pooled when the exchange ended
  * cleanly, otherwise closed. Used by cancel, errors and response free. */
-void fh__xfer_free(fh__xfer *x)
+static void ex_free(fh__exchange *x)
 {
     fh_engine *e = x->engine;
     if (!x->completed)
         e->nlive--;
-    queue_remove(e, x);
+    done_remove(e, x);
+    run_remove(e, x);
     live_unlink(e, x);
-    fh__xfer_cleanup(x, 0);
-    fh__policy_free(x);
-    if (x->req && x->req->xfer == x)
-        x->req->xfer = NULL;
-    if (x->resp) {
-        fh_response *r = x->resp;
-        x->resp = NULL;
-        r->xfer = NULL;
-        if (!x->resp_given)
-            fh_response_free(r); /* failed or cancelled before the user got it */
-    }
-    free(x);
+    e->nall--;
+    fh__ex_free(x);
+}
+
+void fh__engine_free_exchange(fh__exchange *x)
+{
+    ex_free(x);
 }
 
 int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void *ud)
@@ -324,14 +375,15 @@ int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void
     fh__engine_check_fork(e);
     if (req->xfer)
         return FH_ESTATE; /* one exchange per request at a time */
-    fh__xfer *x = calloc(1, sizeof *x);
+    /* One timer for the exchange and one for a connection it may open. */
+    if (fh__heap_reserve(&e->timers, 2 * (e->nall + 1)) != FH_OK)
+        return FH_ENOMEM;
+    fh__exchange *x = calloc(1, sizeof *x);
     if (!x)
         return FH_ENOMEM;
-    int rc = fh__xfer_init(x, e, req);
+    int rc = fh__ex_init(x, e, req);
     if (rc) {
-        fh__xfer_cleanup(x, 0);
-        fh__policy_free(x);
-        free(x);
+        fh__ex_free(x);
         return rc;
     }
     x->cb = *cb;
@@ -342,8 +394,9 @@ int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void
         e->live->prev = x;
     e->live = x;
     e->nlive++;
+    e->nall++;
     /* The first step runs from the loop, never inside this call. */
-    e->start_pending = 1;
+    fh__engine_run(e, x);
     if (!e->in_action)
         fh__engine_rearm(e);
     return FH_OK;
@@ -354,11 +407,11 @@ int fh_engine_cancel(fh_engine *e, fh_request *req)
     if (!e || !req)
         return FH_EINVAL;
     fh__engine_check_fork(e);
-    fh__xfer *x = req->xfer;
+    fh__exchange *x = req->xfer;
     if (!x || x->engine != e || (x->completed && !x->notify_done))
         return FH_ESTATE;
     fh__request_fail(req, "request cancelled");
-    fh__xfer_free(x);
+    ex_free(x);
     if (!e->in_action)
         fh__engine_rearm(e);
     return FH_OK;
@@ -368,11 +421,12 @@ int fh_engine_resume(fh_engine *e, fh_request *req)
 {
     if (!e || !req || !req->xfer || req->xfer->engine != e)
         return FH_EINVAL;
-    fh__engine_check_fork(e); /* a forked transfer is no longer paused */
-    fh__xfer *x = req->xfer;
+    fh__engine_check_fork(e); /* a forked exchange is no longer paused */
+    fh__exchange *x = req->xfer;
     if (x->body_paused) {
         x->body_paused = 0;
-        fh__xfer_step(x, -1, FH_WATCH_WRITE);
+        if (x->conn && x->conn->codec)
+            x->conn->codec->resume(x->conn, x);
         if (!e->in_action)
             fh__engine_rearm(e); /* new deadlines, or a callback to run */
     }
@@ -384,13 +438,13 @@ size_t fh_engine_pending(const fh_engine *e)
     return e ? e->nlive : 0;
 }
 
-/* Runs queued callbacks. A callback may free or queue other transfers, so
+/* Runs queued callbacks. A callback may free or queue other exchanges, so
  * the queue head is re-read every time. */
 static void run_callbacks(fh_engine *e)
 {
-    fh__xfer *x;
+    fh__exchange *x;
     while ((x = e->done_head)) {
-        e->done_head = x->cnext;
+        e->done_head = x->qnext;
         if (!e->done_head)
             e->done_tail = NULL;
         x->queued = 0;
@@ -404,7 +458,7 @@ static void run_callbacks(fh_engine *e)
             void *ud = x->ud;
             x->resp_given = resp != NULL;
             if (code != FH_OK || !resp || !resp->xfer)
-                fh__xfer_free(x); /* nothing left to stream */
+                ex_free(x); /* nothing left to stream */
             done(ud, req, code, resp);
         } else if (x->notify_body) {
             x->notify_body = 0;
@@ -417,31 +471,31 @@ static void run_callbacks(fh_engine *e)
     }
 }
 
-static void start_pending(fh_engine *e)
+/* Steps the exchanges on the run queue (submitted ones, and those a
+ * callback submitted during this action). */
+static void run_queue(fh_engine *e)
 {
-    if (!e->start_pending)
-        return;
-    e->start_pending = 0;
-    for (fh__xfer *x = e->live, *n; x; x = n) {
-        n = x->next;
-        if (x->state == FH__X_START && !x->completed)
-            fh__xfer_step(x, -1, 0);
+    fh__exchange *x;
+    while ((x = e->run_head)) {
+        e->run_head = x->qnext;
+        if (!e->run_head)
+            e->run_tail = NULL;
+        x->runq = 0;
+        fh__ex_step(x);
     }
 }
 
-static void run_due(fh_engine *e, int fired)
+/* Pops due timers; each owner checks its own deadline (a timer may fire
+ * early after a deadline moved, and is set again). */
+static void run_due(fh_engine *e)
 {
-    start_pending(e);
     int64_t now = fh__now_us();
-    /* timer_at is the earliest deadline as of the last rearm; deadlines
-     * set since lie in the future, so nothing can be due before it. */
-    if (!fired && (!e->timer_at || now < e->timer_at))
-        return;
-    for (fh__xfer *x = e->live, *n; x; x = n) {
-        n = x->next;
-        int64_t d = fh__xfer_deadline(x);
-        if (d && d <= now)
-            fh__xfer_on_timeout(x, now);
+    fh__timer *t;
+    while ((t = fh__heap_pop_due(&e->timers, now))) {
+        if (t->kind == TIMER_EX)
+            fh__ex_on_timer(CONTAINER(t, fh__exchange, timer), now);
+        else if (t->kind == TIMER_CONN)
+            fh__conn_on_timer(CONTAINER(t, fh__conn, timer), now);
     }
 }
 
@@ -453,25 +507,20 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
     fh__engine_check_fork(e); /* then fd is not in the wiped table */
     int fired = fd == FH_SOCKET_TIMEOUT;
     if (fired) {
-        /* handled by run_due below */
-    } else if (fd == e->wake.fd) {
-        fh__wakeup_drain(&e->wake);
-        for (fh__xfer *x = e->live, *n; x; x = n) {
-            n = x->next;
-            fh__xfer_on_wake(x);
-        }
-    } else if (fd >= 0 && (size_t)fd < e->nfds && e->fds[fd].x) {
-        fh__xfer_step(e->fds[fd].x, fd, events);
-    }
-    run_due(e, fired);
-    if (fired)
         e->timer_at = 0; /* the one-shot timer is spent: rearm below */
+    } else if (fd >= 0 && fd == e->wake.fd) {
+        drain_inbox(e);
+    } else if (fd >= 0 && (size_t)fd < e->nfds && e->fds[fd].c) {
+        fh__conn_on_ready(e->fds[fd].c, fd, events);
+    }
+    run_queue(e);
+    run_due(e);
     if (e->in_action == 1) {
         /* Callbacks may submit requests; starting them before this action
          * ends lets them take the connections just freed (hot). */
         run_callbacks(e);
-        while (e->start_pending) {
-            start_pending(e);
+        while (e->run_head) {
+            run_queue(e);
             run_callbacks(e);
         }
         flush_hot(e);
@@ -490,15 +539,15 @@ void fh_engine_free(fh_engine *e)
     fh__engine_check_fork(e); /* in a child: nothing of the parent's is touched below */
     flush_hot(e);
     while (e->live)
-        fh__xfer_free(e->live);
-    if (e->wake.fd >= 0) {
+        ex_free(e->live);
+    if (e->wake.fd >= 0)
         loop_watch(e, e->wake.fd, FH_WATCH_READ, 0);
-        fh__wakeup_close(&e->wake);
-    }
+    fh__wakeup_close(&e->wake);
     if (e->epfd >= 0)
         close(e->epfd);
     if (!e->builtin && e->timer_at)
         e->ops.timer(e->loop_ud, -1);
+    fh__heap_free(&e->timers);
     free(e->fds);
     free(e);
 }

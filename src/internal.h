@@ -3,10 +3,12 @@
  * interfaces between the engine's modules. Nothing here is public API.
  *
  * Layering (see docs/architecture.md):
- *   protocol cores (url, h1, decode)  — sans-IO
- *   transport (conn: TCP or TLS socket, read buffer)
+ *   protocol cores (url, h1, decode, ...) — sans-IO
+ *   exchange (one request and its response: exchange.c, body.c, policy.c)
+ *   connection (socket, TLS, buffers, the exchanges it carries: conn.c)
+ *   codec (the protocol behind a connection: h1_codec.c)
  *   pool (per client, thread-safe, keyed by origin)
- *   engine (xfer state machines, timers, fd table) + drivers (poll loop,
+ *   engine (fd table, timer heap, queues, inbox) + drivers (poll loop,
  *   external loop through fh_loop_ops)
  */
 #ifndef FH_INTERNAL_H
@@ -22,6 +24,7 @@
 #include "fork.h"
 #include "h1.h"
 #include "resolve.h"
+#include "timer.h"
 #include "tls.h"
 #include "url.h"
 
@@ -41,6 +44,8 @@ int64_t fh__now_us(void);
 /* ---- connection -------------------------------------------------------- */
 
 typedef struct fh__conn fh__conn;
+typedef struct fh__exchange fh__exchange;
+typedef struct fh__codec fh__codec;
 
 /* One origin of the pool. Guarded by the pool's lock. */
 typedef struct fh__pool_host {
@@ -49,27 +54,61 @@ typedef struct fh__pool_host {
     int open;                    /* connections open or being opened */
     int idle;
     fh__conn *idle_top;          /* LIFO stack of idle connections */
+    fh__conn *shared;            /* busy connections with room (multiplexed), any engine */
     /* circuit breaker of this origin (retry.c) */
     int cb_state;                /* 0 closed, 1 open, 2 half-open */
     int cb_failures;             /* consecutive failures */
     int64_t cb_opened_at;        /* us, client clock */
 } fh__pool_host;
 
+enum fh__conn_state {
+    FH__C_RESOLVING = 0, /* waiting for the resolver thread */
+    FH__C_CONNECTING,    /* TCP attempts in flight (RFC 8305) */
+    FH__C_TLS,           /* TLS handshake */
+    FH__C_READY,         /* a codec carries exchanges, or idle in the pool */
+    FH__C_TAKEN          /* handed over after 101: no longer ours */
+};
+
+#define FH__MAX_ATTEMPTS 4 /* connection attempts in flight (Happy Eyeballs) */
+
+/* A connection (docs/architecture.md, "Three objects"): the socket, TLS,
+ * buffers and origin; the engine that drives it; the exchanges it carries
+ * (or that wait for it while it opens) and how many more it may take. */
 struct fh__conn {
-    int fd;
+    int fd;                        /* -1 until a connection attempt won */
     SSL *ssl;                      /* NULL for plain TCP */
+    int state;                     /* enum fh__conn_state */
     fh__pool_host *host;           /* origin this connection belongs to */
-    struct fh__conn *prev, *next;  /* per-origin idle stack */
+    char *hostname;                /* where it goes (a copy: openers may go away) */
+    int port, tls, host_is_ip;
+    fh_engine *engine;             /* the engine driving it; NULL while idle */
+    struct fh__conn *eprev, *enext;/* the engine's list of connections it drives */
+    /* pool */
+    struct fh__conn *prev, *next;  /* per-origin idle stack; engine's hot list */
     struct fh__conn *lprev, *lnext;/* pool-wide idle list (oldest at tail) */
+    struct fh__conn *snext, *sprev;/* origin's shared list (busy with capacity) */
     int64_t idle_since_us;
     uint64_t uses;                 /* exchanges completed on it */
-    fh__buf rbuf;                  /* bytes received and not yet parsed */
-    size_t rpos;                   /* parse offset into rbuf */
-    /* HTTP/2 later: a connection may carry many streams; the pool keeps it
-     * checked out while streams < max_streams. HTTP/1.1 has max_streams 1. */
-    int max_streams;
-    int streams;
     unsigned long gen;             /* fork generation it was opened in (fork.h) */
+    /* what it carries */
+    const fh__codec *codec;        /* NULL until READY */
+    void *cs;                      /* the codec's state */
+    fh__exchange *ex;              /* exchanges carried, or waiting while it opens */
+    int nex;                       /* how many */
+    int max_streams;               /* capacity: 1 for HTTP/1.1 */
+    int watch;                     /* events registered for fd */
+    fh__buf rbuf;                  /* bytes received and not yet consumed */
+    size_t rpos;                   /* parse offset into rbuf */
+    /* opening */
+    fh__resolve_job *job;
+    fh__note note;                 /* the resolver's completion, posted to the engine */
+    fh__addrs addrs;
+    size_t next_addr;
+    int attempt_fd[FH__MAX_ATTEMPTS];
+    int nattempts;
+    fh__timer timer;               /* next Happy Eyeballs attempt */
+    int last_err;
+    char err[160];                 /* why opening failed */
 };
 
 /* Opens a non-blocking TCP socket and starts connecting to addr. Returns the
@@ -93,12 +132,41 @@ void fh__conn_close(fh__conn *c);
  * the parent still uses; close(2) of a copy leaves the parent's intact. */
 void fh__conn_close_quiet(fh__conn *c);
 
+/* conn.c: opening, driving and releasing connections. */
+/* Opens a connection to x's origin in a slot the pool reserved; x waits on
+ * it (WAIT) and is started on it once it is ready. */
+void fh__conn_open(fh_engine *e, fh__exchange *x);
+/* Puts a ready connection (idle from the pool, or hot) under engine e. */
+void fh__conn_adopt(fh_engine *e, fh__conn *c);
+/* x starts on the ready connection c (the codec writes its request). */
+void fh__conn_attach(fh__conn *c, fh__exchange *x);
+/* x no longer rides on c: clean means its response was read to its end.
+ * The codec decides what becomes of c (pooled, kept, closed). */
+void fh__conn_detach(fh__conn *c, fh__exchange *x, int clean);
+/* Readiness of one of c's descriptors (its socket or an attempt). */
+void fh__conn_on_ready(fh__conn *c, int fd, int events);
+/* The resolver's note arrived for c. */
+void fh__conn_on_resolved(fh__conn *c);
+/* c's Happy Eyeballs timer fired. */
+void fh__conn_on_timer(fh__conn *c, int64_t now);
+/* Registers interest in c's socket (0: none). FH_OK or FH_ELOOP. */
+int fh__conn_watch(fh__conn *c, int events);
+/* The codec is done with c: back to the pool when reusable, else closed;
+ * kept hot in the engine while an action runs. */
+void fh__conn_release(fh__conn *c, int reusable);
+/* In a forked child: c is the parent's; forget it without a byte sent. */
+void fh__conn_forget(fh__conn *c);
+/* After a 101 to a request that asked to upgrade: c leaves the engine and
+ * the pool's books and belongs to resp until taken or freed. */
+void fh__conn_take_over(fh__conn *c, fh_response *resp);
+
 /* ---- pool -------------------------------------------------------------- */
 
 typedef struct fh__waiter {
     struct fh__waiter *prev, *next;
     fh__pool_host *host;
-    fh__wakeup *wake;  /* signalled when the waiter is granted something */
+    fh__wakeup *wake;  /* the waiting engine's inbox */
+    fh__note note;     /* posted to it when the waiter is granted something */
     int queued;
     int granted;       /* 1: a slot or a connection was handed over */
     fh__conn *conn;    /* handed-over idle connection, or NULL for a slot */
@@ -132,26 +200,35 @@ void fh__pool_unlock(fh__pool *p);
 /* Finds or creates the origin entry for key (e.g. "https://host:443"). */
 fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key);
 
-enum { FH__CHECKOUT_CONN = 0, FH__CHECKOUT_SLOT = 1 };
+enum { FH__CHECKOUT_CONN = 0, FH__CHECKOUT_SLOT = 1, FH__CHECKOUT_SHARED = 2 };
 /*
- * Gets a live idle connection (FH__CHECKOUT_CONN, *out set), or reserves a
- * slot for a new one (FH__CHECKOUT_SLOT), or queues w (FH_EAGAIN) until
- * fh__pool_waiter_take() can hand one over. fresh: never reuse an idle
- * connection (retry after a failed reused one).
+ * Gets, in this order: a shared connection of engine e with room
+ * (FH__CHECKOUT_SHARED, *out set: busy-with-capacity, multiplexed), a live
+ * idle connection (FH__CHECKOUT_CONN, *out set, exclusive), a reserved slot
+ * for a new one (FH__CHECKOUT_SLOT), or queues w (FH_EAGAIN) until
+ * fh__pool_waiter_take() can hand one over; the grant is posted to w's
+ * inbox. fresh: never reuse a connection (retry after a failed reused one).
  */
-int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, fh__conn **out);
-/* After w's wakeup fired: like checkout's results, or FH_EAGAIN if not yet. */
+int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w, int fresh,
+                      fh__conn **out);
+/* After w's note arrived: like checkout's results, or FH_EAGAIN if not yet. */
 int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out);
 /* Leaves the queue; anything granted meanwhile is given back. */
 void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w);
 /* A new connection was opened in a reserved slot. */
 void fh__pool_opened(fh__pool *p, fh__conn *c, fh__pool_host *h);
 /* Returns a connection: kept idle when reusable, else closed; either way
- * a waiter may be served. */
+ * a waiter may be served. A connection on the shared list leaves it. */
 void fh__pool_release(fh__pool *p, fh__conn *c, int reusable);
+/* A multiplexed connection of its engine has room (listed: further requests
+ * of that engine ride on it) or not (unlisted). */
+void fh__pool_share(fh__pool *p, fh__conn *c, int has_room);
+/* Forgets a connection that was handed over (101): it leaves the pool's
+ * counts and limits, and a waiter may be served. */
+void fh__pool_forget(fh__pool *p, fh__conn *c);
 /* Gives back a reserved slot whose connection attempt failed. Slots
  * reserved before a fork are never given back in the child: the engine
- * forgets them (fh__xfer_forked) and the pool reset its counts. */
+ * forgets them and the pool reset its counts. */
 void fh__pool_slot_release(fh__pool *p, fh__pool_host *h);
 
 /* ---- client, request, response ---------------------------------------- */
@@ -228,7 +305,7 @@ struct fh_request {
     char **sensitive;        /* extra header names dropped across origins */
     size_t nsensitive;
     char errmsg[FH__ERRMSG];
-    struct fh__xfer *xfer;   /* the exchange in flight, if any */
+    fh__exchange *xfer;      /* the exchange in flight, if any */
 };
 
 int fh__request_has_header(const fh_request *req, const char *name);
@@ -252,55 +329,53 @@ struct fh_response {
     fh_header *hdrs;
     size_t nhdrs;
     fh__buf body;            /* buffered body */
+    int has_body;            /* the framing announced a body */
+    uint64_t content_length; /* announced length, UINT64_MAX when unknown */
     fh_timings timings;
-    struct fh__xfer *xfer;   /* stream mode: the exchange still reading */
+    fh__exchange *xfer;      /* stream mode: the exchange still reading */
     fh_engine *owned_engine; /* blocking stream mode: private engine to free */
+    fh__conn *upgraded;      /* after 101: the connection, until taken or freed */
 };
 
 /* Builds a response from a parsed head (copies the head bytes). */
 fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
 
-/* ---- engine ------------------------------------------------------------ */
+/* ---- exchange ------------------------------------------------------------ */
 
-struct fh__xfer;
 /* policy.c: the decisions between attempts and hops. */
-int fh__policy_init(struct fh__xfer *x);
-void fh__policy_free(struct fh__xfer *x);
+int fh__policy_init(fh__exchange *x);
+void fh__policy_free(fh__exchange *x);
 /* Adds the headers the policy owns for this hop (Cookie, Authorization)
  * and says which of the caller's headers to leave out. */
-int fh__policy_headers(struct fh__xfer *x, fh_header *extra, size_t *nextra);
-int fh__policy_skip_header(const struct fh__xfer *x, const char *name, size_t len);
+int fh__policy_headers(fh__exchange *x, fh_header *extra, size_t *nextra);
+int fh__policy_skip_header(const fh__exchange *x, const char *name, size_t len);
 /* Before the first step: FH_ECIRCUIT_OPEN when the breaker refuses. */
-int fh__policy_admit(struct fh__xfer *x);
+int fh__policy_admit(fh__exchange *x);
 /* A final head arrived: 1 when the policy takes over (redirect, retry,
  * auth challenge) and the exchange continues, 0 to deliver it, <0 error. */
-int fh__policy_on_head(struct fh__xfer *x);
+int fh__policy_on_head(fh__exchange *x);
 /* The exchange failed with code: 1 when a retry was scheduled. */
-int fh__policy_on_error(struct fh__xfer *x, int code);
+int fh__policy_on_error(fh__exchange *x, int code);
 /* The URL of the current hop. */
-const char *fh__policy_url(const struct fh__xfer *x);
+const char *fh__policy_url(const fh__exchange *x);
 /* The wait before the next attempt (us), consumed by the caller. */
-int64_t fh__policy_delay(struct fh__xfer *x);
+int64_t fh__policy_delay(fh__exchange *x);
 
-enum fh__xfer_state {
-    FH__X_START = 0,
-    FH__X_POOL_WAIT,
-    FH__X_RESOLVING,
-    FH__X_CONNECTING,
-    FH__X_TLS,
-    FH__X_SENDING,
-    FH__X_RECV_HEAD,
-    FH__X_RECV_BODY,  /* buffered mode: engine reads the whole body */
-    FH__X_STREAMING,  /* stream mode: the user pulls the body */
-    FH__X_BACKOFF,    /* waiting before the next attempt */
+enum fh__ex_state {
+    FH__X_START = 0, /* on the run queue for its first step of an attempt */
+    FH__X_WAIT,      /* waiting for a connection: the pool's queue, or one being opened */
+    FH__X_ACTIVE,    /* a connection carries it: request out, response in */
+    FH__X_STREAMING, /* head delivered; the user pulls the body */
+    FH__X_BACKOFF,   /* waiting before the next attempt */
     FH__X_DONE
 };
 
-#define FH__MAX_ATTEMPTS 4 /* connection attempts in flight (Happy Eyeballs) */
-
-typedef struct fh__xfer {
-    struct fh__xfer *prev, *next; /* engine's list of live transfers */
-    struct fh__xfer *cnext;       /* completion queue */
+/* An exchange (docs/architecture.md, "Three objects"): one request and its
+ * response, whatever connection and codec carry it. */
+struct fh__exchange {
+    struct fh__exchange *prev, *next;   /* engine's list of live exchanges */
+    struct fh__exchange *qnext;         /* engine's run queue or callback queue */
+    struct fh__exchange *cprev, *cnext; /* the connection's exchanges */
     fh_engine *engine;
     fh_request *req;
     /* The current hop: the request's own URL and method, or a redirect's. */
@@ -312,73 +387,153 @@ typedef struct fh__xfer {
     struct fh__policy *pol;       /* retries, redirects, auth (policy.c) */
     fh_callbacks cb;
     void *ud;
-    int state;
-    int result;                   /* final code once DONE */
+    int state;                    /* enum fh__ex_state */
+    int result;                   /* final code once DONE (or a stream's error) */
     int completed;                /* on_done is queued or was called */
-    int queued;                   /* on the engine's notification queue */
+    int queued;                   /* on the engine's callback queue */
+    int runq;                     /* on the engine's run queue */
     int notify_done;              /* on_done is due */
     int notify_body;              /* on_body is due */
-    int cancelled;
+    /* deadlines */
+    fh__timer timer;              /* the nearest of the deadlines below */
     int64_t t_start;
     int64_t total_deadline;       /* 0: none */
     int64_t phase_deadline;       /* current phase's timeout, 0: none */
     int phase_error;              /* code when phase_deadline passes */
     int64_t tmo[FH_TIMEOUT_KINDS];/* effective timeouts, microseconds */
     int64_t limit[FH_LIMIT_KINDS];/* effective limits (request's or client's) */
-    /* pool */
+    /* connection */
     fh__pool_host *host;
     fh__waiter waiter;
-    int have_slot;
-    int fresh_only;
-    /* resolve + connect */
-    fh__resolve_job *job;
-    fh__addrs addrs;
-    size_t next_addr;
-    int attempt_fd[FH__MAX_ATTEMPTS];
-    int nattempts;
-    int64_t next_attempt_at;
-    int last_connect_err;
-    /* connection */
-    fh__conn *conn;
-    int reused;
-    int retried;
-    int watch_events;             /* interest currently registered for conn->fd */
-    /* sending */
-    fh__buf out;                  /* request head (+ small body, chunk frames) */
-    size_t out_pos;
-    size_t body_pos;              /* memory body bytes sent */
-    int body_phase;               /* 0 head, 1 body, 2 done */
+    int fresh_only;               /* the next checkout must not reuse a connection */
+    fh__conn *conn;               /* carrying it, or being opened for it */
+    int reused;                   /* conn came from the pool */
+    int retried;                  /* already retried once on a fresh connection */
+    int upgrade;                  /* the request asks to switch protocols (101) */
+    /* the current hop's request header fields (fh__ex_prepare) */
+    fh_header *hdrs;
+    size_t nhdrs, hdr_cap;
+    const char *authority;        /* Host value, or NULL when the caller sends Host */
+    int64_t framing;              /* body length, or FH__BODY_NONE / FH__BODY_CHUNKED */
+    int in_queue;                 /* the waiter may be in the pool's queue */
+    /* request body source */
     int64_t body_sent;            /* bytes from the body reader */
-    int body_eof;
-    int body_paused;              /* reader said FH_EAGAIN */
-    int body_phase0;              /* body_phase to restart from on a retry */
-    int awaiting_continue;        /* head sent, body held until 100 Continue */
-    int expect_done;              /* the 100-continue wait happened for this attempt */
-    int body_unsent;              /* a final response came before the body went out */
-    uint8_t *chunk;               /* scratch for the body reader */
-    /* receiving */
-    fh__h1_limits lim;
-    size_t head_scan;
-    int interim;
-    int got_bytes;                /* any response byte arrived */
-    fh_header *hdr_store;
-    fh__h1_head head;
-    fh__h1_body body;
-    fh__decoder *dec;
+    int body_paused;              /* the reader said FH_EAGAIN */
+    /* response */
+    int got_bytes;                /* any response byte arrived on this attempt */
     int decode;
-    int body_done;                /* framing complete */
+    fh__decoder *dec;
     int dec_done;                 /* decoder drained */
-    int keep_alive;
-    int want_read;                /* stream mode: user waits for bytes */
+    int body_complete;            /* body read to the end and validated */
+    int want_read;                /* stream mode: the user waits for bytes */
     int discard;                  /* reading a hop's body only to reuse the connection */
     uint64_t discarded;
-    int peer_eof;                 /* the server closed its side */
-    int body_complete;            /* body read to the end and validated */
-    size_t pay_off, pay_len;      /* payload span in conn->rbuf not yet consumed */
     fh_response *resp;
     int resp_given;               /* on_done handed resp to the user */
     fh_timings tm;
-} fh__xfer;
+};
+
+/* exchange.c */
+int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req);
+void fh__ex_free(fh__exchange *x);
+/* Runs the next step of a START exchange (from the engine's run queue). */
+void fh__ex_step(fh__exchange *x);
+/* x's waiter note arrived: the pool granted a slot or a connection. */
+void fh__ex_on_grant(fh__exchange *x);
+/* x's timer fired at now. */
+void fh__ex_on_timer(fh__exchange *x, int64_t now);
+/* Arms the deadline of the phase that starts now (kind < 0: none). */
+void fh__ex_set_phase(fh__exchange *x, int kind, int err);
+/* Recomputes x's timer from its deadlines. */
+void fh__ex_arm(fh__exchange *x);
+/* Fails x with a printf message (the retry policy may take over first). */
+void fh__ex_fail(fh__exchange *x, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fails with the message already in req->errmsg. */
+void fh__ex_fail_code(fh__exchange *x, int code);
+/* A connection-level failure before any response byte: a stale pooled
+ * connection is retried once on a fresh one (RFC 9112 §9.3.1), else x
+ * fails. Returns 1 when retried. */
+int fh__ex_io_error(fh__exchange *x, int code, const char *what, const char *detail);
+/* A streamed body failed after the head was delivered. */
+void fh__ex_stream_fail(fh__exchange *x, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The policy took over after a head, or a retry was scheduled: drop the
+ * attempt's I/O, then restart (now or after the backoff). */
+void fh__ex_continue(fh__exchange *x);
+/* Delivers x to on_done (queued, run at the end of the engine's action). */
+void fh__ex_finish(fh__exchange *x, int code);
+/* Queues on_body for a streaming exchange. */
+void fh__ex_notify_body(fh__exchange *x);
+/* The process forked while x was live (see fh__engine_check_fork). */
+void fh__ex_forked(fh__exchange *x);
+/* Elapsed time since x started, for fh_timings. */
+static inline int64_t fh__ex_elapsed(const fh__exchange *x)
+{
+    return fh__now_us() - x->t_start;
+}
+/* The request body of the current hop: memory (x->req->body) or a reader. */
+static inline int fh__ex_has_body(const fh__exchange *x)
+{
+    return x->send_body && x->req->has_body;
+}
+/* Pulls the next piece of a reader body: n > 0 bytes, 0 at its end, FH_EAGAIN
+ * when paused (fh_engine_resume continues), or FH_EBODY_SOURCE (message set). */
+ssize_t fh__ex_body_read(fh__exchange *x, uint8_t *buf, size_t cap);
+
+/* body.c: the response body, whatever the codec. */
+/* A final head arrived in x->resp (the codec parsed it); the policy decides
+ * whether it is delivered, drained for the next hop, or retried. The codec
+ * must not touch the connection after this returns: x may have ended and
+ * released it. */
+void fh__ex_on_head(fh__exchange *x);
+/* More body bytes can be pulled (the codec read some, or the body ended).
+ * Same rule as fh__ex_on_head for the connection. */
+void fh__ex_on_data(fh__exchange *x);
+/* Stream mode: up to cap decoded bytes (fh_response_read). */
+ssize_t fh__ex_read_body(fh__exchange *x, uint8_t *buf, size_t cap);
+
+/* The request fields of the current hop in x->hdrs: the caller's (minus
+ * those the hop drops), the policy's (Cookie, Authorization) and the
+ * defaults; the body framing in x->framing. FH_EHEADER (message set) when
+ * the head would exceed max_request_header_size. Run before a connection
+ * is taken, so a refused request costs none. */
+int fh__ex_prepare(fh__exchange *x);
+
+/* ---- codec ----------------------------------------------------------------- */
+
+#define FH__SPAN_END 2 /* codec span(): the body ended, validated */
+
+/* The protocol behind a connection (docs/architecture.md, "Three objects").
+ * Calls come from the engine's thread only. */
+struct fh__codec {
+    const char *name;
+    /* c just became READY with this codec: set up c->cs and max_streams. */
+    int (*init)(fh__conn *c);
+    void (*free)(fh__conn *c);
+    /* x (linked in c->ex) begins on c: write its request. */
+    void (*start)(fh__conn *c, fh__exchange *x);
+    /* c's socket is ready for events. */
+    void (*io)(fh__conn *c, int events);
+    /* The next span of x's de-framed response body: 1 with p and n set, 0
+     * when no bytes are there yet (it reads the socket first, never
+     * blocking), FH__SPAN_END at the validated end, or < 0 (message set). */
+    int (*span)(fh__conn *c, fh__exchange *x, const uint8_t **p, size_t *n);
+    void (*consume)(fh__conn *c, fh__exchange *x, size_t n);
+    /* Stream mode: x waits for body bytes (on) or does not (off). */
+    int (*want_body)(fh__conn *c, fh__exchange *x, int on);
+    /* x's body reader has data again, or its 100-continue wait expired. */
+    void (*resume)(fh__conn *c, fh__exchange *x);
+    /* x left c (already unlinked): clean = its response was read to its
+     * validated end. The codec decides c's fate (fh__conn_release, ...). */
+    void (*leave)(fh__conn *c, fh__exchange *x, int clean);
+    /* A 100-continue wait or similar codec deadline of x passed. */
+    void (*on_timer)(fh__conn *c, fh__exchange *x);
+};
+
+extern const fh__codec fh__h1_codec;
+
+/* ---- engine ------------------------------------------------------------ */
 
 struct fh_engine {
     fh_client *client;
@@ -386,22 +541,24 @@ struct fh_engine {
     void *loop_ud;
     int builtin;
     int epfd;                     /* built-in loop's epoll backend, -1: poll(2) */
-    fh__wakeup wake;              /* resolver and pool notifications */
-    int wake_registered;
-    fh__xfer *live;               /* transfers in flight */
-    size_t nlive;
-    fh__xfer *done_head, *done_tail;
-    /* fd table: which transfer owns an fd and what is watched */
-    struct fh__fdent { fh__xfer *x; int events; } *fds;
+    fh__wakeup wake;              /* inbox: resolver results and pool grants */
+    fh__exchange *live;           /* exchanges in flight */
+    size_t nlive;                 /* of those, not completed yet */
+    size_t nall;                  /* all of them (streams included) */
+    fh__exchange *run_head, *run_tail;   /* exchanges whose next step is due */
+    fh__exchange *done_head, *done_tail; /* callbacks to run */
+    fh__conn *conns;              /* connections this engine drives */
+    /* fd table: which connection an fd belongs to and what is watched */
+    struct fh__fdent { fh__conn *c; int events; } *fds;
     size_t nfds;
-    int64_t timer_at;             /* armed deadline in us, 0 none */
+    fh__heap timers;              /* deadlines of exchanges and connections */
+    int64_t timer_at;             /* armed deadline in us, 0 none, 1 at once */
     int in_action;                /* re-entrancy guard */
     fh__conn *hot;                /* connections freed during this action, still watched */
-    int start_pending;            /* a submitted transfer awaits its first step */
     unsigned long gen;            /* fork generation of the fds above (fork.h) */
 };
 
-/* engine.c: fd table and timer glue used by the state machine. */
+/* engine.c: glue used by exchanges, connections and codecs. */
 /* Keeps a reusable connection in the engine until the current action ends,
  * so a request submitted from a callback can take it without a pool round
  * trip, a liveness probe and two epoll_ctl calls. Returns 0 when the engine
@@ -409,57 +566,26 @@ struct fh_engine {
 int fh__engine_keep_hot(fh_engine *e, fh__conn *c);
 /* A hot connection of that origin, or NULL. */
 fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h);
-int fh__engine_watch(fh_engine *e, fh__xfer *x, int fd, int events);
+/* Maps fd to c with the given interest (0: watched by nobody). */
+int fh__engine_watch(fh_engine *e, fh__conn *c, int fd, int events);
 void fh__engine_unwatch(fh_engine *e, int fd);
-void fh__xfer_finish(fh__xfer *x, int code);
-/* Queues an on_body notification for a streaming transfer. */
-void fh__xfer_notify_body(fh__xfer *x);
+/* The inbox's eventfd, created on first need. */
 int fh__engine_wake_fd(fh_engine *e);
+/* Queues x for its next step on the next turn. */
+void fh__engine_run(fh_engine *e, fh__exchange *x);
+/* Queues x's callback. */
+void fh__engine_queue_done(fh_engine *e, fh__exchange *x);
+/* Sets a timer of the engine's heap (0 removes it). */
+void fh__engine_timer(fh_engine *e, fh__timer *t, int64_t due);
 /* Recomputes the engine's timer (the external loop's, or timer_at of the
  * built-in loop) after a change outside socket_action/poll. */
 void fh__engine_rearm(fh_engine *e);
+/* Frees an exchange and takes it off the engine's lists (cancel, a
+ * response freed while streaming). */
+void fh__engine_free_exchange(fh__exchange *x);
 /* At every entry point: 1 when e was inherited from the parent process and
  * has just dropped everything that belongs to the parent (engine.c,
  * after_fork), 0 otherwise. */
 int fh__engine_check_fork(fh_engine *e);
-
-/* engine_io.c: the state machine. */
-int fh__xfer_init(fh__xfer *x, fh_engine *e, fh_request *req);
-void fh__xfer_step(fh__xfer *x, int fd, int events);
-void fh__xfer_on_timeout(fh__xfer *x, int64_t now);
-void fh__xfer_on_wake(fh__xfer *x);
-int64_t fh__xfer_deadline(const fh__xfer *x);
-void fh__xfer_cleanup(fh__xfer *x, int reusable);
-ssize_t fh__xfer_read_body(fh__xfer *x, uint8_t *buf, size_t cap);
-void fh__xfer_free(fh__xfer *x);
-/* The process forked while x was live: forgets its connection, pool slot
- * or place in the queue and its resolver job without touching them, and
- * fails it with FH_EFORKED (see fh__engine_check_fork). */
-void fh__xfer_forked(fh__xfer *x);
-
-/* Shared by engine_io.c and engine_recv.c. */
-static inline int64_t fh__xfer_elapsed(const fh__xfer *x)
-{
-    return fh__now_us() - x->t_start; /* for fh_timings */
-}
-void fh__xfer_fail(fh__xfer *x, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Fails with the message already in req->errmsg. */
-void fh__xfer_fail_code(fh__xfer *x, int code);
-void fh__xfer_set_phase(fh__xfer *x, int kind, int err);
-int fh__xfer_io_error(fh__xfer *x, int code, const char *what, const char *detail);
-void fh__xfer_begin_recv(fh__xfer *x);
-void fh__xfer_recv(fh__xfer *x);
-void fh__xfer_stream_fail(fh__xfer *x, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void fh__xfer_release_conn(fh__xfer *x, int reusable);
-/* Sends the held-back body after 100 Continue (or the wait expired). */
-void fh__xfer_resume_send(fh__xfer *x);
-/* Writes the current hop's request head into x->out. */
-int fh__xfer_build_head(fh__xfer *x);
-/* Starts (again) from the pool checkout: the next attempt or hop. */
-void fh__xfer_restart(fh__xfer *x);
-/* The policy took over after a head: discard the body, then go on. */
-void fh__xfer_continue(fh__xfer *x);
 
 #endif

@@ -59,7 +59,7 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-int fh__policy_init(fh__xfer *x)
+int fh__policy_init(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
@@ -116,7 +116,7 @@ static void free_history(fh__policy *p)
     p->nhistory = p->hcap = 0;
 }
 
-void fh__policy_free(fh__xfer *x)
+void fh__policy_free(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     if (!p)
@@ -139,14 +139,14 @@ void fh__policy_free(fh__xfer *x)
 
 /* ---- headers of a hop --------------------------------------------------- */
 
-int fh__policy_skip_header(const fh__xfer *x, const char *name, size_t len)
+int fh__policy_skip_header(const fh__exchange *x, const char *name, size_t len)
 {
     /* Credentials the caller set never follow a change of origin. */
     return x->pol->stripped && (is_sensitive(name, len) || fh__request_is_sensitive(x->req, name, len));
 }
 
 /* Cookie: from the request's jar or the client's, for this hop's URL. */
-static void cookie_header(fh__xfer *x, fh_header *extra, size_t *n)
+static void cookie_header(fh__exchange *x, fh_header *extra, size_t *n)
 {
     fh__policy *p = x->pol;
     fh_cookie_jar *jar = x->req->jar ? x->req->jar : x->engine->client->jar;
@@ -162,7 +162,7 @@ static void cookie_header(fh__xfer *x, fh_header *extra, size_t *n)
  * while the request stays at its origin; else those of the URL when the
  * hop is at the URL's origin (RFC 7617 with credentials from RFC 3986
  * §3.2.1 userinfo, as requests and httpx do); else none. */
-static int hop_auth(const fh__xfer *x, const char **user, const char **pass)
+static int hop_auth(const fh__exchange *x, const char **user, const char **pass)
 {
     const fh__policy *p = x->pol;
     if (p->auth_kind && !p->stripped) {
@@ -178,7 +178,7 @@ static int hop_auth(const fh__xfer *x, const char **user, const char **pass)
     return FH_AUTH_NONE;
 }
 
-int fh__policy_headers(fh__xfer *x, fh_header *extra, size_t *n)
+int fh__policy_headers(fh__exchange *x, fh_header *extra, size_t *n)
 {
     fh__policy *p = x->pol;
     *n = 0;
@@ -207,7 +207,7 @@ int fh__policy_headers(fh__xfer *x, fh_header *extra, size_t *n)
 
 /* ---- circuit breaker ---------------------------------------------------- */
 
-int fh__policy_admit(fh__xfer *x)
+int fh__policy_admit(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     if (!p->need_admit)
@@ -229,7 +229,7 @@ int fh__policy_admit(fh__xfer *x)
     return FH_OK;
 }
 
-static void record(fh__xfer *x, int failed)
+static void record(fh__exchange *x, int failed)
 {
     fh__policy *p = x->pol;
     if (!p->admitted)
@@ -241,7 +241,7 @@ static void record(fh__xfer *x, int failed)
 
 /* ---- retries ------------------------------------------------------------ */
 
-static int may_repeat(const fh__xfer *x)
+static int may_repeat(const fh__exchange *x)
 {
     const fh__policy *p = x->pol;
     return p->attempts < p->retry.max_attempts && !x->req->body_fn &&
@@ -250,7 +250,7 @@ static int may_repeat(const fh__xfer *x)
 
 /* Schedules the next attempt after delay, unless it would end after the
  * total deadline (retries stop there). Returns 1 when scheduled. */
-static int schedule(fh__xfer *x, int64_t delay)
+static int schedule(fh__exchange *x, int64_t delay)
 {
     if (x->total_deadline && fh__now_us() + delay >= x->total_deadline)
         return 0;
@@ -260,7 +260,7 @@ static int schedule(fh__xfer *x, int64_t delay)
     return 1;
 }
 
-static int64_t retry_after(fh__xfer *x)
+static int64_t retry_after(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     size_t len = 0;
@@ -281,7 +281,7 @@ static int is_connection_error(int code)
            code == FH_ETIMEOUT_CONNECT || code == FH_ETIMEOUT_READ || code == FH_ETIMEOUT_WRITE;
 }
 
-int fh__policy_on_error(fh__xfer *x, int code)
+int fh__policy_on_error(fh__exchange *x, int code)
 {
     if (!x->pol || x->completed)
         return 0;
@@ -303,7 +303,7 @@ static int same_origin(const fh__url *a, const fh__url *b)
     return a->tls == b->tls && a->port == b->port && strcmp(a->host, b->host) == 0;
 }
 
-static int redirect_fail(fh__xfer *x, int code, const char *what, const char *loc, size_t len)
+static int redirect_fail(fh__exchange *x, int code, const char *what, const char *loc, size_t len)
 {
     char shown[201]; /* a Location may carry credentials too */
     fh_url_redact(loc, loc ? len : 0, shown, sizeof shown);
@@ -335,7 +335,7 @@ static int hop_credentials(fh__policy *p, const fh__url *u, const char *key)
     return FH_OK;
 }
 
-static int adopt_hop(fh__xfer *x, char *abs)
+static int adopt_hop(fh__exchange *x, char *abs)
 {
     fh__policy *p = x->pol;
     fh__url u = {0};
@@ -387,7 +387,7 @@ static int push_history(fh__policy *p, fh_response *r)
     return FH_OK;
 }
 
-static int follow(fh__xfer *x)
+static int follow(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     int status = x->resp->status;
@@ -425,7 +425,7 @@ static int follow(fh__xfer *x)
 
 /* ---- Digest challenge (RFC 7616 §3.3) ------------------------------------ */
 
-static int digest_challenge(fh__xfer *x)
+static int digest_challenge(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     if (x->req->body_fn)
@@ -448,7 +448,7 @@ static int digest_challenge(fh__xfer *x)
 
 /* ---- the decision --------------------------------------------------------- */
 
-static void finish_response(fh__xfer *x)
+static void finish_response(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     fh_response *r = x->resp;
@@ -460,7 +460,7 @@ static void finish_response(fh__xfer *x)
 }
 
 /* RFC 6265 §5.3: every response updates the jar, redirect hops included. */
-static void store_cookies(fh__xfer *x)
+static void store_cookies(fh__exchange *x)
 {
     /* The client's jar keeps them; a request's own jar also learns them so
      * the next hop of this request sends them. */
@@ -474,7 +474,7 @@ static void store_cookies(fh__xfer *x)
     }
 }
 
-int fh__policy_on_head(fh__xfer *x)
+int fh__policy_on_head(fh__exchange *x)
 {
     fh__policy *p = x->pol;
     int status = x->resp->status;
@@ -496,12 +496,12 @@ int fh__policy_on_head(fh__xfer *x)
     return 0;
 }
 
-const char *fh__policy_url(const fh__xfer *x)
+const char *fh__policy_url(const fh__exchange *x)
 {
     return x->pol->hop_str ? x->pol->hop_str : x->req->url_str;
 }
 
-int64_t fh__policy_delay(fh__xfer *x)
+int64_t fh__policy_delay(fh__exchange *x)
 {
     int64_t d = x->pol->delay_us;
     x->pol->delay_us = 0;

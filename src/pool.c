@@ -207,12 +207,42 @@ static void wait_unlink(fh__pool *p, fh__waiter *w)
     p->waiting--;
 }
 
+/* The grant reaches the waiting engine through its inbox, which lists
+ * exactly the waiters granted, so the engine touches only those. */
 static void grant(fh__pool *p, fh__waiter *w, fh__conn *c)
 {
     wait_unlink(p, w);
     w->granted = 1;
     w->conn = c;
-    fh__wakeup_signal(w->wake);
+    w->note.kind = FH__NOTE_GRANT;
+    fh__wakeup_post(w->wake, &w->note);
+}
+
+/* ---- shared connections (lock held) ------------------------------------ */
+
+/* A multiplexed connection with room is listed in its origin's shared
+ * list; only its engine rides on it (docs/architecture.md: a multiplexed
+ * connection has one home engine, so its codec is single-threaded). */
+static void shared_unlink(fh__conn *c)
+{
+    fh__pool_host *h = c->host;
+    if (!c->sprev && h->shared != c)
+        return; /* not listed */
+    if (c->sprev)
+        c->sprev->snext = c->snext;
+    else
+        h->shared = c->snext;
+    if (c->snext)
+        c->snext->sprev = c->sprev;
+    c->snext = c->sprev = NULL;
+}
+
+static fh__conn *take_shared(fh__pool_host *h, fh_engine *e)
+{
+    for (fh__conn *c = h->shared; c; c = c->snext)
+        if (c->engine == e && c->nex < c->max_streams)
+            return c;
+    return NULL;
 }
 
 /* Serves queued waiters while something can be handed over. */
@@ -256,6 +286,7 @@ static void forget_parent(fh__pool *p, unsigned long gen)
         for (fh__pool_host *h = p->buckets[i]; h; h = h->hnext) {
             h->open = h->idle = 0;
             h->idle_top = NULL;
+            h->shared = NULL; /* driven by engines that fail and forget them */
         }
     p->open = p->idle = p->waiting = 0;
     p->wait_head = p->wait_tail = NULL;
@@ -284,17 +315,22 @@ static void forget_waiter(fh__waiter *w)
     w->prev = w->next = NULL;
     w->queued = w->granted = 0;
     w->conn = NULL;
+    w->note.posted = 0; /* its inbox was forgotten with the engine's */
+    w->note.next = NULL;
 }
 
 /* ---- public to the engine --------------------------------------------- */
 
-int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh__waiter *w, int fresh, fh__conn **out)
+int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w, int fresh,
+                      fh__conn **out)
 {
     int rc = FH_EAGAIN;
     *out = NULL;
     fh__pool_lock(p);
     expire_idle(p, fh__now_us());
-    if (!fresh && !p->wait_head && (*out = take_idle(p, h)))
+    if (!fresh && (*out = take_shared(h, e)))
+        rc = FH__CHECKOUT_SHARED; /* no slot needed: a stream on a connection */
+    else if (!fresh && !p->wait_head && (*out = take_idle(p, h)))
         rc = FH__CHECKOUT_CONN;
     else if (!p->wait_head && reserve_slot(p, h))
         rc = FH__CHECKOUT_SLOT;
@@ -350,6 +386,8 @@ void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w)
     }
     if (w->queued)
         wait_unlink(p, w);
+    if (w->wake)
+        fh__wakeup_unpost(w->wake, &w->note);
     if (w->granted) {
         w->granted = 0;
         if (w->conn) {
@@ -384,6 +422,7 @@ void fh__pool_release(fh__pool *p, fh__conn *c, int reusable)
         return;
     }
     fh__pool_host *h = c->host;
+    shared_unlink(c);
     if (reusable && h->idle < p->max_idle_per_host) {
         c->idle_since_us = fh__now_us();
         c->rbuf.len = c->rpos = 0;
@@ -397,6 +436,34 @@ void fh__pool_release(fh__pool *p, fh__conn *c, int reusable)
     fh__pool_unlock(p);
     if (c)
         fh__conn_close(c); /* outside the lock: TLS shutdown does I/O */
+}
+
+void fh__pool_share(fh__pool *p, fh__conn *c, int has_room)
+{
+    fh__pool_lock(p);
+    if (c->gen == p->gen) {
+        shared_unlink(c);
+        if (has_room) {
+            c->sprev = NULL;
+            c->snext = c->host->shared;
+            if (c->snext)
+                c->snext->sprev = c;
+            c->host->shared = c;
+        }
+    }
+    fh__pool_unlock(p);
+}
+
+void fh__pool_forget(fh__pool *p, fh__conn *c)
+{
+    fh__pool_lock(p);
+    if (c->gen == p->gen) {
+        shared_unlink(c);
+        c->host->open--;
+        p->open--;
+        serve_waiters(p);
+    }
+    fh__pool_unlock(p);
 }
 
 void fh__pool_slot_release(fh__pool *p, fh__pool_host *h)

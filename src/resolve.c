@@ -33,6 +33,7 @@ struct fh__resolve_job {
     const char *why;   /* static failure text, NULL on success */
     fh__addrs addrs;   /* result until moved out by fh__resolve_result */
     fh__wakeup *w;     /* NULL once the engine released the job */
+    fh__note *note;    /* posted to w when done */
     int port;
     char host[];
 };
@@ -141,21 +142,66 @@ static int addrs_from_ai(const struct addrinfo *ai, fh__addrs *out)
 
 /* ---- wakeup ------------------------------------------------------------- */
 
-/* An eventfd: one fd the engine polls for any number of finished jobs; the
- * counter coalesces signals, so a burst of completions costs one wakeup. */
+/* An eventfd: one fd the engine polls for any number of notes; posting to
+ * a list that already has notes writes nothing, so a burst of completions
+ * costs one wake-up. */
 int fh__wakeup_init(fh__wakeup *w)
 {
+    if (!w->lock_ready) {
+        if (pthread_mutex_init(&w->lock, NULL) != 0)
+            return FH_ENOMEM;
+        w->lock_ready = 1;
+    }
     w->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     return w->fd < 0 ? (errno == ENOMEM ? FH_ENOMEM : FH_EIO) : FH_OK;
 }
 
-void fh__wakeup_signal(fh__wakeup *w)
+static void signal_fd(int fd)
 {
     uint64_t one = 1;
     /* EAGAIN only if the counter is about to overflow: it is signalled
      * anyway, so nothing is lost by ignoring it. */
-    while (write(w->fd, &one, sizeof one) < 0 && errno == EINTR) {
+    while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
+}
+
+void fh__wakeup_post(fh__wakeup *w, fh__note *n)
+{
+    pthread_mutex_lock(&w->lock);
+    int was_empty = w->head == NULL;
+    if (!n->posted) {
+        n->posted = 1;
+        n->next = NULL;
+        if (w->tail)
+            w->tail->next = n;
+        else
+            w->head = n;
+        w->tail = n;
+    }
+    if (was_empty)
+        signal_fd(w->fd); /* under the lock: close() cannot race with it */
+    pthread_mutex_unlock(&w->lock);
+}
+
+void fh__wakeup_unpost(fh__wakeup *w, fh__note *n)
+{
+    if (!w->lock_ready)
+        return;
+    pthread_mutex_lock(&w->lock);
+    if (n->posted) {
+        fh__note **pp = &w->head, *prev = NULL;
+        while (*pp && *pp != n) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        if (*pp)
+            *pp = n->next;
+        if (w->tail == n)
+            w->tail = prev;
+        n->posted = 0;
+        n->next = NULL;
+    }
+    pthread_mutex_unlock(&w->lock);
 }
 
 void fh__wakeup_drain(fh__wakeup *w)
@@ -166,11 +212,39 @@ void fh__wakeup_drain(fh__wakeup *w)
     }
 }
 
+fh__note *fh__wakeup_pop(fh__wakeup *w)
+{
+    pthread_mutex_lock(&w->lock);
+    fh__note *n = w->head;
+    if (n) {
+        w->head = n->next;
+        if (!w->head)
+            w->tail = NULL;
+        n->next = NULL;
+        n->posted = 0; /* its owner may post it again once it is handled */
+    }
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
 void fh__wakeup_close(fh__wakeup *w)
 {
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
+    if (w->lock_ready)
+        pthread_mutex_destroy(&w->lock);
+    w->lock_ready = 0;
+    w->head = w->tail = NULL;
+}
+
+void fh__wakeup_forget(fh__wakeup *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    w->lock_ready = 0; /* may be held by a thread of the parent: made anew */
+    w->head = w->tail = NULL;
 }
 
 /* ---- numeric hosts ------------------------------------------------------ */
@@ -226,10 +300,10 @@ static void job_finish(fh__resolve_job *job, fh__addrs *addrs, const char *why)
     job->addrs = *addrs;
     job->why = why;
     job->done = 1;
-    /* Signalled under the lock: release() cannot clear w (and the engine
-     * cannot close the eventfd) between the check and the write. */
+    /* Posted under the lock: release() cannot clear w (and the engine
+     * cannot close its inbox) between the check and the post. */
     if (job->w)
-        fh__wakeup_signal(job->w);
+        fh__wakeup_post(job->w, job->note);
     job_unref_locked(job);
 }
 
@@ -283,7 +357,8 @@ static int spawn(fh__resolve_job *job)
     return e == EAGAIN || e == ENOMEM ? FH_ENOMEM : FH_ERESOLVE;
 }
 
-int fh__resolve_start(fh__resolve_job **out, const char *host, int port, fh__wakeup *w)
+int fh__resolve_start(fh__resolve_job **out, const char *host, int port, fh__wakeup *w,
+                      fh__note *note)
 {
     size_t hl = strlen(host);
     fh__resolve_job *job = calloc(1, sizeof *job + hl + 1);
@@ -292,6 +367,7 @@ int fh__resolve_start(fh__resolve_job **out, const char *host, int port, fh__wak
     memcpy(job->host, host, hl + 1);
     job->port = port;
     job->w = w;
+    job->note = note;
     job->refs = 2;
     if (pthread_mutex_init(&job->mu, NULL) != 0) {
         free(job);

@@ -114,7 +114,7 @@ ssize_t fh_response_read(fh_response *r, uint8_t *buf, size_t cap)
      * check fails the transfer (FH_EFORKED) before a byte is read. */
     fh__engine_check_fork(r->xfer->engine);
     for (;;) {
-        ssize_t n = fh__xfer_read_body(r->xfer, buf, cap);
+        ssize_t n = fh__ex_read_body(r->xfer, buf, cap);
         if (n != FH_EAGAIN || !r->owned_engine)
             return n;
         /* Blocking mode: run the private loop until bytes or a timeout. */
@@ -136,10 +136,12 @@ void fh_response_free(fh_response *r)
     if (r->xfer) {
         /* In a forked child the check closes the connection quietly first. */
         fh__engine_check_fork(r->xfer->engine);
-        fh__xfer_free(r->xfer); /* returns or closes the connection */
+        fh__engine_free_exchange(r->xfer); /* returns or closes the connection */
     }
     if (r->owned_engine)
         fh_engine_free(r->owned_engine);
+    if (r->upgraded)
+        fh__conn_close(r->upgraded); /* a 101 connection nobody took */
     for (size_t i = 0; i < r->nhistory; i++)
         fh_response_free(r->history[i]);
     free(r->history);

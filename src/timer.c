@@ -41,16 +41,25 @@ static void sift_down(fh__heap *h, size_t i)
     place(h, i, t);
 }
 
+int fh__heap_reserve(fh__heap *h, size_t n)
+{
+    if (n <= h->cap)
+        return FH_OK;
+    size_t cap = h->cap ? h->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    fh__timer **v = realloc(h->v, cap * sizeof *v);
+    if (!v)
+        return FH_ENOMEM;
+    h->v = v;
+    h->cap = cap;
+    return FH_OK;
+}
+
 static int push(fh__heap *h, fh__timer *t)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        fh__timer **v = realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return FH_ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
+    if (h->n == h->cap && fh__heap_reserve(h, h->n + 1) != FH_OK)
+        return FH_ENOMEM;
     place(h, h->n++, t);
     sift_up(h, h->n - 1);
     return FH_OK;

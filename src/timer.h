@@ -20,6 +20,7 @@ typedef struct fh__timer {
     int64_t at;   /* heap key, microseconds (monotonic clock) */
     int64_t due;  /* the owner's deadline; 0 when none */
     size_t idx;   /* position in the heap + 1; 0 when not in it */
+    int kind;     /* the owner's tag, for the engine to dispatch on */
 } fh__timer;
 
 typedef struct fh__heap {
@@ -28,6 +29,10 @@ typedef struct fh__heap {
 } fh__heap;
 
 void fh__heap_free(fh__heap *h);
+
+/* Makes room for n timers, so that setting them cannot fail later (the
+ * engine reserves one per exchange and one per connection it may open). */
+int fh__heap_reserve(fh__heap *h, size_t n);
 
 /* Sets t's deadline (0 removes it). FH_OK or FH_ENOMEM. */
 int fh__timer_set(fh__heap *h, fh__timer *t, int64_t due);

@@ -72,11 +72,15 @@ void fh__conn_close(fh__conn *c)
 {
     if (!c)
         return;
+    if (c->codec)
+        c->codec->free(c);
     if (c->ssl)
         fh__tls_conn_free(c->ssl);
     if (c->fd >= 0)
         close(c->fd);
     fh__buf_free(&c->rbuf);
+    fh__addrs_free(&c->addrs);
+    free(c->hostname);
     free(c);
 }
 

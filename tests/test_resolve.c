@@ -92,16 +92,25 @@ static void test_numeric_not_literal(void **state)
 static void test_wakeup_drain(void **state)
 {
     (void)state;
-    fh__wakeup w;
+    fh__wakeup w = {0};
     assert_int_equal(fh__wakeup_init(&w), FH_OK);
     struct pollfd p = {w.fd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 0), 0);
-    fh__wakeup_signal(&w);
-    fh__wakeup_signal(&w);
+    fh__note a = {0}, b = {0};
+    fh__wakeup_post(&w, &a);
+    fh__wakeup_post(&w, &b);
+    fh__wakeup_post(&w, &a); /* posted once */
     assert_int_equal(poll(&p, 1, 0), 1);
     fh__wakeup_drain(&w);
     assert_int_equal(poll(&p, 1, 0), 0);
     fh__wakeup_drain(&w); /* nothing pending: must not block */
+    fh__wakeup_unpost(&w, &b);
+    assert_ptr_equal(fh__wakeup_pop(&w), &a);
+    assert_null(fh__wakeup_pop(&w));
+    assert_false(a.posted || b.posted);
+    fh__wakeup_post(&w, &b); /* an empty list: the eventfd is written again */
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_ptr_equal(fh__wakeup_pop(&w), &b);
     fh__wakeup_close(&w);
     assert_int_equal(w.fd, -1);
 }
@@ -109,10 +118,11 @@ static void test_wakeup_drain(void **state)
 static void test_localhost(void **state)
 {
     (void)state;
-    fh__wakeup w;
+    fh__wakeup w = {0};
+    fh__note note = {0};
     assert_int_equal(fh__wakeup_init(&w), FH_OK);
     fh__resolve_job *job = NULL;
-    assert_int_equal(fh__resolve_start(&job, "localhost", 8443, &w), FH_OK);
+    assert_int_equal(fh__resolve_start(&job, "localhost", 8443, &w, &note), FH_OK);
     fh__addrs a = {0};
     const char *why = NULL;
     assert_int_equal(wait_result(job, &w, &a, &why, 10000), FH_OK);
@@ -131,11 +141,12 @@ static void test_localhost(void **state)
 static void test_unknown_host_fails_fast(void **state)
 {
     (void)state;
-    fh__wakeup w;
+    fh__wakeup w = {0};
+    fh__note note = {0};
     assert_int_equal(fh__wakeup_init(&w), FH_OK);
     fh__resolve_job *job = NULL;
     int64_t t0 = now_ms();
-    assert_int_equal(fh__resolve_start(&job, "no-such-host.invalid", 80, &w), FH_OK);
+    assert_int_equal(fh__resolve_start(&job, "no-such-host.invalid", 80, &w, &note), FH_OK);
     fh__addrs a = {0};
     const char *why = NULL;
     /* RFC 6761 §6.4: .invalid never resolves; resolvers answer at once. */
@@ -155,12 +166,13 @@ static void test_release_before_completion(void **state)
 {
     (void)state;
     enum { N = 50 };
-    fh__wakeup w;
+    fh__wakeup w = {0};
+    fh__note note = {0};
     assert_int_equal(fh__wakeup_init(&w), FH_OK);
     fh__resolve_job *jobs[N];
     for (int i = 0; i < N; i++) {
         const char *host = i % 2 ? "localhost" : "no-such-host.invalid";
-        assert_int_equal(fh__resolve_start(&jobs[i], host, 80 + i, &w), FH_OK);
+        assert_int_equal(fh__resolve_start(&jobs[i], host, 80 + i, &w, &note), FH_OK);
     }
     for (int i = 0; i < N; i++)
         fh__resolve_release(jobs[i]);
@@ -174,10 +186,11 @@ static void test_release_before_completion(void **state)
 static void test_release_after_completion(void **state)
 {
     (void)state;
-    fh__wakeup w;
+    fh__wakeup w = {0};
+    fh__note note = {0};
     assert_int_equal(fh__wakeup_init(&w), FH_OK);
     fh__resolve_job *job = NULL;
-    assert_int_equal(fh__resolve_start(&job, "localhost", 80, &w), FH_OK);
+    assert_int_equal(fh__resolve_start(&job, "localhost", 80, &w, &note), FH_OK);
     struct pollfd p = {w.fd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 10000), 1);
     fh__resolve_release(job);

@@ -336,6 +336,37 @@ void fh_response_free(fh_response *resp);
  */
 unsigned long fh_fork_generation(void);
 
+/* ---- protocol upgrades (101) ------------------------------------------- */
+
+/* A connection taken over after "101 Switching Protocols" (RFC 9110
+ * §15.2.2): the non-blocking socket, its TLS session (https), and the bytes
+ * the server sent right after the 101 head, which belong to the new
+ * protocol. From then on the library neither counts nor touches it. */
+typedef struct fh_socket fh_socket;
+
+/* Takes the connection of a 101 response to a request that asked to
+ * upgrade (an Upgrade header and "Connection: upgrade", RFC 9110 §7.8).
+ * FH_ESTATE for any other response, or when it was taken already. A 101 to
+ * a request that asked for no upgrade fails the request with FH_EPROTO,
+ * and a connection that answered 101 is never pooled. The response may be
+ * freed afterwards; freeing it without taking the socket closes it. */
+int fh_response_take_socket(fh_response *resp, fh_socket **out);
+int fh_socket_fd(const fh_socket *s);
+/* The connection's OpenSSL SSL* (cast it) for https, or NULL. */
+void *fh_socket_ssl(const fh_socket *s);
+/* Bytes read past the 101 head that fh_socket_read() has not returned yet. */
+size_t fh_socket_pending(const fh_socket *s);
+/* Reads what was buffered first, then from the socket (decrypted); never
+ * blocks. Returns n > 0, 0 at the end of the stream, FH_EAGAIN with *want
+ * set to the FH_WATCH_READ/FH_WATCH_WRITE event to wait for (TLS may need
+ * either), or a negative FH_E code. */
+ssize_t fh_socket_read(fh_socket *s, void *buf, size_t cap, int *want);
+/* Writes up to len bytes without blocking: n > 0, FH_EAGAIN with *want, or
+ * a negative FH_E code. */
+ssize_t fh_socket_write(fh_socket *s, const void *buf, size_t len, int *want);
+/* Closes the connection (TLS close_notify best effort) and frees s. */
+void fh_socket_free(fh_socket *s);
+
 #ifdef __cplusplus
 }
 #endif

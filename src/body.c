@@ -1,0 +1,287 @@
+/*
+ * body.c — the response body of an exchange, whatever codec carries it:
+ * what happens when a final head arrives (policy, decoder, delivery), and
+ * the body pulled through the decoder into the response (buffered mode) or
+ * the caller's buffer (stream mode), within the size limits.
+ *
+ * The body is pulled: pull() asks the codec for the next de-framed span
+ * (an HTTP/1.1 chunk's payload, later an HTTP/2 DATA frame's) and turns it
+ * into at most `cap` payload bytes. So memory stays bounded by the caller's
+ * buffer whatever the compression ratio.
+ */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DISCARD_MAX (1 << 20) /* hop bodies larger than this close the connection */
+
+static int body_error(fh__exchange *x, int code, const char *why)
+{
+    fh__request_fail(x->req, "%s: %s", fh_strerror(code), why ? why : "invalid data");
+    return code;
+}
+
+/* Decodes from span p/n into out; returns bytes produced or an error. */
+static ssize_t decode_span(fh__exchange *x, const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    const char *why = NULL;
+    size_t used = 0, made = 0;
+    int rc = fh__decoder_feed(x->dec, p, n, &used, out, cap, &made, &why);
+    if (rc < 0)
+        return body_error(x, FH_EDECODE, why);
+    if (used)
+        x->conn->codec->consume(x->conn, x, used);
+    if (n && !used && !made)
+        return body_error(x, FH_EDECODE, "decoder made no progress");
+    return (ssize_t)made;
+}
+
+/* At the end of the framing: drains the decoder and checks it ended. */
+static ssize_t finish_decoding(fh__exchange *x, uint8_t *out, size_t cap)
+{
+    ssize_t n = decode_span(x, NULL, 0, out, cap);
+    if (n != 0)
+        return n;
+    const char *why = NULL;
+    if (fh__decoder_finish(x->dec, &why) != FH_OK)
+        return body_error(x, FH_EDECODE, why);
+    x->dec_done = 1;
+    return 0;
+}
+
+/* Produces up to cap payload bytes: > 0 bytes, 0 at the validated end of
+ * the body, FH_EAGAIN when wire bytes are needed, or an error. */
+static ssize_t pull(fh__exchange *x, uint8_t *out, size_t cap)
+{
+    fh__conn *c = x->conn;
+    for (;;) {
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        int r = c->codec->span(c, x, &p, &n);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return FH_EAGAIN;
+        if (r == FH__SPAN_END)
+            return (x->dec && !x->dec_done) ? finish_decoding(x, out, cap) : 0;
+        if (!x->dec) {
+            size_t m = n < cap ? n : cap;
+            memcpy(out, p, m);
+            c->codec->consume(c, x, m);
+            return (ssize_t)m;
+        }
+        ssize_t made = decode_span(x, p, n, out, cap);
+        if (made != 0)
+            return made;
+    }
+}
+
+/* The body was read to its end: the connection is handed back to its
+ * codec, which decides whether it may carry another request. */
+static void body_complete(fh__exchange *x)
+{
+    x->body_complete = 1;
+    x->tm.total_us = fh__ex_elapsed(x);
+    if (x->resp)
+        x->resp->timings = x->tm;
+    fh__conn_detach(x->conn, x, 1);
+    fh__ex_arm(x);
+}
+
+/* A redirect's or retried response's body is read only so the connection
+ * can be reused; a large one is cheaper to abandon with the connection. */
+static void discard_body(fh__exchange *x)
+{
+    uint8_t sink[16384];
+    for (;;) {
+        ssize_t n = pull(x, sink, sizeof sink);
+        if (n == FH_EAGAIN && x->discarded <= DISCARD_MAX)
+            return;
+        if (n == 0)
+            body_complete(x);
+        if (n <= 0 || x->discarded > DISCARD_MAX) {
+            fh__ex_continue(x); /* closes the connection unless it was released */
+            return;
+        }
+        x->discarded += (uint64_t)n;
+    }
+}
+
+/* The cap on a buffered body and the limit it comes from: max_body_size,
+ * or the tighter max_decoded_body_size when a Content-Encoding lets the
+ * server send far fewer bytes than the client has to hold. */
+static uint64_t body_limit(const fh__exchange *x, fh_limit_kind *kind)
+{
+    *kind = FH_LIMIT_BODY_BYTES;
+    if (x->dec && x->limit[FH_LIMIT_DECODED_BYTES] < x->limit[FH_LIMIT_BODY_BYTES])
+        *kind = FH_LIMIT_DECODED_BYTES;
+    return (uint64_t)x->limit[*kind];
+}
+
+static void body_too_large(fh__exchange *x, fh_limit_kind kind, uint64_t limit)
+{
+    fh__ex_fail(x, FH_EBODY_TOO_LARGE, "%sresponse body exceeds the limit of %" PRIu64
+                " bytes (%s): raise the limit or stream the response",
+                kind == FH_LIMIT_DECODED_BYTES ? "decoded " : "", limit, fh_limit_name(kind));
+}
+
+/* Room to ask for next: a known length without decoding needs exactly that
+ * much (+1 to see an overrun), so a 1 KiB body does not cost 64 KiB. */
+static size_t next_want(const fh__exchange *x, const fh__buf *b)
+{
+    uint64_t left = x->resp->content_length;
+    if (left != UINT64_MAX && !x->dec && b->len <= left && left - b->len < FH__READ_CHUNK)
+        return (size_t)(left - b->len) + 1;
+    return FH__READ_CHUNK;
+}
+
+/* Buffered mode: pulls everything that is available into the body. */
+static void fill_body(fh__exchange *x)
+{
+    if (x->discard) {
+        discard_body(x);
+        return;
+    }
+    fh__buf *b = &x->resp->body;
+    fh_limit_kind kind;
+    uint64_t limit = body_limit(x, &kind);
+    for (;;) {
+        if (fh__buf_reserve(b, next_want(x, b))) {
+            fh__ex_fail(x, FH_ENOMEM, "out of memory for the response body");
+            return;
+        }
+        size_t room = b->cap - b->len;
+        if (room > limit - b->len + 1)
+            room = (size_t)(limit - b->len + 1); /* one byte over the limit is enough to tell */
+        ssize_t n = pull(x, b->data + b->len, room);
+        if (n == FH_EAGAIN)
+            return;
+        if (n < 0) {
+            fh__ex_fail_code(x, (int)n); /* pull() set the message */
+            return;
+        }
+        if (n == 0)
+            break;
+        b->len += (size_t)n;
+        if (b->len > limit) {
+            body_too_large(x, kind, limit);
+            return;
+        }
+    }
+    body_complete(x);
+    x->resp->xfer = NULL;
+    x->state = FH__X_DONE;
+    fh__ex_finish(x, FH_OK);
+}
+
+/* ---- head ------------------------------------------------------------------- */
+
+/* Joins every Content-Encoding field (RFC 9110 §8.4) and builds decoders. */
+static int setup_decoder(fh__exchange *x)
+{
+    fh_response *r = x->resp;
+    fh__buf v = {0};
+    size_t pos = 0;
+    fh_header h;
+    int rc = FH_OK;
+    while (rc == FH_OK && fh_response_header_next(r, "Content-Encoding", &pos, &h) == FH_OK) {
+        if (v.len)
+            rc = fh__buf_append(&v, ", ", 2);
+        if (rc == FH_OK)
+            rc = fh__buf_append(&v, h.value, h.value_len);
+    }
+    const char *why = NULL;
+    if (rc == FH_OK && v.len)
+        rc = fh__decoder_new(&x->dec, (const char *)v.data, v.len,
+                             (int)x->limit[FH_LIMIT_ENCODINGS], &why);
+    fh__buf_free(&v);
+    if (rc)
+        fh__request_fail(x->req, "%s: %s", fh_strerror(rc), why ? why : "setup failed");
+    return rc;
+}
+
+void fh__ex_on_head(fh__exchange *x)
+{
+    fh_response *r = x->resp;
+    r->url = strdup(fh__policy_url(x));
+    int taken = fh__policy_on_head(x);
+    if (taken < 0) {
+        fh__ex_fail_code(x, taken);
+        return;
+    }
+    if (taken) {
+        x->discard = 1;
+        fill_body(x);
+        return;
+    }
+    if (x->decode && r->has_body && setup_decoder(x) != FH_OK) {
+        fh__ex_fail_code(x, FH_EDECODE);
+        return;
+    }
+    r->timings = x->tm;
+    if (x->req->stream) {
+        /* The user pulls from here on; the read timeout applies only while
+         * the user waits for bytes. */
+        x->state = FH__X_STREAMING;
+        r->xfer = x;
+        x->phase_deadline = 0;
+        x->conn->codec->want_body(x->conn, x, 0);
+        fh__ex_finish(x, FH_OK);
+        return;
+    }
+    fh_limit_kind kind;
+    uint64_t want = r->content_length, limit = body_limit(x, &kind);
+    if (want != UINT64_MAX && !x->dec) {
+        if (want > limit) { /* refused before a byte of it is read */
+            body_too_large(x, kind, limit);
+            return;
+        }
+        if (want <= (64u << 20))
+            fh__buf_reserve(&r->body, (size_t)want + 1); /* one allocation */
+    }
+    fill_body(x);
+}
+
+void fh__ex_on_data(fh__exchange *x)
+{
+    if (x->state == FH__X_STREAMING) {
+        x->want_read = 0;
+        x->phase_deadline = 0;
+        x->conn->codec->want_body(x->conn, x, 0);
+        fh__ex_arm(x);
+        fh__ex_notify_body(x);
+        return;
+    }
+    fill_body(x);
+}
+
+ssize_t fh__ex_read_body(fh__exchange *x, uint8_t *buf, size_t cap)
+{
+    if (x->result < 0)
+        return x->result;
+    if (x->body_complete)
+        return 0;
+    if (cap == 0)
+        return FH_EINVAL;
+    ssize_t n = pull(x, buf, cap);
+    if (n == 0)
+        body_complete(x);
+    if (n < 0 && n != FH_EAGAIN) { /* pull() or the codec set the message */
+        x->result = (int)n;
+        fh__conn_detach(x->conn, x, 0);
+        fh__ex_arm(x);
+    }
+    if (n != FH_EAGAIN)
+        return n;
+    /* Nothing buffered: wait for the socket, with the read timeout armed. */
+    x->want_read = 1;
+    fh__ex_set_phase(x, FH_TIMEOUT_READ, FH_ETIMEOUT_READ);
+    if (x->conn->codec->want_body(x->conn, x, 1) != FH_OK)
+        return FH_ELOOP;
+    if (!x->engine->in_action)
+        fh__engine_rearm(x->engine); /* the read timeout must reach the loop's timer */
+    return FH_EAGAIN;
+}
