@@ -205,6 +205,14 @@ static int write_config(fh_nginx *n)
                   "    ssl_client_certificate %s/ca.pem;\n    ssl_verify_client optional;\n",
               n->http_port, n->https_port, d, d, d, d);
     conf_locations(&b, n->http_port);
+    if (n->upstream_port) /* a 101 from the upstream goes through (RFC 9110 §7.8) */
+        sb_printf(&b, "    location /upgrade {\n"
+                      "      proxy_pass http://127.0.0.1:%d;\n"
+                      "      proxy_http_version 1.1;\n"
+                      "      proxy_set_header Upgrade $http_upgrade;\n"
+                      "      proxy_set_header Connection \"upgrade\";\n"
+                      "      proxy_read_timeout 30s;\n"
+                      "    }\n", n->upstream_port);
     sb_printf(&b, "  }\n}\n");
     char path[512];
     snprintf(path, sizeof path, "%s/nginx.conf", d);
@@ -272,7 +280,9 @@ static int prepare_dir(fh_nginx *n)
 
 int fh_nginx_start(fh_nginx *n)
 {
+    int upstream = n->upstream_port;
     memset(n, 0, sizeof *n);
+    n->upstream_port = upstream;
     const char *nginx = fh_test_nginx_path();
     const char *env = getenv("FH_NGINX");
     if (!nginx && env && *env)

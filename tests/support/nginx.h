@@ -18,6 +18,8 @@
  *                    200 201 204 301 302 400 401 403 404 500 502 503
  *   /mtls (HTTPS)    200 "mtls ok\n" with a client certificate signed by
  *                    the test CA, 403 without
+ *   /upgrade...      with upstream_port set: proxied to 127.0.0.1:upstream_port,
+ *                    protocol upgrades (101) passed through
  */
 #ifndef FH_TEST_NGINX_H
 #define FH_TEST_NGINX_H
@@ -44,6 +46,8 @@ typedef struct fh_nginx {
     uint8_t *cjson;
     size_t cjson_len;
     char error[512];        /* why fh_nginx_start failed */
+    int upstream_port;      /* set before start: /upgrade proxies there, upgrades
+                               passed through (Upgrade, Connection: upgrade) */
 } fh_nginx;
 
 /* Starts nginx. Returns 0, or -1 with n->error set (nginx missing,

@@ -250,6 +250,17 @@ static int read_request(peer_conn *c)
     return 0;
 }
 
+/* Bytes of another protocol after an upgrade: exactly n, recorded. */
+static int read_raw(peer_conn *c, size_t n)
+{
+    if (fill_to(c, n) < 0)
+        return -1;
+    store_request(c, n);
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+    return 0;
+}
+
 /* ---- the other steps ------------------------------------------------------ */
 
 static int send_slow(peer_conn *c, const char *data, size_t len, int ms)
@@ -359,6 +370,7 @@ static int run_step(peer_conn *c, const fh_peer_step *s)
     case FH_PEER_END:
     case FH_PEER_CLOSE: return 1;
     case FH_PEER_READ_REQUEST: return read_request(c);
+    case FH_PEER_READ_RAW: return read_raw(c, s->len);
     case FH_PEER_SEND: return send_all(c, s->data, s->len);
     case FH_PEER_SEND_SLOW: return send_slow(c, s->data, s->len, s->ms);
     case FH_PEER_SLEEP: return wait_fd(c->p, -1, 0, s->ms) < 0 ? -1 : 0;

@@ -35,7 +35,9 @@ typedef enum fh_peer_op {
     FH_PEER_HALF_CLOSE,      /* shutdown(SHUT_WR): the client sees EOF, we can still read */
     FH_PEER_WAIT_PEER_CLOSE, /* read and discard until the client closes */
     FH_PEER_SEND_GZIP_BOMB,  /* 200 response, Content-Encoding: gzip, len MiB of zeros */
-    FH_PEER_HOLD             /* never answer; wait until the client closes or stop */
+    FH_PEER_HOLD,            /* never answer; wait until the client closes or stop */
+    FH_PEER_READ_RAW         /* read exactly len bytes (after an upgrade), recorded
+                                as a request */
 } fh_peer_op;
 
 typedef struct fh_peer_step {
@@ -58,6 +60,7 @@ typedef struct fh_peer_step {
 #define PEER_WAIT_CLOSE {FH_PEER_WAIT_PEER_CLOSE, NULL, 0, 0, 0}
 #define PEER_GZIP_BOMB(mib, is_chunked) {FH_PEER_SEND_GZIP_BOMB, NULL, (mib), 0, (is_chunked)}
 #define PEER_HOLD {FH_PEER_HOLD, NULL, 0, 0, 0}
+#define PEER_READ_RAW(n) {FH_PEER_READ_RAW, NULL, (n), 0, 0}
 
 typedef struct fh_peer fh_peer;
 
