@@ -21,6 +21,8 @@ typedef struct bench_cfg {
     int conns;       /* connections = requests in flight (async modes, wrk) */
     const char *wrk; /* wrk binary */
     pid_t target_pid;/* nginx we started (for its CPU time), or 0 */
+    int in_flight;   /* fh-async: requests in flight (default: conns); more than
+                        conns queue in the pool, which measures the engine at scale */
 } bench_cfg;
 
 /* The result of one run of one mode. */

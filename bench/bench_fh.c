@@ -155,11 +155,11 @@ static void a_on_done(void *ud, fh_request *req, int status, fh_response *resp)
 
 int run_fh_async(const bench_cfg *cfg, bench_result *r)
 {
-    int n = cfg->conns, err = 0;
+    int n = cfg->in_flight > cfg->conns ? cfg->in_flight : cfg->conns, err = 0;
     aloop l = {0};
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     l.timer_at = -1;
-    fh_client *c = make_client(n);
+    fh_client *c = make_client(cfg->conns);
     fh_loop_ops ops = {a_watch, a_timer};
     l.e = c ? fh_engine_new(c, &ops, &l) : NULL;
     aslot *slots = calloc((size_t)n, sizeof *slots);

@@ -63,6 +63,9 @@ static void usage(FILE *f)
             "  --duration S         measured seconds per run (default 5)\n"
             "  --warmup S           unmeasured seconds before each run (default 1)\n"
             "  --connections N      requests in flight / connections (default 64)\n"
+            "  --in-flight N        fh-async: requests in flight over those connections\n"
+            "                       (default: as many as connections; more wait in the\n"
+            "                       pool's queue, to measure the engine at scale)\n"
             "  --modes LIST         comma list of fh-sync,fh-async,curl-easy,curl-multi,wrk\n"
             "                       (default: all)\n"
             "  --rounds R           interleaved rounds, medians reported (default 1)\n"
@@ -245,7 +248,7 @@ static void json_result(FILE *f, const bench_result *r)
 
 int main(int argc, char **argv)
 {
-    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0};
+    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0, 0};
     const char *modes_arg = NULL, *json_path = NULL;
     int rounds = 1, workers = 1, pin = 0;
     double max_other = 25;
@@ -253,7 +256,8 @@ int main(int argc, char **argv)
         {"url", 1, 0, 'u'},        {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'},
         {"connections", 1, 0, 'c'}, {"modes", 1, 0, 'm'},   {"rounds", 1, 0, 'r'},
         {"json", 1, 0, 'j'},       {"nginx-workers", 1, 0, 'n'}, {"wrk", 1, 0, 'W'},
-        {"pin", 0, 0, 'p'},        {"no-pin", 0, 0, 'P'},   {"max-other", 1, 0, 'o'},        {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"pin", 0, 0, 'p'},        {"no-pin", 0, 0, 'P'},   {"max-other", 1, 0, 'o'},
+        {"in-flight", 1, 0, 'i'},  {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "u:d:w:c:m:r:j:n:h", opts, NULL)) != -1) {
         switch (o) {
@@ -269,11 +273,15 @@ int main(int argc, char **argv)
         case 'p': pin = 1; break;
         case 'P': pin = 0; break;
         case 'o': max_other = atof(optarg); break;
+        case 'i': cfg.in_flight = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (cfg.duration <= 0 || cfg.warmup < 0 || cfg.conns < 1 || rounds < 1 || rounds > 256) {
+    if (cfg.in_flight <= 0)
+        cfg.in_flight = cfg.conns;
+    if (cfg.duration <= 0 || cfg.warmup < 0 || cfg.conns < 1 || rounds < 1 || rounds > 256 ||
+        cfg.in_flight < cfg.conns) {
         usage(stderr);
         return 2;
     }
@@ -333,8 +341,9 @@ int main(int argc, char **argv)
     wrk_version(cfg.wrk, wrkv, sizeof wrkv);
     struct utsname un;
     uname(&un);
-    printf("fh-bench: %s, %.1f s measured after %.1f s warm-up, %d connections, %d round(s)\n",
-           cfg.url, cfg.duration, cfg.warmup, cfg.conns, rounds);
+    printf("fh-bench: %s, %.1f s measured after %.1f s warm-up, %d connections, %d in flight "
+           "(fh-async), %d round(s)\n",
+           cfg.url, cfg.duration, cfg.warmup, cfg.conns, cfg.in_flight, rounds);
     printf("  fasthttp %s, libcurl %s, %s, %s%s, %s %s, %ld CPUs\n", fh_version(),
            curl_version_info(CURLVERSION_NOW)->version, wrkv[0] ? wrkv : "wrk ?",
            g_target.version[0] ? g_target.version : "external target",
