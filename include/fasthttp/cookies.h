@@ -40,6 +40,9 @@ typedef struct fh_cookie_jar fh_cookie_jar;
  * by the struct: release them with fh_cookie_free(). same_site is "Strict",
  * "Lax", "None" or NULL when the server sent no (recognised) SameSite; it is
  * kept as metadata only, a client has no "site" to enforce it against.
+ * The struct is frozen (docs/c-api.md, ABI): an attribute added later gets
+ * an accessor function that reads it from the private block, so a program
+ * compiled against this header keeps working with a newer library.
  */
 typedef struct fh_cookie {
     const char *name;

@@ -48,6 +48,8 @@ typedef struct fh_engine fh_engine;
 /* Pass as fd to fh_engine_socket_action() when the timer fired. */
 #define FH_SOCKET_TIMEOUT (-1)
 
+/* What the engine asks of an event loop. Frozen at these two hooks
+ * (docs/c-api.md, ABI): new protocols and features never add a hook. */
 typedef struct fh_loop_ops {
     /* Watch fd for the FH_WATCH_READ/WRITE bits in events, replacing any
      * earlier interest; events == 0 means stop watching (the fd may be
@@ -72,7 +74,8 @@ FH_EXTERN void fh_engine_free(fh_engine *engine);
  * complete (buffered mode) — status == 0 and resp is yours to free — or the
  * request failed: status < 0, resp == NULL, see fh_request_error_message().
  * on_body (stream mode, optional): more body bytes, the end of the body, or
- * an error can be read with fh_response_read() now. */
+ * an error can be read with fh_response_read() now. Frozen at these two
+ * (docs/c-api.md, ABI): an event added later gets its own setter. */
 typedef struct fh_callbacks {
     void (*on_done)(void *ud, fh_request *req, int status, fh_response *resp);
     void (*on_body)(void *ud, fh_response *resp);

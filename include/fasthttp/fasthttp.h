@@ -37,7 +37,8 @@ typedef struct fh_client fh_client;
 typedef struct fh_request fh_request;
 typedef struct fh_response fh_response;
 
-/* A borrowed view of one header; not NUL-terminated. */
+/* A borrowed view of one header; not NUL-terminated. Frozen: these four
+ * fields for ever (docs/c-api.md, ABI). */
 typedef struct fh_header {
     const char *name;
     size_t name_len;
@@ -83,7 +84,9 @@ typedef enum fh_limit_kind {
 FH_EXTERN const char *fh_limit_name(fh_limit_kind kind);
 
 /* Timing points of a finished exchange, in microseconds from the start. A
- * phase that did not happen (e.g. DNS on a reused connection) is 0. */
+ * phase that did not happen (e.g. DNS on a reused connection) is 0. Only
+ * the library fills it and hands it out by pointer: fields are added at
+ * the end only, and a program reads the ones its header knows. */
 typedef struct fh_timings {
     int64_t dns_us;      /* name resolution finished */
     int64_t connect_us;  /* TCP connected */
@@ -174,15 +177,31 @@ FH_EXTERN int fh_client_set_decode(fh_client *client, int decode);
  * Default "fasthttp/<version>". */
 FH_EXTERN int fh_client_set_user_agent(fh_client *client, const char *ua);
 
-/* Pool statistics, for tests and monitoring. */
+/* Pool statistics, for tests and monitoring. More will come (HTTP/2
+ * streams): fields are only ever added at the end, and the library writes
+ * only as many bytes as the caller's struct has (docs/c-api.md, ABI). */
 typedef struct fh_pool_stats {
     int open;      /* connections open (idle + in use) */
     int idle;      /* idle connections in the pool */
     int waiting;   /* requests waiting for a connection slot */
     uint64_t created; /* connections opened since the client was created */
     uint64_t reused;  /* requests that used a pooled connection */
+    /* New fields go here, after every field above and never into padding
+     * between them (docs/c-api.md, ABI). */
 } fh_pool_stats;
-FH_EXTERN void fh_client_pool_stats(fh_client *client, fh_pool_stats *out);
+
+/* What fh_client_pool_stats() calls with the caller's sizeof(fh_pool_stats):
+ * writes exactly size bytes at out, the fields this library knows and zeros
+ * for any it does not (a newer header's). FH_EINVAL for a NULL argument or
+ * a size smaller than the first release's struct (nothing is written). */
+FH_EXTERN int fh_client_pool_stats_sized(fh_client *client, fh_pool_stats *out, size_t size);
+
+/* Fills *out with the pool's current numbers; FH_OK or FH_EINVAL. Inline,
+ * so that the size is the one of the header the caller was compiled with. */
+static inline int fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
+{
+    return fh_client_pool_stats_sized(client, out, sizeof *out);
+}
 
 /* Test/integration hook: replaces TCP connect. Called with the resolved
  * host and port; must return a connected (or connecting) non-blocking stream

@@ -22,9 +22,19 @@ typedef struct fh_response fh_response;
 
 /* ---- retries and the circuit breaker ------------------------------------ */
 
+/* Part of the struct's layout: never changes. */
 #define FH_RETRY_MAX_STATUS 32
 
+/*
+ * A retry policy is filled by the caller and copied by the setters below.
+ * It will grow (new fields are only ever added at the end), so it carries
+ * its own size: fh_retry_policy_init() sets struct_size to the sizeof of
+ * the struct the caller was compiled with, and the setters read only that
+ * many bytes, taking defaults for fields added since. A policy that did not
+ * come from fh_retry_policy_init() is refused (docs/c-api.md, ABI).
+ */
 typedef struct fh_retry_policy {
+    size_t struct_size;       /* set by fh_retry_policy_init(); leave it alone */
     int max_attempts;         /* including the first; 1 disables retries */
     double backoff_factor;    /* seconds: attempt n waits up to factor * 2^(n-1) */
     double backoff_max;       /* cap on one wait, seconds (default 60; 0: no wait) */
@@ -38,18 +48,37 @@ typedef struct fh_retry_policy {
     int circuit_breaker;      /* 1: per-origin breaker on */
     int cb_failure_threshold; /* consecutive failures that open it (default 5) */
     double cb_recovery_seconds; /* open time before one trial (default 30) */
+    /* New fields go here, after every field above and never into padding
+     * between them: a program built against this header owns those bytes. */
 } fh_retry_policy;
 
-/* Fills p with defaults: 1 attempt, backoff 0, no status codes, breaker off.
- * Waits use full jitter: a uniformly random time in [0, cap] (the AWS
- * "full jitter" scheme), so many clients do not retry in lock-step. */
-FH_EXTERN void fh_retry_policy_init(fh_retry_policy *p);
+/* What fh_retry_policy_init() calls with the caller's sizeof(fh_retry_policy):
+ * writes exactly size bytes at p, the defaults for the fields this library
+ * knows and zeros after them, and sets p->struct_size = size. Bindings
+ * that cannot use the inline function (ctypes, cffi ABI mode) call this. */
+FH_EXTERN void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size);
+
+/* Fills p with defaults: 1 attempt, backoff 0, no status codes, breaker off,
+ * and its struct_size. Call it before setting fields. Waits use full
+ * jitter: a uniformly random time in [0, cap] (the AWS "full jitter"
+ * scheme), so many clients do not retry in lock-step. Inline, so that the
+ * size is the one of the header the caller was compiled with. */
+static inline void fh_retry_policy_init(fh_retry_policy *p)
+{
+    fh_retry_policy_init_sized(p, sizeof *p);
+}
 
 /* Sets the client's policy (copied; NULL removes it). Every attempt,
  * retries included, passes the circuit breaker and counts towards it, so
- * a retry into a circuit that opened meanwhile fails with FH_ECIRCUIT_OPEN. */
+ * a retry into a circuit that opened meanwhile fails with FH_ECIRCUIT_OPEN.
+ * Refused, keeping the previous policy: FH_EINVAL for a policy that
+ * fh_retry_policy_init() did not fill (struct_size smaller than the first
+ * release's struct) or a value out of range; FH_EUNSUPPORTED for one
+ * compiled against a newer fasthttp whose struct is larger than this
+ * library's, whose fields it cannot honour. */
 FH_EXTERN int fh_client_set_retry(fh_client *client, const fh_retry_policy *p);
-/* Per-request policy overriding the client's (copied; NULL: client's). */
+/* Per-request policy overriding the client's (copied; NULL: client's);
+ * refused as by fh_client_set_retry(). */
 FH_EXTERN int fh_request_set_retry(fh_request *req, const fh_retry_policy *p);
 
 /* Monotonic clock in microseconds used by the circuit breaker, for tests
