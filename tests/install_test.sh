@@ -34,17 +34,21 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log" || {
 for f in include/fasthttp/fasthttp.h include/fasthttp/export.h; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
-pc=$(find "$prefix" -name fasthttp.pc)
+pc=$(find "$prefix" -name fasthttp.pc -print -quit)
 [ -n "$pc" ] || fail "fasthttp.pc not installed"
-lib=$(find "$prefix" -name 'libfasthttp.so.0' | head -1)
+lib=$(find "$prefix" -name 'libfasthttp.so.0' -print -quit)
 [ -n "$lib" ] || fail "libfasthttp.so.0 not installed"
 libdir=$(dirname "$lib")
 
 # The installed library is the one under test: the loader must take it from
 # the prefix, not the build tree.
+# (ldd's output is taken whole first: grep -q stops reading at the first
+# match, and under pipefail ldd's SIGPIPE would fail the check.)
 loads_from_prefix() {
-  ldd "$1" | grep -q "libfasthttp.so.0 => $libdir/" ||
-    { ldd "$1"; fail "$1 does not load libfasthttp.so.0 from $libdir"; }
+  local deps
+  deps=$(ldd "$1")
+  grep -q "libfasthttp.so.0 => $libdir/" <<<"$deps" ||
+    { echo "$deps"; fail "$1 does not load libfasthttp.so.0 from $libdir"; }
 }
 
 step "CMake package: find_package(fasthttp) from tests/consumer"
@@ -56,7 +60,7 @@ cmake --build "$work/cmake" >"$work/build.log" 2>&1 || {
   cat "$work/build.log"; fail "building against the installed package"; }
 loads_from_prefix "$work/cmake/smoke_shared"
 loads_from_prefix "$work/cmake/epoll_loop_shared"
-if ldd "$work/cmake/smoke_static" | grep -q libfasthttp; then
+if grep -q libfasthttp <<<"$(ldd "$work/cmake/smoke_static")"; then
   fail "smoke_static depends on libfasthttp.so"
 fi
 "$work/cmake/smoke_shared"
