@@ -7,6 +7,9 @@
  *   fh_epoll_example URL [URL...]   fetches all URLs concurrently and prints
  *                                   "<status> <body bytes> <url>" per URL.
  */
+/* clock_gettime() is POSIX: strict -std=c11 hides it without this. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>

@@ -12,6 +12,10 @@
  *       "<status> <body bytes> <url>" per URL (bodies streamed, read in
  *       on_body); -t sets the total timeout per request (default 30000 ms).
  */
+/* uv.h uses POSIX types (pthread_rwlock_t) that strict -std=c11 hides
+ * without this. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

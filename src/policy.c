@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "abi.h"
 #include "auth.h"
 #include "cookies.h"
 #include "retry.h"
@@ -510,15 +511,25 @@ int64_t fh__policy_delay(fh__exchange *x)
 
 /* ---- public setters -------------------------------------------------------- */
 
-void fh_retry_policy_init(fh_retry_policy *p)
+void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size)
 {
-    memset(p, 0, sizeof *p);
-    p->max_attempts = 1;
-    p->backoff_max = 60;
-    p->respect_retry_after = 1;
-    p->retry_after_max = 60;
-    p->cb_failure_threshold = 5;
-    p->cb_recovery_seconds = 30;
+    if (!p)
+        return;
+    fh_retry_policy d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = size;
+    d.max_attempts = 1;
+    d.backoff_max = 60;
+    d.respect_retry_after = 1;
+    d.retry_after_max = 60;
+    d.cb_failure_threshold = 5;
+    d.cb_recovery_seconds = 30;
+    /* The caller's struct is size bytes, which may be fewer (an older
+     * header) or more (a newer one) than ours: write exactly that many. */
+    size_t n = size < sizeof d ? size : sizeof d;
+    memcpy(p, &d, n);
+    if (size > n)
+        memset((char *)p + n, 0, size - n);
 }
 
 static int check_retry(const fh_retry_policy *p)
@@ -530,23 +541,48 @@ static int check_retry(const fh_retry_policy *p)
                : FH_EINVAL;
 }
 
+/* Copies the caller's policy, laid out by whichever header it was compiled
+ * with, into ours: the fields its struct_size covers, and our defaults for
+ * the fields added after its header. Only struct_size, which every layout
+ * starts with, is read before the size is known to be valid. */
+static int copy_retry(fh_retry_policy *dst, const fh_retry_policy *src)
+{
+    size_t size = src->struct_size;
+    if (size < FH__RETRY_POLICY_SIZE_V1)
+        return FH_EINVAL; /* not filled by fh_retry_policy_init() */
+    if (size > sizeof *dst)
+        return FH_EUNSUPPORTED; /* fields of a newer fasthttp that we would ignore */
+    fh_retry_policy_init_sized(dst, sizeof *dst);
+    memcpy(dst, src, size);
+    dst->struct_size = sizeof *dst;
+    return check_retry(dst);
+}
+
 int fh_client_set_retry(fh_client *c, const fh_retry_policy *p)
 {
-    if (!c || (p && check_retry(p)))
-        return FH_EINVAL;
+    fh_retry_policy copy;
+    int rc = c ? FH_OK : FH_EINVAL;
+    if (rc == FH_OK && p)
+        rc = copy_retry(&copy, p);
+    if (rc != FH_OK)
+        return rc;
     c->has_retry = p != NULL;
     if (p)
-        c->retry = *p;
+        c->retry = copy;
     return FH_OK;
 }
 
 int fh_request_set_retry(fh_request *r, const fh_retry_policy *p)
 {
-    if (!r || (p && check_retry(p)))
-        return FH_EINVAL;
+    fh_retry_policy copy;
+    int rc = r ? FH_OK : FH_EINVAL;
+    if (rc == FH_OK && p)
+        rc = copy_retry(&copy, p);
+    if (rc != FH_OK)
+        return rc;
     r->has_retry = p != NULL;
     if (p)
-        r->retry = *p;
+        r->retry = copy;
     return FH_OK;
 }
 

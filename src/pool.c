@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
+
 
 void fh__pool_init(fh__pool *p)
 {
@@ -498,14 +500,25 @@ void fh__pool_destroy(fh__pool *p)
     pthread_mutex_destroy(&p->lock);
 }
 
-void fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
+int fh_client_pool_stats_sized(fh_client *client, fh_pool_stats *out, size_t size)
 {
+    if (!client || !out || size < FH__POOL_STATS_SIZE_V1)
+        return FH_EINVAL;
+    fh_pool_stats st;
+    memset(&st, 0, sizeof st);
     fh__pool *p = &client->pool;
     fh__pool_lock(p);
-    out->open = p->open;
-    out->idle = p->idle;
-    out->waiting = p->waiting;
-    out->created = p->created;
-    out->reused = p->reused;
+    st.open = p->open;
+    st.idle = p->idle;
+    st.waiting = p->waiting;
+    st.created = p->created;
+    st.reused = p->reused;
     fh__pool_unlock(p);
+    /* The caller's struct is size bytes: an older header's is smaller, a
+     * newer one's larger (its fields unknown here read 0). */
+    size_t n = size < sizeof st ? size : sizeof st;
+    memcpy(out, &st, n);
+    if (size > n)
+        memset((char *)out + n, 0, size - n);
+    return FH_OK;
 }

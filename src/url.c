@@ -14,7 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "fasthttp/errors.h"
+/* fasthttp.h declares fh_url_redact() with FH_EXTERN: without it here the
+ * definition would be compiled hidden and missing from libfasthttp.so. */
+#include "fasthttp/fasthttp.h"
 
 /* Longest DNS name (RFC 1035 §2.3.4: 253 characters plus a final dot). */
 #define FH_URL_MAX_HOST 254

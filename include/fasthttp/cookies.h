@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,9 @@ typedef struct fh_cookie_jar fh_cookie_jar;
  * by the struct: release them with fh_cookie_free(). same_site is "Strict",
  * "Lax", "None" or NULL when the server sent no (recognised) SameSite; it is
  * kept as metadata only, a client has no "site" to enforce it against.
+ * The struct is frozen (docs/c-api.md, ABI): an attribute added later gets
+ * an accessor function that reads it from the private block, so a program
+ * compiled against this header keeps working with a newer library.
  */
 typedef struct fh_cookie {
     const char *name;
@@ -55,14 +59,14 @@ typedef struct fh_cookie {
 
 /* Frees the strings of a cookie filled by fh_cookie_jar_at or _get and
  * zeroes it. Safe on a zeroed struct. */
-void fh_cookie_free(fh_cookie *c);
+FH_EXTERN void fh_cookie_free(fh_cookie *c);
 
 /* Creates an empty jar; NULL when out of memory. */
-fh_cookie_jar *fh_cookie_jar_new(void);
+FH_EXTERN fh_cookie_jar *fh_cookie_jar_new(void);
 
 /* Frees the jar and every cookie in it. NULL is accepted. No other thread
  * may be using the jar. */
-void fh_cookie_jar_free(fh_cookie_jar *jar);
+FH_EXTERN void fh_cookie_jar_free(fh_cookie_jar *jar);
 
 /*
  * Stores a cookie as the program says, like Python's
@@ -87,12 +91,12 @@ void fh_cookie_jar_free(fh_cookie_jar *jar);
  * FH_COOKIE_MAX_BYTES; a path not starting with '/'; a domain with bytes a
  * host name cannot have. FH_ENOMEM when out of memory.
  */
-int fh_cookie_jar_set(fh_cookie_jar *jar, const char *name, const char *value,
-                      const char *domain, const char *path, int secure, int http_only,
-                      int64_t expires_unix);
+FH_EXTERN int fh_cookie_jar_set(fh_cookie_jar *jar, const char *name, const char *value,
+                                const char *domain, const char *path, int secure, int http_only,
+                                int64_t expires_unix);
 
 /* Number of cookies in the jar after purging the expired ones. */
-size_t fh_cookie_jar_count(fh_cookie_jar *jar);
+FH_EXTERN size_t fh_cookie_jar_count(fh_cookie_jar *jar);
 
 /*
  * Copies the i-th cookie in storage order (the order cookies were first
@@ -100,7 +104,7 @@ size_t fh_cookie_jar_count(fh_cookie_jar *jar);
  * indices agree with the last fh_cookie_jar_count() unless the jar changed in
  * between. FH_EINVAL when i is past the end (iterate until then), FH_ENOMEM.
  */
-int fh_cookie_jar_at(fh_cookie_jar *jar, size_t i, fh_cookie *out);
+FH_EXTERN int fh_cookie_jar_at(fh_cookie_jar *jar, size_t i, fh_cookie *out);
 
 /*
  * Finds the first cookie (storage order) named name whose domain equals
@@ -109,16 +113,16 @@ int fh_cookie_jar_at(fh_cookie_jar *jar, size_t i, fh_cookie *out);
  * *out (release with fh_cookie_free), 0 when there is none, or FH_EINVAL
  * (name NULL) / FH_ENOMEM. Expired cookies are purged first.
  */
-int fh_cookie_jar_get(fh_cookie_jar *jar, const char *name, const char *domain,
-                      const char *path, fh_cookie *out);
+FH_EXTERN int fh_cookie_jar_get(fh_cookie_jar *jar, const char *name, const char *domain,
+                                const char *path, fh_cookie *out);
 
 /* Removes every cookie matching name, domain and path as in _get (each may be
  * NULL: any). Returns how many were removed (0 or more), or FH_EINVAL. */
-int fh_cookie_jar_delete(fh_cookie_jar *jar, const char *name, const char *domain,
-                         const char *path);
+FH_EXTERN int fh_cookie_jar_delete(fh_cookie_jar *jar, const char *name, const char *domain,
+                                   const char *path);
 
 /* Removes every cookie. */
-void fh_cookie_jar_clear(fh_cookie_jar *jar);
+FH_EXTERN void fh_cookie_jar_clear(fh_cookie_jar *jar);
 
 /*
  * For tests: the clock used for expiry, in seconds since the epoch; NULL
@@ -127,7 +131,7 @@ void fh_cookie_jar_clear(fh_cookie_jar *jar);
  * library never holds two of its locks at once, which is what keeps fork()
  * from deadlocking (see fh_fork_generation()).
  */
-void fh_cookie_jar_set_clock(fh_cookie_jar *jar, int64_t (*now)(void *ud), void *ud);
+FH_EXTERN void fh_cookie_jar_set_clock(fh_cookie_jar *jar, int64_t (*now)(void *ud), void *ud);
 
 #ifdef __cplusplus
 }

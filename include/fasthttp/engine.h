@@ -32,6 +32,7 @@
 #define FASTHTTP_ENGINE_H
 
 #include "fasthttp.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +48,8 @@ typedef struct fh_engine fh_engine;
 /* Pass as fd to fh_engine_socket_action() when the timer fired. */
 #define FH_SOCKET_TIMEOUT (-1)
 
+/* What the engine asks of an event loop. Frozen at these two hooks
+ * (docs/c-api.md, ABI): new protocols and features never add a hook. */
 typedef struct fh_loop_ops {
     /* Watch fd for the FH_WATCH_READ/WRITE bits in events, replacing any
      * earlier interest; events == 0 means stop watching (the fd may be
@@ -60,18 +63,19 @@ typedef struct fh_loop_ops {
 
 /* Creates an engine for a client. With ops == NULL the engine uses its own
  * poll loop, driven by fh_engine_poll(). ops is copied. */
-fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_ud);
+FH_EXTERN fh_engine *fh_engine_new(fh_client *client, const fh_loop_ops *ops, void *loop_ud);
 
 /* Cancels every request still in flight (without calling their callbacks),
  * closes their connections and frees the engine. Responses obtained from the
  * engine must be freed before. */
-void fh_engine_free(fh_engine *engine);
+FH_EXTERN void fh_engine_free(fh_engine *engine);
 
 /* on_done: the response head is available (stream mode) or the response is
  * complete (buffered mode) — status == 0 and resp is yours to free — or the
  * request failed: status < 0, resp == NULL, see fh_request_error_message().
  * on_body (stream mode, optional): more body bytes, the end of the body, or
- * an error can be read with fh_response_read() now. */
+ * an error can be read with fh_response_read() now. Frozen at these two
+ * (docs/c-api.md, ABI): an event added later gets its own setter. */
 typedef struct fh_callbacks {
     void (*on_done)(void *ud, fh_request *req, int status, fh_response *resp);
     void (*on_body)(void *ud, fh_response *resp);
@@ -81,26 +85,26 @@ typedef struct fh_callbacks {
  * is reported to on_done from a later socket_action/poll. The request must
  * stay alive until on_done reported an error or its response is freed.
  * cb is copied. */
-int fh_engine_submit(fh_engine *engine, fh_request *req, const fh_callbacks *cb,
-                     void *ud);
+FH_EXTERN int fh_engine_submit(fh_engine *engine, fh_request *req, const fh_callbacks *cb,
+                               void *ud);
 
 /* Cancels a request that on_done has not been called for yet. No callback
  * follows. Its connection is closed (a half-used connection is never pooled)
  * and its pool slot is freed. */
-int fh_engine_cancel(fh_engine *engine, fh_request *req);
+FH_EXTERN int fh_engine_cancel(fh_engine *engine, fh_request *req);
 
 /* Tells the engine that the body reader of req has data again after it
  * returned FH_EAGAIN. */
-int fh_engine_resume(fh_engine *engine, fh_request *req);
+FH_EXTERN int fh_engine_resume(fh_engine *engine, fh_request *req);
 
 /* Reports that fd became ready (events: FH_WATCH_* bits) or, with fd ==
  * FH_SOCKET_TIMEOUT, that the timer fired. Runs all work that is due. */
-int fh_engine_socket_action(fh_engine *engine, int fd, int events);
+FH_EXTERN int fh_engine_socket_action(fh_engine *engine, int fd, int events);
 
 /* Built-in loop only: waits up to timeout_ms (-1: until something happens)
  * for I/O or timers and runs what is due. Returns the number of requests
  * still in flight, or a negative error. */
-int fh_engine_poll(fh_engine *engine, int64_t timeout_ms);
+FH_EXTERN int fh_engine_poll(fh_engine *engine, int64_t timeout_ms);
 
 /*
  * Built-in loop only: switches the engine to an epoll backend and returns
@@ -113,14 +117,14 @@ int fh_engine_poll(fh_engine *engine, int64_t timeout_ms);
  * copy (the epoll instance is the parent's) and polls with poll(2) until
  * this is called again, which returns a new descriptor.
  */
-int fh_engine_backend_fd(fh_engine *engine);
+FH_EXTERN int fh_engine_backend_fd(fh_engine *engine);
 
 /* Built-in loop only: milliseconds until the engine's next deadline
  * (0: work is due now), or -1 when no timer is pending. */
-int64_t fh_engine_timeout(const fh_engine *engine);
+FH_EXTERN int64_t fh_engine_timeout(const fh_engine *engine);
 
 /* Number of requests submitted and not yet completed or cancelled. */
-size_t fh_engine_pending(const fh_engine *engine);
+FH_EXTERN size_t fh_engine_pending(const fh_engine *engine);
 
 #ifdef __cplusplus
 }

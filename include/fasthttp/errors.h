@@ -9,6 +9,8 @@
 #ifndef FASTHTTP_ERRORS_H
 #define FASTHTTP_ERRORS_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -55,10 +57,10 @@ enum fh_error {
 };
 
 /* A fixed, static description of an error code; never NULL. */
-const char *fh_strerror(int code);
+FH_EXTERN const char *fh_strerror(int code);
 
 /* Non-zero when the code is one of the timeout errors. */
-int fh_error_is_timeout(int code);
+FH_EXTERN int fh_error_is_timeout(int code);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "errors.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,13 +31,14 @@ extern "C" {
 #define FH_VERSION_STRING "0.1.0"
 
 /* The library's version string, e.g. "0.1.0". */
-const char *fh_version(void);
+FH_EXTERN const char *fh_version(void);
 
 typedef struct fh_client fh_client;
 typedef struct fh_request fh_request;
 typedef struct fh_response fh_response;
 
-/* A borrowed view of one header; not NUL-terminated. */
+/* A borrowed view of one header; not NUL-terminated. Frozen: these four
+ * fields for ever (docs/c-api.md, ABI). */
 typedef struct fh_header {
     const char *name;
     size_t name_len;
@@ -79,10 +81,12 @@ typedef enum fh_limit_kind {
 #define FH_LIMIT_KINDS 9
 
 /* The name of a limit ("max_body_size", ...), or NULL for an unknown kind. */
-const char *fh_limit_name(fh_limit_kind kind);
+FH_EXTERN const char *fh_limit_name(fh_limit_kind kind);
 
 /* Timing points of a finished exchange, in microseconds from the start. A
- * phase that did not happen (e.g. DNS on a reused connection) is 0. */
+ * phase that did not happen (e.g. DNS on a reused connection) is 0. Only
+ * the library fills it and hands it out by pointer: fields are added at
+ * the end only, and a program reads the ones its header knows. */
 typedef struct fh_timings {
     int64_t dns_us;      /* name resolution finished */
     int64_t connect_us;  /* TCP connected */
@@ -100,32 +104,32 @@ typedef struct fh_timings {
  * idle connections kept 60 s), no timeouts, response decoding on.
  * Returns NULL only when out of memory. Cheap: the TLS context is built on
  * first HTTPS use and then shared by every connection of the client. */
-fh_client *fh_client_new(void);
+FH_EXTERN fh_client *fh_client_new(void);
 
 /* Closes every pooled connection and frees the client. All requests and
  * engines using the client must be finished or freed first. */
-void fh_client_free(fh_client *client);
+FH_EXTERN void fh_client_free(fh_client *client);
 
 /* Default timeout of one kind for requests of this client (ms, 0 = none). */
-int fh_client_set_timeout(fh_client *client, fh_timeout_kind kind, int64_t ms);
+FH_EXTERN int fh_client_set_timeout(fh_client *client, fh_timeout_kind kind, int64_t ms);
 
 /* Sets one limit for the client's requests (value > 0). */
-int fh_client_set_limit(fh_client *client, fh_limit_kind kind, int64_t value);
+FH_EXTERN int fh_client_set_limit(fh_client *client, fh_limit_kind kind, int64_t value);
 /* The client's value of one limit, or a negative FH_E code. */
-int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
+FH_EXTERN int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
 
 /* Pool limits: total open connections, open connections per origin, idle
  * connections kept per origin, and how long an idle one is kept (ms).
  * A negative value keeps the current setting, except max_idle_per_host,
  * where it means "as many as max_per_host" (the default). */
-int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host,
-                              int max_idle_per_host, int64_t idle_timeout_ms);
+FH_EXTERN int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host,
+                                        int max_idle_per_host, int64_t idle_timeout_ms);
 
 /* TLS settings. They must be set before the first HTTPS request (FH_ESTATE
  * after). verify=0 turns certificate and host name checks off (on by
  * default); host names are matched against the certificate's
  * subjectAltName entries only, never its subject Common Name. */
-int fh_client_set_verify(fh_client *client, int verify);
+FH_EXTERN int fh_client_set_verify(fh_client *client, int verify);
 
 /* Trust only the CA certificates of path instead of the system store: a
  * PEM file with one or more certificates, or a directory of certificates
@@ -133,15 +137,15 @@ int fh_client_set_verify(fh_client *client, int verify);
  * requests' capath). NULL returns to the system store. The path is checked
  * here with fh_ca_check(), so a missing or invalid file fails now, not at
  * the first HTTPS request; on failure the previous setting stays. */
-int fh_client_set_ca_file(fh_client *client, const char *path);
+FH_EXTERN int fh_client_set_ca_file(fh_client *client, const char *path);
 
 /* A client certificate for TLS client authentication: cert_path is a PEM
  * file with the certificate (and its chain), key_path a PEM file with its
  * unencrypted private key, or NULL when the key is in cert_path too.
  * cert_path NULL removes the certificate. Checked here with
  * fh_cert_check(); on failure the previous setting stays. */
-int fh_client_set_client_cert(fh_client *client, const char *cert_path,
-                              const char *key_path);
+FH_EXTERN int fh_client_set_client_cert(fh_client *client, const char *cert_path,
+                                        const char *key_path);
 
 /* The checks of fh_client_set_ca_file() and fh_client_set_client_cert(),
  * for callers that want to know what is wrong. They load the files with
@@ -160,41 +164,58 @@ int fh_client_set_client_cert(fh_client *client, const char *cert_path,
  * written to it, e.g. "CA file '/etc/x.pem' does not exist" or "cannot use
  * client key 'k.pem' with certificate 'c.pem': the key does not match the
  * certificate" ("" on success). */
-int fh_ca_check(const char *path, char *msg, size_t msglen);
-int fh_cert_check(const char *cert_path, const char *key_path, char *msg, size_t msglen);
+FH_EXTERN int fh_ca_check(const char *path, char *msg, size_t msglen);
+FH_EXTERN int fh_cert_check(const char *cert_path, const char *key_path, char *msg,
+                            size_t msglen);
 
 /* Whether responses are decoded according to Content-Encoding (default 1)
  * and whether "Accept-Encoding: gzip, deflate, br, zstd" is added to
  * requests that have none (default 1). */
-int fh_client_set_decode(fh_client *client, int decode);
+FH_EXTERN int fh_client_set_decode(fh_client *client, int decode);
 
 /* Default User-Agent added to requests without one; NULL for none.
  * Default "fasthttp/<version>". */
-int fh_client_set_user_agent(fh_client *client, const char *ua);
+FH_EXTERN int fh_client_set_user_agent(fh_client *client, const char *ua);
 
-/* Pool statistics, for tests and monitoring. */
+/* Pool statistics, for tests and monitoring. More will come (HTTP/2
+ * streams): fields are only ever added at the end, and the library writes
+ * only as many bytes as the caller's struct has (docs/c-api.md, ABI). */
 typedef struct fh_pool_stats {
     int open;      /* connections open (idle + in use) */
     int idle;      /* idle connections in the pool */
     int waiting;   /* requests waiting for a connection slot */
     uint64_t created; /* connections opened since the client was created */
     uint64_t reused;  /* requests that used a pooled connection */
+    /* New fields go here, after every field above and never into padding
+     * between them (docs/c-api.md, ABI). */
 } fh_pool_stats;
-void fh_client_pool_stats(fh_client *client, fh_pool_stats *out);
+
+/* What fh_client_pool_stats() calls with the caller's sizeof(fh_pool_stats):
+ * writes exactly size bytes at out, the fields this library knows and zeros
+ * for any it does not (a newer header's). FH_EINVAL for a NULL argument or
+ * a size smaller than the first release's struct (nothing is written). */
+FH_EXTERN int fh_client_pool_stats_sized(fh_client *client, fh_pool_stats *out, size_t size);
+
+/* Fills *out with the pool's current numbers; FH_OK or FH_EINVAL. Inline,
+ * so that the size is the one of the header the caller was compiled with. */
+static inline int fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
+{
+    return fh_client_pool_stats_sized(client, out, sizeof *out);
+}
 
 /* Test/integration hook: replaces TCP connect. Called with the resolved
  * host and port; must return a connected (or connecting) non-blocking stream
  * socket, or a negative FH_E code. Lets tests run the whole engine against
  * a scripted peer over a socketpair. */
 typedef int (*fh_connect_fn)(void *ud, const char *host, int port);
-int fh_client_set_connect_hook(fh_client *client, fh_connect_fn fn, void *ud);
+FH_EXTERN int fh_client_set_connect_hook(fh_client *client, fh_connect_fn fn, void *ud);
 
 /* ---- request ----------------------------------------------------------- */
 
 /* Creates a request. The method must be a token (RFC 9110 §5.6.2); the URL
  * is absolute http:// or https://. Both are validated here (FH_EINVAL /
  * FH_EURL via *err when err is not NULL) so nothing bad reaches the wire. */
-fh_request *fh_request_new(const char *method, const char *url, int *err);
+FH_EXTERN fh_request *fh_request_new(const char *method, const char *url, int *err);
 /* The same with explicit lengths, for callers whose strings are not
  * NUL-terminated or may contain NUL (Python str): a NUL inside either is
  * refused (FH_EHEADER for the method, FH_EURL for the URL), never read as
@@ -206,35 +227,35 @@ fh_request *fh_request_new(const char *method, const char *url, int *err);
  * They never appear on the wire in the URL, in fh_request_url(),
  * fh_response_url() or error messages. A ':' in the decoded user name or a
  * control byte in either part is FH_EURL. */
-fh_request *fh_request_new_n(const char *method, size_t method_len, const char *url,
-                             size_t url_len, int *err);
+FH_EXTERN fh_request *fh_request_new_n(const char *method, size_t method_len, const char *url,
+                                       size_t url_len, int *err);
 
 /* Checks a URL the way fh_request_new() does. Returns FH_OK, or FH_EURL /
  * FH_EUNSUPPORTED with a sentence saying what is wrong written to msg
  * (when msg is not NULL), e.g. "invalid port in URL". */
-int fh_url_check(const char *url, char *msg, size_t msglen);
-int fh_url_check_n(const char *url, size_t len, char *msg, size_t msglen);
+FH_EXTERN int fh_url_check(const char *url, char *msg, size_t msglen);
+FH_EXTERN int fh_url_check_n(const char *url, size_t len, char *msg, size_t msglen);
 
 /* Writes url (len bytes) into out (cap bytes, always NUL-terminated when
  * cap > 0) with the password of its userinfo replaced by "***"
  * ("http://alice:***@host/"); a user name without a password is replaced
  * too, since it is often a token. Returns the length of the whole redacted
  * URL (as snprintf does). Use it for anything shown or logged. */
-size_t fh_url_redact(const char *url, size_t len, char *out, size_t cap);
-void fh_request_free(fh_request *req);
+FH_EXTERN size_t fh_url_redact(const char *url, size_t len, char *out, size_t cap);
+FH_EXTERN void fh_request_free(fh_request *req);
 
 /* Appends a header; headers are sent in the order added. Name must be a
  * token; CR, LF and NUL are rejected in both (FH_EHEADER).
  * Content-Length and Transfer-Encoding are managed by the library and
  * rejected here. A Host header replaces the one derived from the URL (for
  * virtual hosts); it is dropped when a redirect leaves the origin. */
-int fh_request_add_header(fh_request *req, const char *name, const char *value);
-int fh_request_add_header_n(fh_request *req, const char *name, size_t name_len,
-                            const char *value, size_t value_len);
+FH_EXTERN int fh_request_add_header(fh_request *req, const char *name, const char *value);
+FH_EXTERN int fh_request_add_header_n(fh_request *req, const char *name, size_t name_len,
+                                      const char *value, size_t value_len);
 
 /* Body from memory; copied when copy != 0, otherwise borrowed until the
  * request is freed. Sent with Content-Length. */
-int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy);
+FH_EXTERN int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy);
 
 /* Body from a callback. It fills buf (up to cap bytes) and returns the
  * number of bytes written, 0 at the end, or a negative value on failure
@@ -244,8 +265,8 @@ int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy)
  * with an engine it must not (return FH_EAGAIN and call fh_engine_resume()
  * when more data is ready). */
 typedef ssize_t (*fh_body_read_fn)(void *ud, uint8_t *buf, size_t cap);
-int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
-                               int64_t length);
+FH_EXTERN int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
+                                         int64_t length);
 
 /* Sends "Expect: 100-continue" and holds the body back until the server
  * answers 100 (RFC 9110 §10.1.1), or until wait_ms passed without an
@@ -253,27 +274,27 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
  * that arrives first is returned without sending the body, and the
  * connection is then closed. Useful for large uploads the server may
  * refuse. on = 0 turns it off (the default). */
-int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms);
+FH_EXTERN int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms);
 
 /* Per-request limit overriding the client's (value > 0, or -1 for the
  * client's). */
-int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value);
+FH_EXTERN int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value);
 
 /* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's). */
-int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
+FH_EXTERN int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
 
 /* With stream != 0 the response is returned once its head is read and the
  * body is pulled with fh_response_read(). Otherwise the body is buffered. */
-int fh_request_set_stream(fh_request *req, int stream);
+FH_EXTERN int fh_request_set_stream(fh_request *req, int stream);
 
 /* Overrides the client's decode setting for this request (0 raw, 1 decode). */
-int fh_request_set_decode(fh_request *req, int decode);
+FH_EXTERN int fh_request_set_decode(fh_request *req, int decode);
 
 /* The message describing the last failure of this request ("" if none). */
-const char *fh_request_error_message(const fh_request *req);
+FH_EXTERN const char *fh_request_error_message(const fh_request *req);
 /* The request's URL as given, without user:password@ (see fh_request_new_n). */
-const char *fh_request_url(const fh_request *req);
-const char *fh_request_method(const fh_request *req);
+FH_EXTERN const char *fh_request_url(const fh_request *req);
+FH_EXTERN const char *fh_request_method(const fh_request *req);
 
 /* ---- blocking API ------------------------------------------------------ */
 
@@ -282,28 +303,29 @@ const char *fh_request_method(const fh_request *req);
  * success *out is a response to free with fh_response_free(); on failure
  * *out is NULL and fh_request_error_message() tells what happened. The
  * request may be sent again afterwards (bodies from callbacks excepted). */
-int fh_client_send(fh_client *client, fh_request *req, fh_response **out);
+FH_EXTERN int fh_client_send(fh_client *client, fh_request *req, fh_response **out);
 
 /* ---- response ---------------------------------------------------------- */
 
-int fh_response_status(const fh_response *resp);
+FH_EXTERN int fh_response_status(const fh_response *resp);
 /* HTTP version as 10 or 11 (20 for HTTP/2 later). */
-int fh_response_version(const fh_response *resp);
-const char *fh_response_reason(const fh_response *resp, size_t *len);
+FH_EXTERN int fh_response_version(const fh_response *resp);
+FH_EXTERN const char *fh_response_reason(const fh_response *resp, size_t *len);
 
-size_t fh_response_header_count(const fh_response *resp);
+FH_EXTERN size_t fh_response_header_count(const fh_response *resp);
 /* The i-th header in arrival order, with its original case. */
-int fh_response_header_at(const fh_response *resp, size_t i, fh_header *out);
+FH_EXTERN int fh_response_header_at(const fh_response *resp, size_t i, fh_header *out);
 /* Finds the next header named name (case-insensitive) at index >= *pos;
  * on success sets *pos to the index after it. Returns FH_OK, or FH_EAGAIN
  * when there are no more. Use it to walk multi-valued headers. */
-int fh_response_header_next(const fh_response *resp, const char *name, size_t *pos,
-                            fh_header *out);
+FH_EXTERN int fh_response_header_next(const fh_response *resp, const char *name, size_t *pos,
+                                      fh_header *out);
 /* Value of the first header named name, or NULL. Not NUL-terminated. */
-const char *fh_response_header(const fh_response *resp, const char *name, size_t *len);
+FH_EXTERN const char *fh_response_header(const fh_response *resp, const char *name,
+                                         size_t *len);
 
 /* The buffered body (non-stream mode); NULL/0 in stream mode. */
-const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
+FH_EXTERN const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
 
 /* Streams the body: fills buf with up to cap bytes (decoded unless decoding
  * is off) and returns the count, 0 at the end of the body, or a negative
@@ -311,14 +333,14 @@ const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
  * compression ratio. For responses from fh_client_send it blocks; for
  * responses from an engine it returns FH_EAGAIN when nothing is available
  * (the engine calls the request's body callback when there is more). */
-ssize_t fh_response_read(fh_response *resp, uint8_t *buf, size_t cap);
+FH_EXTERN ssize_t fh_response_read(fh_response *resp, uint8_t *buf, size_t cap);
 
 /* Timings of the exchange (total_us is set once the body is complete). */
-const fh_timings *fh_response_timings(const fh_response *resp);
+FH_EXTERN const fh_timings *fh_response_timings(const fh_response *resp);
 
 /* Frees the response. If its body was read to the end the connection goes
  * back to the pool; otherwise it is closed. */
-void fh_response_free(fh_response *resp);
+FH_EXTERN void fh_response_free(fh_response *resp);
 
 /* ---- fork -------------------------------------------------------------- */
 
@@ -334,7 +356,7 @@ void fh_response_free(fh_response *resp);
  * compare this number to tell an inherited loop from the current one.
  * Forks that skip the atfork handlers (_Fork(), a raw clone) are not seen.
  */
-unsigned long fh_fork_generation(void);
+FH_EXTERN unsigned long fh_fork_generation(void);
 
 /* ---- protocol upgrades (101) ------------------------------------------- */
 
@@ -350,22 +372,22 @@ typedef struct fh_socket fh_socket;
  * a request that asked for no upgrade fails the request with FH_EPROTO,
  * and a connection that answered 101 is never pooled. The response may be
  * freed afterwards; freeing it without taking the socket closes it. */
-int fh_response_take_socket(fh_response *resp, fh_socket **out);
-int fh_socket_fd(const fh_socket *s);
+FH_EXTERN int fh_response_take_socket(fh_response *resp, fh_socket **out);
+FH_EXTERN int fh_socket_fd(const fh_socket *s);
 /* The connection's OpenSSL SSL* (cast it) for https, or NULL. */
-void *fh_socket_ssl(const fh_socket *s);
+FH_EXTERN void *fh_socket_ssl(const fh_socket *s);
 /* Bytes read past the 101 head that fh_socket_read() has not returned yet. */
-size_t fh_socket_pending(const fh_socket *s);
+FH_EXTERN size_t fh_socket_pending(const fh_socket *s);
 /* Reads what was buffered first, then from the socket (decrypted); never
  * blocks. Returns n > 0, 0 at the end of the stream, FH_EAGAIN with *want
  * set to the FH_WATCH_READ/FH_WATCH_WRITE event to wait for (TLS may need
  * either), or a negative FH_E code. */
-ssize_t fh_socket_read(fh_socket *s, void *buf, size_t cap, int *want);
+FH_EXTERN ssize_t fh_socket_read(fh_socket *s, void *buf, size_t cap, int *want);
 /* Writes up to len bytes without blocking: n > 0, FH_EAGAIN with *want, or
  * a negative FH_E code. */
-ssize_t fh_socket_write(fh_socket *s, const void *buf, size_t len, int *want);
+FH_EXTERN ssize_t fh_socket_write(fh_socket *s, const void *buf, size_t len, int *want);
 /* Closes the connection (TLS close_notify best effort) and frees s. */
-void fh_socket_free(fh_socket *s);
+FH_EXTERN void fh_socket_free(fh_socket *s);
 
 #ifdef __cplusplus
 }

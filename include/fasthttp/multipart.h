@@ -47,6 +47,7 @@
 #define FASTHTTP_MULTIPART_H
 
 #include "fasthttp.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,24 +64,25 @@ typedef struct fh_multipart fh_multipart;
  * boundary must not occur in any content; a random one will not in practice.
  * Returns NULL and sets *err (when err is not NULL) to FH_EINVAL for a bad
  * boundary, FH_ENOMEM, or FH_EIO when no randomness is available. */
-fh_multipart *fh_multipart_new(const char *boundary, int *err);
+FH_EXTERN fh_multipart *fh_multipart_new(const char *boundary, int *err);
 
 /* Frees m and the copies it made. Readers' user data is not touched. */
-void fh_multipart_free(fh_multipart *m);
+FH_EXTERN void fh_multipart_free(fh_multipart *m);
 
 /* A text field: name="NAME", the value's bytes as content, no Content-Type.
  * The value is copied. _n takes a length (the value may hold any bytes). */
-int fh_multipart_add_field(fh_multipart *m, const char *name, const char *value);
-int fh_multipart_add_field_n(fh_multipart *m, const char *name, const void *value,
-                             size_t value_len);
+FH_EXTERN int fh_multipart_add_field(fh_multipart *m, const char *name, const char *value);
+FH_EXTERN int fh_multipart_add_field_n(fh_multipart *m, const char *name, const void *value,
+                                       size_t value_len);
 
 /* A file from memory: copied when copy != 0, otherwise borrowed until m is
  * freed. filename may be NULL (no filename parameter: a plain field whose
  * content type is sent only when given). content_type NULL: guessed from
  * the filename; "": no Content-Type header. CR, LF or other control bytes
  * in content_type → FH_EHEADER. Names and filenames are NUL-terminated. */
-int fh_multipart_add_file(fh_multipart *m, const char *name, const char *filename,
-                          const char *content_type, const void *data, size_t len, int copy);
+FH_EXTERN int fh_multipart_add_file(fh_multipart *m, const char *name, const char *filename,
+                                    const char *content_type, const void *data, size_t len,
+                                    int copy);
 
 /* A file from a read callback (the fh_body_read_fn contract of
  * fasthttp.h): it fills buf with up to cap bytes and returns the count, 0 at
@@ -91,19 +93,19 @@ int fh_multipart_add_file(fh_multipart *m, const char *name, const char *filenam
  * and after that many bytes the reader is called once more and must return
  * 0. length < 0: unknown, which makes the whole body's length unknown
  * (sent chunked). filename and content_type as for fh_multipart_add_file(). */
-int fh_multipart_add_file_reader(fh_multipart *m, const char *name, const char *filename,
-                                 const char *content_type, fh_body_read_fn fn, void *ud,
-                                 int64_t length);
+FH_EXTERN int fh_multipart_add_file_reader(fh_multipart *m, const char *name,
+                                           const char *filename, const char *content_type,
+                                           fh_body_read_fn fn, void *ud, int64_t length);
 
 /* The boundary, e.g. "9f86d081884c7d659a2feaa0c55ad015". */
-const char *fh_multipart_boundary(const fh_multipart *m);
+FH_EXTERN const char *fh_multipart_boundary(const fh_multipart *m);
 
 /* "multipart/form-data; boundary=..." (the boundary is quoted when it holds
  * characters that are not allowed in a token). Valid until m is freed. */
-const char *fh_multipart_content_type(const fh_multipart *m);
+FH_EXTERN const char *fh_multipart_content_type(const fh_multipart *m);
 
 /* The exact number of body bytes, or -1 when a part's length is unknown. */
-int64_t fh_multipart_length(const fh_multipart *m);
+FH_EXTERN int64_t fh_multipart_length(const fh_multipart *m);
 
 /* Produces the next bytes of the body into buf (at most cap > 0): returns
  * the count, 0 at the end, FH_EAGAIN when a reader has nothing yet and
@@ -112,23 +114,23 @@ int64_t fh_multipart_length(const fh_multipart *m);
  * negative return value. Fills buf as far as the readers allow. Errors are
  * final: later calls return the same code. No parts may be added once the
  * first byte has been produced (FH_ESTATE). */
-ssize_t fh_multipart_read(fh_multipart *m, uint8_t *buf, size_t cap);
+FH_EXTERN ssize_t fh_multipart_read(fh_multipart *m, uint8_t *buf, size_t cap);
 
 /* What went wrong after fh_multipart_read() failed ("" if nothing did),
  * e.g. "part 2 (name \"video\") ended after 100 of 4096 bytes". */
-const char *fh_multipart_error_message(const fh_multipart *m);
+FH_EXTERN const char *fh_multipart_error_message(const fh_multipart *m);
 
 /* Installs m as req's body: fh_request_set_body_reader() with
  * fh_multipart_length() (Content-Length when known, chunked otherwise) and
  * a "Content-Type: multipart/form-data; boundary=..." header, so req must
  * not carry a Content-Type of its own. m must outlive the exchange. */
-int fh_multipart_attach(fh_multipart *m, fh_request *req);
+FH_EXTERN int fh_multipart_attach(fh_multipart *m, fh_request *req);
 
 /* The media type for a filename, from a small built-in table of common
  * extensions (case-insensitive: .txt .html .htm .css .csv .js .json .xml
  * .svg .png .jpg .jpeg .gif .webp .ico .pdf .zip .gz .tar .mp3 .mp4 .wasm
  * ...); "application/octet-stream" for anything else. Never NULL. */
-const char *fh_multipart_guess_type(const char *filename);
+FH_EXTERN const char *fh_multipart_guess_type(const char *filename);
 
 #ifdef __cplusplus
 }

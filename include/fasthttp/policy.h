@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,9 +22,19 @@ typedef struct fh_response fh_response;
 
 /* ---- retries and the circuit breaker ------------------------------------ */
 
+/* Part of the struct's layout: never changes. */
 #define FH_RETRY_MAX_STATUS 32
 
+/*
+ * A retry policy is filled by the caller and copied by the setters below.
+ * It will grow (new fields are only ever added at the end), so it carries
+ * its own size: fh_retry_policy_init() sets struct_size to the sizeof of
+ * the struct the caller was compiled with, and the setters read only that
+ * many bytes, taking defaults for fields added since. A policy that did not
+ * come from fh_retry_policy_init() is refused (docs/c-api.md, ABI).
+ */
 typedef struct fh_retry_policy {
+    size_t struct_size;       /* set by fh_retry_policy_init(); leave it alone */
     int max_attempts;         /* including the first; 1 disables retries */
     double backoff_factor;    /* seconds: attempt n waits up to factor * 2^(n-1) */
     double backoff_max;       /* cap on one wait, seconds (default 60; 0: no wait) */
@@ -36,34 +48,53 @@ typedef struct fh_retry_policy {
     int circuit_breaker;      /* 1: per-origin breaker on */
     int cb_failure_threshold; /* consecutive failures that open it (default 5) */
     double cb_recovery_seconds; /* open time before one trial (default 30) */
+    /* New fields go here, after every field above and never into padding
+     * between them: a program built against this header owns those bytes. */
 } fh_retry_policy;
 
-/* Fills p with defaults: 1 attempt, backoff 0, no status codes, breaker off.
- * Waits use full jitter: a uniformly random time in [0, cap] (the AWS
- * "full jitter" scheme), so many clients do not retry in lock-step. */
-void fh_retry_policy_init(fh_retry_policy *p);
+/* What fh_retry_policy_init() calls with the caller's sizeof(fh_retry_policy):
+ * writes exactly size bytes at p, the defaults for the fields this library
+ * knows and zeros after them, and sets p->struct_size = size. Bindings
+ * that cannot use the inline function (ctypes, cffi ABI mode) call this. */
+FH_EXTERN void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size);
+
+/* Fills p with defaults: 1 attempt, backoff 0, no status codes, breaker off,
+ * and its struct_size. Call it before setting fields. Waits use full
+ * jitter: a uniformly random time in [0, cap] (the AWS "full jitter"
+ * scheme), so many clients do not retry in lock-step. Inline, so that the
+ * size is the one of the header the caller was compiled with. */
+static inline void fh_retry_policy_init(fh_retry_policy *p)
+{
+    fh_retry_policy_init_sized(p, sizeof *p);
+}
 
 /* Sets the client's policy (copied; NULL removes it). Every attempt,
  * retries included, passes the circuit breaker and counts towards it, so
- * a retry into a circuit that opened meanwhile fails with FH_ECIRCUIT_OPEN. */
-int fh_client_set_retry(fh_client *client, const fh_retry_policy *p);
-/* Per-request policy overriding the client's (copied; NULL: client's). */
-int fh_request_set_retry(fh_request *req, const fh_retry_policy *p);
+ * a retry into a circuit that opened meanwhile fails with FH_ECIRCUIT_OPEN.
+ * Refused, keeping the previous policy: FH_EINVAL for a policy that
+ * fh_retry_policy_init() did not fill (struct_size smaller than the first
+ * release's struct) or a value out of range; FH_EUNSUPPORTED for one
+ * compiled against a newer fasthttp whose struct is larger than this
+ * library's, whose fields it cannot honour. */
+FH_EXTERN int fh_client_set_retry(fh_client *client, const fh_retry_policy *p);
+/* Per-request policy overriding the client's (copied; NULL: client's);
+ * refused as by fh_client_set_retry(). */
+FH_EXTERN int fh_request_set_retry(fh_request *req, const fh_retry_policy *p);
 
 /* Monotonic clock in microseconds used by the circuit breaker, for tests
  * (NULL restores the real clock). */
-int fh_client_set_clock(fh_client *client, int64_t (*now_us)(void *ud), void *ud);
+FH_EXTERN int fh_client_set_clock(fh_client *client, int64_t (*now_us)(void *ud), void *ud);
 
 /* State of the breaker for an origin "scheme://host:port": 0 closed,
  * 1 open, 2 half-open (a trial request is in flight). */
-int fh_client_circuit_state(fh_client *client, const char *origin);
+FH_EXTERN int fh_client_circuit_state(fh_client *client, const char *origin);
 
 /* ---- redirects ----------------------------------------------------------- */
 
 /* Follow 301, 302, 303, 307 and 308 (default on, at most 20). */
-int fh_client_set_redirects(fh_client *client, int follow, int max_redirects);
+FH_EXTERN int fh_client_set_redirects(fh_client *client, int follow, int max_redirects);
 /* Per request: -1 keeps the client's value. */
-int fh_request_set_redirects(fh_request *req, int follow, int max_redirects);
+FH_EXTERN int fh_request_set_redirects(fh_request *req, int follow, int max_redirects);
 
 /* ---- credentials ---------------------------------------------------------- */
 
@@ -74,8 +105,10 @@ int fh_request_set_redirects(fh_request *req, int follow, int max_redirects);
 typedef enum fh_auth_kind { FH_AUTH_NONE = 0, FH_AUTH_BASIC = 1, FH_AUTH_DIGEST = 2 } fh_auth_kind;
 /* Both refuse credentials that fh_auth_check() refuses (FH_EINVAL), and
  * then keep the previous setting. */
-int fh_client_set_auth(fh_client *client, fh_auth_kind kind, const char *user, const char *pass);
-int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user, const char *pass);
+FH_EXTERN int fh_client_set_auth(fh_client *client, fh_auth_kind kind, const char *user,
+                                 const char *pass);
+FH_EXTERN int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user,
+                                  const char *pass);
 
 /* Checks credentials the way the setters above do. Returns FH_OK, or
  * FH_EINVAL with a sentence saying what is wrong written to msg (when msg
@@ -86,13 +119,13 @@ int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char *user, co
  * sends the user name in a quoted-string, RFC 9110 §5.6.4). Strings are
  * used as UTF-8 bytes. NUL ends a C string: bindings that hold counted
  * strings must refuse an embedded NUL themselves. FH_AUTH_NONE is FH_OK. */
-int fh_auth_check(fh_auth_kind kind, const char *user, const char *pass, char *msg,
-                  size_t msglen);
+FH_EXTERN int fh_auth_check(fh_auth_kind kind, const char *user, const char *pass, char *msg,
+                            size_t msglen);
 
 /* Marks a header name of this request as a credential (e.g. "X-API-Key"
  * set by a custom auth scheme): like Authorization and Cookie, it is not
  * sent once a redirect leaves the request's origin. */
-int fh_request_mark_sensitive(fh_request *req, const char *name);
+FH_EXTERN int fh_request_mark_sensitive(fh_request *req, const char *name);
 
 /* ---- cookies ---------------------------------------------------------------- */
 
@@ -101,22 +134,22 @@ typedef struct fh_cookie_jar fh_cookie_jar; /* also in cookies.h; identical type
 /* The client's jar (borrowed: it must outlive the client; NULL: none). Its
  * cookies are sent with every request and every hop (re-derived per hop for
  * the hop's URL), and every response, redirect hops included, updates it. */
-int fh_client_set_cookie_jar(fh_client *client, fh_cookie_jar *jar);
+FH_EXTERN int fh_client_set_cookie_jar(fh_client *client, fh_cookie_jar *jar);
 /* A jar for this request only: its cookies are sent instead of the
  * client's; Set-Cookie still updates the client's jar. A Cookie header set
  * by the caller replaces jar cookies (one Cookie field, RFC 6265 §5.4). */
-int fh_request_set_cookie_jar(fh_request *req, fh_cookie_jar *jar);
+FH_EXTERN int fh_request_set_cookie_jar(fh_request *req, fh_cookie_jar *jar);
 
 /* ---- what happened --------------------------------------------------------- */
 
 /* Attempts made for the final response (1 without retries). */
-int fh_response_attempts(const fh_response *resp);
+FH_EXTERN int fh_response_attempts(const fh_response *resp);
 /* The URL of the final response (after redirects). */
-const char *fh_response_url(const fh_response *resp);
+FH_EXTERN const char *fh_response_url(const fh_response *resp);
 /* Redirect hops before the final response, oldest first; each is a
  * response with status, headers and URL but no body, owned by resp. */
-size_t fh_response_history_count(const fh_response *resp);
-const fh_response *fh_response_history_at(const fh_response *resp, size_t i);
+FH_EXTERN size_t fh_response_history_count(const fh_response *resp);
+FH_EXTERN const fh_response *fh_response_history_at(const fh_response *resp, size_t i);
 
 #ifdef __cplusplus
 }
