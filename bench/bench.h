@@ -23,6 +23,8 @@ typedef struct bench_cfg {
     pid_t target_pid;/* nginx we started (for its CPU time), or 0 */
     int in_flight;   /* fh-async: requests in flight (default: conns); more than
                         conns queue in the pool, which measures the engine at scale */
+    int insecure;    /* fasthttp modes: no certificate verification */
+    int http2;       /* fasthttp modes: fh_http2_mode (https: ALPN; http: prior knowledge) */
 } bench_cfg;
 
 /* The result of one run of one mode. */

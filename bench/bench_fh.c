@@ -23,18 +23,23 @@ static int status_ok(fh_response *resp)
     return s >= 200 && s < 300;
 }
 
-static fh_client *make_client(int conns)
+static fh_client *make_client(const bench_cfg *cfg, int conns)
 {
     fh_client *c = fh_client_new();
     if (c && conns > 0)
         fh_client_set_pool_limits(c, conns, conns, conns, 60000);
+    if (c && cfg->http2) /* cleartext URLs speak HTTP/2 by prior knowledge */
+        fh_client_set_http2(c, strncmp(cfg->url, "https:", 6) == 0 ? FH_HTTP2_ON
+                                                                   : FH_HTTP2_ONLY);
+    if (c && cfg->insecure)
+        fh_client_set_verify(c, 0);
     return c;
 }
 
 int run_fh_sync(const bench_cfg *cfg, bench_result *r)
 {
     int err = 0;
-    fh_client *c = make_client(1);
+    fh_client *c = make_client(cfg, 1);
     fh_request *req = fh_request_new("GET", cfg->url, &err);
     if (!c || !req) {
         snprintf(r->note, sizeof r->note, "fh_request_new: %s", fh_strerror(err));
@@ -159,7 +164,7 @@ int run_fh_async(const bench_cfg *cfg, bench_result *r)
     aloop l = {0};
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     l.timer_at = -1;
-    fh_client *c = make_client(cfg->conns);
+    fh_client *c = make_client(cfg, cfg->conns);
     fh_loop_ops ops = {a_watch, a_timer};
     l.e = c ? fh_engine_new(c, &ops, &l) : NULL;
     aslot *slots = calloc((size_t)n, sizeof *slots);

@@ -63,6 +63,8 @@ static void usage(FILE *f)
             "  --duration S         measured seconds per run (default 5)\n"
             "  --warmup S           unmeasured seconds before each run (default 1)\n"
             "  --connections N      requests in flight / connections (default 64)\n"
+            "  --http2              fasthttp over HTTP/2 (https: ALPN; http: prior knowledge)\n"
+            "  --insecure           fasthttp: no certificate verification (https --url)\n"
             "  --in-flight N        fh-async: requests in flight over those connections\n"
             "                       (default: as many as connections; more wait in the\n"
             "                       pool's queue, to measure the engine at scale)\n"
@@ -248,7 +250,7 @@ static void json_result(FILE *f, const bench_result *r)
 
 int main(int argc, char **argv)
 {
-    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0, 0};
+    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0, 0, 0, 0};
     const char *modes_arg = NULL, *json_path = NULL;
     int rounds = 1, workers = 1, pin = 0;
     double max_other = 25;
@@ -257,7 +259,8 @@ int main(int argc, char **argv)
         {"connections", 1, 0, 'c'}, {"modes", 1, 0, 'm'},   {"rounds", 1, 0, 'r'},
         {"json", 1, 0, 'j'},       {"nginx-workers", 1, 0, 'n'}, {"wrk", 1, 0, 'W'},
         {"pin", 0, 0, 'p'},        {"no-pin", 0, 0, 'P'},   {"max-other", 1, 0, 'o'},
-        {"in-flight", 1, 0, 'i'},  {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"in-flight", 1, 0, 'i'},  {"http2", 0, 0, '2'},    {"insecure", 0, 0, 'k'},
+        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "u:d:w:c:m:r:j:n:h", opts, NULL)) != -1) {
         switch (o) {
@@ -274,6 +277,8 @@ int main(int argc, char **argv)
         case 'P': pin = 0; break;
         case 'o': max_other = atof(optarg); break;
         case 'i': cfg.in_flight = atoi(optarg); break;
+        case '2': cfg.http2 = 1; break;
+        case 'k': cfg.insecure = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -206,6 +206,14 @@ int fh_client_set_decode(fh_client *c, int decode)
     return FH_OK;
 }
 
+int fh_client_set_http2(fh_client *c, fh_http2_mode mode)
+{
+    if (!c || (unsigned)mode > FH_HTTP2_ONLY)
+        return FH_EINVAL;
+    c->http2 = (int)mode;
+    return FH_OK;
+}
+
 int fh_client_set_user_agent(fh_client *c, const char *ua)
 {
     if (!c)

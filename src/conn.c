@@ -17,6 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Exchanges that may wait for one connection being opened: the HTTP/2
+ * codec's stream cap; with HTTP/1.1 only the opener waits. */
+#define CONN_WAITERS_MAX 100
+
 /* ---- the engine's list ---------------------------------------------------------- */
 
 static void elink(fh_engine *e, fh__conn *c)
@@ -187,24 +191,74 @@ void fh__conn_detach(fh__conn *c, fh__exchange *x, int clean)
 
 /* ---- ready ---------------------------------------------------------------------------- */
 
+/* ALPN's answer (RFC 7301), or prior knowledge for cleartext (RFC 9113
+ * §3.3): 1 for HTTP/2, 0 for HTTP/1.1, FH_EHTTP2 when HTTP/2 was required
+ * and the server would not speak it. */
+static int pick_h2(fh__conn *c)
+{
+    if (!c->tls)
+        return c->http2 == FH_HTTP2_ONLY;
+    size_t len = 0;
+    const char *p = fh__tls_alpn(c->ssl, &len);
+    int h2 = p && len == 2 && memcmp(p, "h2", 2) == 0;
+    if (c->http2)
+        fh__pool_note_proto(&c->engine->client->pool, c->host, h2 ? 20 : 11);
+    if (!h2 && c->http2 == FH_HTTP2_ONLY)
+        return FH_EHTTP2;
+    return h2;
+}
+
 /* The socket is connected (and TLS done): the codec takes over and the
- * exchange that waited starts on it. HTTP/1.1 carries one; the HTTP/2
- * codec will start the others from its init, where a failing stream does
- * not close the connection. */
+ * exchanges that waited start on it, oldest first, as many as it may
+ * carry; the others go back to the start (another connection, or the
+ * pool's queue). Nothing touches c after the last start: an exchange that
+ * fails there may be the last to leave, which releases c. */
 static void ready(fh__conn *c)
 {
-    c->codec = &fh__h1_codec; /* ALPN offers http/1.1 only until HTTP/2 arrives */
+    int h2 = pick_h2(c);
+    if (h2 < 0) {
+        open_fail(c, FH_EHTTP2, "%s:%d did not agree to HTTP/2 (ALPN) and HTTP/2 was "
+                  "required", c->hostname, c->port);
+        return;
+    }
+    c->codec = h2 ? &fh__h2_codec : &fh__h1_codec;
     if (c->codec->init(c) != FH_OK) {
         c->codec = NULL;
         open_fail(c, FH_ENOMEM, "out of memory");
         return;
     }
     c->state = FH__C_READY;
-    fh__exchange *x = c->ex;
-    if (x) {
-        x->state = FH__X_ACTIVE;
-        c->codec->start(c, x);
+    fh__exchange *order[CONN_WAITERS_MAX];
+    int n = 0;
+    for (fh__exchange *x = c->ex; x && n < CONN_WAITERS_MAX; x = x->cnext)
+        order[n++] = x; /* newest first */
+    int take = n < c->max_streams ? n : c->max_streams;
+    for (int i = 0; i < n - take; i++) { /* the newest beyond capacity start over */
+        fh__exchange *x = order[i];
+        xunlink(c, x);
+        x->state = FH__X_START;
+        fh__engine_run(c->engine, x);
     }
+    for (int i = n - 1; i >= n - take; i--) {
+        order[i]->state = FH__X_ACTIVE;
+        c->codec->start(c, order[i]);
+    }
+}
+
+fh__conn *fh__engine_pending_conn(fh_engine *e, const fh__exchange *x)
+{
+    for (fh__conn *c = e->conns; c; c = c->enext)
+        if (c->host == x->host && c->state < FH__C_READY && c->http2 != FH_HTTP2_OFF &&
+            c->nex < CONN_WAITERS_MAX)
+            return c;
+    return NULL;
+}
+
+void fh__conn_join(fh__conn *c, fh__exchange *x)
+{
+    xlink(c, x);
+    x->state = FH__X_WAIT;
+    fh__ex_set_phase(x, FH_TIMEOUT_CONNECT, FH_ETIMEOUT_CONNECT);
 }
 
 /* ---- TLS ------------------------------------------------------------------------------- */
@@ -236,7 +290,7 @@ static void begin_tls(fh__conn *c)
     int rc = fh__client_ssl_ctx(cl, &ctx, err, sizeof err);
     if (rc == FH_OK)
         rc = fh__tls_conn_new(&c->ssl, ctx, c->fd, c->hostname, c->host_is_ip, cl->tls.verify,
-                              err, sizeof err);
+                              c->http2, err, sizeof err);
     if (rc) {
         open_fail(c, rc, "TLS setup for %s:%d failed: %s", c->hostname, c->port, err);
         return;
@@ -382,6 +436,7 @@ void fh__conn_open(fh_engine *e, fh__exchange *x)
     }
     c->port = u->port;
     c->tls = u->tls;
+    c->http2 = x->http2;
     c->host_is_ip = u->host_is_ip;
     c->host = x->host;
     c->timer.kind = 2; /* engine.c dispatches on it: a connection's timer */

@@ -162,11 +162,11 @@ int fh__engine_keep_hot(fh_engine *e, fh__conn *c)
     return 1;
 }
 
-fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h)
+fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h, int http2)
 {
     for (fh__conn **pp = &e->hot; *pp; pp = &(*pp)->next) {
         fh__conn *c = *pp;
-        if (c->host == h) {
+        if (c->host == h && fh__conn_fits(c, http2)) {
             *pp = c->next;
             c->next = NULL;
             fh__pool_lock(&e->client->pool);

@@ -40,6 +40,9 @@ const char *fh_strerror(int code)
     case FH_EREDIRECT: return "invalid redirect";
     case FH_ENOT_REPLAYABLE: return "request body cannot be replayed";
     case FH_EFILE: return "file missing, unreadable or not a regular file";
+    case FH_EREFUSED:
+        return "the server did not process the request (refused stream or GOAWAY)";
+    case FH_EHTTP2: return "HTTP/2 was required and the server does not speak it";
     case FH_EFORKED:
         return "the process forked while the request was in flight; it belongs to the parent";
     default: return "unknown error";

@@ -273,6 +273,7 @@ int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req)
     if (x->tmo[FH_TIMEOUT_TOTAL])
         x->total_deadline = x->t_start + x->tmo[FH_TIMEOUT_TOTAL];
     x->decode = req->decode >= 0 ? req->decode : c->decode;
+    x->http2 = req->http2 >= 0 ? req->http2 : c->http2;
     for (int k = 0; k < FH_LIMIT_KINDS; k++)
         x->limit[k] = req->limit[k] > 0 ? req->limit[k] : c->limit[k];
     req->errmsg[0] = 0;
@@ -454,12 +455,20 @@ static void do_start(fh__exchange *x)
         fh__ex_fail_code(x, rc);
         return;
     }
-    fh__conn *c = x->fresh_only ? NULL : fh__engine_take_hot(e, x->host);
+    fh__conn *c = x->fresh_only ? NULL : fh__engine_take_hot(e, x->host, x->http2);
     if (c) {
         take(x, FH__CHECKOUT_SHARED, c); /* already this engine's */
         return;
     }
-    rc = fh__pool_checkout(p, x->host, e, &x->waiter, x->fresh_only, &c);
+    /* A connection this engine is opening may turn out to be HTTP/2: wait
+     * for it rather than open a second one (unless the origin is known to
+     * answer HTTP/1.1). */
+    if (x->http2 != FH_HTTP2_OFF && !x->fresh_only && x->host->proto != 11 &&
+        (c = fh__engine_pending_conn(e, x))) {
+        fh__conn_join(c, x);
+        return;
+    }
+    rc = fh__pool_checkout(p, x->host, e, &x->waiter, x->fresh_only, x->http2, &c);
     if (rc != FH_EAGAIN) {
         take(x, rc, c);
         return;

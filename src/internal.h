@@ -53,6 +53,7 @@ typedef struct fh__pool_host {
     char *key;
     int open;                    /* connections open or being opened */
     int idle;
+    int proto;                   /* what its servers answered by ALPN: 0 unknown, 11, 20 */
     fh__conn *idle_top;          /* LIFO stack of idle connections */
     fh__conn *shared;            /* busy connections with room (multiplexed), any engine */
     /* circuit breaker of this origin (retry.c) */
@@ -81,6 +82,7 @@ struct fh__conn {
     fh__pool_host *host;           /* origin this connection belongs to */
     char *hostname;                /* where it goes (a copy: openers may go away) */
     int port, tls, host_is_ip;
+    int http2;                     /* fh_http2_mode it was opened with (ALPN offer) */
     fh_engine *engine;             /* the engine driving it; NULL while idle */
     struct fh__conn *eprev, *enext;/* the engine's list of connections it drives */
     /* pool */
@@ -156,6 +158,11 @@ int fh__conn_watch(fh__conn *c, int events);
 void fh__conn_release(fh__conn *c, int reusable);
 /* In a forked child: c is the parent's; forget it without a byte sent. */
 void fh__conn_forget(fh__conn *c);
+/* A connection this engine is opening to x's origin that may turn out to be
+ * HTTP/2 and has room for another waiter, or NULL. */
+fh__conn *fh__engine_pending_conn(fh_engine *e, const fh__exchange *x);
+/* x waits on c, which is being opened, instead of opening another. */
+void fh__conn_join(fh__conn *c, fh__exchange *x);
 /* After a 101 to a request that asked to upgrade: c leaves the engine and
  * the pool's books and belongs to resp until taken or freed. */
 void fh__conn_take_over(fh__conn *c, fh_response *resp);
@@ -169,6 +176,7 @@ typedef struct fh__waiter {
     fh__note note;     /* posted to it when the waiter is granted something */
     int queued;
     int granted;       /* 1: a slot or a connection was handed over */
+    int http2;         /* the waiting exchange's fh_http2_mode: what it can use */
     fh__conn *conn;    /* handed-over idle connection, or NULL for a slot */
     unsigned long gen; /* fork generation it was queued in */
 } fh__waiter;
@@ -210,7 +218,12 @@ enum { FH__CHECKOUT_CONN = 0, FH__CHECKOUT_SLOT = 1, FH__CHECKOUT_SHARED = 2 };
  * inbox. fresh: never reuse a connection (retry after a failed reused one).
  */
 int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w, int fresh,
-                      fh__conn **out);
+                      int http2, fh__conn **out);
+/* A connection fits an exchange's fh_http2_mode: HTTP/2 connections for ON
+ * and ONLY, HTTP/1.1 ones for OFF and ON. */
+int fh__conn_fits(const fh__conn *c, int http2);
+/* Remembers what an origin answered by ALPN (11 or 20). */
+void fh__pool_note_proto(fh__pool *p, fh__pool_host *h, int proto);
 /* After w's note arrived: like checkout's results, or FH_EAGAIN if not yet. */
 int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out);
 /* Leaves the queue; anything granted meanwhile is given back. */
@@ -239,6 +252,7 @@ struct fh_client {
     int64_t timeout_ms[FH_TIMEOUT_KINDS];
     int64_t limit[FH_LIMIT_KINDS];
     int decode;
+    int http2;                      /* fh_http2_mode */
     char *user_agent;
     fh__tls_config tls;
     SSL_CTX *ssl_ctx;               /* built once, shared by all connections */
@@ -293,6 +307,7 @@ struct fh_request {
     int expect_continue;     /* 1: Expect: 100-continue */
     int64_t expect_wait_ms;
     int decode;              /* -1: client's default */
+    int http2;               /* -1: client's; else fh_http2_mode */
     int head;                /* method is HEAD */
     int idempotent;          /* RFC 9110 §9.2.2 */
     fh_retry_policy retry;
@@ -339,6 +354,10 @@ struct fh_response {
 
 /* Builds a response from a parsed head (copies the head bytes). */
 fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
+/* Builds a response from n fields stored as name NUL value NUL pairs in
+ * fields[0..len) (HTTP/2: no reason phrase). */
+fh_response *fh__response_new_fields(int status, int version, const uint8_t *fields,
+                                     size_t len, size_t n);
 
 /* ---- exchange ------------------------------------------------------------ */
 
@@ -410,6 +429,8 @@ struct fh__exchange {
     int reused;                   /* conn came from the pool */
     int retried;                  /* already retried once on a fresh connection */
     int upgrade;                  /* the request asks to switch protocols (101) */
+    int http2;                    /* fh_http2_mode in effect */
+    void *cx;                     /* the codec's state for this exchange (an HTTP/2 stream) */
     /* the current hop's request header fields (fh__ex_prepare) */
     fh_header *hdrs;
     size_t nhdrs, hdr_cap;
@@ -532,6 +553,7 @@ struct fh__codec {
 };
 
 extern const fh__codec fh__h1_codec;
+extern const fh__codec fh__h2_codec;
 
 /* ---- engine ------------------------------------------------------------ */
 
@@ -564,8 +586,8 @@ struct fh_engine {
  * trip, a liveness probe and two epoll_ctl calls. Returns 0 when the engine
  * is not inside an action (the caller then pools it). */
 int fh__engine_keep_hot(fh_engine *e, fh__conn *c);
-/* A hot connection of that origin, or NULL. */
-fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h);
+/* A hot connection of that origin that fits the fh_http2_mode, or NULL. */
+fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h, int http2);
 /* Maps fd to c with the given interest (0: watched by nobody). */
 int fh__engine_watch(fh_engine *e, fh__conn *c, int fd, int events);
 void fh__engine_unwatch(fh_engine *e, int fd);

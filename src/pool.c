@@ -159,11 +159,23 @@ static void expire_idle(fh__pool *p, int64_t now)
         idle_drop(p, p->lru_tail);
 }
 
-/* Pops a live idle connection of h, closing dead ones on the way. */
-static fh__conn *take_idle(fh__pool *p, fh__pool_host *h)
+int fh__conn_fits(const fh__conn *c, int http2)
 {
-    while (h->idle_top) {
-        fh__conn *c = h->idle_top;
+    int is_h2 = c->codec == &fh__h2_codec;
+    return is_h2 ? http2 != FH_HTTP2_OFF : http2 != FH_HTTP2_ONLY;
+}
+
+/* Pops a live idle connection of h that fits the exchange's HTTP/2 mode
+ * (the newest first), closing dead ones on the way. */
+static fh__conn *take_idle(fh__pool *p, fh__pool_host *h, int http2)
+{
+    fh__conn *c = h->idle_top;
+    while (c) {
+        fh__conn *next = c->next;
+        if (!fh__conn_fits(c, http2)) {
+            c = next;
+            continue;
+        }
         idle_unlink(p, c);
         if (fh__conn_alive(c)) {
             p->reused++;
@@ -172,6 +184,7 @@ static fh__conn *take_idle(fh__pool *p, fh__pool_host *h)
         h->open--;
         p->open--;
         fh__conn_close(c);
+        c = next;
     }
     return NULL;
 }
@@ -239,8 +252,10 @@ static void shared_unlink(fh__conn *c)
     c->snext = c->sprev = NULL;
 }
 
-static fh__conn *take_shared(fh__pool_host *h, fh_engine *e)
+static fh__conn *take_shared(fh__pool_host *h, fh_engine *e, int http2)
 {
+    if (http2 == FH_HTTP2_OFF)
+        return NULL;
     for (fh__conn *c = h->shared; c; c = c->snext)
         if (c->engine == e && c->nex < c->max_streams)
             return c;
@@ -253,7 +268,7 @@ static void serve_waiters(fh__pool *p)
     fh__waiter *w = p->wait_head;
     while (w) {
         fh__waiter *next = w->next;
-        fh__conn *c = take_idle(p, w->host);
+        fh__conn *c = take_idle(p, w->host, w->http2);
         if (c)
             grant(p, w, c);
         else if (reserve_slot(p, w->host))
@@ -324,15 +339,16 @@ static void forget_waiter(fh__waiter *w)
 /* ---- public to the engine --------------------------------------------- */
 
 int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w, int fresh,
-                      fh__conn **out)
+                      int http2, fh__conn **out)
 {
     int rc = FH_EAGAIN;
     *out = NULL;
     fh__pool_lock(p);
     expire_idle(p, fh__now_us());
-    if (!fresh && (*out = take_shared(h, e)))
+    w->http2 = http2;
+    if (!fresh && (*out = take_shared(h, e, http2)))
         rc = FH__CHECKOUT_SHARED; /* no slot needed: a stream on a connection */
-    else if (!fresh && !p->wait_head && (*out = take_idle(p, h)))
+    else if (!fresh && !p->wait_head && (*out = take_idle(p, h, http2)))
         rc = FH__CHECKOUT_CONN;
     else if (!p->wait_head && reserve_slot(p, h))
         rc = FH__CHECKOUT_SLOT;
@@ -453,6 +469,13 @@ void fh__pool_share(fh__pool *p, fh__conn *c, int has_room)
             c->host->shared = c;
         }
     }
+    fh__pool_unlock(p);
+}
+
+void fh__pool_note_proto(fh__pool *p, fh__pool_host *h, int proto)
+{
+    fh__pool_lock(p);
+    h->proto = proto;
     fh__pool_unlock(p);
 }
 

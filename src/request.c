@@ -100,6 +100,7 @@ fh_request *fh_request_new_n(const char *method, size_t method_len, const char *
     for (int i = 0; i < FH_LIMIT_KINDS; i++)
         r->limit[i] = -1;
     r->decode = -1;
+    r->http2 = -1;
     r->follow_redirects = -1;
     r->max_redirects = -1;
     r->auth_kind = -1;
@@ -316,6 +317,14 @@ int fh_request_set_decode(fh_request *req, int decode)
     if (!req)
         return FH_EINVAL;
     req->decode = decode < 0 ? -1 : decode != 0;
+    return FH_OK;
+}
+
+int fh_request_set_http2(fh_request *req, int mode)
+{
+    if (!req || mode < -1 || mode > FH_HTTP2_ONLY)
+        return FH_EINVAL;
+    req->http2 = mode;
     return FH_OK;
 }
 

@@ -39,6 +39,41 @@ fh_response *fh__response_new(const fh__h1_head *h, const char *raw)
     return r;
 }
 
+fh_response *fh__response_new_fields(int status, int version, const uint8_t *fields,
+                                     size_t len, size_t n)
+{
+    fh_response *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->head = malloc(len + 1);
+    r->hdrs = malloc((n ? n : 1) * sizeof *r->hdrs);
+    if (!r->head || !r->hdrs) {
+        free(r->head);
+        free(r->hdrs);
+        free(r);
+        return NULL;
+    }
+    if (len)
+        memcpy(r->head, fields, len);
+    r->head[len] = 0;
+    r->head_len = len;
+    size_t pos = 0;
+    for (size_t i = 0; i < n && pos < len; i++) {
+        const char *name = r->head + pos;
+        size_t nl = strlen(name);
+        const char *value = name + nl + 1;
+        size_t vl = strlen(value);
+        r->hdrs[i] = (fh_header){name, nl, value, vl};
+        pos += nl + vl + 2;
+        r->nhdrs = i + 1;
+    }
+    r->reason = r->head + len; /* "" */
+    r->reason_len = 0;
+    r->status = status;
+    r->version = version;
+    return r;
+}
+
 int fh_response_status(const fh_response *r)
 {
     return r ? r->status : 0;

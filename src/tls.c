@@ -35,7 +35,8 @@
 #include "fasthttp/errors.h"
 
 /* ALPN protocol list in wire format (RFC 7301 §3.1: length-prefixed
- * strings, in preference order). Add "\x02h2" in front for HTTP/2. */
+ * strings, in preference order); connections that may speak HTTP/2 set
+ * their own list (fh__tls_conn_new). */
 static const unsigned char alpn_protos[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 /* Client-side cache entries only grow (OpenSSL never looks them up for a
@@ -427,8 +428,13 @@ static int conn_set_peer(SSL *ssl, const char *host, int host_is_ip, char *err,
     return FH_ETLS;
 }
 
+/* ALPN offers per connection (RFC 7301 §3.1), in preference order: a
+ * connection opened for a request that may use HTTP/2 offers h2 first. */
+static const unsigned char alpn_h2[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+static const unsigned char alpn_h2_only[] = {2, 'h', '2'};
+
 int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host_is_ip,
-                     int verify, char *err, size_t errlen)
+                     int verify, int http2, char *err, size_t errlen)
 {
     ERR_clear_error();
     SSL *ssl = SSL_new(ctx);
@@ -441,6 +447,12 @@ int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host
     }
     SSL_set_bio(ssl, bio, bio); /* one reference, consumed by ssl */
     SSL_set_connect_state(ssl);
+    /* SSL_set_alpn_protos returns 0 on success. */
+    if (http2 && SSL_set_alpn_protos(ssl, http2 == 2 ? alpn_h2_only : alpn_h2,
+                                     http2 == 2 ? sizeof alpn_h2_only : sizeof alpn_h2) != 0) {
+        SSL_free(ssl);
+        return openssl_fail(FH_ETLS, err, errlen, "cannot set ALPN protocols");
+    }
     /* RFC 6066 §3: SNI carries host names only, never IP literals. */
     if (!host_is_ip && SSL_set_tlsext_host_name(ssl, host) != 1) {
         SSL_free(ssl);

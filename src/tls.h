@@ -48,7 +48,7 @@ int fh__tls_check_client_cert(const char *cert, const char *key, char *err, size
  * literals against iPAddress SANs, never against the subject's CN.
  */
 int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host_is_ip,
-                     int verify, char *err, size_t errlen);
+                     int verify, int http2, char *err, size_t errlen);
 
 /*
  * Advances the handshake. Returns 0 when done, FH_EAGAIN with *want set to

@@ -62,13 +62,13 @@ static void test_slot_then_reuse(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w = {.wake = &f->wake};
     fh__conn *c = NULL;
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c), FH__CHECKOUT_SLOT);
     c = open_conn(f, h);
     fh__pool_release(&f->pool, c, 1);
     assert_int_equal(f->pool.idle, 1);
     assert_int_equal(f->pool.open, 1);
     fh__conn *again = NULL;
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, &again), FH__CHECKOUT_CONN);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &again), FH__CHECKOUT_CONN);
     assert_ptr_equal(again, c);
     assert_int_equal(f->pool.reused, 1);
     assert_int_equal(f->pool.idle, 0);
@@ -96,11 +96,11 @@ static void test_per_host_limit_queues_and_grants(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w1 = {.wake = &f->wake}, w2 = {.wake = &f->wake}, w3 = {.wake = &f->wake};
     fh__conn *c = NULL;
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, 0, &c), FH__CHECKOUT_SLOT);
     fh__conn *c1 = open_conn(f, h);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, 0, &c), FH__CHECKOUT_SLOT);
     fh__conn *c2 = open_conn(f, h);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w3, 0, &c), FH_EAGAIN);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w3, 0, 0, &c), FH_EAGAIN);
     assert_int_equal(f->pool.waiting, 1);
     assert_false(wake_pending(f));
     assert_int_equal(fh__pool_waiter_take(&f->pool, &w3, &c), FH_EAGAIN);
@@ -122,8 +122,8 @@ static void test_closed_slot_is_granted(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w1 = {.wake = &f->wake}, w2 = {.wake = &f->wake};
     fh__conn *c = NULL;
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, &c), FH__CHECKOUT_SLOT);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, &c), FH_EAGAIN);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, 0, &c), FH_EAGAIN);
     fh__pool_slot_release(&f->pool, h); /* the connect failed */
     assert_int_equal(fh__pool_waiter_take(&f->pool, &w2, &c), FH__CHECKOUT_SLOT);
     assert_null(c);
@@ -139,9 +139,9 @@ static void test_waiter_cancel_returns_grant(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w1 = {.wake = &f->wake}, w2 = {.wake = &f->wake};
     fh__conn *c = NULL;
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, 0, &c), FH__CHECKOUT_SLOT);
     fh__conn *c1 = open_conn(f, h);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, &c), FH_EAGAIN);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, 0, &c), FH_EAGAIN);
     fh__pool_release(&f->pool, c1, 0); /* closed: its slot goes to w2 */
     assert_true(w2.granted);
     assert_int_equal(f->pool.open, 1);
@@ -157,11 +157,11 @@ static void test_dead_idle_connection_is_replaced(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w = {.wake = &f->wake};
     fh__conn *c = NULL;
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c), FH__CHECKOUT_SLOT);
     c = open_conn(f, h);
     fh__pool_release(&f->pool, c, 1);
     close(f->peers[--f->npeers]); /* the server closes the idle connection */
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c), FH__CHECKOUT_SLOT);
     assert_int_equal(f->pool.open, 1); /* the dead one is gone, the new slot counts */
     assert_int_equal(f->pool.idle, 0);
     fh__pool_slot_release(&f->pool, h);
@@ -173,11 +173,11 @@ static void test_unexpected_bytes_mark_connection_dead(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w = {.wake = &f->wake};
     fh__conn *c = NULL;
-    fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c);
+    fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c);
     c = open_conn(f, h);
     fh__pool_release(&f->pool, c, 1);
     assert_int_equal(write(f->peers[f->npeers - 1], "x", 1), 1);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c), FH__CHECKOUT_SLOT);
     fh__pool_slot_release(&f->pool, h);
 }
 
@@ -188,11 +188,11 @@ static void test_idle_expiry(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w = {.wake = &f->wake};
     fh__conn *c = NULL;
-    fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c);
+    fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c);
     c = open_conn(f, h);
     fh__pool_release(&f->pool, c, 1);
     usleep(5000);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c), FH__CHECKOUT_SLOT);
     assert_int_equal(f->pool.idle, 0);
     assert_int_equal(f->pool.open, 1);
     fh__pool_slot_release(&f->pool, h);
@@ -206,10 +206,10 @@ static void test_total_limit_evicts_other_origin(void **state)
     fh__pool_host *b = fh__pool_host_get(&f->pool, "http://b:80");
     fh__waiter w = {.wake = &f->wake};
     fh__conn *c = NULL;
-    fh__pool_checkout(&f->pool, a, NULL, &w, 0, &c);
+    fh__pool_checkout(&f->pool, a, NULL, &w, 0, 0, &c);
     c = open_conn(f, a);
     fh__pool_release(&f->pool, c, 1);
-    assert_int_equal(fh__pool_checkout(&f->pool, b, NULL, &w, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, b, NULL, &w, 0, 0, &c), FH__CHECKOUT_SLOT);
     assert_int_equal(f->pool.open, 1);
     assert_int_equal(f->pool.idle, 0);
     fh__pool_slot_release(&f->pool, b);
@@ -222,15 +222,15 @@ static void test_fresh_skips_idle_and_idle_cap(void **state)
     fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
     fh__waiter w = {.wake = &f->wake};
     fh__conn *c = NULL;
-    fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c);
+    fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c);
     fh__conn *c1 = open_conn(f, h);
-    fh__pool_checkout(&f->pool, h, NULL, &w, 0, &c);
+    fh__pool_checkout(&f->pool, h, NULL, &w, 0, 0, &c);
     fh__conn *c2 = open_conn(f, h);
     fh__pool_release(&f->pool, c1, 1);
     fh__pool_release(&f->pool, c2, 1); /* over the idle cap: closed */
     assert_int_equal(f->pool.idle, 1);
     assert_int_equal(f->pool.open, 1);
-    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 1, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w, 1, 0, &c), FH__CHECKOUT_SLOT);
     assert_int_equal(f->pool.idle, 1);
     fh__pool_slot_release(&f->pool, h);
 }

@@ -3,7 +3,7 @@
  *
  *   fh [-X METHOD] [-H 'Name: value']... [-d DATA | --data-file F] [-i] [-I]
  *      [-o FILE] [--insecure] [--cacert F] [--cert F --key F] [--timeout S]
- *      [--compressed] URL
+ *      [--compressed] [--http2 | --http2-prior-knowledge | --http1.1] [-v] URL
  *
  * The body is streamed to stdout (or FILE) through a fixed buffer, so any
  * size works in bounded memory. Errors go to stderr with a non-zero exit.
@@ -22,7 +22,7 @@
 typedef struct opts {
     const char *method, *url, *data, *data_file, *out, *cacert, *cert, *key;
     const char *headers[128];
-    int nheaders, include, head, insecure, compressed;
+    int nheaders, include, head, insecure, compressed, http2, verbose;
     double timeout;
 } opts;
 
@@ -30,12 +30,17 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: fh [-X METHOD] [-H 'Name: value']... [-d DATA | --data-file F] [-i] [-I]\n"
                "          [-o FILE] [--insecure] [--cacert F] [--cert F --key F]\n"
-               "          [--timeout SECONDS] [--compressed] URL\n");
+               "          [--timeout SECONDS] [--compressed]\n"
+               "          [--http2 | --http2-prior-knowledge | --http1.1] [-v] URL\n"
+               "  --http2                  offer HTTP/2 by ALPN (HTTPS), fall back to HTTP/1.1\n"
+               "  --http2-prior-knowledge  HTTP/2 only (cleartext without negotiation)\n"
+               "  -v                       the protocol and the response head on stderr\n");
 }
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    enum { O_DATA_FILE = 256, O_INSECURE, O_CACERT, O_CERT, O_KEY, O_TIMEOUT, O_COMPRESSED };
+    enum { O_DATA_FILE = 256, O_INSECURE, O_CACERT, O_CERT, O_KEY, O_TIMEOUT, O_COMPRESSED,
+           O_HTTP2, O_HTTP2_PK, O_HTTP11 };
     static const struct option lo[] = {
         {"request", required_argument, 0, 'X'}, {"header", required_argument, 0, 'H'},
         {"data", required_argument, 0, 'd'},    {"data-file", required_argument, 0, O_DATA_FILE},
@@ -44,9 +49,11 @@ static int parse_args(int argc, char **argv, opts *o)
         {"cacert", required_argument, 0, O_CACERT}, {"cert", required_argument, 0, O_CERT},
         {"key", required_argument, 0, O_KEY},   {"timeout", required_argument, 0, O_TIMEOUT},
         {"compressed", no_argument, 0, O_COMPRESSED}, {"help", no_argument, 0, 'h'},
+        {"http2", no_argument, 0, O_HTTP2}, {"http2-prior-knowledge", no_argument, 0, O_HTTP2_PK},
+        {"http1.1", no_argument, 0, O_HTTP11}, {"verbose", no_argument, 0, 'v'},
         {0, 0, 0, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "X:H:d:iIo:kh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "X:H:d:iIo:khv", lo, NULL)) != -1) {
         switch (c) {
         case 'X': o->method = optarg; break;
         case 'H':
@@ -66,6 +73,10 @@ static int parse_args(int argc, char **argv, opts *o)
         case O_KEY: o->key = optarg; break;
         case O_TIMEOUT: o->timeout = strtod(optarg, NULL); break;
         case O_COMPRESSED: o->compressed = 1; break;
+        case O_HTTP2: o->http2 = FH_HTTP2_ON; break;
+        case O_HTTP2_PK: o->http2 = FH_HTTP2_ONLY; break;
+        case O_HTTP11: o->http2 = FH_HTTP2_OFF; break;
+        case 'v': o->verbose = 1; break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }
@@ -105,6 +116,8 @@ static int configure_client(fh_client *c, const opts *o)
     /* Like curl: no Accept-Encoding and no decoding unless --compressed. */
     if (!rc)
         rc = fh_client_set_decode(c, o->compressed);
+    if (!rc)
+        rc = fh_client_set_http2(c, (fh_http2_mode)o->http2);
     return rc;
 }
 
@@ -149,8 +162,11 @@ static void print_head(fh_response *resp, FILE *f)
     size_t rlen;
     const char *reason = fh_response_reason(resp, &rlen);
     int v = fh_response_version(resp);
-    fprintf(f, "HTTP/%d.%d %d %.*s\r\n", v / 10, v % 10, fh_response_status(resp), (int)rlen,
-            reason);
+    if (v == 20) /* RFC 9113 §8.3.2: no reason phrase, no minor version */
+        fprintf(f, "HTTP/2 %d\r\n", fh_response_status(resp));
+    else
+        fprintf(f, "HTTP/%d.%d %d %.*s\r\n", v / 10, v % 10, fh_response_status(resp),
+                (int)rlen, reason);
     fh_header h;
     for (size_t i = 0; fh_response_header_at(resp, i, &h) == FH_OK; i++)
         fprintf(f, "%.*s: %.*s\r\n", (int)h.name_len, h.name, (int)h.value_len, h.value);
@@ -195,6 +211,8 @@ static int run(const opts *o, fh_client *c, FILE *out)
         fprintf(stderr, "fh: %s: %s\n", fh_strerror(rc), fh_request_error_message(req));
         goto done;
     }
+    if (o->verbose)
+        print_head(resp, stderr);
     if (o->include || o->head)
         print_head(resp, out);
     status = o->head ? 0 : write_body(resp, req, out);

@@ -53,7 +53,10 @@ enum fh_error {
     FH_ENOT_REPLAYABLE = -34,   /* a streamed body cannot be sent again */
     FH_EFILE = -35,             /* a file named in a setting is missing or unreadable
                                    (errno tells why) */
-    FH_EFORKED = -36            /* in flight when the process forked: the parent's */
+    FH_EFORKED = -36,           /* in flight when the process forked: the parent's */
+    FH_EREFUSED = -37,          /* the server did not process the request (HTTP/2
+                                   REFUSED_STREAM or GOAWAY): safe to send again */
+    FH_EHTTP2 = -38             /* HTTP/2 was required and the server cannot speak it */
 };
 
 /* A fixed, static description of an error code; never NULL. */

@@ -173,6 +173,19 @@ FH_EXTERN int fh_cert_check(const char *cert_path, const char *key_path, char *m
  * requests that have none (default 1). */
 FH_EXTERN int fh_client_set_decode(fh_client *client, int decode);
 
+/* Which HTTP versions a request may use (RFC 9113 §3):
+ *   FH_HTTP2_OFF    HTTP/1.1 only (the default);
+ *   FH_HTTP2_ON     HTTPS offers "h2" by ALPN and falls back to HTTP/1.1 when
+ *                   the server picks it (the answer is remembered per origin);
+ *                   cleartext stays HTTP/1.1;
+ *   FH_HTTP2_ONLY   HTTP/2 or nothing: HTTPS must negotiate "h2" (else the
+ *                   request fails with FH_EHTTP2), cleartext speaks HTTP/2 by
+ *                   prior knowledge (§3.3).
+ * Concurrent requests of one engine to an origin share an HTTP/2 connection
+ * up to the server's SETTINGS_MAX_CONCURRENT_STREAMS (at most 100). */
+typedef enum fh_http2_mode { FH_HTTP2_OFF = 0, FH_HTTP2_ON = 1, FH_HTTP2_ONLY = 2 } fh_http2_mode;
+FH_EXTERN int fh_client_set_http2(fh_client *client, fh_http2_mode mode);
+
 /* Default User-Agent added to requests without one; NULL for none.
  * Default "fasthttp/<version>". */
 FH_EXTERN int fh_client_set_user_agent(fh_client *client, const char *ua);
@@ -290,6 +303,9 @@ FH_EXTERN int fh_request_set_stream(fh_request *req, int stream);
 /* Overrides the client's decode setting for this request (0 raw, 1 decode). */
 FH_EXTERN int fh_request_set_decode(fh_request *req, int decode);
 
+/* Overrides the client's HTTP/2 mode for this request (-1: the client's). */
+FH_EXTERN int fh_request_set_http2(fh_request *req, int mode);
+
 /* The message describing the last failure of this request ("" if none). */
 FH_EXTERN const char *fh_request_error_message(const fh_request *req);
 /* The request's URL as given, without user:password@ (see fh_request_new_n). */
@@ -308,7 +324,7 @@ FH_EXTERN int fh_client_send(fh_client *client, fh_request *req, fh_response **o
 /* ---- response ---------------------------------------------------------- */
 
 FH_EXTERN int fh_response_status(const fh_response *resp);
-/* HTTP version as 10 or 11 (20 for HTTP/2 later). */
+/* HTTP version as 10, 11 or 20 (HTTP/2). */
 FH_EXTERN int fh_response_version(const fh_response *resp);
 FH_EXTERN const char *fh_response_reason(const fh_response *resp, size_t *len);
 
