@@ -249,7 +249,7 @@ fh__conn *fh__engine_pending_conn(fh_engine *e, const fh__exchange *x)
 {
     for (fh__conn *c = e->conns; c; c = c->enext)
         if (c->host == x->host && c->state < FH__C_READY && c->http2 != FH_HTTP2_OFF &&
-            c->nex < CONN_WAITERS_MAX)
+            c->nex < fh__h2_origin_cap(c->host))
             return c;
     return NULL;
 }

@@ -28,6 +28,31 @@
 #define CLIENT_MAX_STREAMS 100        /* cap on streams per connection */
 #define READ_SIZE 65536
 
+/* Streams a new connection of this origin may carry: the client's cap, or
+ * fewer when its connections were seen to serve only so many (a server's
+ * per-connection request limit sends GOAWAY after it; opening more
+ * streams than that only gets them refused). */
+static int origin_cap(const fh__pool_host *host)
+{
+    int b = __atomic_load_n(&host->h2_budget, __ATOMIC_RELAXED);
+    return b > 0 && b < CLIENT_MAX_STREAMS ? b : CLIENT_MAX_STREAMS;
+}
+
+int fh__h2_origin_cap(const fh__pool_host *host)
+{
+    return origin_cap(host);
+}
+
+/* A GOAWAY says how many of our streams the server took (client streams
+ * are the odd ids 1, 3, ..., so last-stream-id L means (L + 1) / 2). */
+static void learn_budget(fh__pool_host *host, int32_t last, int refused_any)
+{
+    int served = (int)((last + 1) / 2);
+    if (!refused_any || served < 1)
+        return;
+    __atomic_store_n(&host->h2_budget, served, __ATOMIC_RELAXED);
+}
+
 typedef struct h2s h2s;
 
 typedef struct h2 {
@@ -75,6 +100,13 @@ struct h2s {
 static h2s *stream_of(const fh__exchange *x)
 {
     return x->cx;
+}
+
+/* Off the pool's shared list: no new stream starts here. */
+static void stop_sharing(h2 *h)
+{
+    if (h->c->engine)
+        fh__pool_share(&h->c->engine->client->pool, h->c, 0);
 }
 
 /* ---- ready list ----------------------------------------------------------------- */
@@ -125,6 +157,7 @@ static void unmark(h2 *h, h2s *st)
 /* ---- sending ------------------------------------------------------------------------- */
 
 static void die(h2 *h, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 
 /* Writes what nghttp2 has to send. FH_OK, or the socket failed (h dies). */
 static int flush(h2 *h)
@@ -263,12 +296,16 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         /* RFC 9113 §6.8: no new streams here; streams above last-stream-id
          * were never processed (nghttp2 closes them with REFUSED_STREAM). */
         h->goaway = 1;
+        stop_sharing(h); /* at once: exchanges retried from here must go elsewhere */
+        learn_budget(h->c->host, f->goaway.last_stream_id,
+                     nghttp2_session_get_next_stream_id(s) > (uint32_t)f->goaway.last_stream_id + 2);
         break;
     case NGHTTP2_SETTINGS:
         if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) {
             uint32_t m = nghttp2_session_get_remote_settings(
                 s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-            h->c->max_streams = m < CLIENT_MAX_STREAMS ? (int)m : CLIENT_MAX_STREAMS;
+            int cap = origin_cap(h->c->host);
+            h->c->max_streams = m < (uint32_t)cap ? (int)m : cap;
         }
         break;
     default:
@@ -356,6 +393,7 @@ static void die(h2 *h, int code, const char *fmt, ...)
         return;
     h->dead = 1;
     h->goaway = 1;
+    stop_sharing(h);
     char msg[FH__ERRMSG];
     va_list ap;
     va_start(ap, fmt);
@@ -854,7 +892,7 @@ static int h2_init(fh__conn *c)
     }
     h->c = c;
     c->cs = h;
-    c->max_streams = CLIENT_MAX_STREAMS; /* until the server's SETTINGS say */
+    c->max_streams = origin_cap(c->host); /* until the server's SETTINGS say */
     return FH_OK;
 }
 

@@ -54,6 +54,9 @@ typedef struct fh__pool_host {
     int open;                    /* connections open or being opened */
     int idle;
     int proto;                   /* what its servers answered by ALPN: 0 unknown, 11, 20 */
+    int h2_budget;               /* streams an HTTP/2 connection of it served before its
+                                    GOAWAY (nginx keepalive_requests), 0 unknown; read
+                                    and written with relaxed atomics */
     fh__conn *idle_top;          /* LIFO stack of idle connections */
     fh__conn *shared;            /* busy connections with room (multiplexed), any engine */
     /* circuit breaker of this origin (retry.c) */
@@ -554,6 +557,8 @@ struct fh__codec {
 
 extern const fh__codec fh__h1_codec;
 extern const fh__codec fh__h2_codec;
+/* Streams a new HTTP/2 connection to this origin may carry (h2_codec.c). */
+int fh__h2_origin_cap(const fh__pool_host *host);
 
 /* ---- engine ------------------------------------------------------------ */
 

@@ -43,6 +43,7 @@ typedef struct fh__policy {
     int need_admit, admitted, trial;
     int64_t delay_us;
     uint64_t rng;
+    int refusals;                 /* requests the server did not process (HTTP/2) */
 } fh__policy;
 
 /* Headers that belong to the request's origin: credentials, cookies and a
@@ -282,10 +283,38 @@ static int is_connection_error(int code)
            code == FH_ETIMEOUT_CONNECT || code == FH_ETIMEOUT_READ || code == FH_ETIMEOUT_WRITE;
 }
 
+/* Refusals sent again when the request has no total timeout to bound them. */
+#define REFUSALS_MAX 50
+
+/* RFC 9113 §8.7: a request the server did not process (REFUSED_STREAM, or
+ * above a GOAWAY's last-stream-id) may go again whatever its method, at
+ * once, on another connection. Bounded by the request's deadline rather
+ * than a small count: under load one request can meet several GOAWAYs in a
+ * row, and failing a request that was never processed would be wrong. A
+ * body already read from its reader cannot be sent again. */
+static int retry_refused(fh__exchange *x)
+{
+    fh__policy *p = x->pol;
+    if (x->req->body_fn && x->body_sent > 0)
+        return 0;
+    if (x->total_deadline ? fh__now_us() >= x->total_deadline : ++p->refusals > REFUSALS_MAX)
+        return 0;
+    if (p->admitted) {
+        p->admitted = 0; /* neither a failure nor a success of the origin */
+        if (p->trial)
+            fh__breaker_abandon(&x->engine->client->pool, p->bhost);
+    }
+    p->delay_us = 0;
+    p->need_admit = 1;
+    return 1;
+}
+
 int fh__policy_on_error(fh__exchange *x, int code)
 {
     if (!x->pol || x->completed)
         return 0;
+    if (code == FH_EREFUSED)
+        return retry_refused(x);
     record(x, is_connection_error(code));
     if (!is_connection_error(code) || !may_repeat(x))
         return 0;
