@@ -429,9 +429,11 @@ static int conn_set_peer(SSL *ssl, const char *host, int host_is_ip, char *err,
 }
 
 /* ALPN offers per connection (RFC 7301 §3.1), in preference order: a
- * connection opened for a request that may use HTTP/2 offers h2 first. */
+ * connection opened for a request that may use HTTP/2 offers h2 first.
+ * http/1.1 is offered even when HTTP/2 is required, so that a server
+ * without h2 answers it rather than failing the handshake, and the request
+ * fails with a clear FH_EHTTP2 (conn.c). */
 static const unsigned char alpn_h2[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-static const unsigned char alpn_h2_only[] = {2, 'h', '2'};
 
 int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host_is_ip,
                      int verify, int http2, char *err, size_t errlen)
@@ -448,8 +450,7 @@ int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host
     SSL_set_bio(ssl, bio, bio); /* one reference, consumed by ssl */
     SSL_set_connect_state(ssl);
     /* SSL_set_alpn_protos returns 0 on success. */
-    if (http2 && SSL_set_alpn_protos(ssl, http2 == 2 ? alpn_h2_only : alpn_h2,
-                                     http2 == 2 ? sizeof alpn_h2_only : sizeof alpn_h2) != 0) {
+    if (http2 && SSL_set_alpn_protos(ssl, alpn_h2, sizeof alpn_h2) != 0) {
         SSL_free(ssl);
         return openssl_fail(FH_ETLS, err, errlen, "cannot set ALPN protocols");
     }

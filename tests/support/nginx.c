@@ -195,15 +195,17 @@ static int write_config(fh_nginx *n)
                   "  scgi_temp_path %s/tmp/scgi;\n", d, d, d, d, d, d);
     sb_printf(&b, "  types { application/json json; text/plain txt; }\n"
                   "  default_type application/octet-stream;\n"
-                  "  keepalive_timeout 65s;\n  keepalive_requests 100000;\n"
+                  "  keepalive_timeout 65s;\n  keepalive_requests %d;\n"
                   "  client_max_body_size 64m;\n"
                   "  gzip on;\n  gzip_types text/plain application/json;\n"
-                  "  gzip_min_length 0;\n");
-    sb_printf(&b, "  server {\n    listen 127.0.0.1:%d;\n    listen 127.0.0.1:%d ssl;\n"
+                  "  gzip_min_length 0;\n  http2_max_concurrent_streams %d;\n",
+              n->keepalive_requests ? n->keepalive_requests : 100000,
+              n->h2_max_streams ? n->h2_max_streams : 128);
+    sb_printf(&b, "  server {\n    listen 127.0.0.1:%d;\n    listen 127.0.0.1:%d ssl%s;\n"
                   "    server_name localhost;\n    root %s/www;\n"
                   "    ssl_certificate %s/server.pem;\n    ssl_certificate_key %s/server.key;\n"
                   "    ssl_client_certificate %s/ca.pem;\n    ssl_verify_client optional;\n",
-              n->http_port, n->https_port, d, d, d, d);
+              n->http_port, n->https_port, n->http2 ? " http2" : "", d, d, d, d);
     conf_locations(&b, n->http_port);
     if (n->upstream_port) /* a 101 from the upstream goes through (RFC 9110 §7.8) */
         sb_printf(&b, "    location /upgrade {\n"
@@ -280,9 +282,13 @@ static int prepare_dir(fh_nginx *n)
 
 int fh_nginx_start(fh_nginx *n)
 {
-    int upstream = n->upstream_port;
+    int upstream = n->upstream_port, http2 = n->http2, ka = n->keepalive_requests;
+    int streams = n->h2_max_streams;
     memset(n, 0, sizeof *n);
     n->upstream_port = upstream;
+    n->http2 = http2;
+    n->keepalive_requests = ka;
+    n->h2_max_streams = streams;
     const char *nginx = fh_test_nginx_path();
     const char *env = getenv("FH_NGINX");
     if (!nginx && env && *env)

@@ -48,6 +48,10 @@ typedef struct fh_nginx {
     char error[512];        /* why fh_nginx_start failed */
     int upstream_port;      /* set before start: /upgrade proxies there, upgrades
                                passed through (Upgrade, Connection: upgrade) */
+    int http2;              /* set before start: HTTPS also speaks HTTP/2 (ALPN h2) */
+    int keepalive_requests; /* set before start: requests per connection (0: 100000);
+                               HTTP/2 connections end with GOAWAY after them */
+    int h2_max_streams;     /* set before start: http2_max_concurrent_streams (0: 128) */
 } fh_nginx;
 
 /* Starts nginx. Returns 0, or -1 with n->error set (nginx missing,
