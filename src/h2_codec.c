@@ -65,6 +65,7 @@ typedef struct h2 {
     int release_pending;
     int goaway;                  /* no new streams (GOAWAY received or sent) */
     int dead;                    /* the connection failed */
+    int listed;                  /* on the pool's shared list (as last told) */
     uint8_t rbuf[READ_SIZE];
 } h2;
 
@@ -94,7 +95,6 @@ struct h2s {
     int hold_body;               /* Expect: 100-continue */
     int body_deferred;
     size_t body_pos;
-    char *lower;                 /* lower-cased header names for nghttp2_nv */
 };
 
 static h2s *stream_of(const fh__exchange *x)
@@ -105,8 +105,9 @@ static h2s *stream_of(const fh__exchange *x)
 /* Off the pool's shared list: no new stream starts here. */
 static void stop_sharing(h2 *h)
 {
-    if (h->c->engine)
+    if (h->c->engine && h->listed)
         fh__pool_share(&h->c->engine->client->pool, h->c, 0);
+    h->listed = 0;
 }
 
 /* ---- ready list ----------------------------------------------------------------- */
@@ -255,9 +256,14 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     if (st->field_bytes > (uint64_t)x->limit[FH_LIMIT_HEADER_BYTES])
         return limit_fail(st, FH_EHEADERS_TOO_LARGE, "response head too large (limit "
                                                      "max_header_size)");
-    if (fh__buf_append(&st->fields, name, nlen) || fh__buf_append(&st->fields, "", 1) ||
-        fh__buf_append(&st->fields, value, vlen) || fh__buf_append(&st->fields, "", 1))
+    if (fh__buf_reserve(&st->fields, nlen + vlen + 2) != FH_OK)
         return limit_fail(st, FH_ENOMEM, "out of memory");
+    uint8_t *o = st->fields.data + st->fields.len;
+    memcpy(o, name, nlen);
+    o[nlen] = 0;
+    memcpy(o + nlen + 1, value, vlen);
+    o[nlen + 1 + vlen] = 0;
+    st->fields.len += nlen + vlen + 2;
     return 0;
 }
 
@@ -462,8 +468,9 @@ static void settle(h2 *h)
         return;
     }
     int room = !h->goaway && !h->dead && c->nex < c->max_streams;
-    if (c->engine)
+    if (c->engine && room != h->listed) /* the pool's lock only on a change */
         fh__pool_share(&c->engine->client->pool, c, room);
+    h->listed = room;
 }
 
 static void end(h2 *h)
@@ -531,13 +538,11 @@ static uint64_t content_length(const fh_response *r)
 static void give_head(h2 *h, h2s *st, fh__exchange *x)
 {
     st->head_given = 1;
-    fh_response *r = fh__response_new_fields(st->status, 20, st->fields.data, st->fields.len,
-                                             st->nfields);
+    fh_response *r = fh__response_new_fields(st->status, 20, &st->fields, st->nfields);
     if (!r) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
     }
-    fh__buf_free(&st->fields);
     r->content_length = content_length(r);
     /* HEAD, 204 and 304 have no content (RFC 9110 §6.4.1). */
     r->has_body = !(st->end_stream && st->data_off == st->data.len) && !x->req->head &&
@@ -640,10 +645,16 @@ static int submit(h2 *h, h2s *st, fh__exchange *x)
     size_t names = 0;
     for (size_t i = 0; i < x->nhdrs; i++)
         names += x->hdrs[i].name_len;
-    nghttp2_nv *v = malloc((x->nhdrs + 5) * sizeof *v);
-    st->lower = malloc(names + 1);
-    if (!v || !st->lower) {
-        free(v);
+    /* Most requests fit on the stack; nghttp2 copies what it keeps. */
+    nghttp2_nv vstack[40];
+    char lstack[1024];
+    nghttp2_nv *v = x->nhdrs + 5 <= 40 ? vstack : malloc((x->nhdrs + 5) * sizeof *v);
+    char *lower = names < sizeof lstack ? lstack : malloc(names + 1);
+    if (!v || !lower) {
+        if (v != vstack)
+            free(v);
+        if (lower != lstack)
+            free(lower);
         return FH_ENOMEM;
     }
     size_t n = 0, alen = 0;
@@ -654,7 +665,7 @@ static int submit(h2 *h, h2s *st, fh__exchange *x)
     v[n++] = nv(":scheme", 7, x->url->tls ? "https" : "http", x->url->tls ? 5 : 4);
     v[n++] = nv(":authority", 10, auth, alen);
     v[n++] = nv(":path", 5, x->url->target, strlen(x->url->target));
-    char *lo = st->lower;
+    char *lo = lower;
     for (size_t i = 0; i < x->nhdrs; i++) {
         const fh_header *f = &x->hdrs[i];
         if (skip_field(f))
@@ -673,9 +684,10 @@ static int submit(h2 *h, h2s *st, fh__exchange *x)
     int body = fh__ex_has_body(x);
     st->hold_body = body && expects_continue(x);
     int32_t id = nghttp2_submit_request(h->s, NULL, v, n, body ? &prd : NULL, st);
-    free(v);
-    free(st->lower);
-    st->lower = NULL;
+    if (v != vstack)
+        free(v);
+    if (lower != lstack)
+        free(lower);
     if (id < 0) {
         fh__request_fail(x->req, "cannot start an HTTP/2 stream: %s", nghttp2_strerror(id));
         return FH_EPROTO;

@@ -358,9 +358,9 @@ struct fh_response {
 /* Builds a response from a parsed head (copies the head bytes). */
 fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
 /* Builds a response from n fields stored as name NUL value NUL pairs in
- * fields[0..len) (HTTP/2: no reason phrase). */
-fh_response *fh__response_new_fields(int status, int version, const uint8_t *fields,
-                                     size_t len, size_t n);
+ * fields (HTTP/2: no reason phrase); takes the buffer over (fields is
+ * empty afterwards). NULL when out of memory (fields then unchanged). */
+fh_response *fh__response_new_fields(int status, int version, fh__buf *fields, size_t n);
 
 /* ---- exchange ------------------------------------------------------------ */
 

@@ -39,24 +39,22 @@ fh_response *fh__response_new(const fh__h1_head *h, const char *raw)
     return r;
 }
 
-fh_response *fh__response_new_fields(int status, int version, const uint8_t *fields,
-                                     size_t len, size_t n)
+fh_response *fh__response_new_fields(int status, int version, fh__buf *fields, size_t n)
 {
+    /* The fields' buffer becomes the head, so it is not copied; the views
+     * need the buffer terminated for the reason's empty string. */
     fh_response *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->head = malloc(len + 1);
-    r->hdrs = malloc((n ? n : 1) * sizeof *r->hdrs);
-    if (!r->head || !r->hdrs) {
-        free(r->head);
-        free(r->hdrs);
+    if (!r || fh__buf_reserve(fields, 1) != FH_OK ||
+        !(r->hdrs = malloc((n ? n : 1) * sizeof *r->hdrs))) {
         free(r);
         return NULL;
     }
-    if (len)
-        memcpy(r->head, fields, len);
-    r->head[len] = 0;
+    size_t len = fields->len;
+    fields->data[len] = 0;
+    r->head = (char *)fields->data;
     r->head_len = len;
+    fields->data = NULL;
+    fields->len = fields->cap = 0;
     size_t pos = 0;
     for (size_t i = 0; i < n && pos < len; i++) {
         const char *name = r->head + pos;
