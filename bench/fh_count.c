@@ -1,0 +1,86 @@
+/*
+ * fh_count.c — fh-count: a fixed number of requests with a fixed number in
+ * flight on one engine (the built-in loop on its epoll backend), for
+ * counting instructions per request with callgrind, which noise on a shared
+ * machine cannot move:
+ *
+ *   valgrind --tool=callgrind fh-count URL N IN_FLIGHT [CONNS] [--http2]
+ *
+ * Run it twice with different N: (instructions(N2) - instructions(N1)) /
+ * (N2 - N1) is the cost of one request, set-up excluded
+ * (scripts/bench-count.sh does that). It prints what it did and how many
+ * requests failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fasthttp/fasthttp.h"
+
+static int done, submitted, total, failed;
+static fh_engine *engine;
+
+static void on_done(void *ud, fh_request *req, int status, fh_response *resp);
+static const fh_callbacks callbacks = {on_done, NULL};
+
+static void on_done(void *ud, fh_request *req, int status, fh_response *resp)
+{
+    (void)ud;
+    if (status != FH_OK || fh_response_status(resp) != 200) {
+        if (!failed)
+            fprintf(stderr, "fh-count: %s\n",
+                    status ? fh_request_error_message(req) : "status not 200");
+        failed++;
+    }
+    fh_response_free(resp);
+    done++;
+    if (submitted < total) { /* the request object is free again: send it once more */
+        submitted++;
+        fh_engine_submit(engine, req, &callbacks, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int http2 = argc > 1 && strcmp(argv[argc - 1], "--http2") == 0;
+    if (argc - http2 < 4) {
+        fprintf(stderr, "usage: fh-count URL N IN_FLIGHT [CONNS] [--http2]\n");
+        return 2;
+    }
+    total = atoi(argv[2]);
+    int k = atoi(argv[3]), conns = argc - http2 > 4 ? atoi(argv[4]) : k;
+    if (total < 1 || k < 1 || conns < 1 || k > total) {
+        fprintf(stderr, "fh-count: N >= IN_FLIGHT >= 1 and CONNS >= 1\n");
+        return 2;
+    }
+    fh_client *c = fh_client_new();
+    fh_client_set_pool_limits(c, conns, conns, conns, 60000);
+    if (http2) /* cleartext URLs by prior knowledge */
+        fh_client_set_http2(c, strncmp(argv[1], "https:", 6) ? FH_HTTP2_ONLY : FH_HTTP2_ON);
+    engine = fh_engine_new(c, NULL, NULL);
+    if (!engine || fh_engine_backend_fd(engine) < 0) {
+        fprintf(stderr, "fh-count: cannot set up the engine\n");
+        return 1;
+    }
+    fh_request **reqs = calloc((size_t)k, sizeof *reqs);
+    for (int i = 0; i < k; i++) {
+        int err = 0;
+        if (!(reqs[i] = fh_request_new("GET", argv[1], &err))) {
+            fprintf(stderr, "fh-count: %s\n", fh_strerror(err));
+            return 1;
+        }
+        submitted++;
+        fh_engine_submit(engine, reqs[i], &callbacks, NULL);
+    }
+    while (done < total)
+        if (fh_engine_poll(engine, 1000) < 0)
+            break;
+    printf("fh-count: %d requests, %d in flight, %d connections%s: %d failed\n", done, k, conns,
+           http2 ? ", HTTP/2" : "", failed);
+    fh_engine_free(engine);
+    for (int i = 0; i < k; i++)
+        fh_request_free(reqs[i]);
+    free(reqs);
+    fh_client_free(c);
+    return failed ? 1 : 0;
+}
