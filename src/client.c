@@ -63,7 +63,7 @@ void fh_client_free(fh_client *c)
 
 int fh_client_set_timeout(fh_client *c, fh_timeout_kind kind, int64_t ms)
 {
-    if (!c || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < 0)
+    if (!c || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < 0 || ms > FH_SECONDS_MAX * 1000LL)
         return FH_EINVAL;
     c->timeout_ms[kind] = ms;
     return FH_OK;
@@ -71,7 +71,7 @@ int fh_client_set_timeout(fh_client *c, fh_timeout_kind kind, int64_t ms)
 
 int fh_client_set_limit(fh_client *c, fh_limit_kind kind, int64_t value)
 {
-    if (!c || (unsigned)kind >= FH_LIMIT_KINDS || value <= 0)
+    if (!c || fh_limit_check(kind, value, NULL, 0) != FH_OK)
         return FH_EINVAL;
     c->limit[kind] = value;
     return FH_OK;
@@ -97,7 +97,8 @@ const char *fh_limit_name(fh_limit_kind kind)
 int fh_client_set_pool_limits(fh_client *c, int max_total, int max_per_host,
                               int max_idle_per_host, int64_t idle_timeout_ms)
 {
-    if (!c || max_total == 0 || max_per_host == 0 || idle_timeout_ms > INT64_MAX / 1000)
+    if (!c || fh_pool_limits_check(max_total, max_per_host, max_idle_per_host, idle_timeout_ms,
+                                   NULL, 0) != FH_OK)
         return FH_EINVAL;
     fh__pool_lock(&c->pool);
     if (max_total > 0)

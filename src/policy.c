@@ -510,29 +510,9 @@ int64_t fh__policy_delay(fh__exchange *x)
 
 /* ---- public setters -------------------------------------------------------- */
 
-void fh_retry_policy_init(fh_retry_policy *p)
-{
-    memset(p, 0, sizeof *p);
-    p->max_attempts = 1;
-    p->backoff_max = 60;
-    p->respect_retry_after = 1;
-    p->retry_after_max = 60;
-    p->cb_failure_threshold = 5;
-    p->cb_recovery_seconds = 30;
-}
-
-static int check_retry(const fh_retry_policy *p)
-{
-    return p->max_attempts >= 1 && p->backoff_factor >= 0 && p->n_status_codes >= 0 &&
-                   p->n_status_codes <= FH_RETRY_MAX_STATUS && p->cb_failure_threshold >= 1 &&
-                   p->cb_recovery_seconds >= 0
-               ? FH_OK
-               : FH_EINVAL;
-}
-
 int fh_client_set_retry(fh_client *c, const fh_retry_policy *p)
 {
-    if (!c || (p && check_retry(p)))
+    if (!c || (p && fh_retry_policy_check(p, NULL, 0) != FH_OK))
         return FH_EINVAL;
     c->has_retry = p != NULL;
     if (p)
@@ -542,7 +522,7 @@ int fh_client_set_retry(fh_client *c, const fh_retry_policy *p)
 
 int fh_request_set_retry(fh_request *r, const fh_retry_policy *p)
 {
-    if (!r || (p && check_retry(p)))
+    if (!r || (p && fh_retry_policy_check(p, NULL, 0) != FH_OK))
         return FH_EINVAL;
     r->has_retry = p != NULL;
     if (p)

@@ -44,6 +44,11 @@ typedef struct fh_header {
     size_t value_len;
 } fh_header;
 
+/* The longest time accepted anywhere, in seconds (about 31 years): any
+ * timeout, backoff or recovery time. Far beyond any use, and far inside
+ * int64 microseconds, so deadline arithmetic cannot overflow. */
+#define FH_SECONDS_MAX 1000000000
+
 /* Timeout kinds. Values are milliseconds; 0 means "no timeout". */
 typedef enum fh_timeout_kind {
     FH_TIMEOUT_CONNECT = 0, /* DNS + TCP connect + TLS handshake */
@@ -81,6 +86,26 @@ typedef enum fh_limit_kind {
 /* The name of a limit ("max_body_size", ...), or NULL for an unknown kind. */
 const char *fh_limit_name(fh_limit_kind kind);
 
+/* The largest value of any limit (2^62). */
+#define FH_LIMIT_MAX (INT64_C(1) << 62)
+
+/* Checks a value for a limit the way fh_client_set_limit() and
+ * fh_request_set_limit() do: FH_OK, or FH_EINVAL with a sentence written
+ * to msg (when msg is not NULL) that starts with the limit's name, e.g.
+ * "max_body_size must be an integer from 1 to 4611686018427387904". The
+ * value itself is not in the sentence: a binding that clamped a larger
+ * number to int64 adds the one its caller gave. */
+int fh_limit_check(fh_limit_kind kind, int64_t value, char *msg, size_t msglen);
+
+/* Checks a timeout given in seconds, as bindings and configuration files
+ * hold them, and converts it to the milliseconds of fh_client_set_timeout()
+ * (rounded up, so a positive timeout never becomes 0, "none"). Returns
+ * FH_OK with *ms set (when ms is not NULL), or FH_EINVAL for NaN, a
+ * negative value or more than FH_SECONDS_MAX, with a sentence to prefix
+ * with the setting's name written to msg: "must be a number of seconds
+ * from 0 to 1000000000". */
+int fh_timeout_check(double seconds, int64_t *ms, char *msg, size_t msglen);
+
 /* Timing points of a finished exchange, in microseconds from the start. A
  * phase that did not happen (e.g. DNS on a reused connection) is 0. */
 typedef struct fh_timings {
@@ -106,10 +131,12 @@ fh_client *fh_client_new(void);
  * engines using the client must be finished or freed first. */
 void fh_client_free(fh_client *client);
 
-/* Default timeout of one kind for requests of this client (ms, 0 = none). */
+/* Default timeout of one kind for requests of this client (ms, 0 = none,
+ * at most FH_SECONDS_MAX seconds). */
 int fh_client_set_timeout(fh_client *client, fh_timeout_kind kind, int64_t ms);
 
-/* Sets one limit for the client's requests (value > 0). */
+/* Sets one limit for the client's requests (1 to FH_LIMIT_MAX, see
+ * fh_limit_check()). */
 int fh_client_set_limit(fh_client *client, fh_limit_kind kind, int64_t value);
 /* The client's value of one limit, or a negative FH_E code. */
 int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
@@ -117,9 +144,26 @@ int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
 /* Pool limits: total open connections, open connections per origin, idle
  * connections kept per origin, and how long an idle one is kept (ms).
  * A negative value keeps the current setting, except max_idle_per_host,
- * where it means "as many as max_per_host" (the default). */
+ * where it means "as many as max_per_host" (the default). Values are
+ * checked with fh_pool_limits_check(). */
 int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host,
                               int max_idle_per_host, int64_t idle_timeout_ms);
+
+/* The largest pool size (connections) fh_client_set_pool_limits() takes. */
+#define FH_POOL_MAX 1000000
+
+/* Checks the arguments of fh_client_set_pool_limits() (as int64, so a
+ * binding can pass what its caller gave without truncating it): max_total
+ * and max_per_host from 1 to FH_POOL_MAX, max_idle_per_host from 0 to
+ * FH_POOL_MAX, idle_timeout_ms up to FH_SECONDS_MAX seconds; a negative
+ * value (the setter's "keep" or "default") is fine. Returns FH_OK, or
+ * FH_EINVAL with a sentence written to msg that starts with the setting's
+ * name as fasthttp's bindings spell it: max_connections (max_total),
+ * max_connections_per_host (max_per_host), max_keepalive_per_host
+ * (max_idle_per_host), keepalive_expiry (idle_timeout_ms), e.g.
+ * "max_connections must be an integer from 1 to 1000000". */
+int fh_pool_limits_check(int64_t max_total, int64_t max_per_host, int64_t max_idle_per_host,
+                         int64_t idle_timeout_ms, char *msg, size_t msglen);
 
 /* TLS settings. They must be set before the first HTTPS request (FH_ESTATE
  * after). verify=0 turns certificate and host name checks off (on by
@@ -255,11 +299,12 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
  * refuse. on = 0 turns it off (the default). */
 int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms);
 
-/* Per-request limit overriding the client's (value > 0, or -1 for the
- * client's). */
+/* Per-request limit overriding the client's (1 to FH_LIMIT_MAX, or -1 for
+ * the client's). */
 int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value);
 
-/* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's). */
+/* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's;
+ * at most FH_SECONDS_MAX seconds). */
 int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
 
 /* With stream != 0 the response is returned once its head is read and the
