@@ -73,7 +73,7 @@ int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen)
     if (!p)
         return fail(msg, msglen, "the policy is NULL");
     if (!count_ok(p->max_attempts))
-        return fail(msg, msglen, "max_attempts must be an integer from 1 to %d",
+        return fail(msg, msglen, "max_attempts must be between 1 and %d",
                     FH_RETRY_MAX_COUNT);
     struct { const char *name; double v; } secs[] = {
         {"backoff_factor", p->backoff_factor},
@@ -83,7 +83,7 @@ int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen)
     };
     for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
         if (!seconds_ok(secs[i].v))
-            return fail(msg, msglen, "%s must be a number of seconds from 0 to %d", secs[i].name,
+            return fail(msg, msglen, "%s must be between 0 and %d seconds", secs[i].name,
                         FH_SECONDS_MAX);
     if (p->n_status_codes < 0 || p->n_status_codes > FH_RETRY_MAX_STATUS)
         return fail(msg, msglen, "status_codes holds %d codes; at most %d are allowed",
@@ -91,9 +91,9 @@ int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen)
     for (int i = 0; i < p->n_status_codes; i++)
         if (p->status_codes[i] < 100 || p->status_codes[i] > 599)
             return fail(msg, msglen,
-                        "status_codes[%d] must be an HTTP status code from 100 to 599", i);
+                        "status_codes[%d] must be an HTTP status code, between 100 and 599", i);
     if (!count_ok(p->cb_failure_threshold))
-        return fail(msg, msglen, "cb_failure_threshold must be an integer from 1 to %d",
+        return fail(msg, msglen, "cb_failure_threshold must be between 1 and %d",
                     FH_RETRY_MAX_COUNT);
     ok(msg, msglen);
     return FH_OK;
@@ -104,7 +104,7 @@ int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen)
 int fh_timeout_check(double seconds, int64_t *ms, char *msg, size_t msglen)
 {
     if (!seconds_ok(seconds))
-        return fail(msg, msglen, "must be a number of seconds from 0 to %d", FH_SECONDS_MAX);
+        return fail(msg, msglen, "must be between 0 and %d seconds", FH_SECONDS_MAX);
     double x = seconds * 1000.0;
     int64_t v = (int64_t)x; /* in range: at most 1e12 */
     if ((double)v < x)
@@ -123,7 +123,7 @@ int fh_limit_check(fh_limit_kind kind, int64_t value, char *msg, size_t msglen)
     if (!name)
         return fail(msg, msglen, "unknown limit kind %d", (int)kind);
     if (value < 1 || value > FH_LIMIT_MAX)
-        return fail(msg, msglen, "%s must be an integer from 1 to %lld", name,
+        return fail(msg, msglen, "%s must be between 1 and %lld", name,
                     (long long)FH_LIMIT_MAX);
     ok(msg, msglen);
     return FH_OK;
@@ -140,11 +140,11 @@ int fh_pool_limits_check(int64_t max_total, int64_t max_per_host, int64_t max_id
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         int64_t v = sizes[i].v;
         if (v >= 0 && (v < sizes[i].low || v > FH_POOL_MAX))
-            return fail(msg, msglen, "%s must be an integer from %lld to %d", sizes[i].name,
+            return fail(msg, msglen, "%s must be between %lld and %d", sizes[i].name,
                         (long long)sizes[i].low, FH_POOL_MAX);
     }
     if (idle_timeout_ms > (int64_t)FH_SECONDS_MAX * 1000)
-        return fail(msg, msglen, "keepalive_expiry must be at most %d seconds", FH_SECONDS_MAX);
+        return fail(msg, msglen, "keepalive_expiry must be between 0 and %d seconds", FH_SECONDS_MAX);
     ok(msg, msglen);
     return FH_OK;
 }

@@ -80,18 +80,18 @@ static void code_600(fh_retry_policy *p)
 
 static void test_retry_check_names_the_field(void **state)
 {
-    refused(attempts_0, "max_attempts must be an integer from 1 to 1000000");
-    refused(attempts_big, "max_attempts must be an integer from 1 to 1000000");
-    refused(factor_neg, "backoff_factor must be a number of seconds from 0 to 1000000000");
-    refused(factor_nan, "backoff_factor must be a number of seconds from 0 to 1000000000");
-    refused(bmax_inf, "backoff_max must be a number of seconds from 0 to 1000000000");
-    refused(ramax_big, "retry_after_max must be a number of seconds from 0 to 1000000000");
-    refused(recovery_neg, "cb_recovery_seconds must be a number of seconds from 0 to 1000000000");
-    refused(threshold_0, "cb_failure_threshold must be an integer from 1 to 1000000");
+    refused(attempts_0, "max_attempts must be between 1 and 1000000");
+    refused(attempts_big, "max_attempts must be between 1 and 1000000");
+    refused(factor_neg, "backoff_factor must be between 0 and 1000000000 seconds");
+    refused(factor_nan, "backoff_factor must be between 0 and 1000000000 seconds");
+    refused(bmax_inf, "backoff_max must be between 0 and 1000000000 seconds");
+    refused(ramax_big, "retry_after_max must be between 0 and 1000000000 seconds");
+    refused(recovery_neg, "cb_recovery_seconds must be between 0 and 1000000000 seconds");
+    refused(threshold_0, "cb_failure_threshold must be between 1 and 1000000");
     refused(codes_many, "status_codes holds 33 codes; at most 32 are allowed");
     refused(codes_neg, "status_codes holds -1 codes; at most 32 are allowed");
-    refused(code_99, "status_codes[2] must be an HTTP status code from 100 to 599");
-    refused(code_600, "status_codes[6] must be an HTTP status code from 100 to 599");
+    refused(code_99, "status_codes[2] must be an HTTP status code, between 100 and 599");
+    refused(code_600, "status_codes[6] must be an HTTP status code, between 100 and 599");
 }
 
 static void test_retry_check_edges_accepted(void **state)
@@ -136,7 +136,7 @@ static void test_timeout_check(void **state)
         char msg[100];
         assert_int_equal(fh_timeout_check(bad[i], &ms, msg, sizeof msg), FH_EINVAL);
         assert_int_equal(ms, -5); /* untouched */
-        assert_string_equal(msg, "must be a number of seconds from 0 to 1000000000");
+        assert_string_equal(msg, "must be between 0 and 1000000000 seconds");
     }
     assert_int_equal(fh_timeout_check(2, NULL, NULL, 0), FH_OK);
 }
@@ -166,7 +166,7 @@ static void test_limit_check(void **state)
     fh_request *r = fh_request_new("GET", "http://example.com/", NULL);
     for (int k = 0; k < FH_LIMIT_KINDS; k++) {
         char msg[128], want[128];
-        snprintf(want, sizeof want, "%s must be an integer from 1 to 4611686018427387904",
+        snprintf(want, sizeof want, "%s must be between 1 and 4611686018427387904",
                  fh_limit_name((fh_limit_kind)k));
         int64_t bad[] = {0, -1, FH_LIMIT_MAX + 1, INT64_MAX, INT64_MIN};
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -202,13 +202,13 @@ static void test_pool_limits_check(void **state)
     assert_int_equal(fh_pool_limits_check(FH_POOL_MAX, FH_POOL_MAX, FH_POOL_MAX,
                                           (int64_t)FH_SECONDS_MAX * 1000, NULL, 0), FH_OK);
     struct { int64_t a[4]; const char *msg; } bad[] = {
-        {{0, -1, -1, -1}, "max_connections must be an integer from 1 to 1000000"},
-        {{FH_POOL_MAX + 1, -1, -1, -1}, "max_connections must be an integer from 1 to 1000000"},
-        {{-1, 0, -1, -1}, "max_connections_per_host must be an integer from 1 to 1000000"},
-        {{-1, INT64_MAX, -1, -1}, "max_connections_per_host must be an integer from 1 to 1000000"},
-        {{-1, -1, FH_POOL_MAX + 1, -1}, "max_keepalive_per_host must be an integer from 0 to 1000000"},
+        {{0, -1, -1, -1}, "max_connections must be between 1 and 1000000"},
+        {{FH_POOL_MAX + 1, -1, -1, -1}, "max_connections must be between 1 and 1000000"},
+        {{-1, 0, -1, -1}, "max_connections_per_host must be between 1 and 1000000"},
+        {{-1, INT64_MAX, -1, -1}, "max_connections_per_host must be between 1 and 1000000"},
+        {{-1, -1, FH_POOL_MAX + 1, -1}, "max_keepalive_per_host must be between 0 and 1000000"},
         {{-1, -1, -1, (int64_t)FH_SECONDS_MAX * 1000 + 1},
-         "keepalive_expiry must be at most 1000000000 seconds"},
+         "keepalive_expiry must be between 0 and 1000000000 seconds"},
     };
     fh_client *c = fh_client_new();
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

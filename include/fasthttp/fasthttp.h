@@ -92,7 +92,7 @@ const char *fh_limit_name(fh_limit_kind kind);
 /* Checks a value for a limit the way fh_client_set_limit() and
  * fh_request_set_limit() do: FH_OK, or FH_EINVAL with a sentence written
  * to msg (when msg is not NULL) that starts with the limit's name, e.g.
- * "max_body_size must be an integer from 1 to 4611686018427387904". The
+ * "max_body_size must be between 1 and 4611686018427387904". The
  * value itself is not in the sentence: a binding that clamped a larger
  * number to int64 adds the one its caller gave. */
 int fh_limit_check(fh_limit_kind kind, int64_t value, char *msg, size_t msglen);
@@ -102,8 +102,8 @@ int fh_limit_check(fh_limit_kind kind, int64_t value, char *msg, size_t msglen);
  * (rounded up, so a positive timeout never becomes 0, "none"). Returns
  * FH_OK with *ms set (when ms is not NULL), or FH_EINVAL for NaN, a
  * negative value or more than FH_SECONDS_MAX, with a sentence to prefix
- * with the setting's name written to msg: "must be a number of seconds
- * from 0 to 1000000000". */
+ * with the setting's name written to msg: "must be between 0 and 1000000000
+ * seconds". */
 int fh_timeout_check(double seconds, int64_t *ms, char *msg, size_t msglen);
 
 /* Timing points of a finished exchange, in microseconds from the start. A
@@ -161,7 +161,7 @@ int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host
  * name as fasthttp's bindings spell it: max_connections (max_total),
  * max_connections_per_host (max_per_host), max_keepalive_per_host
  * (max_idle_per_host), keepalive_expiry (idle_timeout_ms), e.g.
- * "max_connections must be an integer from 1 to 1000000". */
+ * "max_connections must be between 1 and 1000000". */
 int fh_pool_limits_check(int64_t max_total, int64_t max_per_host, int64_t max_idle_per_host,
                          int64_t idle_timeout_ms, char *msg, size_t msglen);
 

@@ -66,7 +66,7 @@ void fh_retry_policy_init(fh_retry_policy *p);
  *     codes may set the count it has without writing past the array: the
  *     sentence then says how many it holds);
  *   status_codes[i]: an HTTP status code, 100 to 599.
- * e.g. "max_attempts must be an integer from 1 to 1000000". */
+ * e.g. "max_attempts must be between 1 and 1000000". */
 int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen);
 
 /* Sets the client's policy (copied; NULL removes it); FH_EINVAL for one

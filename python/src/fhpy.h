@@ -358,6 +358,16 @@ int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, P
 int fhp_limits_sizes(PyObject *limits, const char *what, int64_t out[FH_LIMIT_KINDS]);
 /* The same for a request's limits=, where pool fields are refused. */
 int fhp_limits_request(PyObject *limits, int64_t out[FH_LIMIT_KINDS]);
+/* Validation of fasthttp.Timeout, fasthttp.Limits and fasthttp.retry.RetryPolicy
+ * by libfasthttp's checks (fh_timeout_check, fh_limit_check,
+ * fh_pool_limits_check, fh_retry_policy_check): each returns None, or the
+ * sentence saying what is wrong, for the Python class to raise with its
+ * caller's value. _retry_defaults() is fh_retry_policy_init() as a dict. */
+PyObject *fhp_mod_timeout_check(PyObject *m, PyObject *seconds);
+PyObject *fhp_mod_limit_check(PyObject *m, PyObject *args);
+PyObject *fhp_mod_pool_check(PyObject *m, PyObject *args);
+PyObject *fhp_mod_retry_check(PyObject *m, PyObject *policy);
+PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused);
 /* Raises NotImplementedError when a later-release option has a value. */
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */

@@ -20,6 +20,7 @@
  */
 #include "fhpy.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -58,6 +59,11 @@ static int ensure_imports(void)
 
 /* ---- RetryPolicy → fh_retry_policy -------------------------------------------------- */
 
+/* The conversions below only carry values into C; libfasthttp's
+ * fh_retry_policy_check() judges them. A number too large for the C field
+ * is clamped to one the check refuses, so the message still comes from C
+ * (and fasthttp.retry adds the value its caller gave). */
+
 static int attr_double(PyObject *o, const char *name, double *out)
 {
     PyObject *v = PyObject_GetAttrString(o, name);
@@ -65,12 +71,23 @@ static int attr_double(PyObject *o, const char *name, double *out)
         return -1;
     *out = PyFloat_AsDouble(v);
     Py_DECREF(v);
-    if (*out == -1.0 && PyErr_Occurred())
-        return -1;
-    if (!(*out >= 0) || isinf(*out)) {
-        PyErr_Format(PyExc_ValueError, "RetryPolicy.%s must be a finite number >= 0", name);
-        return -1;
+    if (*out == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear(); /* an int beyond any double */
+        *out = HUGE_VAL;
     }
+    return 0;
+}
+
+/* A Python int as a C int, clamped to INT_MIN / INT_MAX. */
+static int clamp_int(PyObject *v, int *out)
+{
+    int overflow = 0;
+    long n = PyLong_AsLongAndOverflow(v, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    *out = overflow > 0 || n > INT_MAX ? INT_MAX : overflow < 0 || n < INT_MIN ? INT_MIN : (int)n;
     return 0;
 }
 
@@ -79,17 +96,9 @@ static int attr_int(PyObject *o, const char *name, int *out)
     PyObject *v = PyObject_GetAttrString(o, name);
     if (!v)
         return -1;
-    int overflow = 0;
-    long n = PyLong_AsLongAndOverflow(v, &overflow);
+    int rc = clamp_int(v, out);
     Py_DECREF(v);
-    if (n == -1 && PyErr_Occurred())
-        return -1;
-    if (overflow || n < 0 || n > 1000000) {
-        PyErr_Format(PyExc_ValueError, "RetryPolicy.%s out of range", name);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
+    return rc;
 }
 
 static int attr_bool(PyObject *o, const char *name, int *out)
@@ -102,6 +111,8 @@ static int attr_bool(PyObject *o, const char *name, int *out)
     return *out < 0 ? -1 : 0;
 }
 
+/* More codes than fit are counted, not stored: the check then says how
+ * many there are and how many are allowed. */
 static int status_codes(PyObject *o, fh_retry_policy *p)
 {
     PyObject *v = PyObject_GetAttrString(o, "status_codes");
@@ -111,27 +122,16 @@ static int status_codes(PyObject *o, fh_retry_policy *p)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     int rc = 0;
-    if (n > FH_RETRY_MAX_STATUS) {
-        PyErr_Format(PyExc_ValueError, "RetryPolicy.status_codes: at most %d codes",
-                     FH_RETRY_MAX_STATUS);
-        rc = -1;
-    }
-    for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
-        long s = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
-        if (s == -1 && PyErr_Occurred())
-            rc = -1;
-        else if (s < 100 || s > 599) {
-            PyErr_Format(PyExc_ValueError, "RetryPolicy.status_codes: %ld is not an HTTP status",
-                         s);
-            rc = -1;
-        } else
-            p->status_codes[p->n_status_codes++] = (int)s;
-    }
+    for (Py_ssize_t i = 0; rc == 0 && i < n && i < FH_RETRY_MAX_STATUS; i++)
+        rc = clamp_int(PySequence_Fast_GET_ITEM(seq, i), &p->status_codes[i]);
+    p->n_status_codes = n > INT_MAX ? INT_MAX : (int)n;
     Py_DECREF(seq);
     return rc;
 }
 
-static int retry_from(PyObject *o, fh_retry_policy *p)
+/* Fills p from a RetryPolicy (or an object with its attributes), starting
+ * from libfasthttp's defaults; no range is checked here. */
+static int retry_convert(PyObject *o, fh_retry_policy *p)
 {
     fh_retry_policy_init(p);
     if (!PyObject_HasAttrString(o, "max_attempts") ||
@@ -140,22 +140,66 @@ static int retry_from(PyObject *o, fh_retry_policy *p)
                      Py_TYPE(o)->tp_name);
         return -1;
     }
-    if (attr_int(o, "max_attempts", &p->max_attempts) < 0 ||
-        attr_double(o, "backoff_factor", &p->backoff_factor) < 0 ||
-        attr_double(o, "backoff_max", &p->backoff_max) < 0 || status_codes(o, p) < 0 ||
-        attr_bool(o, "retry_non_idempotent", &p->retry_non_idempotent) < 0 ||
-        attr_bool(o, "respect_retry_after", &p->respect_retry_after) < 0 ||
-        attr_double(o, "retry_after_max", &p->retry_after_max) < 0 ||
-        attr_bool(o, "circuit_breaker", &p->circuit_breaker) < 0 ||
-        attr_int(o, "cb_failure_threshold", &p->cb_failure_threshold) < 0 ||
-        attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0)
+    return attr_int(o, "max_attempts", &p->max_attempts) < 0 ||
+                   attr_double(o, "backoff_factor", &p->backoff_factor) < 0 ||
+                   attr_double(o, "backoff_max", &p->backoff_max) < 0 ||
+                   status_codes(o, p) < 0 ||
+                   attr_bool(o, "retry_non_idempotent", &p->retry_non_idempotent) < 0 ||
+                   attr_bool(o, "respect_retry_after", &p->respect_retry_after) < 0 ||
+                   attr_double(o, "retry_after_max", &p->retry_after_max) < 0 ||
+                   attr_bool(o, "circuit_breaker", &p->circuit_breaker) < 0 ||
+                   attr_int(o, "cb_failure_threshold", &p->cb_failure_threshold) < 0 ||
+                   attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0
+               ? -1
+               : 0;
+}
+
+/* A policy given to a Client or a request: RetryPolicy validated itself
+ * when it was made, so this refuses only look-alikes and mutated ones. */
+static int retry_from(PyObject *o, fh_retry_policy *p)
+{
+    if (retry_convert(o, p) < 0)
         return -1;
-    if (p->max_attempts < 1 || p->cb_failure_threshold < 1) {
-        PyErr_SetString(PyExc_ValueError,
-                        "RetryPolicy.max_attempts and cb_failure_threshold must be >= 1");
-        return -1;
+    char msg[160];
+    if (fh_retry_policy_check(p, msg, sizeof msg) == FH_OK)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "retry: RetryPolicy.%s", msg);
+    return -1;
+}
+
+PyObject *fhp_mod_retry_check(PyObject *m, PyObject *policy)
+{
+    fh_retry_policy p;
+    char msg[160];
+    if (retry_convert(policy, &p) < 0)
+        return NULL;
+    if (fh_retry_policy_check(&p, msg, sizeof msg) == FH_OK)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(msg);
+}
+
+PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused)
+{
+    fh_retry_policy p;
+    fh_retry_policy_init(&p);
+    PyObject *codes = PyTuple_New(p.n_status_codes);
+    for (int i = 0; codes && i < p.n_status_codes; i++) {
+        PyObject *c = PyLong_FromLong(p.status_codes[i]);
+        if (!c)
+            Py_CLEAR(codes);
+        else
+            PyTuple_SET_ITEM(codes, i, c);
     }
-    return 0;
+    if (!codes)
+        return NULL;
+    return Py_BuildValue("{s:i,s:d,s:d,s:N,s:O,s:O,s:d,s:O,s:i,s:d}", "max_attempts",
+                         p.max_attempts, "backoff_factor", p.backoff_factor, "backoff_max",
+                         p.backoff_max, "status_codes", codes, "retry_non_idempotent",
+                         p.retry_non_idempotent ? Py_True : Py_False, "respect_retry_after",
+                         p.respect_retry_after ? Py_True : Py_False, "retry_after_max",
+                         p.retry_after_max, "circuit_breaker",
+                         p.circuit_breaker ? Py_True : Py_False, "cb_failure_threshold",
+                         p.cb_failure_threshold, "cb_recovery_seconds", p.cb_recovery_seconds);
 }
 
 /* ---- auth= ------------------------------------------------------------------------------ */
@@ -368,8 +412,9 @@ int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirec
         fh_retry_policy p;
         if (retry_from(retry, &p) < 0)
             return -1;
-        if (fh_client_set_retry(self->c, &p) != FH_OK) {
-            PyErr_SetString(PyExc_ValueError, "invalid RetryPolicy");
+        int rc = fh_client_set_retry(self->c, &p);
+        if (rc != FH_OK) {
+            fhp_raise(rc, "cannot set the retry policy", NULL, NULL, NULL);
             return -1;
         }
         self->retry = Py_NewRef(retry);
