@@ -252,7 +252,18 @@ static void blocking_done(void *ud, fh_request *req, int status, fh_response *re
     st->resp = resp;
 }
 
+void fh_wait_hooks_init(fh_wait_hooks *h)
+{
+    memset(h, 0, sizeof *h);
+}
+
 int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
+{
+    return fh_client_send_with(client, req, NULL, out);
+}
+
+int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks *hooks,
+                        fh_response **out)
 {
     if (!out)
         return FH_EINVAL;
@@ -264,17 +275,29 @@ int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
         return FH_ENOMEM;
     blocking_state st = {0};
     fh_callbacks cb = {blocking_done, NULL};
+    fh__block b;
+    fh__block_begin(&b, e, req, hooks);
     int rc = fh_engine_submit(e, req, &cb, &st);
     /* The driver is ours, so the first step can run now instead of after a
      * zero-timeout poll; blocking_done is our callback, not user code. */
     if (rc == FH_OK)
         fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0);
+    int submitted = rc == FH_OK;
     while (rc == FH_OK && !st.done)
-        rc = fh_engine_poll(e, -1) < 0 ? FH_ELOOP : FH_OK;
+        rc = fh__block_wait(&b);
+    if (submitted && rc != FH_OK && !st.done) {
+        /* A hook stopped the call, or the loop failed: the request ends
+         * here, its connection closed. */
+        fh_engine_cancel(e, req);
+        fh__request_fail(req, "%s", b.why ? b.why : rc == FH_ELOOP ? "the poll loop failed"
+                                                                   : "stopped by a wait hook");
+    }
     if (rc == FH_OK)
         rc = st.status;
     if (rc == FH_OK && req->stream) {
         st.resp->owned_engine = e; /* the body is pulled through it later */
+        if (hooks)
+            st.resp->wait = *hooks;
     } else {
         fh_engine_free(e);
     }

@@ -326,8 +326,52 @@ const char *fh_request_method(const fh_request *req);
  * whole response. Thread-safe: many threads may call it on one client. On
  * success *out is a response to free with fh_response_free(); on failure
  * *out is NULL and fh_request_error_message() tells what happened. The
- * request may be sent again afterwards (bodies from callbacks excepted). */
+ * request may be sent again afterwards (bodies from callbacks excepted).
+ * It is fh_client_send_with() without hooks: it waits without waking up,
+ * and a body reader must not return FH_EAGAIN (it may block instead). */
 int fh_client_send(fh_client *client, fh_request *req, fh_response **out);
+
+/*
+ * Hooks of a blocking call: code the caller runs while fh_client_send_with()
+ * waits, and while fh_response_read() waits for the body of the streamed
+ * response it returned. A language runtime needs them: Python's main thread
+ * checks for signals every 100 ms (taking its interpreter lock only for
+ * that) and cancels the request when a handler raised, and it produces an
+ * iterator's next chunk of a request body on the calling thread, under that
+ * lock, between two waits. Hooks run on the thread of the blocking call,
+ * between two polls of its private engine, never inside the engine: they
+ * may take locks the engine's callbacks must not. Start from
+ * fh_wait_hooks_init() and set what you use; the struct is copied.
+ */
+typedef struct fh_wait_hooks {
+    /* Called once interval_ms of waiting have passed, then every
+     * interval_ms (measured from its return) until the call returns; a
+     * call that finishes sooner never calls it. NULL, or interval_ms <= 0:
+     * the call waits without waking up. Return 0 to go on waiting, or a
+     * negative value to stop: fh_client_send_with() cancels the request
+     * (its connection is closed) and returns that value;
+     * fh_response_read() returns it and the stream stays as it was (no
+     * byte is lost; read again or free the response). */
+    int (*on_wait)(void *ud);
+    int64_t interval_ms;
+    /* The request's body reader returned FH_EAGAIN: make its next piece
+     * (or its end) available and return 0, and the request goes on
+     * (fh_engine_resume() is done for you); a negative value stops the
+     * call as on_wait does. NULL: a reader that returns FH_EAGAIN fails
+     * the request with FH_EBODY_SOURCE. */
+    int (*on_body_paused)(void *ud, fh_request *req);
+    void *ud; /* passed to both; must stay valid while the calls may run them */
+} fh_wait_hooks;
+
+/* Fills h with "no hooks". */
+void fh_wait_hooks_init(fh_wait_hooks *h);
+
+/* fh_client_send() with hooks (NULL: none). In stream mode the response
+ * keeps a copy of them for fh_response_read(); change them there with
+ * fh_response_set_wait_hooks() (e.g. when another thread reads it).
+ * Returns FH_OK, an FH_E code, or the negative value a hook stopped with. */
+int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks *hooks,
+                        fh_response **out);
 
 /* ---- response ---------------------------------------------------------- */
 
@@ -353,10 +397,18 @@ const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
 /* Streams the body: fills buf with up to cap bytes (decoded unless decoding
  * is off) and returns the count, 0 at the end of the body, or a negative
  * FH_E code. Never produces more than cap bytes per call, whatever the
- * compression ratio. For responses from fh_client_send it blocks; for
- * responses from an engine it returns FH_EAGAIN when nothing is available
- * (the engine calls the request's body callback when there is more). */
+ * compression ratio. For responses from fh_client_send it blocks, running
+ * the response's wait hooks (fh_client_send_with), and returns the negative
+ * value a hook stopped with; for responses from an engine it returns
+ * FH_EAGAIN when nothing is available (the engine calls the request's body
+ * callback when there is more). */
 ssize_t fh_response_read(fh_response *resp, uint8_t *buf, size_t cap);
+
+/* Replaces the wait hooks of a streamed response from fh_client_send or
+ * fh_client_send_with (copied; NULL: none), for reads from now on: e.g.
+ * hooks whose ud belongs to the thread that reads it. FH_ESTATE for a
+ * response of an engine, which never waits. */
+int fh_response_set_wait_hooks(fh_response *resp, const fh_wait_hooks *hooks);
 
 /* Timings of the exchange (total_us is set once the body is complete). */
 const fh_timings *fh_response_timings(const fh_response *resp);
