@@ -1,8 +1,8 @@
 /*
  * client.c — the Client type. One fh_client (settings, TLS context, pool)
  * per Client, shared by every thread that uses it; each call runs on its
- * own private engine (send.c), so calls from many threads proceed in
- * parallel with the GIL released.
+ * own private engine (libfasthttp's blocking driver, send.c), so calls from
+ * many threads proceed in parallel with the GIL released.
  *
  * Modes: `with Client() as c:` puts the client in synchronous mode, where
  * every method returns a Response. `async with` and bare use are the
@@ -183,12 +183,8 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
         fhp_xfer_release(x);
         return NULL;
     }
-    if (!(x->engine = fh_engine_new(self->c, NULL, NULL))) {
-        fhp_xfer_release(x);
-        return PyErr_NoMemory();
-    }
     self->inflight++;
-    int rc = fhp_xfer_run(x);
+    int rc = fhp_xfer_send(x, self->c);
     PyObject *resp = NULL;
     if (rc == FH_OK)
         resp = fhp_response_from_xfer(x, (PyObject *)r, url, self, stream);

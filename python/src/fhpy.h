@@ -9,7 +9,7 @@
  *   request.c   the Request type and request building (params, body, headers)
  *   body.c      body conversion helpers and iterator bodies
  *   formdata.c  multipart/form-data bodies (MultipartStream, files=)
- *   send.c      running one exchange on a private engine, GIL released
+ *   send.c      one exchange through fh_client_send_with, GIL released, hooks
  *   response.c  the Response type
  *   text.c      encodings, text(), json() and the streaming iterators
  *   client.c    the Client type (options, methods, close)
@@ -205,14 +205,18 @@ typedef struct fhp_bodysrc {
     PyObject *chunk;   /* current chunk (bytes) */
     const char *p;
     Py_ssize_t left;
-    int eof, want;
+    int eof;
 } fhp_bodysrc;
 
 fhp_bodysrc *fhp_bodysrc_new(PyObject *stream);
 void fhp_bodysrc_free(fhp_bodysrc *s);
 /* Pulls the next chunk (GIL held). 0, or -1 with an exception set. */
 int fhp_bodysrc_pull(fhp_bodysrc *s);
+/* The engine's body reader (no GIL): copies from the chunk, FH_EAGAIN when
+ * it is used up (the driver then pulls the next one), 0 at the end. */
 ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap);
+/* Visits the Python objects of s (tp_traverse of its owner); s may be NULL. */
+int fhp_bodysrc_traverse(fhp_bodysrc *s, visitproc visit, void *arg);
 
 /* ---- multipart bodies (formdata.c) -------------------------------------- */
 
@@ -236,25 +240,29 @@ int fhp_formdata_init(PyObject *module);
 
 /* ---- one exchange (send.c) --------------------------------------------- */
 
+/* One synchronous exchange: the request, its body source, and the response
+ * (which owns the private engine of a stream). Lives with the call, or with
+ * the Response while it streams. */
 typedef struct fhp_xfer {
-    fh_engine *engine;
     fh_request *req;
     fh_response *resp;
     fhp_bodysrc *src;
-    int64_t start_us; /* monotonic clock when the call began */
-    int done, status;
+    int64_t start_us;  /* monotonic clock when the call began */
+    PyThreadState *ts; /* while a blocking call waits with the GIL released */
+    int main;          /* that thread handles signals */
 } fhp_xfer;
 
-/* Runs x (submitted) until on_done, the GIL released. Returns the status
- * (0 or FH_E...), or FHP_PYERR with a Python exception set (a signal, or
- * the body iterator failed). */
+/* A Python exception is set: a signal handler raised, or the body iterator
+ * failed (returned by the hooks, passed on by libfasthttp). */
 #define FHP_PYERR (-10000)
-int fhp_xfer_run(fhp_xfer *x);
+/* Sends x->req on c with fh_client_send_with, the GIL released while it
+ * waits; the hooks check signals (main thread) and pull body chunks.
+ * Returns FH_OK (x->resp set), an FH_E code, or FHP_PYERR. */
+int fhp_xfer_send(fhp_xfer *x, fh_client *c);
 /* Reads the streamed body, GIL released while waiting. n, 0 at the end,
  * FH_E... code, or FHP_PYERR. */
 Py_ssize_t fhp_xfer_read(fhp_xfer *x, char *buf, size_t cap);
 void fhp_xfer_release(fhp_xfer *x);
-void fhp_xfer_on_done(void *ud, fh_request *req, int status, fh_response *resp);
 
 /* ---- response (response.c / text.c) --------------------------------------- */
 
