@@ -456,10 +456,16 @@ typedef PyObject *(*fhp_send_fn)(FhpClient *self, FhpRequest *r, void *ctx);
 /* Runs custom auth and hooks around send (fasthttp._policy.flow). */
 PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fhp_send_fn send,
                          void *ctx);
-/* asyncio: the flow as a coroutine (drive_async); ctx is freed by free_ctx
+/* What owns a ctx that outlives the call: frees it, and shows its Python
+ * references to the GC. */
+typedef struct fhp_ctx_ops {
+    void (*free)(void *ctx);
+    int (*traverse)(void *ctx, visitproc visit, void *arg);
+} fhp_ctx_ops;
+/* asyncio: the flow as a coroutine (drive_async); ctx is freed by ops->free
  * when the coroutine is done with it (also on failure here). */
 PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest *r,
-                               fhp_send_fn send, void *ctx, void (*free_ctx)(void *));
+                               fhp_send_fn send, void *ctx, const fhp_ctx_ops *ops);
 /* Sets attempts, the final URL and the history of a response made from resp. */
 int fhp_response_policy(FhpResponse *r, const fh_response *resp);
 

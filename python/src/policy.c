@@ -661,7 +661,7 @@ typedef struct FhpSender {
     FhpClient *client; /* borrowed (sync: the call holds it) or strong (asyncio) */
     fhp_send_fn send;  /* NULL once the call is over */
     void *ctx;
-    void (*free_ctx)(void *ctx); /* asyncio: frees ctx with the sender */
+    const fhp_ctx_ops *ops; /* asyncio: ctx is the sender's (freed, visited by the GC) */
 } FhpSender;
 
 static PyObject *Sender_call(FhpSender *s, PyObject *args, PyObject *kw)
@@ -676,13 +676,35 @@ static PyObject *Sender_call(FhpSender *s, PyObject *args, PyObject *kw)
     return s->send(s->client, (FhpRequest *)r, s->ctx);
 }
 
+/* GC: an asyncio sender owns its call (the Request, hooks, auth: user
+ * objects) and the client; a synchronous one owns nothing (its call lives
+ * on the C stack of the Client method). */
+static int Sender_traverse(FhpSender *s, visitproc visit, void *arg)
+{
+    if (!s->ops)
+        return 0;
+    Py_VISIT((PyObject *)s->client);
+    return s->ops->traverse(s->ctx, visit, arg);
+}
+
+static int Sender_clear(FhpSender *s)
+{
+    s->send = NULL;
+    if (s->ops) {
+        const fhp_ctx_ops *ops = s->ops;
+        s->ops = NULL;
+        ops->free(s->ctx);
+        s->ctx = NULL;
+        Py_CLEAR(s->client);
+    }
+    return 0;
+}
+
 static void Sender_dealloc(FhpSender *s)
 {
-    if (s->free_ctx) {
-        s->free_ctx(s->ctx);
-        Py_DECREF((PyObject *)s->client);
-    }
-    PyObject_Free(s);
+    PyObject_GC_UnTrack(s);
+    Sender_clear(s);
+    PyObject_GC_Del(s);
 }
 
 PyTypeObject FhpSender_Type = {
@@ -691,22 +713,34 @@ PyTypeObject FhpSender_Type = {
     .tp_basicsize = sizeof(FhpSender),
     .tp_dealloc = (destructor)Sender_dealloc,
     .tp_call = (ternaryfunc)Sender_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Sends one request of a Client call (internal).",
+    .tp_traverse = (traverseproc)Sender_traverse,
+    .tp_clear = (inquiry)Sender_clear,
 };
+
+static FhpSender *sender_new(FhpClient *client, fhp_send_fn send, void *ctx,
+                             const fhp_ctx_ops *ops)
+{
+    FhpSender *s = PyObject_GC_New(FhpSender, &FhpSender_Type);
+    if (!s)
+        return NULL;
+    s->client = ops ? (FhpClient *)Py_NewRef((PyObject *)client) : client;
+    s->send = send;
+    s->ctx = ctx;
+    s->ops = ops;
+    PyObject_GC_Track(s);
+    return s;
+}
 
 PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fhp_send_fn send,
                          void *ctx)
 {
     if (ensure_imports() < 0)
         return NULL;
-    FhpSender *s = PyObject_New(FhpSender, &FhpSender_Type);
+    FhpSender *s = sender_new(self, send, ctx, NULL);
     if (!s)
         return NULL;
-    s->client = self;
-    s->send = send;
-    s->ctx = ctx;
-    s->free_ctx = NULL;
     PyObject *hooks = p->hooks ? p->hooks : PyTuple_New(0);
     PyObject *gen = hooks ? PyObject_CallFunctionObjArgs(S.policy_flow, (PyObject *)r,
                                                          p->auth_custom ? p->auth_custom : Py_None,
@@ -724,23 +758,15 @@ PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fh
 }
 
 /* asyncio: the same flow driven by fasthttp._policy.drive_async; returns its
- * coroutine. The sender owns ctx (freed by free_ctx) and keeps the client. */
+ * coroutine. The sender owns ctx (ops->free) and keeps the client. */
 PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest *r,
-                               fhp_send_fn send, void *ctx, void (*free_ctx)(void *))
+                               fhp_send_fn send, void *ctx, const fhp_ctx_ops *ops)
 {
-    if (ensure_imports() < 0) {
-        free_ctx(ctx);
-        return NULL;
-    }
-    FhpSender *s = PyObject_New(FhpSender, &FhpSender_Type);
+    FhpSender *s = ensure_imports() < 0 ? NULL : sender_new(self, send, ctx, ops);
     if (!s) {
-        free_ctx(ctx);
+        ops->free(ctx);
         return NULL;
     }
-    s->client = (FhpClient *)Py_NewRef((PyObject *)self);
-    s->send = send;
-    s->ctx = ctx;
-    s->free_ctx = free_ctx;
     PyObject *hooks = p->hooks ? Py_NewRef(p->hooks) : PyTuple_New(0);
     PyObject *gen = hooks ? PyObject_CallFunctionObjArgs(S.policy_flow, (PyObject *)r,
                                                          p->auth_custom ? p->auth_custom : Py_None,
