@@ -63,7 +63,7 @@ void fh_client_free(fh_client *c)
 
 int fh_client_set_timeout(fh_client *c, fh_timeout_kind kind, int64_t ms)
 {
-    if (!c || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < 0)
+    if (!c || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < 0 || ms > FH_SECONDS_MAX * 1000LL)
         return FH_EINVAL;
     c->timeout_ms[kind] = ms;
     return FH_OK;
@@ -71,7 +71,7 @@ int fh_client_set_timeout(fh_client *c, fh_timeout_kind kind, int64_t ms)
 
 int fh_client_set_limit(fh_client *c, fh_limit_kind kind, int64_t value)
 {
-    if (!c || (unsigned)kind >= FH_LIMIT_KINDS || value <= 0)
+    if (!c || fh_limit_check(kind, value, NULL, 0) != FH_OK)
         return FH_EINVAL;
     c->limit[kind] = value;
     return FH_OK;
@@ -97,7 +97,8 @@ const char *fh_limit_name(fh_limit_kind kind)
 int fh_client_set_pool_limits(fh_client *c, int max_total, int max_per_host,
                               int max_idle_per_host, int64_t idle_timeout_ms)
 {
-    if (!c || max_total == 0 || max_per_host == 0 || idle_timeout_ms > INT64_MAX / 1000)
+    if (!c || fh_pool_limits_check(max_total, max_per_host, max_idle_per_host, idle_timeout_ms,
+                                   NULL, 0) != FH_OK)
         return FH_EINVAL;
     fh__pool_lock(&c->pool);
     if (max_total > 0)
@@ -259,7 +260,18 @@ static void blocking_done(void *ud, fh_request *req, int status, fh_response *re
     st->resp = resp;
 }
 
+void fh_wait_hooks_init(fh_wait_hooks *h)
+{
+    memset(h, 0, sizeof *h);
+}
+
 int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
+{
+    return fh_client_send_with(client, req, NULL, out);
+}
+
+int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks *hooks,
+                        fh_response **out)
 {
     if (!out)
         return FH_EINVAL;
@@ -271,17 +283,29 @@ int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
         return FH_ENOMEM;
     blocking_state st = {0};
     fh_callbacks cb = {blocking_done, NULL};
+    fh__block b;
+    fh__block_begin(&b, e, req, hooks);
     int rc = fh_engine_submit(e, req, &cb, &st);
     /* The driver is ours, so the first step can run now instead of after a
      * zero-timeout poll; blocking_done is our callback, not user code. */
     if (rc == FH_OK)
         fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0);
+    int submitted = rc == FH_OK;
     while (rc == FH_OK && !st.done)
-        rc = fh_engine_poll(e, -1) < 0 ? FH_ELOOP : FH_OK;
+        rc = fh__block_wait(&b);
+    if (submitted && rc != FH_OK && !st.done) {
+        /* A hook stopped the call, or the loop failed: the request ends
+         * here, its connection closed. */
+        fh_engine_cancel(e, req);
+        fh__request_fail(req, "%s", b.why ? b.why : rc == FH_ELOOP ? "the poll loop failed"
+                                                                   : "stopped by a wait hook");
+    }
     if (rc == FH_OK)
         rc = st.status;
     if (rc == FH_OK && req->stream) {
         st.resp->owned_engine = e; /* the body is pulled through it later */
+        if (hooks)
+            st.resp->wait = *hooks;
     } else {
         fh_engine_free(e);
     }

@@ -352,6 +352,7 @@ struct fh_response {
     fh_timings timings;
     fh__exchange *xfer;      /* stream mode: the exchange still reading */
     fh_engine *owned_engine; /* blocking stream mode: private engine to free */
+    fh_wait_hooks wait;      /* blocking stream mode: hooks of fh_response_read */
     fh__conn *upgraded;      /* after 101: the connection, until taken or freed */
 };
 
@@ -361,6 +362,23 @@ fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
  * fields (HTTP/2: no reason phrase); takes the buffer over (fields is
  * empty afterwards). NULL when out of memory (fields then unchanged). */
 fh_response *fh__response_new_fields(int status, int version, fh__buf *fields, size_t n);
+
+/* poll_loop.c: one blocking call (fh_client_send_with, a blocking
+ * fh_response_read) waiting on its private engine, running its hooks. */
+typedef struct fh__block {
+    fh_engine *engine;
+    fh_request *req;            /* whose body reader may pause */
+    const fh_wait_hooks *hooks; /* NULL: none */
+    int64_t next_us;            /* when on_wait is due */
+    const char *why;            /* set when the wait failed on its own */
+} fh__block;
+
+void fh__block_begin(fh__block *b, fh_engine *e, fh_request *req, const fh_wait_hooks *hooks);
+/* One turn: serves a paused body reader (on_body_paused, then resume),
+ * or polls until the next on_wait is due (or forever without one) and
+ * runs on_wait when due. FH_OK, a hook's negative value, FH_ELOOP, or
+ * FH_EBODY_SOURCE (b->why set) for a paused reader without a hook. */
+int fh__block_wait(fh__block *b);
 
 /* ---- exchange ------------------------------------------------------------ */
 

@@ -540,36 +540,6 @@ int64_t fh__policy_delay(fh__exchange *x)
 
 /* ---- public setters -------------------------------------------------------- */
 
-void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size)
-{
-    if (!p)
-        return;
-    fh_retry_policy d;
-    memset(&d, 0, sizeof d);
-    d.struct_size = size;
-    d.max_attempts = 1;
-    d.backoff_max = 60;
-    d.respect_retry_after = 1;
-    d.retry_after_max = 60;
-    d.cb_failure_threshold = 5;
-    d.cb_recovery_seconds = 30;
-    /* The caller's struct is size bytes, which may be fewer (an older
-     * header) or more (a newer one) than ours: write exactly that many. */
-    size_t n = size < sizeof d ? size : sizeof d;
-    memcpy(p, &d, n);
-    if (size > n)
-        memset((char *)p + n, 0, size - n);
-}
-
-static int check_retry(const fh_retry_policy *p)
-{
-    return p->max_attempts >= 1 && p->backoff_factor >= 0 && p->n_status_codes >= 0 &&
-                   p->n_status_codes <= FH_RETRY_MAX_STATUS && p->cb_failure_threshold >= 1 &&
-                   p->cb_recovery_seconds >= 0
-               ? FH_OK
-               : FH_EINVAL;
-}
-
 /* Copies the caller's policy, laid out by whichever header it was compiled
  * with, into ours: the fields its struct_size covers, and our defaults for
  * the fields added after its header. Only struct_size, which every layout
@@ -584,7 +554,7 @@ static int copy_retry(fh_retry_policy *dst, const fh_retry_policy *src)
     fh_retry_policy_init_sized(dst, sizeof *dst);
     memcpy(dst, src, size);
     dst->struct_size = sizeof *dst;
-    return check_retry(dst);
+    return fh_retry_policy_check(dst, NULL, 0);
 }
 
 int fh_client_set_retry(fh_client *c, const fh_retry_policy *p)

@@ -151,3 +151,55 @@ int fh_engine_poll(fh_engine *e, int64_t timeout_ms)
         fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0);
     return (int)e->nlive;
 }
+
+/* ---- blocking calls -------------------------------------------------------- */
+
+/*
+ * A blocking call (fh_client_send_with, fh_response_read of a blocking
+ * stream) runs its private engine here, one turn at a time, and between
+ * turns runs the caller's hooks on the caller's thread: on_wait when its
+ * interval passed, on_body_paused when the request's body reader returned
+ * FH_EAGAIN. The poll never sleeps past the next on_wait, so a caller that
+ * must react to signals does within one interval; without on_wait it
+ * sleeps until the engine has something to do.
+ */
+void fh__block_begin(fh__block *b, fh_engine *e, fh_request *req, const fh_wait_hooks *hooks)
+{
+    b->engine = e;
+    b->req = req;
+    b->hooks = hooks && (hooks->on_wait || hooks->on_body_paused) ? hooks : NULL;
+    b->why = NULL;
+    b->next_us = b->hooks && b->hooks->on_wait && b->hooks->interval_ms > 0
+                     ? fh__now_us() + b->hooks->interval_ms * 1000
+                     : 0;
+}
+
+int fh__block_wait(fh__block *b)
+{
+    const fh_wait_hooks *h = b->hooks;
+    fh__exchange *x = b->req ? b->req->xfer : NULL;
+    if (x && x->body_paused && x->engine == b->engine) {
+        if (!h || !h->on_body_paused) {
+            b->why = "the request body reader returned FH_EAGAIN in a blocking call that "
+                     "has no on_body_paused hook";
+            return FH_EBODY_SOURCE;
+        }
+        int rc = h->on_body_paused(h->ud, b->req);
+        if (rc < 0)
+            return rc;
+        return fh_engine_resume(b->engine, b->req) == FH_OK ? FH_OK : FH_ELOOP;
+    }
+    int64_t ms = -1;
+    if (b->next_us) {
+        int64_t now = fh__now_us();
+        if (now >= b->next_us) {
+            int rc = h->on_wait(h->ud);
+            if (rc < 0)
+                return rc;
+            now = fh__now_us();
+            b->next_us = now + h->interval_ms * 1000;
+        }
+        ms = (b->next_us - now + 999) / 1000;
+    }
+    return fh_engine_poll(b->engine, ms) < 0 ? FH_ELOOP : FH_OK;
+}

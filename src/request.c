@@ -281,7 +281,8 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud, in
 
 int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value)
 {
-    if (!req || (unsigned)kind >= FH_LIMIT_KINDS || (value <= 0 && value != -1))
+    if (!req || (value != -1 && fh_limit_check(kind, value, NULL, 0) != FH_OK) ||
+        (unsigned)kind >= FH_LIMIT_KINDS)
         return FH_EINVAL;
     req->limit[kind] = value;
     return FH_OK;
@@ -289,7 +290,7 @@ int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value)
 
 int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms)
 {
-    if (!req || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < -1)
+    if (!req || (unsigned)kind >= FH_TIMEOUT_KINDS || ms < -1 || ms > FH_SECONDS_MAX * 1000LL)
         return FH_EINVAL;
     req->timeout_ms[kind] = ms;
     return FH_OK;

@@ -146,15 +146,36 @@ ssize_t fh_response_read(fh_response *r, uint8_t *buf, size_t cap)
     /* In a forked child the rest of the body belongs to the parent: the
      * check fails the transfer (FH_EFORKED) before a byte is read. */
     fh__engine_check_fork(r->xfer->engine);
+    fh__block b;
+    if (r->owned_engine)
+        fh__block_begin(&b, r->owned_engine, r->xfer->req, &r->wait);
     for (;;) {
         ssize_t n = fh__ex_read_body(r->xfer, buf, cap);
         if (n != FH_EAGAIN || !r->owned_engine)
             return n;
-        /* Blocking mode: run the private loop until bytes or a timeout. */
-        int rc = fh_engine_poll(r->owned_engine, -1);
+        /* Blocking mode: run the private loop until bytes, a timeout, or a
+         * hook that stops the wait (the stream is left as it is then). */
+        int rc = fh__block_wait(&b);
+        if (rc == FH_EBODY_SOURCE && b.why) {
+            fh__ex_stream_fail(r->xfer, rc, "%s", b.why);
+            return rc;
+        }
         if (rc < 0)
             return rc;
     }
+}
+
+int fh_response_set_wait_hooks(fh_response *r, const fh_wait_hooks *hooks)
+{
+    if (!r)
+        return FH_EINVAL;
+    if (!r->owned_engine)
+        return r->xfer ? FH_ESTATE : FH_OK; /* an engine's stream never waits */
+    if (hooks)
+        r->wait = *hooks;
+    else
+        fh_wait_hooks_init(&r->wait);
+    return FH_OK;
 }
 
 const fh_timings *fh_response_timings(const fh_response *r)

@@ -45,7 +45,7 @@ static void test_retry_init_sets_size_and_defaults(void **state)
     fh_retry_policy_init(&p);
     assert_int_equal(p.struct_size, sizeof p);
     assert_int_equal(p.max_attempts, 1);
-    assert_int_equal(p.n_status_codes, 0);
+    assert_int_equal(p.n_status_codes, 6); /* 408 429 500 502 503 504 */
     assert_true(p.backoff_max == 60 && p.retry_after_max == 60);
     assert_int_equal(p.respect_retry_after, 1);
     assert_int_equal(p.cb_failure_threshold, 5);

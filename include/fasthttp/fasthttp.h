@@ -46,6 +46,11 @@ typedef struct fh_header {
     size_t value_len;
 } fh_header;
 
+/* The longest time accepted anywhere, in seconds (about 31 years): any
+ * timeout, backoff or recovery time. Far beyond any use, and far inside
+ * int64 microseconds, so deadline arithmetic cannot overflow. */
+#define FH_SECONDS_MAX 1000000000
+
 /* Timeout kinds. Values are milliseconds; 0 means "no timeout". */
 typedef enum fh_timeout_kind {
     FH_TIMEOUT_CONNECT = 0, /* DNS + TCP connect + TLS handshake */
@@ -83,6 +88,26 @@ typedef enum fh_limit_kind {
 /* The name of a limit ("max_body_size", ...), or NULL for an unknown kind. */
 FH_EXTERN const char *fh_limit_name(fh_limit_kind kind);
 
+/* The largest value of any limit (2^62). */
+#define FH_LIMIT_MAX (INT64_C(1) << 62)
+
+/* Checks a value for a limit the way fh_client_set_limit() and
+ * fh_request_set_limit() do: FH_OK, or FH_EINVAL with a sentence written
+ * to msg (when msg is not NULL) that starts with the limit's name, e.g.
+ * "max_body_size must be between 1 and 4611686018427387904". The
+ * value itself is not in the sentence: a binding that clamped a larger
+ * number to int64 adds the one its caller gave. */
+FH_EXTERN int fh_limit_check(fh_limit_kind kind, int64_t value, char *msg, size_t msglen);
+
+/* Checks a timeout given in seconds, as bindings and configuration files
+ * hold them, and converts it to the milliseconds of fh_client_set_timeout()
+ * (rounded up, so a positive timeout never becomes 0, "none"). Returns
+ * FH_OK with *ms set (when ms is not NULL), or FH_EINVAL for NaN, a
+ * negative value or more than FH_SECONDS_MAX, with a sentence to prefix
+ * with the setting's name written to msg: "must be between 0 and 1000000000
+ * seconds". */
+FH_EXTERN int fh_timeout_check(double seconds, int64_t *ms, char *msg, size_t msglen);
+
 /* Timing points of a finished exchange, in microseconds from the start. A
  * phase that did not happen (e.g. DNS on a reused connection) is 0. Only
  * the library fills it and hands it out by pointer: fields are added at
@@ -110,10 +135,12 @@ FH_EXTERN fh_client *fh_client_new(void);
  * engines using the client must be finished or freed first. */
 FH_EXTERN void fh_client_free(fh_client *client);
 
-/* Default timeout of one kind for requests of this client (ms, 0 = none). */
+/* Default timeout of one kind for requests of this client (ms, 0 = none,
+ * at most FH_SECONDS_MAX seconds). */
 FH_EXTERN int fh_client_set_timeout(fh_client *client, fh_timeout_kind kind, int64_t ms);
 
-/* Sets one limit for the client's requests (value > 0). */
+/* Sets one limit for the client's requests (1 to FH_LIMIT_MAX, see
+ * fh_limit_check()). */
 FH_EXTERN int fh_client_set_limit(fh_client *client, fh_limit_kind kind, int64_t value);
 /* The client's value of one limit, or a negative FH_E code. */
 FH_EXTERN int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
@@ -121,9 +148,26 @@ FH_EXTERN int64_t fh_client_limit(const fh_client *client, fh_limit_kind kind);
 /* Pool limits: total open connections, open connections per origin, idle
  * connections kept per origin, and how long an idle one is kept (ms).
  * A negative value keeps the current setting, except max_idle_per_host,
- * where it means "as many as max_per_host" (the default). */
+ * where it means "as many as max_per_host" (the default). Values are
+ * checked with fh_pool_limits_check(). */
 FH_EXTERN int fh_client_set_pool_limits(fh_client *client, int max_total, int max_per_host,
                                         int max_idle_per_host, int64_t idle_timeout_ms);
+
+/* The largest pool size (connections) fh_client_set_pool_limits() takes. */
+#define FH_POOL_MAX 1000000
+
+/* Checks the arguments of fh_client_set_pool_limits() (as int64, so a
+ * binding can pass what its caller gave without truncating it): max_total
+ * and max_per_host from 1 to FH_POOL_MAX, max_idle_per_host from 0 to
+ * FH_POOL_MAX, idle_timeout_ms up to FH_SECONDS_MAX seconds; a negative
+ * value (the setter's "keep" or "default") is fine. Returns FH_OK, or
+ * FH_EINVAL with a sentence written to msg that starts with the setting's
+ * name as fasthttp's bindings spell it: max_connections (max_total),
+ * max_connections_per_host (max_per_host), max_keepalive_per_host
+ * (max_idle_per_host), keepalive_expiry (idle_timeout_ms), e.g.
+ * "max_connections must be between 1 and 1000000". */
+FH_EXTERN int fh_pool_limits_check(int64_t max_total, int64_t max_per_host, int64_t max_idle_per_host,
+                                   int64_t idle_timeout_ms, char *msg, size_t msglen);
 
 /* TLS settings. They must be set before the first HTTPS request (FH_ESTATE
  * after). verify=0 turns certificate and host name checks off (on by
@@ -289,11 +333,12 @@ FH_EXTERN int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, vo
  * refuse. on = 0 turns it off (the default). */
 FH_EXTERN int fh_request_set_expect_continue(fh_request *req, int on, int64_t wait_ms);
 
-/* Per-request limit overriding the client's (value > 0, or -1 for the
- * client's). */
+/* Per-request limit overriding the client's (1 to FH_LIMIT_MAX, or -1 for
+ * the client's). */
 FH_EXTERN int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value);
 
-/* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's). */
+/* Per-request timeout overriding the client's (ms, 0 = none, -1 = client's;
+ * at most FH_SECONDS_MAX seconds). */
 FH_EXTERN int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int64_t ms);
 
 /* With stream != 0 the response is returned once its head is read and the
@@ -318,8 +363,52 @@ FH_EXTERN const char *fh_request_method(const fh_request *req);
  * whole response. Thread-safe: many threads may call it on one client. On
  * success *out is a response to free with fh_response_free(); on failure
  * *out is NULL and fh_request_error_message() tells what happened. The
- * request may be sent again afterwards (bodies from callbacks excepted). */
+ * request may be sent again afterwards (bodies from callbacks excepted).
+ * It is fh_client_send_with() without hooks: it waits without waking up,
+ * and a body reader must not return FH_EAGAIN (it may block instead). */
 FH_EXTERN int fh_client_send(fh_client *client, fh_request *req, fh_response **out);
+
+/*
+ * Hooks of a blocking call: code the caller runs while fh_client_send_with()
+ * waits, and while fh_response_read() waits for the body of the streamed
+ * response it returned. A language runtime needs them: Python's main thread
+ * checks for signals every 100 ms (taking its interpreter lock only for
+ * that) and cancels the request when a handler raised, and it produces an
+ * iterator's next chunk of a request body on the calling thread, under that
+ * lock, between two waits. Hooks run on the thread of the blocking call,
+ * between two polls of its private engine, never inside the engine: they
+ * may take locks the engine's callbacks must not. Start from
+ * fh_wait_hooks_init() and set what you use; the struct is copied.
+ */
+typedef struct fh_wait_hooks {
+    /* Called once interval_ms of waiting have passed, then every
+     * interval_ms (measured from its return) until the call returns; a
+     * call that finishes sooner never calls it. NULL, or interval_ms <= 0:
+     * the call waits without waking up. Return 0 to go on waiting, or a
+     * negative value to stop: fh_client_send_with() cancels the request
+     * (its connection is closed) and returns that value;
+     * fh_response_read() returns it and the stream stays as it was (no
+     * byte is lost; read again or free the response). */
+    int (*on_wait)(void *ud);
+    int64_t interval_ms;
+    /* The request's body reader returned FH_EAGAIN: make its next piece
+     * (or its end) available and return 0, and the request goes on
+     * (fh_engine_resume() is done for you); a negative value stops the
+     * call as on_wait does. NULL: a reader that returns FH_EAGAIN fails
+     * the request with FH_EBODY_SOURCE. */
+    int (*on_body_paused)(void *ud, fh_request *req);
+    void *ud; /* passed to both; must stay valid while the calls may run them */
+} fh_wait_hooks;
+
+/* Fills h with "no hooks". */
+FH_EXTERN void fh_wait_hooks_init(fh_wait_hooks *h);
+
+/* fh_client_send() with hooks (NULL: none). In stream mode the response
+ * keeps a copy of them for fh_response_read(); change them there with
+ * fh_response_set_wait_hooks() (e.g. when another thread reads it).
+ * Returns FH_OK, an FH_E code, or the negative value a hook stopped with. */
+FH_EXTERN int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks *hooks,
+                                  fh_response **out);
 
 /* ---- response ---------------------------------------------------------- */
 
@@ -346,10 +435,18 @@ FH_EXTERN const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
 /* Streams the body: fills buf with up to cap bytes (decoded unless decoding
  * is off) and returns the count, 0 at the end of the body, or a negative
  * FH_E code. Never produces more than cap bytes per call, whatever the
- * compression ratio. For responses from fh_client_send it blocks; for
- * responses from an engine it returns FH_EAGAIN when nothing is available
- * (the engine calls the request's body callback when there is more). */
+ * compression ratio. For responses from fh_client_send it blocks, running
+ * the response's wait hooks (fh_client_send_with), and returns the negative
+ * value a hook stopped with; for responses from an engine it returns
+ * FH_EAGAIN when nothing is available (the engine calls the request's body
+ * callback when there is more). */
 FH_EXTERN ssize_t fh_response_read(fh_response *resp, uint8_t *buf, size_t cap);
+
+/* Replaces the wait hooks of a streamed response from fh_client_send or
+ * fh_client_send_with (copied; NULL: none), for reads from now on: e.g.
+ * hooks whose ud belongs to the thread that reads it. FH_ESTATE for a
+ * response of an engine, which never waits. */
+FH_EXTERN int fh_response_set_wait_hooks(fh_response *resp, const fh_wait_hooks *hooks);
 
 /* Timings of the exchange (total_us is set once the body is complete). */
 FH_EXTERN const fh_timings *fh_response_timings(const fh_response *resp);

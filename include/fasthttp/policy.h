@@ -23,31 +23,35 @@ typedef struct fh_response fh_response;
 /* ---- retries and the circuit breaker ------------------------------------ */
 
 /* Part of the struct's layout: never changes. */
-#define FH_RETRY_MAX_STATUS 32
+#define FH_RETRY_MAX_STATUS 32    /* status codes one policy can list */
+#define FH_RETRY_MAX_COUNT 1000000 /* largest max_attempts and cb_failure_threshold */
 
 /*
  * A retry policy is filled by the caller and copied by the setters below.
- * It will grow (new fields are only ever added at the end), so it carries
- * its own size: fh_retry_policy_init() sets struct_size to the sizeof of
- * the struct the caller was compiled with, and the setters read only that
- * many bytes, taking defaults for fields added since. A policy that did not
- * come from fh_retry_policy_init() is refused (docs/c-api.md, ABI).
+ * Always start from fh_retry_policy_init() and change fields by name: the
+ * defaults are the library's (bindings read them from there too). It will
+ * grow (new fields are only ever added at the end), so it carries its own
+ * size: fh_retry_policy_init() sets struct_size to the sizeof of the struct
+ * the caller was compiled with, and the setters read only that many bytes,
+ * taking defaults for fields added since. A policy that did not come from
+ * fh_retry_policy_init() is refused (docs/c-api.md, ABI).
  */
 typedef struct fh_retry_policy {
     size_t struct_size;       /* set by fh_retry_policy_init(); leave it alone */
-    int max_attempts;         /* including the first; 1 disables retries */
-    double backoff_factor;    /* seconds: attempt n waits up to factor * 2^(n-1) */
+    int max_attempts;         /* including the first; 1 (default) disables retries */
+    double backoff_factor;    /* seconds: attempt n waits up to factor * 2^(n-1)
+                                 (default 0.2) */
     double backoff_max;       /* cap on one wait, seconds (default 60; 0: no wait) */
     int status_codes[FH_RETRY_MAX_STATUS]; /* responses that are retried */
-    int n_status_codes;
+    int n_status_codes;       /* default: 408, 429, 500, 502, 503, 504 */
     int retry_non_idempotent; /* 0 (default): only GET, HEAD, PUT, DELETE,
                                  OPTIONS and TRACE are retried */
     int respect_retry_after;  /* 1 (default): a Retry-After on a retried
                                  status sets the wait (RFC 9110 §10.2.3) */
     double retry_after_max;   /* cap on a Retry-After wait, seconds (default 60; 0: none) */
-    int circuit_breaker;      /* 1: per-origin breaker on */
+    int circuit_breaker;      /* 1: per-origin breaker on (default 0) */
     int cb_failure_threshold; /* consecutive failures that open it (default 5) */
-    double cb_recovery_seconds; /* open time before one trial (default 30) */
+    double cb_recovery_seconds; /* open time before one trial (default 60) */
     /* New fields go here, after every field above and never into padding
      * between them: a program built against this header owns those bytes. */
 } fh_retry_policy;
@@ -58,17 +62,39 @@ typedef struct fh_retry_policy {
  * that cannot use the inline function (ctypes, cffi ABI mode) call this. */
 FH_EXTERN void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size);
 
-/* Fills p with defaults: 1 attempt, backoff 0, no status codes, breaker off,
- * and its struct_size. Call it before setting fields. Waits use full
- * jitter: a uniformly random time in [0, cap] (the AWS "full jitter"
- * scheme), so many clients do not retry in lock-step. Inline, so that the
- * size is the one of the header the caller was compiled with. */
+/* Fills p with the defaults: one attempt (no retries), breaker off, and
+ * what applies once retries are enabled by raising max_attempts: waits of
+ * up to 0.2 s, 0.4 s, 0.8 s ... capped at 60 s; Retry-After honoured up to
+ * 60 s; the statuses 408 (Request Timeout), 429 (Too Many Requests), 500,
+ * 502, 503 and 504 retried (errors that usually pass; the set the Python
+ * package's seed library used); breaker threshold 5 failures, recovery
+ * 60 s. Waits use full jitter: a uniformly random time in [0, cap] (the
+ * AWS "full jitter" scheme), so many clients do not retry in lock-step.
+ * The Python package's RetryPolicy() takes every default from here.
+ * Inline, so that the size is the one of the header the caller was
+ * compiled with. */
 static inline void fh_retry_policy_init(fh_retry_policy *p)
 {
     fh_retry_policy_init_sized(p, sizeof *p);
 }
 
-/* Sets the client's policy (copied; NULL removes it). Every attempt,
+/* Checks a policy the way the setters below do. Returns FH_OK, or
+ * FH_EINVAL with a sentence written to msg (when msg is not NULL) about
+ * the first field that is wrong, starting with the field's name (an entry
+ * of status_codes is "status_codes[i]") so a binding can name its own
+ * argument and add the value its caller gave:
+ *   max_attempts, cb_failure_threshold: an integer from 1 to FH_RETRY_MAX_COUNT;
+ *   backoff_factor, backoff_max, retry_after_max, cb_recovery_seconds: a
+ *     number of seconds from 0 to FH_SECONDS_MAX (not NaN);
+ *   n_status_codes: from 0 to FH_RETRY_MAX_STATUS (a binding with more
+ *     codes may set the count it has without writing past the array: the
+ *     sentence then says how many it holds);
+ *   status_codes[i]: an HTTP status code, 100 to 599.
+ * e.g. "max_attempts must be between 1 and 1000000". */
+FH_EXTERN int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen);
+
+/* Sets the client's policy (copied; NULL removes it); FH_EINVAL for one
+ * fh_retry_policy_check() refuses. Every attempt,
  * retries included, passes the circuit breaker and counts towards it, so
  * a retry into a circuit that opened meanwhile fails with FH_ECIRCUIT_OPEN.
  * Refused, keeping the previous policy: FH_EINVAL for a policy that

@@ -35,10 +35,22 @@ FH_ETOO_MANY_REDIRECTS: int
 FH_EREDIRECT: int
 FH_ENOT_REPLAYABLE: int
 FH_EFORKED: int
+FH_RETRY_MAX_STATUS: int
 
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...
 def _limit_defaults() -> dict[str, int]: ...
+def _retry_defaults() -> dict[str, Any]:
+    """fh_retry_policy_init() by RetryPolicy field name (status_codes a tuple)."""
+def _retry_check(policy: RetryPolicy, /) -> str | None:
+    """None, or fh_retry_policy_check()'s sentence (it starts with the field's name)."""
+def _timeout_check(seconds: float, /) -> str | None:
+    """None, or fh_timeout_check()'s sentence ('must be a number of seconds ...')."""
+def _limit_check(name: str, value: int, /) -> str | None:
+    """None, or fh_limit_check()'s sentence for the size limit called name."""
+def _pool_check(max_connections: int | None, max_connections_per_host: int | None,
+                max_keepalive_per_host: int | None, /) -> str | None:
+    """None, or fh_pool_limits_check()'s sentence (None: the default)."""
 def _check_auth(kind: int, user: str, password: str, /) -> None:
     """ValueError when libfasthttp refuses the credentials (kind 1 Basic, 2 Digest)."""
 

@@ -4,12 +4,14 @@ accepts from servers (and sends to them).
 ``Client(limits=Limits(max_connections=200, max_body_size=10_000_000))`` sets
 them for every request; ``client.get(url, limits=Limits(max_body_size=...))``
 overrides the size limits for one request. A field left at ``None`` keeps
-libfasthttp's default; :meth:`Limits.defaults` lists them.
+libfasthttp's default; :meth:`Limits.defaults` lists them. The ranges are
+libfasthttp's too (``fh_limit_check``, ``fh_pool_limits_check``): sizes from 1 to
+2**62, pool sizes up to 1000000, ``keepalive_expiry`` up to 1e9 seconds.
 """
 
 from __future__ import annotations
 
-from ._fasthttp import _limit_defaults
+from ._fasthttp import _limit_check, _limit_defaults, _pool_check, _timeout_check
 
 __all__ = ["Limits"]
 
@@ -18,16 +20,17 @@ _POOL = ("max_connections", "max_connections_per_host", "max_keepalive_per_host"
 _SIZES = ("max_status_line_size", "max_header_size", "max_header_count",
           "max_interim_responses", "max_body_size", "max_trailer_size",
           "max_content_encodings", "max_decoded_body_size", "max_request_header_size")
-_INT_MAX = 2**62
 
 
-def _check_int(name: str, value: int | None, low: int) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
+def _check_int(name: str, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
         raise TypeError(f"Limits.{name} must be an int or None, not {type(value).__name__}")
-    if not low <= value <= _INT_MAX:
-        raise ValueError(f"Limits.{name} must be between {low} and {_INT_MAX}, not {value}")
+
+
+def _refuse(problem: str | None, value: object) -> None:
+    """Raises libfasthttp's sentence about a field, with the value given."""
+    if problem is not None:
+        raise ValueError(f"Limits.{problem}, not {value!r}")
 
 
 class Limits:
@@ -80,16 +83,19 @@ class Limits:
         max_decoded_body_size: int | None = None,
         max_request_header_size: int | None = None,
     ) -> None:
-        _check_int("max_connections", max_connections, 1)
-        _check_int("max_connections_per_host", max_connections_per_host, 1)
-        _check_int("max_keepalive_per_host", max_keepalive_per_host, 0)
+        pool = (max_connections, max_connections_per_host, max_keepalive_per_host)
+        for name, value in zip(_POOL, pool):
+            _check_int(name, value)
+        problem = _pool_check(*pool)  # libfasthttp's ranges (fh_pool_limits_check)
+        if problem is not None:
+            name = problem.split(" ", 1)[0]
+            _refuse(problem, pool[_POOL.index(name)])
         if keepalive_expiry is not None:
             if isinstance(keepalive_expiry, bool) or not isinstance(keepalive_expiry, (int, float)):
                 raise TypeError("Limits.keepalive_expiry must be a number of seconds or None, "
                                 f"not {type(keepalive_expiry).__name__}")
-            if not 0 <= keepalive_expiry <= 1e9:
-                raise ValueError("Limits.keepalive_expiry must be between 0 and 1e9 seconds, "
-                                 f"not {keepalive_expiry}")
+            problem = _timeout_check(keepalive_expiry)
+            _refuse(None if problem is None else f"keepalive_expiry {problem}", keepalive_expiry)
         self.max_connections = max_connections
         self.max_connections_per_host = max_connections_per_host
         self.max_keepalive_per_host = max_keepalive_per_host
@@ -98,7 +104,9 @@ class Limits:
                  max_interim_responses, max_body_size, max_trailer_size,
                  max_content_encodings, max_decoded_body_size, max_request_header_size)
         for name, value in zip(_SIZES, sizes):
-            _check_int(name, value, 1)
+            _check_int(name, value)
+            if value is not None:
+                _refuse(_limit_check(name, value), value)  # fh_limit_check
             setattr(self, name, value)
 
     @staticmethod

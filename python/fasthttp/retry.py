@@ -35,6 +35,13 @@ the synchronous and the asyncio client behave the same:
   wait that would end after it is not started and the last response (or error)
   is what the caller gets. ``Response.attempts`` tells how many attempts were
   made.
+- **Defaults** are libfasthttp's (``fh_retry_policy_init``), read from the
+  extension: ``max_attempts=1`` (no retries), ``backoff_factor=0.2``,
+  ``backoff_max=60``, ``status_codes=DEFAULT_STATUS_CODES`` (408, 429, 500,
+  502, 503, 504), ``respect_retry_after=True``, ``retry_after_max=60``,
+  ``circuit_breaker=False``, ``cb_failure_threshold=5``,
+  ``cb_recovery_seconds=60``. Ranges are libfasthttp's too: counts from 1 to
+  1000000, times from 0 to 1e9 seconds, codes from 100 to 599.
 - **Circuit breaker** (``circuit_breaker=True``): per origin
   (``scheme://host:port``), shared by every request and thread of a client.
   After ``cb_failure_threshold`` consecutive failed attempts (connection
@@ -46,39 +53,42 @@ the synchronous and the asyncio client behave the same:
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from ._fasthttp import FH_RETRY_MAX_STATUS, _retry_check, _retry_defaults
 from .errors import CircuitOpenError
 
 __all__ = ["DEFAULT_STATUS_CODES", "MAX_STATUS_CODES", "CircuitOpenError", "RetryPolicy"]
 
-#: Statuses retried when ``status_codes`` is not given: request timeout, too many
-#: requests, and the server errors that usually pass (as the seed library did).
-DEFAULT_STATUS_CODES: tuple[int, ...] = (408, 429, 500, 502, 503, 504)
+# Every default is libfasthttp's (fh_retry_policy_init), read once here.
+_DEFAULTS: dict[str, Any] = _retry_defaults()
+
+#: Statuses retried when ``status_codes`` is not given (libfasthttp's default):
+#: request timeout, too many requests, and the server errors that usually pass.
+DEFAULT_STATUS_CODES: tuple[int, ...] = tuple(_DEFAULTS["status_codes"])
 #: At most this many distinct status codes (libfasthttp's FH_RETRY_MAX_STATUS).
-MAX_STATUS_CODES = 32
+MAX_STATUS_CODES: int = FH_RETRY_MAX_STATUS
+
+# libfasthttp's sentences start with the field ("status_codes[2] must ...").
+_FIELD = re.compile(r"(\w+)(?:\[(\d+)\])? must ")
 
 
-def _seconds(name: str, value: float) -> float:
+def _seconds(name: str, value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"RetryPolicy.{name} must be a number of seconds, "
                         f"not {type(value).__name__}")
     try:
-        v = float(value)
-    except OverflowError:  # an int beyond any float
-        v = math.inf
-    if not (v >= 0) or math.isinf(v):
-        raise ValueError(f"RetryPolicy.{name} must be a finite number >= 0, not {value!r}")
-    return v
+        return float(value)
+    except OverflowError:  # an int beyond any float: kept, libfasthttp refuses it
+        return value
 
 
-def _count(name: str, value: int, low: int) -> int:
+def _count(name: str, value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"RetryPolicy.{name} must be an int, not {type(value).__name__}")
-    if value < low or value > 1_000_000:
-        raise ValueError(f"RetryPolicy.{name} must be between {low} and 1000000, not {value}")
     return value
 
 
@@ -86,7 +96,10 @@ def _count(name: str, value: int, low: int) -> int:
 class RetryPolicy:
     """How often and when to retry, and whether to use a circuit breaker.
 
-    Immutable; use :func:`dataclasses.replace` to derive a variant.
+    Immutable; use :func:`dataclasses.replace` to derive a variant. Every
+    default and every range is libfasthttp's (``fh_retry_policy_init``,
+    ``fh_retry_policy_check``): a wrong type is a ``TypeError``, a value out
+    of range a ``ValueError`` naming the field.
 
     :param max_attempts: attempts in all, including the first (1: no retries).
     :param backoff_factor: seconds; retry *n* waits up to ``factor * 2**(n-1)``.
@@ -100,22 +113,21 @@ class RetryPolicy:
     :param backoff_max: cap on one backoff wait, seconds.
     """
 
-    max_attempts: int = 1
-    backoff_factor: float = 0.2
+    max_attempts: int = _DEFAULTS["max_attempts"]
+    backoff_factor: float = _DEFAULTS["backoff_factor"]
     status_codes: Iterable[int] = DEFAULT_STATUS_CODES
-    circuit_breaker: bool = False
-    cb_failure_threshold: int = 5
-    cb_recovery_seconds: float = 60.0
-    retry_non_idempotent: bool = False
-    respect_retry_after: bool = True
-    retry_after_max: float = 60.0
-    backoff_max: float = 60.0
+    circuit_breaker: bool = _DEFAULTS["circuit_breaker"]
+    cb_failure_threshold: int = _DEFAULTS["cb_failure_threshold"]
+    cb_recovery_seconds: float = _DEFAULTS["cb_recovery_seconds"]
+    retry_non_idempotent: bool = _DEFAULTS["retry_non_idempotent"]
+    respect_retry_after: bool = _DEFAULTS["respect_retry_after"]
+    retry_after_max: float = _DEFAULTS["retry_after_max"]
+    backoff_max: float = _DEFAULTS["backoff_max"]
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise once, here
-        put(self, "max_attempts", _count("max_attempts", self.max_attempts, 1))
-        put(self, "cb_failure_threshold",
-            _count("cb_failure_threshold", self.cb_failure_threshold, 1))
+        for name in ("max_attempts", "cb_failure_threshold"):
+            put(self, name, _count(name, getattr(self, name)))
         for name in ("backoff_factor", "cb_recovery_seconds", "retry_after_max", "backoff_max"):
             put(self, name, _seconds(name, getattr(self, name)))
         if isinstance(self.status_codes, (str, bytes)) or not isinstance(self.status_codes,
@@ -127,12 +139,21 @@ class RetryPolicy:
             if isinstance(code, bool) or not isinstance(code, int):
                 raise TypeError("RetryPolicy.status_codes must hold ints, "
                                 f"not {type(code).__name__}")
-            if not 100 <= code <= 599:
-                raise ValueError(f"RetryPolicy.status_codes: {code!r} is not an HTTP status")
             if code not in codes:
                 codes.append(code)
-        if len(codes) > MAX_STATUS_CODES:
-            raise ValueError(f"RetryPolicy.status_codes: at most {MAX_STATUS_CODES} codes")
         put(self, "status_codes", tuple(codes))
         for name in ("circuit_breaker", "retry_non_idempotent", "respect_retry_after"):
             put(self, name, bool(getattr(self, name)))
+        problem = _retry_check(self)
+        if problem is not None:
+            raise ValueError(f"RetryPolicy.{problem}{self._given(problem)}")
+
+    def _given(self, problem: str) -> str:
+        """', not <value>' for the field (or status code) libfasthttp named."""
+        m = _FIELD.match(problem)
+        if not m:
+            return ""
+        value: Any = getattr(self, m[1])
+        if m[2] is not None:
+            value = value[int(m[2])]
+        return f", not {value!r}"

@@ -3,7 +3,8 @@
 ``Timeout()`` means no timeouts at all; ``Timeout(5)`` limits every phase and
 the whole exchange to 5 seconds; keyword arguments set or override single
 phases, e.g. ``Timeout(connect=5, read=10, total=30)``. Values are seconds
-(int or float); ``None`` means no limit for that phase.
+(int or float) from 0 to 1e9, libfasthttp's range (``fh_timeout_check``); ``None``
+means no limit for that phase.
 
 - ``connect``: DNS resolution, TCP connect and TLS handshake;
 - ``read``: the longest silence while waiting for response bytes (with
@@ -18,8 +19,9 @@ as ``Timeout(5)``.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Union
+
+from ._fasthttp import _timeout_check
 
 __all__ = ["Timeout", "TimeoutTypes"]
 
@@ -32,9 +34,9 @@ def _check(name: str, value: float | None) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"Timeout.{name} must be a number of seconds or None, "
                         f"not {type(value).__name__}")
-    if not value >= 0 or value == math.inf:
-        raise ValueError(f"Timeout.{name} must be a finite number of seconds >= 0 or None "
-                         f"(no limit), not {value!r}")
+    problem = _timeout_check(value)  # libfasthttp's range (fh_timeout_check)
+    if problem is not None:
+        raise ValueError(f"Timeout.{name} {problem}, or None (no limit), not {value!r}")
     return value
 
 

@@ -624,12 +624,13 @@ static AioLoop *al_get(FhpClient *c)
             return al;
         }
     prune(c);
-    AioLoop *al = PyObject_New(AioLoop, &FhpAioLoop_Type);
+    AioLoop *al = PyObject_GC_New(AioLoop, &FhpAioLoop_Type);
     if (!al) {
         Py_DECREF(loop);
         return NULL;
     }
     memset((char *)al + sizeof(PyObject), 0, sizeof *al - sizeof(PyObject));
+    PyObject_GC_Track(al);
     al->loop = loop;
     al->fd = -1;
     al->gen = fh_fork_generation();
@@ -674,12 +675,43 @@ void fhp_aio_client_close(FhpClient *c)
     }
 }
 
+/* GC: while attached an AioLoop is in a cycle with its own callbacks
+ * (cb_* hold it as their self) and is reachable from its event loop's
+ * selector; its exchanges hold it back. All of that is visited, so a
+ * Client, event loop and AioLoop that only reference each other are
+ * collected. */
+static int AioLoop_traverse(AioLoop *al, visitproc visit, void *arg)
+{
+    Py_VISIT(al->loop);
+    Py_VISIT((PyObject *)al->chain);
+    Py_VISIT(al->cb_ready);
+    Py_VISIT(al->cb_timer);
+    Py_VISIT(al->cb_soon);
+    Py_VISIT(al->timer);
+    for (fhp_aexch *x = al->live; x; x = x->next)
+        Py_VISIT((PyObject *)x);
+    for (fhp_aexch *x = al->want; x; x = x->want_next)
+        Py_VISIT((PyObject *)x);
+    return 0;
+}
+
+/* Unreachable: detach as the client's close() would (its exchanges end,
+ * the engine is freed, the callbacks dropped). The chain stays: the next
+ * AioLoop breaks its own cycles. */
+static int AioLoop_clear(AioLoop *al)
+{
+    al_detach(al);
+    Py_CLEAR(al->loop);
+    return 0;
+}
+
 static void AioLoop_dealloc(AioLoop *al)
 {
+    PyObject_GC_UnTrack(al);
     /* detached before: the callbacks hold references while attached */
     Py_XDECREF(al->loop);
     Py_XDECREF((PyObject *)al->chain);
-    PyObject_Free(al);
+    PyObject_GC_Del(al);
 }
 
 PyTypeObject FhpAioLoop_Type = {
@@ -687,29 +719,64 @@ PyTypeObject FhpAioLoop_Type = {
     .tp_name = "fasthttp._fasthttp._AioLoop",
     .tp_basicsize = sizeof(AioLoop),
     .tp_dealloc = (destructor)AioLoop_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)AioLoop_traverse,
+    .tp_clear = (inquiry)AioLoop_clear,
 };
 
 /* ---- building and submitting ------------------------------------------------------------ */
 
+/* GC: an exchange holds the user's body iterator, the Request, the
+ * awaiting task's future and a stream's Response (which holds it back). */
+static int Aexch_traverse(fhp_aexch *x, visitproc visit, void *arg)
+{
+    Py_VISIT((PyObject *)x->al);
+    Py_VISIT((PyObject *)x->client);
+    Py_VISIT(x->request);
+    Py_VISIT(x->url);
+    Py_VISIT(x->fut);
+    Py_VISIT(x->response);
+    Py_VISIT(x->exc);
+    Py_VISIT(x->aiter);
+    Py_VISIT(x->achunk);
+    Py_VISIT(x->pump);
+    return fhp_bodysrc_traverse(x->src, visit, arg);
+}
+
+/* Out of the engine first (it reads the body source and the chunk), then
+ * every reference a cycle may run through. The request and the C jar stay
+ * for the dealloc. */
+static int Aexch_clear(fhp_aexch *x)
+{
+    if (x->state == X_LIVE || x->state == X_STREAM)
+        fhp_aexch_leave(x, FH_ECANCELED);
+    fhp_bodysrc_free(x->src);
+    x->src = NULL;
+    x->ap = NULL;
+    x->aleft = 0;
+    Py_CLEAR(x->fut);
+    Py_CLEAR(x->response);
+    Py_CLEAR(x->exc);
+    Py_CLEAR(x->aiter);
+    Py_CLEAR(x->achunk);
+    Py_CLEAR(x->pump);
+    Py_CLEAR(x->request);
+    Py_CLEAR(x->url);
+    Py_CLEAR(x->al);
+    Py_CLEAR(x->client);
+    return 0;
+}
+
 static void Aexch_dealloc(fhp_aexch *x)
 {
+    PyObject_GC_UnTrack(x);
     fh_cookie_jar_free(x->jar); /* after the request: freed below or before */
     /* Not linked (the AioLoop holds those), so the engine forgot it. */
     if (x->req)
         fh_request_free(x->req);
-    fhp_bodysrc_free(x->src);
-    Py_XDECREF(x->request);
-    Py_XDECREF(x->url);
-    Py_XDECREF(x->fut);
-    Py_XDECREF(x->response);
-    Py_XDECREF(x->exc);
-    Py_XDECREF(x->aiter);
-    Py_XDECREF(x->achunk);
-    Py_XDECREF(x->pump);
-    Py_XDECREF((PyObject *)x->al);
-    Py_XDECREF((PyObject *)x->client);
-    PyObject_Free(x);
+    x->req = NULL;
+    Aexch_clear(x);
+    PyObject_GC_Del(x);
 }
 
 PyTypeObject FhpAexch_Type = {
@@ -717,7 +784,9 @@ PyTypeObject FhpAexch_Type = {
     .tp_name = "fasthttp._fasthttp._Exchange",
     .tp_basicsize = sizeof(fhp_aexch),
     .tp_dealloc = (destructor)Aexch_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Aexch_traverse,
+    .tp_clear = (inquiry)Aexch_clear,
 };
 
 static int is_async_iterable(PyObject *o)
@@ -734,12 +803,13 @@ PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_requ
         fh_request_free(req);
         return NULL;
     }
-    fhp_aexch *x = PyObject_New(fhp_aexch, &FhpAexch_Type);
+    fhp_aexch *x = PyObject_GC_New(fhp_aexch, &FhpAexch_Type);
     if (!x) {
         fh_request_free(req);
         return NULL;
     }
     memset((char *)x + sizeof(PyObject), 0, sizeof *x - sizeof(PyObject));
+    PyObject_GC_Track(x);
     x->req = req;
     x->client = (FhpClient *)Py_NewRef((PyObject *)self);
     x->request = Py_NewRef((PyObject *)r);
@@ -821,11 +891,12 @@ FhpAwait *fhp_await_new(int kind)
 {
     if (types_ready() < 0)
         return NULL;
-    FhpAwait *aw = PyObject_New(FhpAwait, &FhpAwait_Type);
+    FhpAwait *aw = PyObject_GC_New(FhpAwait, &FhpAwait_Type);
     if (!aw)
         return NULL;
     memset((char *)aw + sizeof(PyObject), 0, sizeof *aw - sizeof(PyObject));
     aw->kind = kind;
+    PyObject_GC_Track(aw);
     return aw;
 }
 
@@ -912,13 +983,13 @@ static void aw_abort(FhpAwait *aw)
     if (aw->finished)
         return;
     aw->finished = 1;
-    if (aw->kind == AW_CALL) {
+    if (aw->kind == AW_CALL && aw->x) {
         fhp_aexch *x = aw->x;
         if (x->state == X_LIVE)
             fhp_aexch_leave(x, FH_ECANCELED);
         Py_CLEAR(x->fut);
         Py_CLEAR(x->response); /* a stream's response releases its connection */
-    } else if (aw->kind != AW_VALUE && aw->waiting) {
+    } else if (aw->kind != AW_VALUE && aw->kind != AW_CALL && aw->waiting && aw->resp) {
         fhp_aread_abort(aw);
     }
     aw->waiting = 0;
@@ -999,7 +1070,19 @@ static PyObject *Await_await(FhpAwait *aw)
     return Py_NewRef((PyObject *)aw);
 }
 
-static void Await_dealloc(FhpAwait *aw)
+static int Await_traverse(FhpAwait *aw, visitproc visit, void *arg)
+{
+    Py_VISIT(aw->value);
+    Py_VISIT((PyObject *)aw->x);
+    Py_VISIT((PyObject *)aw->resp);
+    Py_VISIT(aw->iter);
+    Py_VISIT(aw->buf);
+    return 0;
+}
+
+/* An awaitable dropped while it waits is aborted (its request cancelled,
+ * its read's stream closed), as when its task is cancelled. */
+static int Await_clear(FhpAwait *aw)
 {
     PyObject *t, *v, *b;
     PyErr_Fetch(&t, &v, &b);
@@ -1007,18 +1090,26 @@ static void Await_dealloc(FhpAwait *aw)
         aw_abort(aw);
     PyErr_Clear();
     PyErr_Restore(t, v, b);
-    Py_XDECREF(aw->value);
-    Py_XDECREF((PyObject *)aw->x);
-    Py_XDECREF((PyObject *)aw->resp);
-    Py_XDECREF(aw->iter);
-    Py_XDECREF(aw->buf);
-    PyObject_Free(aw);
+    aw->finished = 1;
+    Py_CLEAR(aw->value);
+    Py_CLEAR(aw->x);
+    Py_CLEAR(aw->resp);
+    Py_CLEAR(aw->iter);
+    Py_CLEAR(aw->buf);
+    return 0;
+}
+
+static void Await_dealloc(FhpAwait *aw)
+{
+    PyObject_GC_UnTrack(aw);
+    Await_clear(aw);
+    PyObject_GC_Del(aw);
 }
 
 static PyObject *Await_repr(FhpAwait *aw)
 {
     static const char *what[] = {"value", "request", "read", "read"};
-    if (aw->kind == AW_CALL) {
+    if (aw->kind == AW_CALL && aw->x && aw->x->request) {
         FhpRequest *r = (FhpRequest *)aw->x->request;
         return PyUnicode_FromFormat("<fasthttp awaitable %U %U>", r->method, aw->x->url);
     }
@@ -1028,7 +1119,7 @@ static PyObject *Await_repr(FhpAwait *aw)
 /* Tasks show it as their coroutine: name it after what it does. */
 static PyObject *Await_name(FhpAwait *aw, void *c)
 {
-    if (aw->kind == AW_CALL)
+    if (aw->kind == AW_CALL && aw->x && aw->x->request)
         return PyUnicode_FromFormat("fasthttp %U", ((FhpRequest *)aw->x->request)->method);
     return PyUnicode_FromString(aw->kind == AW_VALUE ? "fasthttp" : "fasthttp read");
 }
@@ -1061,7 +1152,9 @@ PyTypeObject FhpAwait_Type = {
     .tp_dealloc = (destructor)Await_dealloc,
     .tp_repr = (reprfunc)Await_repr,
     .tp_as_async = &Await_async,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Await_traverse,
+    .tp_clear = (inquiry)Await_clear,
     .tp_doc = "An awaitable fasthttp operation (a request, a read); a coroutine for asyncio.",
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)Await_iternext,

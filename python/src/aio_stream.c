@@ -287,12 +287,13 @@ PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssi
         }
         r->consumed = 1;
     }
-    AByteIter *it = PyObject_New(AByteIter, &FhpAByteIter_Type);
+    AByteIter *it = PyObject_GC_New(AByteIter, &FhpAByteIter_Type);
     if (!it)
         return NULL;
     it->resp = (FhpResponse *)Py_NewRef((PyObject *)r);
     it->chunk_size = cs;
     it->pos = 0;
+    PyObject_GC_Track(it);
     return (PyObject *)it;
 }
 
@@ -326,10 +327,23 @@ PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused)
 
 /* ---- the async byte iterator -------------------------------------------------------------- */
 
+static int AByteIter_traverse(AByteIter *it, visitproc visit, void *arg)
+{
+    Py_VISIT((PyObject *)it->resp);
+    return 0;
+}
+
+static int AByteIter_clear(AByteIter *it)
+{
+    Py_CLEAR(it->resp);
+    return 0;
+}
+
 static void AByteIter_dealloc(AByteIter *it)
 {
-    Py_XDECREF((PyObject *)it->resp);
-    PyObject_Free(it);
+    PyObject_GC_UnTrack(it);
+    AByteIter_clear(it);
+    PyObject_GC_Del(it);
 }
 
 static PyObject *AByteIter_aiter(PyObject *self)
@@ -339,6 +353,10 @@ static PyObject *AByteIter_aiter(PyObject *self)
 
 static PyObject *AByteIter_anext(AByteIter *it)
 {
+    if (!it->resp) { /* cleared by the GC: exhausted */
+        PyErr_SetNone(PyExc_StopAsyncIteration);
+        return NULL;
+    }
     return read_op(it->resp, AW_READ_ITER, (PyObject *)it);
 }
 
@@ -353,5 +371,7 @@ PyTypeObject FhpAByteIter_Type = {
     .tp_basicsize = sizeof(AByteIter),
     .tp_dealloc = (destructor)AByteIter_dealloc,
     .tp_as_async = &AByteIter_async,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)AByteIter_traverse,
+    .tp_clear = (inquiry)AByteIter_clear,
 };

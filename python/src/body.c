@@ -6,8 +6,9 @@
  * Streaming and the GIL: the body reader callback runs inside the engine
  * with the GIL released, so it never touches Python objects. It only copies
  * from the chunk pulled earlier and returns FH_EAGAIN when that is used up;
- * the driver loop (send.c) then takes the GIL, pulls the next chunk with
- * next() (or .read()), and resumes the engine.
+ * libfasthttp's blocking driver then calls send.c's on_body_paused hook,
+ * which takes the GIL and pulls the next chunk with next() (or .read());
+ * the driver resumes the request (asyncio: aio.c does the same per loop turn).
  */
 #include "fhpy.h"
 
@@ -109,7 +110,6 @@ static int take(fhp_bodysrc *s, PyObject *c)
 
 int fhp_bodysrc_pull(fhp_bodysrc *s)
 {
-    s->want = 0;
     while (!s->eof && s->left == 0) {
         PyObject *c;
         if (s->is_file) {
@@ -145,8 +145,14 @@ ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap)
         s->left -= (Py_ssize_t)n;
         return (ssize_t)n;
     }
-    if (s->eof)
-        return 0;
-    s->want = 1;
-    return FH_EAGAIN;
+    return s->eof ? 0 : FH_EAGAIN;
+}
+
+int fhp_bodysrc_traverse(fhp_bodysrc *s, visitproc visit, void *arg)
+{
+    if (s) {
+        Py_VISIT(s->iter);
+        Py_VISIT(s->chunk);
+    }
+    return 0;
 }

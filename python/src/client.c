@@ -1,8 +1,8 @@
 /*
  * client.c — the Client type. One fh_client (settings, TLS context, pool)
  * per Client, shared by every thread that uses it; each call runs on its
- * own private engine (send.c), so calls from many threads proceed in
- * parallel with the GIL released.
+ * own private engine (libfasthttp's blocking driver, send.c), so calls from
+ * many threads proceed in parallel with the GIL released.
  *
  * Modes: `with Client() as c:` puts the client in synchronous mode, where
  * every method returns a Response. `async with` and bare use are the
@@ -183,12 +183,8 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
         fhp_xfer_release(x);
         return NULL;
     }
-    if (!(x->engine = fh_engine_new(self->c, NULL, NULL))) {
-        fhp_xfer_release(x);
-        return PyErr_NoMemory();
-    }
     self->inflight++;
-    int rc = fhp_xfer_run(x);
+    int rc = fhp_xfer_send(x, self->c);
     PyObject *resp = NULL;
     if (rc == FH_OK)
         resp = fhp_response_from_xfer(x, (PyObject *)r, url, self, stream);
@@ -236,6 +232,21 @@ static void free_call(void *ctx)
     PyMem_Free(h);
 }
 
+static int traverse_call(void *ctx, visitproc visit, void *arg)
+{
+    call *h = ctx;
+    Py_VISIT((PyObject *)h->r);
+    Py_VISIT(h->url);
+    Py_VISIT(h->timeout);
+    Py_VISIT(h->pol.user);
+    Py_VISIT(h->pol.pass);
+    Py_VISIT(h->pol.auth_custom);
+    Py_VISIT(h->pol.hooks);
+    return 0;
+}
+
+static const fhp_ctx_ops call_ops = {free_call, traverse_call};
+
 static PyObject *run_flow_async(FhpClient *self, call *c)
 {
     call *h = PyMem_Malloc(sizeof *h);
@@ -248,7 +259,7 @@ static PyObject *run_flow_async(FhpClient *self, call *c)
     Py_INCREF(h->url);
     Py_XINCREF(h->timeout);
     h->pol.keep_jar = 1; /* every exchange of the flow reads it; freed with h */
-    return fhp_policy_run_async(self, &h->pol, h->r, send_one, h, free_call);
+    return fhp_policy_run_async(self, &h->pol, h->r, send_one, h, &call_ops);
 }
 
 static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *cookies,
@@ -545,15 +556,22 @@ static PyObject *Client_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 
 static int Client_traverse(FhpClient *self, visitproc visit, void *arg)
 {
+    Py_VISIT(self->base_url);
+    Py_VISIT(self->headers);
+    Py_VISIT(self->query);
     Py_VISIT(self->timeout);
     Py_VISIT(self->verify);
     Py_VISIT(self->cert);
     Py_VISIT(self->limits);
+    Py_VISIT(self->aio); /* the first AioLoop; each visits the next */
     return fhp_client_policies_traverse(self, visit, arg);
 }
 
 static int Client_clear(FhpClient *self)
 {
+    /* The AioLoops (and through them the event loops) are what a cycle
+     * most likely runs through: detach them as close() does. */
+    fhp_aio_client_close(self);
     Py_CLEAR(self->base_url);
     Py_CLEAR(self->headers);
     Py_CLEAR(self->query);

@@ -9,7 +9,7 @@
  *   request.c   the Request type and request building (params, body, headers)
  *   body.c      body conversion helpers and iterator bodies
  *   formdata.c  multipart/form-data bodies (MultipartStream, files=)
- *   send.c      running one exchange on a private engine, GIL released
+ *   send.c      one exchange through fh_client_send_with, GIL released, hooks
  *   response.c  the Response type
  *   text.c      encodings, text(), json() and the streaming iterators
  *   client.c    the Client type (options, methods, close)
@@ -205,14 +205,18 @@ typedef struct fhp_bodysrc {
     PyObject *chunk;   /* current chunk (bytes) */
     const char *p;
     Py_ssize_t left;
-    int eof, want;
+    int eof;
 } fhp_bodysrc;
 
 fhp_bodysrc *fhp_bodysrc_new(PyObject *stream);
 void fhp_bodysrc_free(fhp_bodysrc *s);
 /* Pulls the next chunk (GIL held). 0, or -1 with an exception set. */
 int fhp_bodysrc_pull(fhp_bodysrc *s);
+/* The engine's body reader (no GIL): copies from the chunk, FH_EAGAIN when
+ * it is used up (the driver then pulls the next one), 0 at the end. */
 ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap);
+/* Visits the Python objects of s (tp_traverse of its owner); s may be NULL. */
+int fhp_bodysrc_traverse(fhp_bodysrc *s, visitproc visit, void *arg);
 
 /* ---- multipart bodies (formdata.c) -------------------------------------- */
 
@@ -236,25 +240,29 @@ int fhp_formdata_init(PyObject *module);
 
 /* ---- one exchange (send.c) --------------------------------------------- */
 
+/* One synchronous exchange: the request, its body source, and the response
+ * (which owns the private engine of a stream). Lives with the call, or with
+ * the Response while it streams. */
 typedef struct fhp_xfer {
-    fh_engine *engine;
     fh_request *req;
     fh_response *resp;
     fhp_bodysrc *src;
-    int64_t start_us; /* monotonic clock when the call began */
-    int done, status;
+    int64_t start_us;  /* monotonic clock when the call began */
+    PyThreadState *ts; /* while a blocking call waits with the GIL released */
+    int main;          /* that thread handles signals */
 } fhp_xfer;
 
-/* Runs x (submitted) until on_done, the GIL released. Returns the status
- * (0 or FH_E...), or FHP_PYERR with a Python exception set (a signal, or
- * the body iterator failed). */
+/* A Python exception is set: a signal handler raised, or the body iterator
+ * failed (returned by the hooks, passed on by libfasthttp). */
 #define FHP_PYERR (-10000)
-int fhp_xfer_run(fhp_xfer *x);
+/* Sends x->req on c with fh_client_send_with, the GIL released while it
+ * waits; the hooks check signals (main thread) and pull body chunks.
+ * Returns FH_OK (x->resp set), an FH_E code, or FHP_PYERR. */
+int fhp_xfer_send(fhp_xfer *x, fh_client *c);
 /* Reads the streamed body, GIL released while waiting. n, 0 at the end,
  * FH_E... code, or FHP_PYERR. */
 Py_ssize_t fhp_xfer_read(fhp_xfer *x, char *buf, size_t cap);
 void fhp_xfer_release(fhp_xfer *x);
-void fhp_xfer_on_done(void *ud, fh_request *req, int status, fh_response *resp);
 
 /* ---- response (response.c / text.c) --------------------------------------- */
 
@@ -358,6 +366,16 @@ int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, P
 int fhp_limits_sizes(PyObject *limits, const char *what, int64_t out[FH_LIMIT_KINDS]);
 /* The same for a request's limits=, where pool fields are refused. */
 int fhp_limits_request(PyObject *limits, int64_t out[FH_LIMIT_KINDS]);
+/* Validation of fasthttp.Timeout, fasthttp.Limits and fasthttp.retry.RetryPolicy
+ * by libfasthttp's checks (fh_timeout_check, fh_limit_check,
+ * fh_pool_limits_check, fh_retry_policy_check): each returns None, or the
+ * sentence saying what is wrong, for the Python class to raise with its
+ * caller's value. _retry_defaults() is fh_retry_policy_init() as a dict. */
+PyObject *fhp_mod_timeout_check(PyObject *m, PyObject *seconds);
+PyObject *fhp_mod_limit_check(PyObject *m, PyObject *args);
+PyObject *fhp_mod_pool_check(PyObject *m, PyObject *args);
+PyObject *fhp_mod_retry_check(PyObject *m, PyObject *policy);
+PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused);
 /* Raises NotImplementedError when a later-release option has a value. */
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
@@ -438,10 +456,16 @@ typedef PyObject *(*fhp_send_fn)(FhpClient *self, FhpRequest *r, void *ctx);
 /* Runs custom auth and hooks around send (fasthttp._policy.flow). */
 PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fhp_send_fn send,
                          void *ctx);
-/* asyncio: the flow as a coroutine (drive_async); ctx is freed by free_ctx
+/* What owns a ctx that outlives the call: frees it, and shows its Python
+ * references to the GC. */
+typedef struct fhp_ctx_ops {
+    void (*free)(void *ctx);
+    int (*traverse)(void *ctx, visitproc visit, void *arg);
+} fhp_ctx_ops;
+/* asyncio: the flow as a coroutine (drive_async); ctx is freed by ops->free
  * when the coroutine is done with it (also on failure here). */
 PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest *r,
-                               fhp_send_fn send, void *ctx, void (*free_ctx)(void *));
+                               fhp_send_fn send, void *ctx, const fhp_ctx_ops *ops);
 /* Sets attempts, the final URL and the history of a response made from resp. */
 int fhp_response_policy(FhpResponse *r, const fh_response *resp);
 

@@ -364,9 +364,25 @@ static PyObject *Headers_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return fhp_headers_new();
 }
 
+/* GC: values may be str subclasses, whose attributes can lead back here. */
+static int Headers_traverse(FhpHeaders *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->list);
+    return 0;
+}
+
+/* Empties the fields in place: the methods never see a NULL list. */
+static int Headers_clear(FhpHeaders *self)
+{
+    if (self->list && PyList_SetSlice(self->list, 0, PyList_GET_SIZE(self->list), NULL) < 0)
+        PyErr_Clear();
+    return 0;
+}
+
 static void Headers_dealloc(FhpHeaders *self)
 {
-    Py_XDECREF(self->list);
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->list);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -655,7 +671,9 @@ PyTypeObject FhpHeaders_Type = {
     .tp_as_sequence = &Headers_as_sequence,
     .tp_as_mapping = &Headers_as_mapping,
     .tp_hash = PyObject_HashNotImplemented,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Headers_traverse,
+    .tp_clear = (inquiry)Headers_clear,
     .tp_doc = "Headers(headers=None): HTTP header fields, ordered, multi-valued and "
               "case-insensitive.",
     .tp_richcompare = (richcmpfunc)Headers_richcompare,

@@ -211,6 +211,18 @@ static PyObject *mod_limit_defaults(PyObject *m, PyObject *unused)
 static PyMethodDef module_methods[] = {
     {"_limit_defaults", mod_limit_defaults, METH_NOARGS,
      "Default of every size limit of libfasthttp, by fasthttp.Limits field name."},
+    {"_retry_defaults", fhp_mod_retry_defaults, METH_NOARGS,
+     "libfasthttp's default retry policy (fh_retry_policy_init), by RetryPolicy field name."},
+    {"_retry_check", fhp_mod_retry_check, METH_O,
+     "_retry_check(policy): None, or what libfasthttp finds wrong with it (a sentence that "
+     "starts with the field's name)."},
+    {"_timeout_check", fhp_mod_timeout_check, METH_O,
+     "_timeout_check(seconds): None, or what is wrong with it as a timeout ('must be ...')."},
+    {"_limit_check", fhp_mod_limit_check, METH_VARARGS,
+     "_limit_check(name, value): None, or what is wrong with value for that size limit."},
+    {"_pool_check", fhp_mod_pool_check, METH_VARARGS,
+     "_pool_check(max_connections, max_connections_per_host, max_keepalive_per_host): None "
+     "(each may be None), or what is wrong."},
     {"libfasthttp_version", mod_version, METH_NOARGS, "Version of the linked libfasthttp."},
     {"strerror", mod_strerror, METH_O, "Fixed description of an FH_E... error code."},
     {"_check_auth", fhp_mod_check_auth, METH_VARARGS,
@@ -233,7 +245,7 @@ static int add_codes(PyObject *m)
         {"FH_ECIRCUIT_OPEN", FH_ECIRCUIT_OPEN},
         {"FH_ETOO_MANY_REDIRECTS", FH_ETOO_MANY_REDIRECTS},
         {"FH_EREDIRECT", FH_EREDIRECT}, {"FH_ENOT_REPLAYABLE", FH_ENOT_REPLAYABLE},
-        {"FH_EFORKED", FH_EFORKED},
+        {"FH_EFORKED", FH_EFORKED}, {"FH_RETRY_MAX_STATUS", FH_RETRY_MAX_STATUS},
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (PyModule_AddIntConstant(m, codes[i].name, codes[i].code) < 0)

@@ -22,38 +22,53 @@ int fhp_reject_later(const char *what, PyObject *value)
     return -1;
 }
 
-/* The longest timeout accepted, in seconds (about 31 years): far beyond any
- * use, and far inside int64 milliseconds. The message below spells it. */
-#define MAX_SECONDS 1e9
+/* A number of seconds as a double for libfasthttp's checks: an int beyond
+ * any double becomes infinity (refused there). 0, or -1 with TypeError
+ * naming what for anything that is not a number (bool included). */
+static int seconds_of(PyObject *v, const char *what, double *out)
+{
+    if (!PyBool_Check(v) && PyNumber_Check(v)) {
+        *out = PyFloat_AsDouble(v);
+        if (*out != -1.0 || !PyErr_Occurred())
+            return 0;
+        if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear();
+            *out = HUGE_VAL;
+            return 0;
+        }
+        PyErr_Clear(); /* e.g. a complex number: not a number of seconds either */
+    }
+    PyErr_Format(PyExc_TypeError, "%s must be a number of seconds or None, not %.100s", what,
+                 Py_TYPE(v)->tp_name);
+    return -1;
+}
 
-/* Seconds (None: no limit) → milliseconds (0: no limit, at least 1). */
+/* Seconds (None: no limit) → milliseconds (0: no limit), ranges from
+ * fh_timeout_check(). */
 static int seconds_to_ms(PyObject *v, const char *what, int64_t *ms)
 {
-    if (!v || v == Py_None) {
-        *ms = 0;
+    *ms = 0;
+    if (!v || v == Py_None)
         return 0;
-    }
-    double s = PyBool_Check(v) || !PyNumber_Check(v) ? -1.0 : PyFloat_AsDouble(v);
-    if (s == -1.0 && PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_OverflowError)) {
-        PyErr_Clear(); /* an int too large for a double: out of range below */
-        s = HUGE_VAL;
-    }
-    if (PyBool_Check(v) || !PyNumber_Check(v) || (s == -1.0 && PyErr_Occurred())) {
-        PyErr_Clear(); /* e.g. a complex number: not a number of seconds either */
-        PyErr_Format(PyExc_TypeError, "%s must be a number of seconds or None, not %.100s",
-                     what, Py_TYPE(v)->tp_name);
+    double s;
+    char msg[128];
+    if (seconds_of(v, what, &s) < 0)
         return -1;
-    }
-    if (!(s >= 0) || s > MAX_SECONDS) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s must be a number of seconds between 0 and 1000000000, or None, not %R",
-                     what, v);
-        return -1;
-    }
-    *ms = (int64_t)ceil(s * 1000.0);
-    if (s > 0 && *ms == 0)
-        *ms = 1;
-    return 0;
+    if (fh_timeout_check(s, ms, msg, sizeof msg) == FH_OK)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "%s %s, or None, not %R", what, msg, v);
+    return -1;
+}
+
+PyObject *fhp_mod_timeout_check(PyObject *m, PyObject *v)
+{
+    double s;
+    char msg[128];
+    if (seconds_of(v, "a timeout", &s) < 0)
+        return NULL;
+    if (fh_timeout_check(s, NULL, msg, sizeof msg) == FH_OK)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(msg);
 }
 
 int fhp_timeout_values(PyObject *t, int64_t ms[FH_TIMEOUT_KINDS])
@@ -226,20 +241,85 @@ static int check_limits(PyObject *limits, const char *what)
     return ok == 1 ? 0 : -1;
 }
 
-/* An int field of a Limits: *out = value, or dflt when None. */
-static int limit_attr(PyObject *o, const char *name, int64_t dflt, int64_t *out)
+/* A Limits changed after it was made (its fields are plain attributes):
+ * libfasthttp's checks say what is wrong. */
+static int limits_error(const char *msg)
+{
+    PyErr_Format(PyExc_ValueError, "limits: Limits.%s", msg);
+    return -1;
+}
+
+/* A Python int as int64, clamped to INT64_MIN / INT64_MAX: libfasthttp's
+ * checks refuse what is out of range and say why. */
+static int clamp_int64(PyObject *v, int64_t *out)
+{
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    *out = overflow > 0 ? INT64_MAX : overflow < 0 ? INT64_MIN : (int64_t)n;
+    return 0;
+}
+
+/* A pool size of a Limits: -1 for None (the C setter's "keep"); a negative
+ * value becomes INT64_MAX, which fh_pool_limits_check() refuses, since for
+ * the setter any negative would mean "keep". */
+static int pool_value(PyObject *v, int64_t *out)
+{
+    *out = -1;
+    if (v == Py_None)
+        return 0;
+    if (clamp_int64(v, out) < 0)
+        return -1;
+    if (*out < 0)
+        *out = INT64_MAX;
+    return 0;
+}
+
+static int pool_attr(PyObject *o, const char *name, int64_t *out)
 {
     PyObject *v = PyObject_GetAttrString(o, name);
     if (!v)
         return -1;
-    *out = dflt;
-    if (v != Py_None) {
-        *out = PyLong_AsLongLong(v);
-        if (*out == -1 && PyErr_Occurred())
-            PyErr_Format(PyExc_ValueError, "Limits.%s is out of range", name);
-    }
+    int rc = pool_value(v, out);
     Py_DECREF(v);
-    return PyErr_Occurred() ? -1 : 0;
+    return rc;
+}
+
+/* fasthttp.Limits' validation: None, or the sentence of fh_limit_check(). */
+PyObject *fhp_mod_limit_check(PyObject *m, PyObject *args)
+{
+    const char *name;
+    PyObject *v;
+    int64_t value;
+    if (!PyArg_ParseTuple(args, "sO:_limit_check", &name, &v) || clamp_int64(v, &value) < 0)
+        return NULL;
+    for (int k = 0; k < FH_LIMIT_KINDS; k++) {
+        if (strcmp(fh_limit_name((fh_limit_kind)k), name) != 0)
+            continue;
+        char msg[160];
+        if (fh_limit_check((fh_limit_kind)k, value, msg, sizeof msg) == FH_OK)
+            Py_RETURN_NONE;
+        return PyUnicode_FromString(msg);
+    }
+    PyErr_Format(PyExc_ValueError, "no limit is named %.100s", name);
+    return NULL;
+}
+
+/* The same for the pool sizes (None: the default), fh_pool_limits_check(). */
+PyObject *fhp_mod_pool_check(PyObject *m, PyObject *args)
+{
+    PyObject *v[3];
+    int64_t n[3];
+    if (!PyArg_ParseTuple(args, "OOO:_pool_check", &v[0], &v[1], &v[2]))
+        return NULL;
+    for (int i = 0; i < 3; i++)
+        if (pool_value(v[i], &n[i]) < 0)
+            return NULL;
+    char msg[160];
+    if (fh_pool_limits_check(n[0], n[1], n[2], -1, msg, sizeof msg) == FH_OK)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(msg);
 }
 
 int fhp_limits_sizes(PyObject *limits, const char *what, int64_t out[FH_LIMIT_KINDS])
@@ -250,9 +330,18 @@ int fhp_limits_sizes(PyObject *limits, const char *what, int64_t out[FH_LIMIT_KI
         return 0;
     if (check_limits(limits, what) < 0)
         return -1;
-    for (int k = 0; k < FH_LIMIT_KINDS; k++)
-        if (limit_attr(limits, fh_limit_name((fh_limit_kind)k), -1, &out[k]) < 0)
+    for (int k = 0; k < FH_LIMIT_KINDS; k++) {
+        PyObject *v = PyObject_GetAttrString(limits, fh_limit_name((fh_limit_kind)k));
+        int rc = v && v != Py_None ? clamp_int64(v, &out[k]) : v ? 0 : -1;
+        char msg[160];
+        /* Limits checked itself when made; its fields may change later. */
+        if (rc == 0 && v != Py_None &&
+            fh_limit_check((fh_limit_kind)k, out[k], msg, sizeof msg) != FH_OK)
+            rc = limits_error(msg);
+        Py_XDECREF(v);
+        if (rc < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -282,6 +371,7 @@ int fhp_limits_request(PyObject *limits, int64_t out[FH_LIMIT_KINDS])
 static int configure_limits(fh_client *c, PyObject *limits)
 {
     int64_t sizes[FH_LIMIT_KINDS], total, per_host, idle, expiry = -1;
+    char msg[160];
     if (fhp_limits_sizes(limits, "limits", sizes) < 0)
         return -1;
     if (!limits || limits == Py_None)
@@ -290,19 +380,17 @@ static int configure_limits(fh_client *c, PyObject *limits)
         if (sizes[k] > 0 && check(fh_client_set_limit(c, (fh_limit_kind)k, sizes[k]), "limits") < 0)
             return -1;
     PyObject *e = NULL;
-    if (limit_attr(limits, "max_connections", -1, &total) < 0 ||
-        limit_attr(limits, "max_connections_per_host", -1, &per_host) < 0 ||
-        limit_attr(limits, "max_keepalive_per_host", -1, &idle) < 0 ||
+    if (pool_attr(limits, "max_connections", &total) < 0 ||
+        pool_attr(limits, "max_connections_per_host", &per_host) < 0 ||
+        pool_attr(limits, "max_keepalive_per_host", &idle) < 0 ||
         !(e = PyObject_GetAttrString(limits, "keepalive_expiry")))
         return -1;
     int rc = e == Py_None ? 0 : seconds_to_ms(e, "Limits.keepalive_expiry", &expiry);
     Py_DECREF(e);
     if (rc < 0)
         return -1;
-    if (total > 1000000 || per_host > 1000000 || idle > 1000000) {
-        PyErr_SetString(PyExc_ValueError, "limits: pool sizes must be at most 1000000");
-        return -1;
-    }
+    if (fh_pool_limits_check(total, per_host, idle, expiry, msg, sizeof msg) != FH_OK)
+        return limits_error(msg);
     return check(fh_client_set_pool_limits(c, (int)total, (int)per_host, (int)idle, expiry),
                  "limits");
 }

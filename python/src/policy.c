@@ -20,6 +20,7 @@
  */
 #include "fhpy.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -58,6 +59,11 @@ static int ensure_imports(void)
 
 /* ---- RetryPolicy → fh_retry_policy -------------------------------------------------- */
 
+/* The conversions below only carry values into C; libfasthttp's
+ * fh_retry_policy_check() judges them. A number too large for the C field
+ * is clamped to one the check refuses, so the message still comes from C
+ * (and fasthttp.retry adds the value its caller gave). */
+
 static int attr_double(PyObject *o, const char *name, double *out)
 {
     PyObject *v = PyObject_GetAttrString(o, name);
@@ -65,12 +71,23 @@ static int attr_double(PyObject *o, const char *name, double *out)
         return -1;
     *out = PyFloat_AsDouble(v);
     Py_DECREF(v);
-    if (*out == -1.0 && PyErr_Occurred())
-        return -1;
-    if (!(*out >= 0) || isinf(*out)) {
-        PyErr_Format(PyExc_ValueError, "RetryPolicy.%s must be a finite number >= 0", name);
-        return -1;
+    if (*out == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear(); /* an int beyond any double */
+        *out = HUGE_VAL;
     }
+    return 0;
+}
+
+/* A Python int as a C int, clamped to INT_MIN / INT_MAX. */
+static int clamp_int(PyObject *v, int *out)
+{
+    int overflow = 0;
+    long n = PyLong_AsLongAndOverflow(v, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    *out = overflow > 0 || n > INT_MAX ? INT_MAX : overflow < 0 || n < INT_MIN ? INT_MIN : (int)n;
     return 0;
 }
 
@@ -79,17 +96,9 @@ static int attr_int(PyObject *o, const char *name, int *out)
     PyObject *v = PyObject_GetAttrString(o, name);
     if (!v)
         return -1;
-    int overflow = 0;
-    long n = PyLong_AsLongAndOverflow(v, &overflow);
+    int rc = clamp_int(v, out);
     Py_DECREF(v);
-    if (n == -1 && PyErr_Occurred())
-        return -1;
-    if (overflow || n < 0 || n > 1000000) {
-        PyErr_Format(PyExc_ValueError, "RetryPolicy.%s out of range", name);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
+    return rc;
 }
 
 static int attr_bool(PyObject *o, const char *name, int *out)
@@ -102,6 +111,8 @@ static int attr_bool(PyObject *o, const char *name, int *out)
     return *out < 0 ? -1 : 0;
 }
 
+/* More codes than fit are counted, not stored: the check then says how
+ * many there are and how many are allowed. */
 static int status_codes(PyObject *o, fh_retry_policy *p)
 {
     PyObject *v = PyObject_GetAttrString(o, "status_codes");
@@ -111,27 +122,16 @@ static int status_codes(PyObject *o, fh_retry_policy *p)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     int rc = 0;
-    if (n > FH_RETRY_MAX_STATUS) {
-        PyErr_Format(PyExc_ValueError, "RetryPolicy.status_codes: at most %d codes",
-                     FH_RETRY_MAX_STATUS);
-        rc = -1;
-    }
-    for (Py_ssize_t i = 0; rc == 0 && i < n; i++) {
-        long s = PyLong_AsLong(PySequence_Fast_GET_ITEM(seq, i));
-        if (s == -1 && PyErr_Occurred())
-            rc = -1;
-        else if (s < 100 || s > 599) {
-            PyErr_Format(PyExc_ValueError, "RetryPolicy.status_codes: %ld is not an HTTP status",
-                         s);
-            rc = -1;
-        } else
-            p->status_codes[p->n_status_codes++] = (int)s;
-    }
+    for (Py_ssize_t i = 0; rc == 0 && i < n && i < FH_RETRY_MAX_STATUS; i++)
+        rc = clamp_int(PySequence_Fast_GET_ITEM(seq, i), &p->status_codes[i]);
+    p->n_status_codes = n > INT_MAX ? INT_MAX : (int)n;
     Py_DECREF(seq);
     return rc;
 }
 
-static int retry_from(PyObject *o, fh_retry_policy *p)
+/* Fills p from a RetryPolicy (or an object with its attributes), starting
+ * from libfasthttp's defaults; no range is checked here. */
+static int retry_convert(PyObject *o, fh_retry_policy *p)
 {
     fh_retry_policy_init(p);
     if (!PyObject_HasAttrString(o, "max_attempts") ||
@@ -140,22 +140,66 @@ static int retry_from(PyObject *o, fh_retry_policy *p)
                      Py_TYPE(o)->tp_name);
         return -1;
     }
-    if (attr_int(o, "max_attempts", &p->max_attempts) < 0 ||
-        attr_double(o, "backoff_factor", &p->backoff_factor) < 0 ||
-        attr_double(o, "backoff_max", &p->backoff_max) < 0 || status_codes(o, p) < 0 ||
-        attr_bool(o, "retry_non_idempotent", &p->retry_non_idempotent) < 0 ||
-        attr_bool(o, "respect_retry_after", &p->respect_retry_after) < 0 ||
-        attr_double(o, "retry_after_max", &p->retry_after_max) < 0 ||
-        attr_bool(o, "circuit_breaker", &p->circuit_breaker) < 0 ||
-        attr_int(o, "cb_failure_threshold", &p->cb_failure_threshold) < 0 ||
-        attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0)
+    return attr_int(o, "max_attempts", &p->max_attempts) < 0 ||
+                   attr_double(o, "backoff_factor", &p->backoff_factor) < 0 ||
+                   attr_double(o, "backoff_max", &p->backoff_max) < 0 ||
+                   status_codes(o, p) < 0 ||
+                   attr_bool(o, "retry_non_idempotent", &p->retry_non_idempotent) < 0 ||
+                   attr_bool(o, "respect_retry_after", &p->respect_retry_after) < 0 ||
+                   attr_double(o, "retry_after_max", &p->retry_after_max) < 0 ||
+                   attr_bool(o, "circuit_breaker", &p->circuit_breaker) < 0 ||
+                   attr_int(o, "cb_failure_threshold", &p->cb_failure_threshold) < 0 ||
+                   attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0
+               ? -1
+               : 0;
+}
+
+/* A policy given to a Client or a request: RetryPolicy validated itself
+ * when it was made, so this refuses only look-alikes and mutated ones. */
+static int retry_from(PyObject *o, fh_retry_policy *p)
+{
+    if (retry_convert(o, p) < 0)
         return -1;
-    if (p->max_attempts < 1 || p->cb_failure_threshold < 1) {
-        PyErr_SetString(PyExc_ValueError,
-                        "RetryPolicy.max_attempts and cb_failure_threshold must be >= 1");
-        return -1;
+    char msg[160];
+    if (fh_retry_policy_check(p, msg, sizeof msg) == FH_OK)
+        return 0;
+    PyErr_Format(PyExc_ValueError, "retry: RetryPolicy.%s", msg);
+    return -1;
+}
+
+PyObject *fhp_mod_retry_check(PyObject *m, PyObject *policy)
+{
+    fh_retry_policy p;
+    char msg[160];
+    if (retry_convert(policy, &p) < 0)
+        return NULL;
+    if (fh_retry_policy_check(&p, msg, sizeof msg) == FH_OK)
+        Py_RETURN_NONE;
+    return PyUnicode_FromString(msg);
+}
+
+PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused)
+{
+    fh_retry_policy p;
+    fh_retry_policy_init(&p);
+    PyObject *codes = PyTuple_New(p.n_status_codes);
+    for (int i = 0; codes && i < p.n_status_codes; i++) {
+        PyObject *c = PyLong_FromLong(p.status_codes[i]);
+        if (!c)
+            Py_CLEAR(codes);
+        else
+            PyTuple_SET_ITEM(codes, i, c);
     }
-    return 0;
+    if (!codes)
+        return NULL;
+    return Py_BuildValue("{s:i,s:d,s:d,s:N,s:O,s:O,s:d,s:O,s:i,s:d}", "max_attempts",
+                         p.max_attempts, "backoff_factor", p.backoff_factor, "backoff_max",
+                         p.backoff_max, "status_codes", codes, "retry_non_idempotent",
+                         p.retry_non_idempotent ? Py_True : Py_False, "respect_retry_after",
+                         p.respect_retry_after ? Py_True : Py_False, "retry_after_max",
+                         p.retry_after_max, "circuit_breaker",
+                         p.circuit_breaker ? Py_True : Py_False, "cb_failure_threshold",
+                         p.cb_failure_threshold, "cb_recovery_seconds", p.cb_recovery_seconds);
 }
 
 /* ---- auth= ------------------------------------------------------------------------------ */
@@ -368,8 +412,9 @@ int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirec
         fh_retry_policy p;
         if (retry_from(retry, &p) < 0)
             return -1;
-        if (fh_client_set_retry(self->c, &p) != FH_OK) {
-            PyErr_SetString(PyExc_ValueError, "invalid RetryPolicy");
+        int rc = fh_client_set_retry(self->c, &p);
+        if (rc != FH_OK) {
+            fhp_raise(rc, "cannot set the retry policy", NULL, NULL, NULL);
             return -1;
         }
         self->retry = Py_NewRef(retry);
@@ -616,7 +661,7 @@ typedef struct FhpSender {
     FhpClient *client; /* borrowed (sync: the call holds it) or strong (asyncio) */
     fhp_send_fn send;  /* NULL once the call is over */
     void *ctx;
-    void (*free_ctx)(void *ctx); /* asyncio: frees ctx with the sender */
+    const fhp_ctx_ops *ops; /* asyncio: ctx is the sender's (freed, visited by the GC) */
 } FhpSender;
 
 static PyObject *Sender_call(FhpSender *s, PyObject *args, PyObject *kw)
@@ -631,13 +676,35 @@ static PyObject *Sender_call(FhpSender *s, PyObject *args, PyObject *kw)
     return s->send(s->client, (FhpRequest *)r, s->ctx);
 }
 
+/* GC: an asyncio sender owns its call (the Request, hooks, auth: user
+ * objects) and the client; a synchronous one owns nothing (its call lives
+ * on the C stack of the Client method). */
+static int Sender_traverse(FhpSender *s, visitproc visit, void *arg)
+{
+    if (!s->ops)
+        return 0;
+    Py_VISIT((PyObject *)s->client);
+    return s->ops->traverse(s->ctx, visit, arg);
+}
+
+static int Sender_clear(FhpSender *s)
+{
+    s->send = NULL;
+    if (s->ops) {
+        const fhp_ctx_ops *ops = s->ops;
+        s->ops = NULL;
+        ops->free(s->ctx);
+        s->ctx = NULL;
+        Py_CLEAR(s->client);
+    }
+    return 0;
+}
+
 static void Sender_dealloc(FhpSender *s)
 {
-    if (s->free_ctx) {
-        s->free_ctx(s->ctx);
-        Py_DECREF((PyObject *)s->client);
-    }
-    PyObject_Free(s);
+    PyObject_GC_UnTrack(s);
+    Sender_clear(s);
+    PyObject_GC_Del(s);
 }
 
 PyTypeObject FhpSender_Type = {
@@ -646,22 +713,34 @@ PyTypeObject FhpSender_Type = {
     .tp_basicsize = sizeof(FhpSender),
     .tp_dealloc = (destructor)Sender_dealloc,
     .tp_call = (ternaryfunc)Sender_call,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Sends one request of a Client call (internal).",
+    .tp_traverse = (traverseproc)Sender_traverse,
+    .tp_clear = (inquiry)Sender_clear,
 };
+
+static FhpSender *sender_new(FhpClient *client, fhp_send_fn send, void *ctx,
+                             const fhp_ctx_ops *ops)
+{
+    FhpSender *s = PyObject_GC_New(FhpSender, &FhpSender_Type);
+    if (!s)
+        return NULL;
+    s->client = ops ? (FhpClient *)Py_NewRef((PyObject *)client) : client;
+    s->send = send;
+    s->ctx = ctx;
+    s->ops = ops;
+    PyObject_GC_Track(s);
+    return s;
+}
 
 PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fhp_send_fn send,
                          void *ctx)
 {
     if (ensure_imports() < 0)
         return NULL;
-    FhpSender *s = PyObject_New(FhpSender, &FhpSender_Type);
+    FhpSender *s = sender_new(self, send, ctx, NULL);
     if (!s)
         return NULL;
-    s->client = self;
-    s->send = send;
-    s->ctx = ctx;
-    s->free_ctx = NULL;
     PyObject *hooks = p->hooks ? p->hooks : PyTuple_New(0);
     PyObject *gen = hooks ? PyObject_CallFunctionObjArgs(S.policy_flow, (PyObject *)r,
                                                          p->auth_custom ? p->auth_custom : Py_None,
@@ -679,23 +758,15 @@ PyObject *fhp_policy_run(FhpClient *self, const fhp_reqpol *p, FhpRequest *r, fh
 }
 
 /* asyncio: the same flow driven by fasthttp._policy.drive_async; returns its
- * coroutine. The sender owns ctx (freed by free_ctx) and keeps the client. */
+ * coroutine. The sender owns ctx (ops->free) and keeps the client. */
 PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest *r,
-                               fhp_send_fn send, void *ctx, void (*free_ctx)(void *))
+                               fhp_send_fn send, void *ctx, const fhp_ctx_ops *ops)
 {
-    if (ensure_imports() < 0) {
-        free_ctx(ctx);
-        return NULL;
-    }
-    FhpSender *s = PyObject_New(FhpSender, &FhpSender_Type);
+    FhpSender *s = ensure_imports() < 0 ? NULL : sender_new(self, send, ctx, ops);
     if (!s) {
-        free_ctx(ctx);
+        ops->free(ctx);
         return NULL;
     }
-    s->client = (FhpClient *)Py_NewRef((PyObject *)self);
-    s->send = send;
-    s->ctx = ctx;
-    s->free_ctx = free_ctx;
     PyObject *hooks = p->hooks ? Py_NewRef(p->hooks) : PyTuple_New(0);
     PyObject *gen = hooks ? PyObject_CallFunctionObjArgs(S.policy_flow, (PyObject *)r,
                                                          p->auth_custom ? p->auth_custom : Py_None,

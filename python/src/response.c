@@ -448,14 +448,23 @@ fail:
 
 /* ---- the type --------------------------------------------------------------------- */
 
+/* Every reference, the open stream's included: an asyncio stream's
+ * exchange holds this response until it is handed over, and a sync
+ * stream's body source (an iterator or file still uploading) may hold
+ * anything. */
 static int Response_traverse(FhpResponse *r, visitproc visit, void *arg)
 {
+    Py_VISIT(r->reason);
     Py_VISIT(r->headers);
+    Py_VISIT(r->content);
+    Py_VISIT(r->encoding);
+    Py_VISIT(r->url);
     Py_VISIT(r->request);
     Py_VISIT(r->timings);
     Py_VISIT(r->history);
     Py_VISIT((PyObject *)r->client);
-    return 0;
+    Py_VISIT(r->astream);
+    return r->xfer ? fhp_bodysrc_traverse(r->xfer->src, visit, arg) : 0;
 }
 
 static int Response_clear(FhpResponse *r)

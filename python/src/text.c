@@ -201,15 +201,32 @@ typedef struct {
     Py_ssize_t pos;        /* offset in resp->content when buffered */
 } ByteIter;
 
+/* GC: the iterator holds its Response, which user code can make point
+ * back at it (an attribute of a subclass, a closure in a hook...). */
+static int ByteIter_traverse(ByteIter *it, visitproc visit, void *arg)
+{
+    Py_VISIT(it->resp);
+    return 0;
+}
+
+static int ByteIter_clear(ByteIter *it)
+{
+    Py_CLEAR(it->resp);
+    return 0;
+}
+
 static void ByteIter_dealloc(ByteIter *it)
 {
-    Py_XDECREF(it->resp);
-    PyObject_Free(it);
+    PyObject_GC_UnTrack(it);
+    ByteIter_clear(it);
+    PyObject_GC_Del(it);
 }
 
 static PyObject *ByteIter_next(ByteIter *it)
 {
     FhpResponse *r = it->resp;
+    if (!r)
+        return NULL; /* cleared by the GC: exhausted */
     if (r->content) {
         Py_ssize_t n = PyBytes_GET_SIZE(r->content), left = n - it->pos;
         if (left <= 0)
@@ -233,7 +250,9 @@ PyTypeObject FhpByteIter_Type = {
     .tp_name = "fasthttp._fasthttp.ByteIterator",
     .tp_basicsize = sizeof(ByteIter),
     .tp_dealloc = (destructor)ByteIter_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)ByteIter_traverse,
+    .tp_clear = (inquiry)ByteIter_clear,
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)ByteIter_next,
 };
@@ -274,12 +293,13 @@ static PyObject *byte_iter(FhpResponse *r, Py_ssize_t chunk_size)
         }
         r->consumed = 1;
     }
-    ByteIter *it = PyObject_New(ByteIter, &FhpByteIter_Type);
+    ByteIter *it = PyObject_GC_New(ByteIter, &FhpByteIter_Type);
     if (!it)
         return NULL;
     it->resp = (FhpResponse *)Py_NewRef((PyObject *)r);
     it->chunk_size = chunk_size;
     it->pos = 0;
+    PyObject_GC_Track(it);
     return (PyObject *)it;
 }
 
@@ -304,13 +324,31 @@ typedef struct {
     int lines, done;
 } TextIter;
 
+static int TextIter_traverse(TextIter *it, visitproc visit, void *arg)
+{
+    Py_VISIT(it->src);
+    Py_VISIT(it->decoder);
+    Py_VISIT(it->pending);
+    Py_VISIT(it->ready);
+    return 0;
+}
+
+/* Leaves an exhausted iterator: no source, nothing pending. */
+static int TextIter_clear(TextIter *it)
+{
+    it->done = 1;
+    Py_CLEAR(it->src);
+    Py_CLEAR(it->decoder);
+    Py_CLEAR(it->ready);
+    Py_CLEAR(it->pending);
+    return 0;
+}
+
 static void TextIter_dealloc(TextIter *it)
 {
-    Py_XDECREF(it->src);
-    Py_XDECREF(it->decoder);
-    Py_XDECREF(it->pending);
-    Py_XDECREF(it->ready);
-    PyObject_Free(it);
+    PyObject_GC_UnTrack(it);
+    TextIter_clear(it);
+    PyObject_GC_Del(it);
 }
 
 static PyObject *next_text(TextIter *it)
@@ -406,6 +444,8 @@ static PyObject *next_line(TextIter *it)
 
 static PyObject *TextIter_next(TextIter *it)
 {
+    if (!it->src)
+        return NULL; /* cleared by the GC: exhausted */
     return it->lines ? next_line(it) : next_text(it);
 }
 
@@ -414,7 +454,9 @@ PyTypeObject FhpTextIter_Type = {
     .tp_name = "fasthttp._fasthttp.TextIterator",
     .tp_basicsize = sizeof(TextIter),
     .tp_dealloc = (destructor)TextIter_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)TextIter_traverse,
+    .tp_clear = (inquiry)TextIter_clear,
     .tp_iter = PyObject_SelfIter,
     .tp_iternext = (iternextfunc)TextIter_next,
 };
@@ -428,7 +470,7 @@ static PyObject *text_iter(FhpResponse *r, Py_ssize_t chunk_size)
     Py_XDECREF(enc);
     Py_XDECREF(cls);
     PyObject *src = dec ? byte_iter(r, chunk_size) : NULL;
-    TextIter *it = src ? PyObject_New(TextIter, &FhpTextIter_Type) : NULL;
+    TextIter *it = src ? PyObject_GC_New(TextIter, &FhpTextIter_Type) : NULL;
     if (!it) {
         Py_XDECREF(dec);
         Py_XDECREF(src);
@@ -439,6 +481,7 @@ static PyObject *text_iter(FhpResponse *r, Py_ssize_t chunk_size)
     it->pending = it->ready = NULL;
     it->ready_pos = 0;
     it->lines = it->done = 0;
+    PyObject_GC_Track(it);
     return (PyObject *)it;
 }
 
@@ -454,7 +497,7 @@ PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize
 PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused)
 {
     PyObject *src = text_iter(r, 0);
-    TextIter *it = src ? PyObject_New(TextIter, &FhpTextIter_Type) : NULL;
+    TextIter *it = src ? PyObject_GC_New(TextIter, &FhpTextIter_Type) : NULL;
     if (!it) {
         Py_XDECREF(src);
         return NULL;
@@ -466,5 +509,6 @@ PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused)
     it->ready_pos = 0;
     it->lines = 1;
     it->done = 0;
+    PyObject_GC_Track(it);
     return (PyObject *)it;
 }

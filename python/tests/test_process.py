@@ -28,7 +28,7 @@ with Client() as c:
             r = c.get(url, stream=True)
             print("ready", flush=True)
             r.read()
-        else:
+        elif mode == "upload":
             def gen():
                 yield b"x"
                 print("ready", flush=True)
@@ -36,6 +36,14 @@ with Client() as c:
                 time.sleep(60)
                 yield b"y"
             c.post(url, content=gen())
+        else:  # the server stops reading: the client waits in the driver to write
+            def endless():
+                chunk = b"u" * (1 << 20)
+                for i in range(1 << 20):
+                    if i == 4:
+                        print("ready", flush=True)
+                    yield chunk
+            c.post(url, content=endless())
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         sys.exit(3)
@@ -60,7 +68,7 @@ def stalling() -> Iterator[RawServer]:
     server.close()
 
 
-@pytest.mark.parametrize("mode", ["head", "body", "upload"])
+@pytest.mark.parametrize("mode", ["head", "body", "upload", "upload_stalled"])
 def test_sigint_interrupts_blocked_request(stalling: RawServer, mode: str) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", INTERRUPT, f"{stalling.url}/{mode}", mode],
