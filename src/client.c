@@ -36,7 +36,7 @@ fh_client *fh_client_new(void)
     c->follow_redirects = 1;
     c->max_redirects = 20;
     c->user_agent = strdup("fasthttp/" FH_VERSION_STRING);
-    if (!c->user_agent) {
+    if (!c->user_agent || fh__shared_init(c) != FH_OK) {
         fh_client_free(c);
         return NULL;
     }
@@ -47,6 +47,7 @@ void fh_client_free(fh_client *c)
 {
     if (!c)
         return;
+    fh__shared_free(c); /* its thread stops; its connections go back to the pool */
     fh__pool_destroy(&c->pool);
     if (c->ssl_ctx)
         SSL_CTX_free(c->ssl_ctx);
@@ -278,6 +279,8 @@ int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks 
     *out = NULL;
     if (!client || !req)
         return FH_EINVAL;
+    if (fh__shared_wanted(client, req)) /* may ride on a multiplexed connection */
+        return fh__shared_send(client, req, hooks, out);
     fh_engine *e = fh_engine_new(client, NULL, NULL);
     if (!e)
         return FH_ENOMEM;

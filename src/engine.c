@@ -147,6 +147,8 @@ static void drain_inbox(fh_engine *e)
             fh__ex_on_grant(CONTAINER(n, fh__exchange, waiter.note));
         else if (n->kind == FH__NOTE_RESOLVED)
             fh__conn_on_resolved(CONTAINER(n, fh__conn, note));
+        else if (e->note_hook)
+            e->note_hook(e, n); /* the client's shared engine (shared.c) */
     }
 }
 

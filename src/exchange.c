@@ -463,7 +463,7 @@ static void do_start(fh__exchange *x)
     /* A connection this engine is opening may turn out to be HTTP/2: wait
      * for it rather than open a second one (unless the origin is known to
      * answer HTTP/1.1). */
-    if (x->http2 != FH_HTTP2_OFF && !x->fresh_only && x->host->proto != 11 &&
+    if (x->http2 != FH_HTTP2_OFF && !x->fresh_only && __atomic_load_n(&x->host->proto, __ATOMIC_RELAXED) != 11 &&
         (c = fh__engine_pending_conn(e, x))) {
         fh__conn_join(c, x);
         return;

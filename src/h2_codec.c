@@ -464,6 +464,9 @@ static void settle(h2 *h)
 {
     fh__conn *c = h->c;
     if (!c->nex) {
+        /* Idle: off the shared list (an idle connection is the pool's, or
+         * hot in its engine until the action ends), then released. */
+        stop_sharing(h);
         fh__conn_release(c, !h->dead && !h->goaway); /* h may be freed */
         return;
     }

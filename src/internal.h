@@ -263,6 +263,7 @@ struct fh_client {
     fh__pool pool;
     fh_connect_fn connect_hook;
     void *connect_ud;
+    struct fh__shared *shared;      /* the shared engine of blocking calls (shared.c) */
     /* policies (policy.c, retry.c) */
     fh_retry_policy retry;
     int has_retry;
@@ -274,6 +275,17 @@ struct fh_client {
     int64_t (*clock)(void *ud);     /* breaker clock (us), NULL: monotonic */
     void *clock_ud;
 };
+
+/* shared.c: blocking calls that may use HTTP/2 run on one engine per client. */
+typedef struct fh__shared fh__shared;
+int fh__shared_init(fh_client *cl);
+void fh__shared_free(fh_client *cl);
+/* 1 when a blocking call should go to the shared engine: HTTP/2 allowed,
+ * the origin not known to answer HTTP/1.1, the response buffered, the body
+ * in memory. */
+int fh__shared_wanted(fh_client *cl, const fh_request *req);
+int fh__shared_send(fh_client *cl, fh_request *req, const fh_wait_hooks *hooks,
+                    fh_response **out);
 
 /* The breaker clock of the client. */
 int64_t fh__client_now(const fh_client *c);
@@ -601,6 +613,9 @@ struct fh_engine {
     int in_action;                /* re-entrancy guard */
     fh__conn *hot;                /* connections freed during this action, still watched */
     unsigned long gen;            /* fork generation of the fds above (fork.h) */
+    /* Notes of other kinds than the engine's own (the shared engine's calls). */
+    void (*note_hook)(fh_engine *e, fh__note *n);
+    void *note_ud;
 };
 
 /* engine.c: glue used by exchanges, connections and codecs. */

@@ -474,9 +474,7 @@ void fh__pool_share(fh__pool *p, fh__conn *c, int has_room)
 
 void fh__pool_note_proto(fh__pool *p, fh__pool_host *h, int proto)
 {
-    fh__pool_lock(p);
-    h->proto = proto;
-    fh__pool_unlock(p);
+    __atomic_store_n(&h->proto, proto, __ATOMIC_RELAXED); /* read without the lock */
 }
 
 void fh__pool_forget(fh__pool *p, fh__conn *c)

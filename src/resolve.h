@@ -38,7 +38,13 @@ typedef struct fh__note {
     int kind;          /* the owner's tag (FH__NOTE_...) */
 } fh__note;
 
-enum { FH__NOTE_GRANT = 1, FH__NOTE_RESOLVED = 2 };
+enum {
+    FH__NOTE_GRANT = 1,    /* the pool granted an exchange a slot or a connection */
+    FH__NOTE_RESOLVED = 2, /* a connection's resolver job finished */
+    FH__NOTE_SUBMIT = 3,   /* shared engine: a blocking call to run (shared.c) */
+    FH__NOTE_CANCEL = 4,   /* shared engine: a blocking call to stop */
+    FH__NOTE_STOP = 5      /* shared engine: its thread is to end */
+};
 
 /* An engine's inbox: a list of notes under a mutex, and an eventfd the
  * engine's loop watches. Posting to an empty list writes the eventfd once;

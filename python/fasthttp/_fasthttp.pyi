@@ -308,6 +308,7 @@ class _ClientMethods(Generic[_R]):
         auth: AuthLike | None = None,
         hooks: HooksLike | None = None,
         http2: bool | None = False,
+        http1: bool = True,
     ) -> None: ...
     def request(
         self,

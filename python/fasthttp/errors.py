@@ -19,6 +19,7 @@ Hierarchy::
     │   │   └── UnsupportedProtocol
     │   ├── RequestBodyError         the request body (iterator, file) failed
     │   │   └── BodyNotReplayable    a 307/308 redirect needs a streamed body again
+    │   ├── HTTP2NotAvailable        HTTP/2 was required and the server cannot speak it
     │   ├── RedirectError            a redirect without a usable Location
     │   │   └── TooManyRedirects     more redirects than max_redirects
     │   └── CircuitOpenError         the circuit breaker is open for the origin
@@ -64,6 +65,7 @@ __all__ = [
     "ConnectTimeout",
     "DecodingError",
     "FastHTTPError",
+    "HTTP2NotAvailable",
     "HTTPStatusError",
     "InvalidRequest",
     "InvalidURL",
@@ -181,6 +183,11 @@ class RequestBodyError(RequestError):
 class BodyNotReplayable(RequestBodyError):
     """A 307 or 308 redirect asks for the body again, but it came from an iterator or
     a file and was consumed (send bytes, or pass ``follow_redirects=False``)."""
+
+
+class HTTP2NotAvailable(RequestError):
+    """HTTP/2 was required (``Client(http2=True, http1=False)``) and the server did not
+    agree to it (ALPN chose HTTP/1.1, or a cleartext server does not speak HTTP/2)."""
 
 
 class RedirectError(RequestError):

@@ -204,6 +204,7 @@ typedef struct call {
     PyObject *url, *timeout;
     int stream, with_defaults;
     fhp_reqpol pol;
+    int http2;        /* http2=: an fh_http2_mode, or -1 for the client's */
 } call;
 
 /* Each exchange of a call (auth rounds send further Requests). */
@@ -270,6 +271,7 @@ static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *c
         fhp_reqpol_free(&c->pol);
         return NULL;
     }
+    c->pol.http2 = c->http2;
     if (self->mode == FHP_MODE_ASYNC && fhp_reqpol_has_flow(&c->pol))
         return run_flow_async(self, c);
     PyObject *resp = fhp_reqpol_has_flow(&c->pol)
@@ -284,7 +286,8 @@ static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *c
 static PyObject *do_request(FhpClient *self, PyObject **out)
 {
     PyObject **a = out + 1;
-    if (!usable(self) || fhp_reject_later("http2=True", a[A_HTTP2]) < 0)
+    int http2 = -1;
+    if (!usable(self) || fhp_http2_mode(a[A_HTTP2], self->http1, &http2) < 0)
         return NULL;
     int stream = a[A_STREAM] ? PyObject_IsTrue(a[A_STREAM]) : 0;
     if (stream < 0)
@@ -297,7 +300,7 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
                                                     qlen, (FhpHeaders *)self->headers);
     if (!r)
         return NULL;
-    call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream};
+    call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream, .http2 = http2};
     PyObject *resp = run_call(self, &c, a[A_RETRY], a[A_COOKIES], a[A_AUTH], a[A_HOOKS],
                               a[A_FOLLOW], a[A_LIMITS]);
     Py_DECREF(r);
@@ -514,20 +517,30 @@ static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"base_url", "headers", "params", "timeout", "verify", "cert",
                              "limits", "follow_redirects", "max_redirects", "retry",
-                             "cookies", "auth", "hooks", "http2", NULL};
+                             "cookies", "auth", "hooks", "http2", "http1", NULL};
     PyObject *base = NULL, *headers = NULL, *params = NULL, *timeout = NULL, *verify = NULL,
              *cert = NULL, *limits = NULL, *follow = NULL, *max_redirects = NULL,
-             *retry = NULL, *cookies = NULL, *auth = NULL, *hooks = NULL, *http2 = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOOOOOOOOOOO:Client", kwlist, &base,
+             *retry = NULL, *cookies = NULL, *auth = NULL, *hooks = NULL, *http2 = NULL,
+             *http1 = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOOOOOOOOOOOO:Client", kwlist, &base,
                                      &headers, &params, &timeout, &verify, &cert, &limits,
                                      &follow, &max_redirects, &retry, &cookies, &auth, &hooks,
-                                     &http2))
+                                     &http2, &http1))
         return -1;
     if (!self->c || self->timeout) {
         PyErr_SetString(PyExc_RuntimeError, "Client.__init__ may only run once");
         return -1;
     }
-    if (fhp_reject_later("Client(http2=True)", http2) < 0 ||
+    int h1 = http1 && http1 != Py_None ? PyObject_IsTrue(http1) : 1, h2 = -1;
+    if (h1 < 0 || fhp_http2_mode(http2, h1, &h2) < 0)
+        return -1;
+    if (!h1 && h2 <= FH_HTTP2_OFF) {
+        PyErr_SetString(PyExc_ValueError,
+                        "http1=False needs http2=True: a client must speak HTTP/1.1 or HTTP/2");
+        return -1;
+    }
+    self->http1 = h1;
+    if ((h2 > 0 && fh_client_set_http2(self->c, (fh_http2_mode)h2) != FH_OK) ||
         fhp_client_policies(self, follow, max_redirects, retry, cookies, auth, hooks) < 0)
         return -1;
     if (fh_client_set_user_agent(self->c, NULL) != FH_OK) /* ours is in self->headers */
@@ -547,6 +560,7 @@ static PyObject *Client_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     if (!self)
         return NULL;
     self->max_redirects = 20;
+    self->http1 = 1;
     if (!(self->c = fh_client_new()) || !(self->headers = fhp_headers_new())) {
         Py_DECREF(self);
         return PyErr_NoMemory();

@@ -40,6 +40,7 @@ PyObject *fhp_error_class(int code)
     case FH_ETOO_MANY_REDIRECTS: return S.E_TooManyRedirects;
     case FH_EREDIRECT: return S.E_RedirectError;
     case FH_ENOT_REPLAYABLE: return S.E_BodyNotReplayable;
+    case FH_EHTTP2: return S.E_HTTP2NotAvailable;
     case FH_EFORKED: /* the request belongs to the parent: RequestError, code FH_EFORKED */
     case FH_EAGAIN:
     case FH_ECANCELED:

@@ -64,7 +64,7 @@ typedef struct fhp_state {
         *E_InvalidURL, *E_UnsupportedProtocol, *E_NetworkError, *E_RemoteProtocolError,
         *E_DecodingError, *E_ResponseTooLarge, *E_RequestBodyError, *E_HTTPStatusError,
         *E_ClientClosedError, *E_StreamConsumed, *E_StreamClosed, *E_CircuitOpenError,
-        *E_TooManyRedirects, *E_RedirectError, *E_BodyNotReplayable;
+        *E_TooManyRedirects, *E_RedirectError, *E_BodyNotReplayable, *E_HTTP2NotAvailable;
     /* fasthttp.cookies / auth / _policy, imported on first use (policy.c) */
     PyObject *CookieJar_cls, *BasicAuth_cls, *DigestAuth_cls, *policy_flow,
         *policy_normalize_hooks, *policy_drive_sync, *policy_drive_async;
@@ -345,6 +345,7 @@ struct FhpClient {
     PyObject *timeout;    /* as given */
     PyObject *verify, *cert, *limits;
     int follow_redirects, max_redirects;
+    int http1;            /* Client(http1=...): 0 means HTTP/2 only */
     /* policies (policy.c) */
     PyObject *retry;      /* RetryPolicy or NULL */
     PyObject *cookies;    /* fasthttp.cookies.CookieJar (always, after __init__) */
@@ -376,6 +377,10 @@ PyObject *fhp_mod_limit_check(PyObject *m, PyObject *args);
 PyObject *fhp_mod_pool_check(PyObject *m, PyObject *args);
 PyObject *fhp_mod_retry_check(PyObject *m, PyObject *policy);
 PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused);
+/* The fh_http2_mode of a call's http2= (None: -1, the client's), given
+ * the client's http1 setting. -1 with an exception set on error: *out is
+ * -2 then. */
+int fhp_http2_mode(PyObject *http2, int http1, int *out);
 /* Raises NotImplementedError when a later-release option has a value. */
 int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
@@ -429,6 +434,7 @@ typedef struct fhp_reqpol {
     PyObject *hooks;        /* tuple: the client's hooks then the request's, or NULL */
     fh_cookie_jar *jar;     /* this request's jar (owned), or NULL: the client's */
     int64_t limit[FH_LIMIT_KINDS]; /* limits=: a value, or -1 for the client's */
+    int http2;              /* http2=: an fh_http2_mode, or -1 for the client's */
     int keep_jar;           /* asyncio flow: jar outlives the exchanges, keep it here */
 } fhp_reqpol;
 

@@ -168,6 +168,7 @@ static int import_errors(void)
         {&S.E_StreamClosed, "StreamClosed"}, {&S.E_CircuitOpenError, "CircuitOpenError"},
         {&S.E_TooManyRedirects, "TooManyRedirects"}, {&S.E_RedirectError, "RedirectError"},
         {&S.E_BodyNotReplayable, "BodyNotReplayable"},
+        {&S.E_HTTP2NotAvailable, "HTTP2NotAvailable"},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0] && rc == 0; i++)

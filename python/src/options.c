@@ -9,6 +9,21 @@
 #include <math.h>
 #include <string.h>
 
+int fhp_http2_mode(PyObject *http2, int http1, int *out)
+{
+    *out = -1;
+    if (!http2 || http2 == Py_None)
+        return 0;
+    /* Any false value means "not asked for", as an `if` would read it. */
+    int on = PyObject_IsTrue(http2);
+    if (on < 0) {
+        *out = -2;
+        return -1;
+    }
+    *out = !on ? FH_HTTP2_OFF : http1 ? FH_HTTP2_ON : FH_HTTP2_ONLY;
+    return 0;
+}
+
 int fhp_reject_later(const char *what, PyObject *value)
 {
     /* Any false value (None, False, 0, "") means "not asked for", as an

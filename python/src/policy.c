@@ -552,6 +552,7 @@ int fhp_reqpol_init(fhp_reqpol *p, FhpClient *c, PyObject *retry, PyObject *cook
     memset(p, 0, sizeof *p);
     p->follow = -1;
     p->auth_kind = -1;
+    p->http2 = -1;
     if (fhp_limits_request(limits, p->limit) < 0)
         return -1;
     if (retry && retry != Py_None) {
@@ -638,6 +639,8 @@ int fhp_reqpol_apply(const fhp_reqpol *p, fh_request *req)
     for (int k = 0; rc == FH_OK && k < FH_LIMIT_KINDS; k++)
         if (p->limit[k] > 0)
             rc = fh_request_set_limit(req, (fh_limit_kind)k, p->limit[k]);
+    if (rc == FH_OK && p->http2 >= 0)
+        rc = fh_request_set_http2(req, p->http2);
     return rc;
 }
 
