@@ -65,6 +65,7 @@ typedef struct h2 {
     int release_pending;
     int goaway;                  /* no new streams (GOAWAY received or sent) */
     int dead;                    /* the connection failed */
+    char why[128];               /* nghttp2's last error message */
     uint8_t rbuf[READ_SIZE];
 } h2;
 
@@ -196,6 +197,12 @@ static int flush(h2 *h)
         }
         h->out_pos += (size_t)w;
     }
+    /* A connection error nghttp2 found (RFC 9113 §5.4.1) ends the session
+     * once its GOAWAY is out: nothing more is read, so the streams fail
+     * now, not at their timeouts. */
+    if (!h->dead && !nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s))
+        die(h, FH_EPROTO, "HTTP/2 protocol error from %s:%d: %s", c->hostname, c->port,
+            h->why[0] ? h->why : "the session ended");
     return fh__conn_watch(c, FH_WATCH_READ);
 }
 
@@ -379,6 +386,15 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         if (st)
             st->sent_headers = 1;
     }
+    return 0;
+}
+
+static int on_error(nghttp2_session *s, int code, const char *msg, size_t len, void *ud)
+{
+    (void)s;
+    (void)code;
+    h2 *h = ud;
+    snprintf(h->why, sizeof h->why, "%.*s", (int)len, msg);
     return 0;
 }
 
@@ -867,6 +883,7 @@ static int h2_init(fh__conn *c)
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, on_frame_not_send);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_error_callback2(cb, on_error);
     /* Windows are given back by hand: the connection's at once, a stream's
      * as its exchange consumes (see the top of the file). */
     nghttp2_option_set_no_auto_window_update(opt, 1);
