@@ -864,6 +864,28 @@ static void h2_leave(fh__conn *c, fh__exchange *x, int clean)
     end(h);
 }
 
+/* ---- idle ---------------------------------------------------------------------------------- */
+
+/* The pool's liveness check of an idle HTTP/2 connection before reuse.
+ * Unlike HTTP/1.1, bytes waiting on it are normal (DATA of a stream we
+ * reset, RFC 9113 §6.1 and §8.7; PING, SETTINGS, WINDOW_UPDATE), so they
+ * go to nghttp2 (its replies leave with the next request's frames). Dead:
+ * closed, failed, a GOAWAY, or a session nghttp2 ended. */
+int fh__h2_alive(fh__conn *c)
+{
+    h2 *h = c->cs;
+    while (h && !h->dead && !h->goaway) {
+        int want = 0;
+        char err[64];
+        ssize_t n = fh__conn_read(c, h->rbuf, sizeof h->rbuf, &want, err, sizeof err);
+        if (n == FH_EAGAIN)
+            return nghttp2_session_want_read(h->s);
+        if (n <= 0 || nghttp2_session_mem_recv(h->s, h->rbuf, (size_t)n) < 0)
+            return 0;
+    }
+    return 0;
+}
+
 /* ---- setup ------------------------------------------------------------------------------- */
 
 static int h2_init(fh__conn *c)
