@@ -47,10 +47,11 @@ int fh__h2_origin_cap(const fh__pool_host *host)
  * are the odd ids 1, 3, ..., so last-stream-id L means (L + 1) / 2). */
 static void learn_budget(fh__pool_host *host, int32_t last, int refused_any)
 {
-    int served = (int)((last + 1) / 2);
+    /* In 64 bits: a shutdown notice says 2^31-1 (RFC 9113 §6.8). */
+    int64_t served = ((int64_t)last + 1) / 2;
     if (!refused_any || served < 1)
         return;
-    __atomic_store_n(&host->h2_budget, served, __ATOMIC_RELAXED);
+    __atomic_store_n(&host->h2_budget, (int)served, __ATOMIC_RELAXED);
 }
 
 typedef struct h2s h2s;
