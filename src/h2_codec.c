@@ -165,6 +165,11 @@ static void die(h2 *h, int code, const char *fmt, ...) __attribute__((format(pri
 static int flush(h2 *h)
 {
     fh__conn *c = h->c;
+    /* Nothing goes out on a dead connection. Above all, nghttp2 must not
+     * run a data provider there: die() closed the streams on our side
+     * only, and a stream whose exchange left has been freed. */
+    if (h->dead)
+        return FH_OK;
     for (;;) {
         if (h->out_pos == h->out.len) {
             h->out.len = h->out_pos = 0;
@@ -451,7 +456,8 @@ static void process_ready(h2 *h)
             st->body_deferred = 0;
             nghttp2_session_resume_data(h->s, st->id); /* 100 Continue came */
         }
-        if (st->error || (st->closed && st->rst && !st->end_stream)) {
+        /* refused alone: die() found it never sent (no RST_STREAM came). */
+        if (st->error || st->refused || (st->closed && st->rst && !st->end_stream)) {
             fail_stream(h, st, x); /* st may be gone after this */
             continue;
         }
