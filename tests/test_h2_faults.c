@@ -455,6 +455,40 @@ static void test_refused_forever_bounded(void **state)
     done_call(&r);
 }
 
+/* A refused stream goes again at once on the same connection, which then
+ * closes before the new stream reached the wire: never sent, so never
+ * processed; it must go again (on a new connection), not hang. The test
+ * holds the engine still while the server sends RST_STREAM and closes, so
+ * that the client reads both in one go. */
+static void refuse_close_script(h2p_conn *pc, void *ud)
+{
+    if (h2p_index(pc) > 0) {
+        h2p_handler h = {.on_request = serve_all_on, .ud = ud};
+        h2p_serve(pc, &h);
+        return;
+    }
+    int32_t id;
+    if (h2p_raw_handshake(pc) < 0 || h2p_raw_wait_streams(pc, 1, &id, 5000) < 0)
+        return;
+    h2p_raw_drain(pc, 300); /* the test stops polling meanwhile */
+    uint8_t code[4] = {0, 0, 0, H2E_REFUSED};
+    h2p_raw_frame(pc, H2F_RST_STREAM, 0, id, code, 4);
+}
+
+static void test_refused_then_closed_before_resent(void **state)
+{
+    (void)state;
+    start(refuse_close_script, NULL);
+    call r;
+    req(&r, "POST", "/r", "body", 4);
+    assert_int_equal(wait_frames(1, 5000, 0, H2F_HEADERS, -1, -1), 1);
+    fh_test_sleep_ms(700); /* the RST_STREAM and the close are both waiting now */
+    RUN(5000, &r);
+    expect_ok(&r, "c1:/r");
+    assert_int_equal(h2peer_frames(t.p, 0, H2F_HEADERS, -1, -1), 1);
+    done_call(&r);
+}
+
 /* Any other reset fails that request alone, with the code in the message;
  * the others on the connection go on, and it is not sent again. */
 static void test_rst_stream_fails_one(void **state)
@@ -1181,6 +1215,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_goaway_then_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_stream_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_forever_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_then_closed_before_resent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rst_stream_fails_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_mid_stream, setup, teardown),
