@@ -66,7 +66,7 @@ typedef struct h2 {
     int release_pending;
     int goaway;                  /* no new streams (GOAWAY received or sent) */
     int dead;                    /* the connection failed */
-    char why[128];               /* nghttp2's last error message */
+    char why[128];               /* the connection error we sent in GOAWAY */
     uint8_t rbuf[READ_SIZE];
 } h2;
 
@@ -88,6 +88,7 @@ struct h2s {
     int end_stream;
     int closed;
     uint32_t rst;                /* RST_STREAM error code, or 0 */
+    int rst_ours;                /* nghttp2 reset it: the response was malformed */
     int refused;                 /* the server never processed it */
     int sent_headers;            /* HEADERS went out */
     int error;                   /* a limit broke: fail with this code */
@@ -386,21 +387,21 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
 
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
-    (void)ud;
-    if (f->hd.type == NGHTTP2_HEADERS) {
-        h2s *st = cb_stream(s, f->hd.stream_id);
-        if (st)
-            st->sent_headers = 1;
-    }
-    return 0;
-}
-
-static int on_error(nghttp2_session *s, int code, const char *msg, size_t len, void *ud)
-{
-    (void)s;
-    (void)code;
     h2 *h = ud;
-    snprintf(h->why, sizeof h->why, "%.*s", (int)len, msg);
+    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id) : NULL;
+    if (f->hd.type == NGHTTP2_HEADERS && st)
+        st->sent_headers = 1;
+    /* nghttp2 resets a malformed response's stream itself (RFC 9113
+     * §8.1.1: e.g. Content-Length against DATA); our own resets are sent
+     * after the exchange left, so st is gone for those. */
+    if (f->hd.type == NGHTTP2_RST_STREAM && st)
+        st->rst_ours = 1;
+    /* A connection error: what it was, for the streams' messages. */
+    if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR)
+        snprintf(h->why, sizeof h->why, "%s%s%.*s",
+                 nghttp2_http2_strerror(f->goaway.error_code),
+                 f->goaway.opaque_data_len ? ": " : "", (int)f->goaway.opaque_data_len,
+                 (const char *)f->goaway.opaque_data);
     return 0;
 }
 
@@ -524,7 +525,8 @@ static void fail_stream(h2 *h, h2s *st, fh__exchange *x)
     if (st->error)
         snprintf(why, sizeof why, "%.*s", (int)sizeof why - 1, st->why);
     else
-        snprintf(why, sizeof why, "stream reset by the server: %s",
+        snprintf(why, sizeof why, "%s: %s",
+                 st->rst_ours ? "malformed response, stream reset" : "stream reset by the server",
                  nghttp2_http2_strerror(st->rst));
     if (!st->closed && st->id > 0)
         nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
@@ -789,8 +791,9 @@ static int h2_span(fh__conn *c, fh__exchange *x, const uint8_t **p, size_t *n)
     if (st->end_stream)
         return FH__SPAN_END;
     if (st->closed) {
-        fh__request_fail(x->req, "stream reset by %s:%d: %s", c->hostname, c->port,
-                         nghttp2_http2_strerror(st->rst));
+        fh__request_fail(x->req, st->rst_ours ? "malformed response from %s:%d, stream reset: %s"
+                                              : "stream reset by %s:%d: %s",
+                         c->hostname, c->port, nghttp2_http2_strerror(st->rst));
         return FH_EPROTO;
     }
     return 0;
@@ -912,7 +915,6 @@ static int h2_init(fh__conn *c)
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, on_frame_not_send);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
-    nghttp2_session_callbacks_set_error_callback2(cb, on_error);
     /* Windows are given back by hand: the connection's at once, a stream's
      * as its exchange consumes (see the top of the file). */
     nghttp2_option_set_no_auto_window_update(opt, 1);
