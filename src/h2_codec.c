@@ -47,10 +47,11 @@ int fh__h2_origin_cap(const fh__pool_host *host)
  * are the odd ids 1, 3, ..., so last-stream-id L means (L + 1) / 2). */
 static void learn_budget(fh__pool_host *host, int32_t last, int refused_any)
 {
-    int served = (int)((last + 1) / 2);
+    /* In 64 bits: a shutdown notice says 2^31-1 (RFC 9113 §6.8). */
+    int64_t served = ((int64_t)last + 1) / 2;
     if (!refused_any || served < 1)
         return;
-    __atomic_store_n(&host->h2_budget, served, __ATOMIC_RELAXED);
+    __atomic_store_n(&host->h2_budget, (int)served, __ATOMIC_RELAXED);
 }
 
 typedef struct h2s h2s;
@@ -66,6 +67,7 @@ typedef struct h2 {
     int goaway;                  /* no new streams (GOAWAY received or sent) */
     int dead;                    /* the connection failed */
     int listed;                  /* on the pool's shared list (as last told) */
+    char why[128];               /* the connection error we sent in GOAWAY */
     uint8_t rbuf[READ_SIZE];
 } h2;
 
@@ -87,6 +89,7 @@ struct h2s {
     int end_stream;
     int closed;
     uint32_t rst;                /* RST_STREAM error code, or 0 */
+    int rst_ours;                /* nghttp2 reset it: the response was malformed */
     int refused;                 /* the server never processed it */
     int sent_headers;            /* HEADERS went out */
     int error;                   /* a limit broke: fail with this code */
@@ -164,6 +167,11 @@ static void die(h2 *h, int code, const char *fmt, ...) __attribute__((format(pri
 static int flush(h2 *h)
 {
     fh__conn *c = h->c;
+    /* Nothing goes out on a dead connection. Above all, nghttp2 must not
+     * run a data provider there: die() closed the streams on our side
+     * only, and a stream whose exchange left has been freed. */
+    if (h->dead)
+        return FH_OK;
     for (;;) {
         if (h->out_pos == h->out.len) {
             h->out.len = h->out_pos = 0;
@@ -197,6 +205,12 @@ static int flush(h2 *h)
         }
         h->out_pos += (size_t)w;
     }
+    /* A connection error nghttp2 found (RFC 9113 §5.4.1) ends the session
+     * once its GOAWAY is out: nothing more is read, so the streams fail
+     * now, not at their timeouts. */
+    if (!h->dead && !nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s))
+        die(h, FH_EPROTO, "HTTP/2 protocol error from %s:%d: %s", c->hostname, c->port,
+            h->why[0] ? h->why : "the session ended");
     return fh__conn_watch(c, FH_WATCH_READ);
 }
 
@@ -379,12 +393,21 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
 
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
-    (void)ud;
-    if (f->hd.type == NGHTTP2_HEADERS) {
-        h2s *st = cb_stream(s, f->hd.stream_id);
-        if (st)
-            st->sent_headers = 1;
-    }
+    h2 *h = ud;
+    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id) : NULL;
+    if (f->hd.type == NGHTTP2_HEADERS && st)
+        st->sent_headers = 1;
+    /* nghttp2 resets a malformed response's stream itself (RFC 9113
+     * §8.1.1: e.g. Content-Length against DATA); our own resets are sent
+     * after the exchange left, so st is gone for those. */
+    if (f->hd.type == NGHTTP2_RST_STREAM && st)
+        st->rst_ours = 1;
+    /* A connection error: what it was, for the streams' messages. */
+    if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR)
+        snprintf(h->why, sizeof h->why, "%s%s%.*s",
+                 nghttp2_http2_strerror(f->goaway.error_code),
+                 f->goaway.opaque_data_len ? ": " : "", (int)f->goaway.opaque_data_len,
+                 (const char *)f->goaway.opaque_data);
     return 0;
 }
 
@@ -440,7 +463,8 @@ static void process_ready(h2 *h)
             st->body_deferred = 0;
             nghttp2_session_resume_data(h->s, st->id); /* 100 Continue came */
         }
-        if (st->error || (st->closed && st->rst && !st->end_stream)) {
+        /* refused alone: die() found it never sent (no RST_STREAM came). */
+        if (st->error || st->refused || (st->closed && st->rst && !st->end_stream)) {
             fail_stream(h, st, x); /* st may be gone after this */
             continue;
         }
@@ -511,7 +535,8 @@ static void fail_stream(h2 *h, h2s *st, fh__exchange *x)
     if (st->error)
         snprintf(why, sizeof why, "%.*s", (int)sizeof why - 1, st->why);
     else
-        snprintf(why, sizeof why, "stream reset by the server: %s",
+        snprintf(why, sizeof why, "%s: %s",
+                 st->rst_ours ? "malformed response, stream reset" : "stream reset by the server",
                  nghttp2_http2_strerror(st->rst));
     if (!st->closed && st->id > 0)
         nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
@@ -781,8 +806,9 @@ static int h2_span(fh__conn *c, fh__exchange *x, const uint8_t **p, size_t *n)
     if (st->end_stream)
         return FH__SPAN_END;
     if (st->closed) {
-        fh__request_fail(x->req, "stream reset by %s:%d: %s", c->hostname, c->port,
-                         nghttp2_http2_strerror(st->rst));
+        fh__request_fail(x->req, st->rst_ours ? "malformed response from %s:%d, stream reset: %s"
+                                              : "stream reset by %s:%d: %s",
+                         c->hostname, c->port, nghttp2_http2_strerror(st->rst));
         return FH_EPROTO;
     }
     return 0;
@@ -861,6 +887,28 @@ static void h2_leave(fh__conn *c, fh__exchange *x, int clean)
     if (clean)
         c->uses++;
     end(h);
+}
+
+/* ---- idle ---------------------------------------------------------------------------------- */
+
+/* The pool's liveness check of an idle HTTP/2 connection before reuse.
+ * Unlike HTTP/1.1, bytes waiting on it are normal (DATA of a stream we
+ * reset, RFC 9113 §6.1 and §8.7; PING, SETTINGS, WINDOW_UPDATE), so they
+ * go to nghttp2 (its replies leave with the next request's frames). Dead:
+ * closed, failed, a GOAWAY, or a session nghttp2 ended. */
+int fh__h2_alive(fh__conn *c)
+{
+    h2 *h = c->cs;
+    while (h && !h->dead && !h->goaway) {
+        int want = 0;
+        char err[64];
+        ssize_t n = fh__conn_read(c, h->rbuf, sizeof h->rbuf, &want, err, sizeof err);
+        if (n == FH_EAGAIN)
+            return nghttp2_session_want_read(h->s);
+        if (n <= 0 || nghttp2_session_mem_recv(h->s, h->rbuf, (size_t)n) < 0)
+            return 0;
+    }
+    return 0;
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */

@@ -589,6 +589,9 @@ extern const fh__codec fh__h1_codec;
 extern const fh__codec fh__h2_codec;
 /* Streams a new HTTP/2 connection to this origin may carry (h2_codec.c). */
 int fh__h2_origin_cap(const fh__pool_host *host);
+/* Whether an idle HTTP/2 connection may be reused (its waiting frames
+ * taken by nghttp2); the pool's liveness check for HTTP/2. */
+int fh__h2_alive(fh__conn *c);
 
 /* ---- engine ------------------------------------------------------------ */
 

@@ -149,6 +149,8 @@ ssize_t fh__conn_writev(fh__conn *c, const struct iovec *iov, int iovcnt, int *w
 
 int fh__conn_alive(fh__conn *c)
 {
+    if (c->codec == &fh__h2_codec)
+        return fh__h2_alive(c);
     /* An idle HTTP/1.1 connection must have nothing to read: EOF means the
      * server closed it, and bytes (or a TLS alert) mean it is about to. */
     if (c->rbuf.len > c->rpos)
