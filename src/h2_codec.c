@@ -934,6 +934,12 @@ static int h2_init(fh__conn *c)
      * as its exchange consumes (see the top of the file). */
     nghttp2_option_set_no_auto_window_update(opt, 1);
     nghttp2_option_set_peer_max_concurrent_streams(opt, CLIENT_MAX_STREAMS);
+#ifdef FH_HAVE_NGHTTP2_MAX_CONTINUATIONS
+    /* A header block split over more CONTINUATION frames than this is a
+     * flood, not a response (CVE-2024-27316 class); nghttp2 then fails the
+     * connection instead of buffering without end. */
+    nghttp2_option_set_max_continuations(opt, 8);
+#endif
     int rc = nghttp2_session_client_new2(&h->s, cb, h, opt);
     nghttp2_session_callbacks_del(cb);
     nghttp2_option_del(opt);
