@@ -161,8 +161,17 @@ static void expire_idle(fh__pool *p, int64_t now)
 
 int fh__conn_fits(const fh__conn *c, int http2)
 {
-    int is_h2 = c->codec == &fh__h2_codec;
-    return is_h2 ? http2 != FH_HTTP2_OFF : http2 != FH_HTTP2_ONLY;
+    if (c->codec == &fh__h2_codec)
+        return http2 != FH_HTTP2_OFF;
+    if (http2 != FH_HTTP2_ON)
+        return http2 == FH_HTTP2_OFF;
+    /* An HTTPS connection opened without offering h2 (for a request that
+     * asked for HTTP/1.1) is no answer to one that prefers HTTP/2: the
+     * server was never asked. Reused, the newest idle connection first, it
+     * would keep the origin on HTTP/1.1 for as long as it lives. It fits
+     * once the origin is known to answer ALPN with http/1.1. */
+    return c->http2 != FH_HTTP2_OFF || !c->tls ||
+           __atomic_load_n(&c->host->proto, __ATOMIC_RELAXED) == 11;
 }
 
 /* Pops a live idle connection of h that fits the exchange's HTTP/2 mode
