@@ -199,11 +199,21 @@ static fh__conn *take_idle(fh__pool *p, fh__pool_host *h, int http2)
 }
 
 /* Reserves a slot for a new connection if the limits allow; evicts the
- * oldest idle connection of another origin when only the total is full. */
+ * oldest idle connection of another origin when only the total is full,
+ * and the oldest idle one of h when h is full. */
 static int reserve_slot(fh__pool *p, fh__pool_host *h)
 {
-    if (h->open >= p->max_per_host)
-        return 0;
+    if (h->open >= p->max_per_host) {
+        /* Callers come here when no idle connection of h fits the request
+         * (HTTP/2 for an HTTP/1.1-only request, or the reverse): the oldest
+         * of them makes room, else the request would wait for it to expire. */
+        fh__conn *old = h->idle_top;
+        if (!old)
+            return 0;
+        while (old->next)
+            old = old->next;
+        idle_drop(p, old);
+    }
     if (p->open >= p->max_total) {
         if (!p->lru_tail)
             return 0;
