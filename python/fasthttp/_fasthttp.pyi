@@ -36,6 +36,9 @@ FH_EREDIRECT: int
 FH_ENOT_REPLAYABLE: int
 FH_EFORKED: int
 FH_RETRY_MAX_STATUS: int
+FH_EPROTO: int
+FH_EREFUSED: int
+FH_EHTTP2: int
 
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...
