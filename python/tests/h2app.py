@@ -6,6 +6,8 @@ endpoint whose pace the test sets, and a few policy endpoints.
     /echo/...            JSON: method, path, query, headers ([name, value]
                          pairs as received), body (latin-1; only the first
                          MiB), length and CRC-32 of the body, http_version
+    /reqinfo             the same (stands in for the seed README's
+                         https://http2.golang.org/reqinfo)
     /stream?n=&size=&delay=
                          n chunks of size bytes (b"0123456789" repeated),
                          delay seconds apart, sent as separate DATA frames
@@ -77,7 +79,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
     hmap = {k: v for k, v in headers}
-    if path.startswith("/echo"):
+    if path.startswith("/echo") or path == "/reqinfo":
         body, length, crc = await _body(receive)
         await _reply(send, 200, _json({
             "method": scope["method"], "path": path, "query": scope["query_string"].decode(),

@@ -431,7 +431,7 @@ class NginxH2:
     """One nginx (foreground, single process) with five servers, each its own
     port, all serving the same files as :class:`Nginx` plus /bin/ (the local
     httpbin behind a proxy: redirects, cookies, auth, delays, echo of
-    uploads over HTTP/2):
+    uploads over HTTP/2; /digest-auth/ goes to httpbin as it is):
 
     - ``h2``: HTTPS with HTTP/2 (``listen ... ssl http2``): ALPN picks h2;
     - ``h1``: HTTPS without http2: ALPN picks http/1.1 (the fallback);
@@ -489,6 +489,8 @@ class NginxH2:
     def _config(self, ports: dict[str, int]) -> None:
         d = self.dir
         enc = "gzip off; types {} default_type application/json; add_header Content-Encoding"
+        proxy = ("proxy_http_version 1.1; proxy_set_header Connection \"\"; "
+                 "proxy_set_header Host $host:$server_port; proxy_buffering off; gzip off;")
         common = f"""
     server_name localhost;
     root {d}/www;
@@ -506,11 +508,13 @@ class NginxH2:
     }}
     location /bin/ {{
       proxy_pass http://httpbin/;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host:$server_port;
-      proxy_buffering off;
-      gzip off;
+      {proxy}
+    }}
+    # Digest's response covers the request target, which httpbin checks:
+    # this one goes through unchanged.
+    location /digest-auth/ {{
+      proxy_pass http://httpbin;
+      {proxy}
     }}"""
         conf = f"""
 daemon off;
