@@ -761,6 +761,13 @@ static void h2_io(fh__conn *c, int events)
         }
         process_ready(h);
     }
+    /* nghttp2 ends a session itself on a protocol error of the peer (it
+     * queues GOAWAY and reads no more): once that is out, nothing will
+     * come, so the streams fail now rather than wait for their timeouts. */
+    if (!h->dead && flush(h) == FH_OK && !nghttp2_session_want_read(h->s) &&
+        !nghttp2_session_want_write(h->s) && c->nex)
+        die(h, FH_EPROTO, "HTTP/2 protocol error from %s:%d (the session ended)", c->hostname,
+            c->port);
     end(h);
 }
 

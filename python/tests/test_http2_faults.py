@@ -240,3 +240,34 @@ def test_connection_dropped_mid_stream(scripted: Any, arun: Runner[Any]) -> None
                 for chunk in r.iter_bytes():
                     got += chunk
         assert got == b"x" * 1000
+
+
+# ---- a protocol error while streams are in flight -----------------------------------------
+
+
+def bad_frame(conn: H2Conn) -> None:
+    """Reads one request, then sends a DATA frame on stream 0 (a connection
+    error, RFC 9113 §6.1) and keeps the socket open without a word more."""
+    if conn.wait_requests(1):
+        conn.sock.sendall(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00X")
+    conn.drain(timeout=10)
+
+
+def test_protocol_error_fails_at_once(scripted: Any, arun: Runner[Any]) -> None:
+    # nghttp2 ends the session (GOAWAY PROTOCOL_ERROR) and reads no more:
+    # the request must fail then, not when the server closes, nor hang.
+    server = scripted(bad_frame)
+
+    async def main() -> None:
+        async with h2only() as c:
+            t0 = time.monotonic()
+            with pytest.raises(RemoteProtocolError, match="protocol error"):
+                await asyncio.wait_for(c.get(server.url + "/x"), 10)
+            assert time.monotonic() - t0 < 2
+
+    arun(main())
+    with h2only() as c:
+        t0 = time.monotonic()
+        with pytest.raises(RemoteProtocolError, match="protocol error"):
+            c.get(server.url + "/y")
+        assert time.monotonic() - t0 < 2
