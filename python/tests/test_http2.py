@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
 import threading
 import time
 import zlib
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import BIG8_SIZE, JSON_DOC, Hypercorn, Nghttpd, NginxH2
+from servers import BIG8_SIZE, JSON_DOC, Hypercorn, Nghttpd, NginxH2, RawServer
 
 import fasthttp
 from fasthttp import AuthBase, BasicAuth, Client, DigestAuth, Limits, Request, Response
@@ -140,6 +141,28 @@ def test_http2_only_refuses_an_https_server_without_h2(nginx_h2: NginxH2) -> Non
         assert c.get(nginx_h2.h2 + "/json").http_version == "HTTP/2"
         # ...and HTTP/1.1 where a request asks for it.
         assert c.get(nginx_h2.h1 + "/json", http2=False).http_version == "HTTP/1.1"
+
+
+def test_prior_knowledge_to_an_http11_server(nginx_h2: NginxH2) -> None:
+    # nginx's cleartext server speaks HTTP/1.1 only: it answers the preface
+    # with a 400 and closes. A raw server answers 400 and keeps the socket
+    # open: the client must not wait for it (no timeout is set).
+    def answer_400(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        time.sleep(10)
+
+    raw = RawServer(answer_400)
+    try:
+        with Client(http2=True, http1=False) as c:
+            for url in (nginx_h2.plain + "/json", raw.url + "/x"):
+                t0 = time.monotonic()
+                with pytest.raises(HTTP2NotAvailable, match="does not speak HTTP/2") as info:
+                    c.get(url)
+                assert info.value.code == fasthttp._fasthttp.FH_EHTTP2
+                assert time.monotonic() - t0 < 2
+    finally:
+        raw.close()
 
 
 def test_http2_flags_take_truth_values(nginx_h2: NginxH2) -> None:
