@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
 import threading
 import time
@@ -234,6 +235,24 @@ def test_goaway_under_load_threads(nginx_h2: NginxH2) -> None:
             assert sum(ex.map(work, range(16))) == 192
         # 192 requests at 10 per connection: GOAWAY came at least 19 times.
         assert c.pool_stats()["created"] >= 19
+
+
+def test_after_fork(nginx_h2: NginxH2) -> None:
+    # The shared engine's thread exists only in the parent: a child's first
+    # blocking call starts its own, on a connection of its own.
+    with h2client(nginx_h2) as c:
+        parent_conn = whoami(c.get(nginx_h2.h2 + "/whoami/parent"))[1]
+        pid = os.fork()
+        if pid == 0:  # the child: report through the exit status only
+            code = 1
+            try:
+                proto, conn = whoami(c.get(nginx_h2.h2 + "/whoami/child"))
+                code = 0 if proto == "HTTP/2.0" and conn != parent_conn else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert whoami(c.get(nginx_h2.h2 + "/whoami/parent"))[1] == parent_conn
 
 
 # ---- everything else, over HTTP/2 -------------------------------------------------------
