@@ -23,7 +23,6 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
-
 from servers import RawServer
 
 

@@ -324,9 +324,10 @@ def test_seed_http2_preference_async(hypercorn: Hypercorn, arun: Runner[Any]) ->
             resp = await client.get(f"{hypercorn.tls}/reqinfo")
             assert resp.http_version == "HTTP/2" and resp.json()["http_version"] == "2"
 
-            resp = await client.get(f"{hypercorn.tls}/echo/data", http2=False)   # force HTTP/1.1
+            url = f"{hypercorn.tls}/echo/data"  # stands for https://example.com/data
+            resp = await client.get(url, http2=False)   # force HTTP/1.1
             assert resp.http_version == "HTTP/1.1"
-            resp = await client.get(f"{hypercorn.tls}/echo/data", http2=True)    # force HTTP/2 attempt
+            resp = await client.get(url, http2=True)    # force HTTP/2 attempt
             assert resp.http_version == "HTTP/2"
 
     arun(main())
