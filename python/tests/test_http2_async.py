@@ -83,12 +83,19 @@ def test_negotiation(nginx_h2: NginxH2, hypercorn: Hypercorn, nghttpd: Nghttpd,
 def test_1000_concurrent_requests_on_at_most_10_connections(nginx_h2: NginxH2,
                                                            arun: Runner[Any]) -> None:
     # The pool would allow 1000 connections: only multiplexing keeps it to
-    # ceil(1000 / 100 streams) = 10. Over HTTP/1.1 this opens hundreds.
+    # ceil(1000 / 100 streams) = 10. Over HTTP/1.1 this opens hundreds. Each
+    # task sends three requests in a row, so after the first burst (which
+    # waits on connections still being opened) requests keep arriving while
+    # the connections are busy: they must ride on them.
     async def main() -> None:
         limits = Limits(max_connections=1000, max_connections_per_host=1000)
         async with h2client(nginx_h2, limits=limits) as c:
-            rs = await asyncio.gather(*(c.get(f"{nginx_h2.h2}/whoami/{i}")
-                                        for i in range(1000)))
+            async def task(i: int) -> list[Response]:
+                return [await c.get(f"{nginx_h2.h2}/whoami/{i}-{k}") for k in range(3)]
+
+            rs = [r for rs3 in await asyncio.gather(*(task(i) for i in range(1000)))
+                  for r in rs3]
+            assert len(rs) == 3000
             assert all(r.status_code == 200 and r.http_version == "HTTP/2" for r in rs)
             conns = {whoami(r)[1] for r in rs}
             st = c.pool_stats()
