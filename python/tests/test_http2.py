@@ -309,7 +309,7 @@ def test_slow_stream_while_other_threads_complete(nginx_h2: NginxH2) -> None:
                 futs = [ex.submit(others, i) for i in range(4)]
                 for chunk in r.iter_bytes(65536):
                     h.update(chunk)
-                    time.sleep(0.004)  # a slow reader: ~0.5 s for 8 MiB
+                    time.sleep(0.008)  # a slow reader: ~1 s for 8 MiB
                 ended = time.monotonic()
                 for f in futs:
                     f.result()

@@ -167,7 +167,7 @@ def test_slow_stream_while_others_complete_on_the_same_connection(
                 task = asyncio.create_task(others())
                 async for chunk in r.aiter_bytes(65536):
                     h.update(chunk)
-                    await asyncio.sleep(0.004)
+                    await asyncio.sleep(0.008)  # a slow reader: ~1 s for 8 MiB
                 ended = time.monotonic()
             await task
             assert h.hexdigest() == big8_digest()

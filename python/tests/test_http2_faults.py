@@ -13,6 +13,7 @@ over cleartext.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -111,9 +112,9 @@ def test_goaway_below_streams_in_flight_threads(scripted: Any) -> None:
 # ---- RST_STREAM -------------------------------------------------------------------------
 
 
-def refuse_first_attempts(conn: H2Conn) -> None:
-    """REFUSED_STREAM for the first attempt of each path, an echo after."""
-    seen: set[str] = set()
+def refuse_first_attempts(seen: set[str], conn: H2Conn) -> None:
+    """REFUSED_STREAM for the first attempt of each path (on whichever
+    connection it comes), an echo after."""
     while not conn.closed:
         for r in conn.wait_requests(1, timeout=0.5):
             if r.path in seen:
@@ -124,7 +125,7 @@ def refuse_first_attempts(conn: H2Conn) -> None:
 
 
 def test_refused_stream_is_retried(scripted: Any, arun: Runner[Any]) -> None:
-    server = scripted(refuse_first_attempts)
+    server = scripted(functools.partial(refuse_first_attempts, set()))
 
     async def main() -> list[Response]:
         async with h2only() as c:
