@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -272,3 +275,49 @@ def test_protocol_error_fails_at_once(scripted: Any, arun: Runner[Any]) -> None:
         with pytest.raises(RemoteProtocolError, match="protocol error"):
             c.get(server.url + "/y")
         assert time.monotonic() - t0 < 2
+
+
+# ---- Ctrl-C while a synchronous call waits on the shared engine ------------------------------
+
+INTERRUPT = r"""
+import sys
+from fasthttp import Client
+url = sys.argv[1]
+with Client(http2=True, http1=False) as c:
+    c.get(url + "/warm")
+    print("ready", flush=True)
+    try:
+        c.get(url + "/stall")
+        print("not interrupted", flush=True)
+    except KeyboardInterrupt:
+        r = c.get(url + "/after")
+        print("interrupted", r.http_version, c.pool_stats()["created"], flush=True)
+"""
+
+
+def never_answer_stall(conn: H2Conn) -> None:
+    while not conn.closed:
+        for r in conn.wait_requests(1, timeout=0.5):
+            if r.path != "/stall":
+                conn.echo(r)
+
+
+def test_sigint_interrupts_a_call_on_the_shared_engine(scripted: Any) -> None:
+    # The main thread waits for the shared engine's thread with its signal
+    # check (every 100 ms): SIGINT cancels the request there (its stream is
+    # reset) and KeyboardInterrupt propagates; the connection stays.
+    server = scripted(never_answer_stall)
+    proc = subprocess.Popen([sys.executable, "-c", INTERRUPT, server.url],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(0.5)  # blocked in the wait for /stall
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert out.strip() == b"interrupted HTTP/2 1", (out, err)
+    assert [r.path for r in server.requests] == ["/warm", "/stall", "/after"]
