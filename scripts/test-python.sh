@@ -5,7 +5,9 @@
 #      extras (scikit-build-core over the top-level CMakeLists.txt; the CMake
 #      build tree build/python/ is kept, so a rebuild is incremental);
 #   3. runs ruff, mypy --strict and pytest (python/tests: local httpbin under
-#      gunicorn, nginx over HTTP and HTTPS, raw-socket fault servers).
+#      gunicorn, nginx over HTTP and HTTPS, raw-socket fault servers; for
+#      HTTP/2 nginx with ssl http2, nghttpd, hypercorn and a scripted server
+#      on the h2 package).
 # Needs the Debian packages of scripts/install-deps.sh. Exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -68,6 +68,7 @@ typedef struct h2 {
     int dead;                    /* the connection failed */
     int listed;                  /* on the pool's shared list (as last told) */
     char why[128];               /* the connection error we sent in GOAWAY */
+    int peer_settings;           /* the server's SETTINGS came: it speaks HTTP/2 */
     uint8_t rbuf[READ_SIZE];
 } h2;
 
@@ -322,6 +323,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         break;
     case NGHTTP2_SETTINGS:
         if (!(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+            h->peer_settings = 1;
             uint32_t m = nghttp2_session_get_remote_settings(
                 s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
             int cap = origin_cap(h->c->host);
@@ -428,12 +430,27 @@ static void die(h2 *h, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Prior knowledge (RFC 9113 §3.3) proved wrong: a cleartext server
+     * that never sent its SETTINGS, which must be its first frame (§3.4),
+     * does not speak HTTP/2 (an HTTP/1.1 server answers 400 and closes).
+     * Every stream fails with FH_EHTTP2; none is sent again. */
+    int not_h2 = !h->c->tls && !h->peer_settings && code != FH_ENOMEM;
+    if (not_h2) {
+        char was[FH__ERRMSG - 96];
+        snprintf(was, sizeof was, "%.*s", (int)sizeof was - 1, msg);
+        snprintf(msg, sizeof msg, "%s does not speak HTTP/2 (prior knowledge, cleartext): %s",
+                 h->c->hostname, was);
+        code = FH_EHTTP2;
+    }
     for (fh__exchange *x = h->c->ex; x; x = x->cnext) {
         h2s *st = stream_of(x);
         if (!st)
             continue;
         st->closed = 1;
-        if (!st->sent_headers)
+        if (not_h2) {
+            st->error = code;
+            snprintf(st->why, sizeof st->why, "%s", msg);
+        } else if (!st->sent_headers)
             st->refused = 1;
         else if (!st->end_stream) {
             st->error = code;
@@ -786,6 +803,8 @@ static void h2_io(fh__conn *c, int events)
         }
         process_ready(h);
     }
+    /* A session nghttp2 ended itself (a protocol error of the peer) fails
+     * its streams in flush(), from end(), once the GOAWAY is out. */
     end(h);
 }
 

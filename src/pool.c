@@ -161,8 +161,17 @@ static void expire_idle(fh__pool *p, int64_t now)
 
 int fh__conn_fits(const fh__conn *c, int http2)
 {
-    int is_h2 = c->codec == &fh__h2_codec;
-    return is_h2 ? http2 != FH_HTTP2_OFF : http2 != FH_HTTP2_ONLY;
+    if (c->codec == &fh__h2_codec)
+        return http2 != FH_HTTP2_OFF;
+    if (http2 != FH_HTTP2_ON)
+        return http2 == FH_HTTP2_OFF;
+    /* An HTTPS connection opened without offering h2 (for a request that
+     * asked for HTTP/1.1) is no answer to one that prefers HTTP/2: the
+     * server was never asked. Reused, the newest idle connection first, it
+     * would keep the origin on HTTP/1.1 for as long as it lives. It fits
+     * once the origin is known to answer ALPN with http/1.1. */
+    return c->http2 != FH_HTTP2_OFF || !c->tls ||
+           __atomic_load_n(&c->host->proto, __ATOMIC_RELAXED) == 11;
 }
 
 /* Pops a live idle connection of h that fits the exchange's HTTP/2 mode
@@ -190,11 +199,21 @@ static fh__conn *take_idle(fh__pool *p, fh__pool_host *h, int http2)
 }
 
 /* Reserves a slot for a new connection if the limits allow; evicts the
- * oldest idle connection of another origin when only the total is full. */
+ * oldest idle connection of another origin when only the total is full,
+ * and the oldest idle one of h when h is full. */
 static int reserve_slot(fh__pool *p, fh__pool_host *h)
 {
-    if (h->open >= p->max_per_host)
-        return 0;
+    if (h->open >= p->max_per_host) {
+        /* Callers come here when no idle connection of h fits the request
+         * (HTTP/2 for an HTTP/1.1-only request, or the reverse): the oldest
+         * of them makes room, else the request would wait for it to expire. */
+        fh__conn *old = h->idle_top;
+        if (!old)
+            return 0;
+        while (old->next)
+            old = old->next;
+        idle_drop(p, old);
+    }
     if (p->open >= p->max_total) {
         if (!p->lru_tail)
             return 0;

@@ -36,6 +36,9 @@ FH_EREDIRECT: int
 FH_ENOT_REPLAYABLE: int
 FH_EFORKED: int
 FH_RETRY_MAX_STATUS: int
+FH_EPROTO: int
+FH_EREFUSED: int
+FH_EHTTP2: int
 
 def libfasthttp_version() -> str: ...
 def strerror(code: int) -> str: ...
@@ -198,7 +201,8 @@ class Response:
     def request(self) -> Request | None:
         """The Request sent (None for a Response built without one)."""
     @property
-    def http_version(self) -> str: ...
+    def http_version(self) -> str:
+        """'HTTP/1.1', 'HTTP/1.0' or 'HTTP/2': what carried this response."""
     @property
     def elapsed(self) -> datetime.timedelta: ...
     @property
@@ -309,7 +313,11 @@ class _ClientMethods(Generic[_R]):
         hooks: HooksLike | None = None,
         http2: bool | None = False,
         http1: bool = True,
-    ) -> None: ...
+    ) -> None:
+        """http2=True: HTTPS offers h2 by ALPN and falls back to HTTP/1.1;
+        with http1=False, HTTP/2 only (HTTPS must agree to h2, cleartext
+        speaks it by prior knowledge; otherwise HTTP2NotAvailable).
+        Per request, http2=True/False overrides it (None: the client's)."""
     def request(
         self,
         method: str,

@@ -381,8 +381,6 @@ PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused);
  * the client's http1 setting. -1 with an exception set on error: *out is
  * -2 then. */
 int fhp_http2_mode(PyObject *http2, int http1, int *out);
-/* Raises NotImplementedError when a later-release option has a value. */
-int fhp_reject_later(const char *what, PyObject *value);
 /* Drops one use of the client; frees the C client after close(). */
 void fhp_client_unuse(FhpClient *c);
 typedef struct fhp_reqpol fhp_reqpol; /* defined with the policies below */

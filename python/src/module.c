@@ -247,6 +247,7 @@ static int add_codes(PyObject *m)
         {"FH_ETOO_MANY_REDIRECTS", FH_ETOO_MANY_REDIRECTS},
         {"FH_EREDIRECT", FH_EREDIRECT}, {"FH_ENOT_REPLAYABLE", FH_ENOT_REPLAYABLE},
         {"FH_EFORKED", FH_EFORKED}, {"FH_RETRY_MAX_STATUS", FH_RETRY_MAX_STATUS},
+        {"FH_EPROTO", FH_EPROTO}, {"FH_EREFUSED", FH_EREFUSED}, {"FH_EHTTP2", FH_EHTTP2},
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (PyModule_AddIntConstant(m, codes[i].name, codes[i].code) < 0)

@@ -14,7 +14,7 @@ int fhp_http2_mode(PyObject *http2, int http1, int *out)
     *out = -1;
     if (!http2 || http2 == Py_None)
         return 0;
-    /* Any false value means "not asked for", as an `if` would read it. */
+    /* The truth of any value, as an `if` reads it: false is HTTP/1.1 only. */
     int on = PyObject_IsTrue(http2);
     if (on < 0) {
         *out = -2;
@@ -22,19 +22,6 @@ int fhp_http2_mode(PyObject *http2, int http1, int *out)
     }
     *out = !on ? FH_HTTP2_OFF : http1 ? FH_HTTP2_ON : FH_HTTP2_ONLY;
     return 0;
-}
-
-int fhp_reject_later(const char *what, PyObject *value)
-{
-    /* Any false value (None, False, 0, "") means "not asked for", as an
-     * `if` would read it; only a true one asks for the missing feature. */
-    int on = value ? PyObject_IsTrue(value) : 0;
-    if (on <= 0)
-        return on;
-    PyErr_Format(PyExc_NotImplementedError,
-                 "%s arrives in a later release of fasthttp; this one does not support it",
-                 what);
-    return -1;
 }
 
 /* A number of seconds as a double for libfasthttp's checks: an int beyond

@@ -9,7 +9,7 @@ import trustme
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from servers import Httpbin, Nginx  # noqa: E402
+from servers import Httpbin, Hypercorn, Nghttpd, Nginx, NginxH2  # noqa: E402
 
 import fasthttp  # noqa: E402
 
@@ -38,6 +38,39 @@ def ca() -> trustme.CA:
 @pytest.fixture(scope="session")
 def nginx(ca: trustme.CA) -> Iterator[Nginx]:
     server = Nginx(ca)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def nginx_h2(ca: trustme.CA, httpbin: str) -> Iterator[NginxH2]:
+    """nginx over HTTPS with HTTP/2, and its variants (servers.NginxH2)."""
+    server = NginxH2(ca, httpbin)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def nghttpd(ca: trustme.CA) -> Iterator[Nghttpd]:
+    """nghttpd over TLS and cleartext (HTTP/2 only)."""
+    server = Nghttpd(ca)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def hypercorn(ca: trustme.CA) -> Iterator[Hypercorn]:
+    """hypercorn serving h2app.py over TLS (h2 by ALPN) and cleartext (h2c)."""
+    server = Hypercorn(ca)
     try:
         server.start()
         yield server

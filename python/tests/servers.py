@@ -404,3 +404,300 @@ class CountingServer:
             if buf[pos + size:pos + size + 2] != b"\r\n":
                 raise ValueError("chunk data not followed by CRLF")
             pos += size + 2
+
+
+# ---- HTTP/2 servers ------------------------------------------------------------------------
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Until something accepts on 127.0.0.1:port (for servers no urllib can ask:
+    HTTP/2 only, by prior knowledge)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+BIG8_SIZE = 8 * 1024 * 1024
+
+
+class NginxH2:
+    """One nginx (foreground, single process) with five servers, each its own
+    port, all serving the same files as :class:`Nginx` plus /bin/ (the local
+    httpbin behind a proxy: redirects, cookies, auth, delays, echo of
+    uploads over HTTP/2; /digest-auth/ goes to httpbin as it is):
+
+    - ``h2``: HTTPS with HTTP/2 (``listen ... ssl http2``): ALPN picks h2;
+    - ``h1``: HTTPS without http2: ALPN picks http/1.1 (the fallback);
+    - ``plain``: cleartext HTTP/1.1 (an HTTP/1.1 origin for redirects);
+    - ``streams2``: HTTPS + HTTP/2 with ``http2_max_concurrent_streams 2``;
+    - ``ka10``: HTTPS + HTTP/2 with ``keepalive_requests 10``: nginx sends
+      GOAWAY after every 10th request of a connection.
+
+    /whoami/<x> answers "<uri> <server_protocol> conn=<connection number>",
+    so a test sees from the server's side which protocol and connection
+    carried a request.
+    """
+
+    PORTS = ("h2", "h1", "plain", "streams2", "ka10")
+
+    def __init__(self, ca: trustme.CA, httpbin: str) -> None:
+        self.ca = ca
+        self.upstream = httpbin.split("://", 1)[1]
+        self.dir = tempfile.mkdtemp(prefix="fh-nginx-h2-")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url: dict[str, str] = {}
+        self.ca_file = os.path.join(self.dir, "ca.pem")
+
+    @property
+    def h2(self) -> str:
+        return self.url["h2"]
+
+    @property
+    def h1(self) -> str:
+        return self.url["h1"]
+
+    @property
+    def plain(self) -> str:
+        return self.url["plain"]
+
+    def _files(self) -> None:
+        www = Path(self.dir, "www")
+        www.mkdir()
+        (www / "json").write_bytes(JSON_DOC)
+        (www / "br.json").write_bytes(brotli.compress(JSON_DOC))
+        (www / "zstd.json").write_bytes(zstandard.ZstdCompressor().compress(JSON_DOC))
+        (www / "gzip.json").write_bytes(gzip.compress(JSON_DOC))
+        # Not sparse: a pattern, so a test can check every byte it streamed.
+        block = bytes(range(256)) * 4096
+        with open(www / "big8.bin", "wb") as f:
+            for _ in range(BIG8_SIZE // len(block)):
+                f.write(block)
+        for sub in ("tmp", "logs"):
+            Path(self.dir, sub).mkdir()
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        cert.private_key_pem.write_to_path(os.path.join(self.dir, "server.key"))
+        cert.cert_chain_pems[0].write_to_path(os.path.join(self.dir, "server.pem"))
+        self.ca.cert_pem.write_to_path(self.ca_file)
+
+    def _config(self, ports: dict[str, int]) -> None:
+        d = self.dir
+        enc = "gzip off; types {} default_type application/json; add_header Content-Encoding"
+        proxy = ("proxy_http_version 1.1; proxy_set_header Connection \"\"; "
+                 "proxy_set_header Host $host:$server_port; proxy_buffering off; gzip off;")
+        common = f"""
+    server_name localhost;
+    root {d}/www;
+    ssl_certificate {d}/server.pem;
+    ssl_certificate_key {d}/server.key;
+    location = /json {{ gzip off; default_type application/json; }}
+    location = /json-gzip {{ alias {d}/www/json; default_type application/json; }}
+    location = /gzip.json {{ {enc} gzip; }}
+    location = /br.json {{ {enc} br; }}
+    location = /zstd.json {{ {enc} zstd; }}
+    location = /big8.bin {{ gzip off; }}
+    location /whoami/ {{
+      default_type text/plain;
+      return 200 "$request_uri $server_protocol conn=$connection";
+    }}
+    location /bin/ {{
+      proxy_pass http://httpbin/;
+      {proxy}
+    }}
+    # Digest's response covers the request target, which httpbin checks:
+    # this one goes through unchanged.
+    location /digest-auth/ {{
+      proxy_pass http://httpbin;
+      {proxy}
+    }}"""
+        conf = f"""
+daemon off;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  types {{ application/json json; text/plain txt; }}
+  default_type application/octet-stream;
+  keepalive_timeout 65s;
+  client_max_body_size 64m;
+  gzip on; gzip_types application/json; gzip_min_length 0;
+  upstream httpbin {{ server {self.upstream}; keepalive 32; }}
+  server {{
+    listen 127.0.0.1:{ports["h2"]} ssl http2;
+    keepalive_requests 100000;
+    {common}
+  }}
+  server {{
+    listen 127.0.0.1:{ports["h1"]} ssl;
+    keepalive_requests 100000;
+    {common}
+  }}
+  server {{
+    listen 127.0.0.1:{ports["plain"]};
+    keepalive_requests 100000;
+    {common}
+  }}
+  server {{
+    listen 127.0.0.1:{ports["streams2"]} ssl http2;
+    http2_max_concurrent_streams 2;
+    keepalive_requests 100000;
+    {common}
+  }}
+  server {{
+    listen 127.0.0.1:{ports["ka10"]} ssl http2;
+    keepalive_requests 10;
+    {common}
+  }}
+}}
+"""
+        Path(d, "nginx.conf").write_text(conf)
+
+    def start(self) -> None:
+        if not os.path.exists(NGINX):
+            raise RuntimeError(f"nginx not found at {NGINX} (install nginx-light)")
+        self._files()
+        err = ""
+        for _ in range(3):
+            ports = {name: free_port() for name in self.PORTS}
+            self._config(ports)
+            log = open(os.path.join(self.dir, "logs", "nginx.out"), "wb")  # noqa: SIM115
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf"),
+                 "-e", os.path.join(self.dir, "logs", "error.log")],
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            )
+            log.close()
+            self.url = {name: ("http" if name == "plain" else "https") + f"://127.0.0.1:{port}"
+                        for name, port in ports.items()}
+            try:
+                wait_http(self.plain + "/json", self.proc)
+                for name in self.PORTS:
+                    wait_port(ports[name], self.proc)
+                return
+            except RuntimeError as e:
+                err = str(e) + Path(self.dir, "logs", "error.log").read_text(errors="replace")
+                stop(self.proc)
+        raise RuntimeError(f"nginx (HTTP/2) did not start: {err}")
+
+    def close(self) -> None:
+        if self.proc:
+            stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Nghttpd:
+    """nghttpd (Debian nghttp2-server): HTTP/2 only, over TLS (ALPN h2) and
+    cleartext (prior knowledge only: it refuses HTTP/1.1), serving a
+    document root and echoing POST/PUT bodies (--echo-upload)."""
+
+    def __init__(self, ca: trustme.CA) -> None:
+        self.ca = ca
+        self.dir = tempfile.mkdtemp(prefix="fh-nghttpd-")
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.tls = self.clear = ""
+        self.ca_file = os.path.join(self.dir, "ca.pem")
+
+    def _spawn(self, tls: bool) -> str:
+        exe = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
+        if not os.path.exists(exe):
+            raise RuntimeError("nghttpd not found (install nghttp2-server)")
+        err = ""
+        for _ in range(3):
+            port = free_port()
+            args = [exe, "-a", "127.0.0.1", "-d", os.path.join(self.dir, "www"),
+                    "--echo-upload", str(port)]
+            if tls:
+                args += [os.path.join(self.dir, "server.key"),
+                         os.path.join(self.dir, "server.pem")]
+            else:
+                args.insert(1, "--no-tls")
+            log = open(os.path.join(self.dir, f"nghttpd-{port}.log"), "wb")  # noqa: SIM115
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                    preexec_fn=_die_with_parent)
+            log.close()
+            try:
+                wait_port(port, proc)
+                self.procs.append(proc)
+                return f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+            except RuntimeError as e:
+                err = str(e) + Path(self.dir, f"nghttpd-{port}.log").read_text(errors="replace")
+                stop(proc)
+        raise RuntimeError(f"nghttpd did not start: {err}")
+
+    def start(self) -> None:
+        www = Path(self.dir, "www")
+        www.mkdir()
+        (www / "json").write_bytes(JSON_DOC)
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        cert.private_key_pem.write_to_path(os.path.join(self.dir, "server.key"))
+        cert.cert_chain_pems[0].write_to_path(os.path.join(self.dir, "server.pem"))
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        self.tls = self._spawn(tls=True)
+        self.clear = self._spawn(tls=False)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            stop(proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Hypercorn:
+    """hypercorn (PyPI) serving the ASGI app of h2app.py: one process, two
+    binds: HTTPS (ALPN offers h2 and http/1.1) and cleartext (HTTP/1.1, or
+    HTTP/2 when the client starts with the prior-knowledge preface)."""
+
+    def __init__(self, ca: trustme.CA) -> None:
+        self.ca = ca
+        self.dir = tempfile.mkdtemp(prefix="fh-hypercorn-")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.tls = self.clear = ""
+        self.ca_file = os.path.join(self.dir, "ca.pem")
+
+    def start(self) -> None:
+        cert = self.ca.issue_cert("localhost", "127.0.0.1")
+        key, pem = os.path.join(self.dir, "server.key"), os.path.join(self.dir, "server.pem")
+        cert.private_key_pem.write_to_path(key)
+        cert.cert_chain_pems[0].write_to_path(pem)
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        here = os.path.dirname(os.path.abspath(__file__))
+        logpath = os.path.join(self.dir, "hypercorn.log")
+        err = ""
+        for _ in range(3):
+            tls, clear = free_port(), free_port()
+            log = open(logpath, "wb")  # noqa: SIM115
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "hypercorn", "--certfile", pem, "--keyfile", key,
+                 "--bind", f"127.0.0.1:{tls}", "--insecure-bind", f"127.0.0.1:{clear}",
+                 "--keep-alive", "60", "h2app:app"],
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, cwd=here,
+            )
+            log.close()
+            self.tls = f"https://127.0.0.1:{tls}"
+            self.clear = f"http://127.0.0.1:{clear}"
+            try:
+                wait_http(self.clear + "/echo", self.proc)
+                wait_port(tls, self.proc)
+                return
+            except RuntimeError as e:
+                err = str(e) + Path(logpath).read_text(errors="replace")
+                stop(self.proc)
+        raise RuntimeError(f"hypercorn did not start: {err}")
+
+    def close(self) -> None:
+        if self.proc:
+            stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
