@@ -65,10 +65,12 @@ int fh__policy_init(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    fh__policy *p = calloc(1, sizeof *p);
+    /* A recycled exchange (fh__ex_new) brings its policy memory along. */
+    fh__policy *p = x->pol_mem ? x->pol_mem : malloc(sizeof *p);
     if (!p)
         return FH_ENOMEM;
-    x->pol = p;
+    memset(p, 0, sizeof *p);
+    x->pol = x->pol_mem = p;
     if (r->has_retry)
         p->retry = r->retry;
     else if (c->has_retry)
@@ -135,8 +137,7 @@ void fh__policy_free(fh__exchange *x)
     fh__digest_free(&p->digest);
     fh__buf_free(&p->auth_value);
     fh__buf_free(&p->cookie_value);
-    free(p);
-    x->pol = NULL;
+    x->pol = NULL; /* the memory stays with x (fh__ex_destroy frees it) */
 }
 
 /* ---- headers of a hop --------------------------------------------------- */
