@@ -477,11 +477,28 @@ static void take(fh__exchange *x, int rc, fh__conn *c)
     fh__conn_attach(c, x);
 }
 
+/* The pool's entry for x's origin, remembered by the request for its own
+ * URL (a hop elsewhere looks its own up). */
+static fh__pool_host *host_of(fh__exchange *x)
+{
+    fh_request *r = x->req;
+    fh_client *c = x->engine->client;
+    int own = x->pool_key == r->pool_key;
+    if (own && r->host && r->host_client == c->id)
+        return r->host;
+    fh__pool_host *h = fh__pool_host_get(&c->pool, x->pool_key);
+    if (own && h) {
+        r->host = h;
+        r->host_client = c->id;
+    }
+    return h;
+}
+
 static void do_start(fh__exchange *x)
 {
     fh_engine *e = x->engine;
     fh__pool *p = &e->client->pool;
-    if (!x->host && !(x->host = fh__pool_host_get(p, x->pool_key))) {
+    if (!x->host && !(x->host = host_of(x))) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
     }

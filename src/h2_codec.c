@@ -70,6 +70,8 @@ typedef struct h2 {
     int listed;                  /* on the pool's shared list (as last told) */
     int defer;                   /* end() may leave writing to the engine's action end */
     h2s *spare;                  /* freed streams kept for the next ones (stream_new) */
+    int32_t last_id;             /* cb_stream's last lookup (0: none) */
+    h2s *last_st;
     fh__h2_mem mem_blocks;       /* nghttp2's allocator (h2_mem.c) */
     nghttp2_mem mem;
     int nspare;
@@ -258,14 +260,32 @@ static int flush(h2 *h)
 
 /* ---- nghttp2 callbacks: record, never call out ---------------------------------- */
 
-static h2s *cb_stream(nghttp2_session *s, int32_t id)
+/* The stream a frame is for. Frames of one stream come in runs (HEADERS,
+ * its fields, DATA), so the last answer is remembered: nghttp2's lookup is
+ * a hash probe per call, and on_header runs once per field. */
+static h2s *cb_stream(nghttp2_session *s, int32_t id, void *ud)
 {
-    return nghttp2_session_get_stream_user_data(s, id);
+    h2 *h = ud;
+    if (id == h->last_id)
+        return h->last_st;
+    h->last_st = nghttp2_session_get_stream_user_data(s, id);
+    h->last_id = id;
+    return h->last_st;
+}
+
+/* The stream's user data is gone (the exchange left, or nghttp2 closed it):
+ * the remembered lookup must not return it. */
+static void forget_stream(h2 *h, int32_t id)
+{
+    if (h->last_id == id) {
+        h->last_id = 0;
+        h->last_st = NULL;
+    }
 }
 
 static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
-    h2s *st = cb_stream(s, f->hd.stream_id);
+    h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (st && !st->head_done) { /* a response head (again, after an interim one) */
         st->fields.len = 0;
         st->nfields = st->field_bytes = 0;
@@ -287,7 +307,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
                      size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *ud)
 {
     (void)flags;
-    h2s *st = cb_stream(s, f->hd.stream_id);
+    h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (!st || !st->x)
         return 0;
     const fh__exchange *x = st->x;
@@ -351,7 +371,7 @@ static void on_head_frame(nghttp2_session *s, h2s *st, const nghttp2_frame *f)
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
     h2 *h = ud;
-    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id) : NULL;
+    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id, ud) : NULL;
     switch (f->hd.type) {
     case NGHTTP2_HEADERS:
         if (st && st->x)
@@ -390,7 +410,7 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
     (void)flags;
     (void)ud;
     nghttp2_session_consume_connection(s, len);
-    h2s *st = cb_stream(s, id);
+    h2s *st = cb_stream(s, id, ud);
     if (!st || !st->x) {
         nghttp2_session_consume_stream(s, id, len); /* nobody reads it */
         return 0;
@@ -406,7 +426,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
 {
     (void)ud;
-    h2s *st = cb_stream(s, id);
+    h2s *st = cb_stream(s, id, ud);
+    forget_stream(ud, id);
     if (!st)
         return 0;
     st->closed = 1;
@@ -426,7 +447,7 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
     (void)ud;
     if (f->hd.type != NGHTTP2_HEADERS)
         return 0;
-    h2s *st = cb_stream(s, f->hd.stream_id);
+    h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (st) { /* e.g. after GOAWAY: never sent, so never processed */
         st->refused = 1;
         st->closed = 1;
@@ -439,7 +460,7 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
     h2 *h = ud;
-    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id) : NULL;
+    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id, ud) : NULL;
     if (f->hd.type == NGHTTP2_HEADERS && st)
         st->sent_headers = 1;
     /* nghttp2 resets a malformed response's stream itself (RFC 9113
@@ -613,7 +634,8 @@ static void fail_stream(h2 *h, h2s *st, fh__exchange *x)
 static void give_head(h2 *h, h2s *st, fh__exchange *x)
 {
     st->head_given = 1;
-    fh_response *r = fh__response_new_fields(st->status, 20, &st->fields, st->nfields);
+    fh_response *r = fh__response_new_fields(st->status, 20, &st->fields, st->nfields,
+                                              fh__policy_url(x));
     if (!r) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
@@ -688,14 +710,24 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
  * Host becomes :authority. */
 static int skip_field(const fh_header *f)
 {
-    static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
-                                       "transfer-encoding", "upgrade", "host"};
-    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-        if (f->name_len == strlen(drop[i]) && strncasecmp(f->name, drop[i], f->name_len) == 0)
-            return 1;
-    /* TE only with the value "trailers" (§8.2.2). */
-    return f->name_len == 2 && strncasecmp(f->name, "te", 2) == 0 &&
-           !(f->value_len == 8 && strncasecmp(f->value, "trailers", 8) == 0);
+    const char *n = f->name;
+    switch (f->name_len) { /* one comparison per field at most */
+    case 2: /* TE only with the value "trailers" (§8.2.2) */
+        return strncasecmp(n, "te", 2) == 0 &&
+               !(f->value_len == 8 && strncasecmp(f->value, "trailers", 8) == 0);
+    case 4:
+        return strncasecmp(n, "host", 4) == 0;
+    case 7:
+        return strncasecmp(n, "upgrade", 7) == 0;
+    case 10:
+        return strncasecmp(n, "connection", 10) == 0 || strncasecmp(n, "keep-alive", 10) == 0;
+    case 16:
+        return strncasecmp(n, "proxy-connection", 16) == 0;
+    case 17:
+        return strncasecmp(n, "transfer-encoding", 17) == 0;
+    default:
+        return 0;
+    }
 }
 
 static nghttp2_nv nv(const char *n, size_t nl, const char *v, size_t vl)
@@ -925,6 +957,7 @@ static void h2_leave(fh__conn *c, fh__exchange *x, int clean)
         if (st->id > 0) {
             if (!st->closed) /* RFC 9113 §8.7: cancel what we no longer read */
                 nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+            forget_stream(h, st->id);
             nghttp2_session_set_stream_user_data(h->s, st->id, NULL);
             /* Bytes it did not read still count: give their window back. */
             if (!st->closed && st->data.len > st->data_off)

@@ -252,6 +252,7 @@ void fh__pool_slot_release(fh__pool *p, fh__pool_host *h);
 /* ---- client, request, response ---------------------------------------- */
 
 struct fh_client {
+    uint64_t id;                    /* unique in the process, from 1 */
     pthread_mutex_t lock;           /* guards lazy TLS context creation */
     fh__fork_lock fork_node;        /* the lock's entry in the fork registry */
     int64_t timeout_ms[FH_TIMEOUT_KINDS];
@@ -309,6 +310,11 @@ struct fh_request {
     fh__url url;
     char *url_user, *url_pass; /* decoded credentials from the URL, or NULL */
     char *pool_key;
+    /* The pool's entry for pool_key in the client whose id is host_client:
+     * a request sent again skips the lookup (entries live as long as their
+     * client; ids are never reused, addresses may be). */
+    struct fh__pool_host *host;
+    uint64_t host_client;
     fh__hdr *hdrs;
     size_t nhdrs, hdr_cap;
     const uint8_t *body;     /* memory body */
@@ -350,7 +356,7 @@ void fh__request_fail(fh_request *req, const char *fmt, ...)
 struct fh_response {
     int status;
     int attempts;
-    char *url;               /* URL this response came from */
+    char *url;               /* URL this response came from (in its own block) */
     fh_response **history;   /* redirect hops, oldest first */
     size_t nhistory;
     int version;
@@ -370,15 +376,18 @@ struct fh_response {
     fh__conn *upgraded;      /* after 101: the connection, until taken or freed */
 };
 
-/* Builds a response from a parsed head (copies the head bytes). */
-fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
+/* Builds a response from a parsed head (copies the head bytes) that came
+ * from url (the hop's, without credentials; copied too). */
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url);
 /* Appends one field to a buffer of fields for fh__response_new_fields
  * (each stored as two 32-bit lengths, then name NUL value NUL). */
 int fh__response_field_add(fh__buf *fields, const char *name, size_t nlen, const char *value,
                            size_t vlen);
 /* Builds a response from the n fields in fields (HTTP/2: no reason
- * phrase), copied into the response's own block; NULL when out of memory. */
-fh_response *fh__response_new_fields(int status, int version, const fh__buf *fields, size_t n);
+ * phrase) that came from url, both copied into the response's own block;
+ * NULL when out of memory. */
+fh_response *fh__response_new_fields(int status, int version, const fh__buf *fields, size_t n,
+                                     const char *url);
 
 /* poll_loop.c: one blocking call (fh_client_send_with, a blocking
  * fh_response_read) waiting on its private engine, running its hooks. */

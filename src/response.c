@@ -9,25 +9,26 @@
 #include <string.h>
 #include <strings.h>
 
-/* One allocation holds the response, its n header views and the head's
- * bytes (head_size): a response costs one malloc and one free, which
+/* One allocation holds the response, its n header views, the head's bytes
+ * (head_size) and its URL: a response costs one malloc and one free, which
  * matters with hundreds in flight, where malloc's per-thread caches run
  * dry. */
-static fh_response *response_alloc(size_t n, size_t head_size)
+static fh_response *response_alloc(size_t n, size_t head_size, const char *url)
 {
-    size_t views = (n ? n : 1) * sizeof(fh_header);
-    fh_response *r = malloc(sizeof *r + views + head_size);
+    size_t views = (n ? n : 1) * sizeof(fh_header), ulen = strlen(url) + 1;
+    fh_response *r = malloc(sizeof *r + views + head_size + ulen);
     if (!r)
         return NULL;
     memset(r, 0, sizeof *r);
     r->hdrs = (fh_header *)(r + 1);
     r->head = (char *)r->hdrs + views;
+    r->url = memcpy(r->head + head_size, url, ulen);
     return r;
 }
 
-fh_response *fh__response_new(const fh__h1_head *h, const char *raw)
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url)
 {
-    fh_response *r = response_alloc(h->nheaders, h->head_len + 1);
+    fh_response *r = response_alloc(h->nheaders, h->head_len + 1, url);
     if (!r)
         return NULL;
     memcpy(r->head, raw, h->head_len);
@@ -65,10 +66,11 @@ int fh__response_field_add(fh__buf *fields, const char *name, size_t nlen, const
     return FH_OK;
 }
 
-fh_response *fh__response_new_fields(int status, int version, const fh__buf *fields, size_t n)
+fh_response *fh__response_new_fields(int status, int version, const fh__buf *fields, size_t n,
+                                     const char *url)
 {
     size_t len = fields->len;
-    fh_response *r = response_alloc(n, len + 1);
+    fh_response *r = response_alloc(n, len + 1, url);
     if (!r)
         return NULL;
     if (len)
@@ -219,7 +221,6 @@ void fh_response_free(fh_response *r)
     for (size_t i = 0; i < r->nhistory; i++)
         fh_response_free(r->history[i]);
     free(r->history);
-    free(r->url);
     fh__buf_free(&r->body);
     free(r);
 }
