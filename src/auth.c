@@ -428,7 +428,10 @@ void fh__digest_free(fh__digest *d)
     free(d->nonce);
     free(d->opaque);
     free(d->fixed_cnonce);
-    OPENSSL_cleanse(d, sizeof *d);     /* zeroes it, wiping the HA1 cache */
+    /* Zeroes it, wiping the HA1 cache; a state no challenge ever reached
+     * (most requests) holds nothing to wipe. */
+    if (d->realm || d->ha1_valid || d->alg)
+        OPENSSL_cleanse(d, sizeof *d);
 }
 
 void fh__digest_begin(fh__digest *d)

@@ -95,7 +95,8 @@ typedef struct fh__digest {
 } fh__digest;
 
 void fh__digest_init(fh__digest *d);
-/* Frees the strings, wipes the HA1 cache and zeroes d. */
+/* Frees the strings and, when a challenge ever reached d, wipes it (HA1
+ * cache included). d needs fh__digest_init before it is used again. */
 void fh__digest_free(fh__digest *d);
 
 /*

@@ -206,7 +206,6 @@ static int setup_decoder(fh__exchange *x)
 void fh__ex_on_head(fh__exchange *x)
 {
     fh_response *r = x->resp;
-    r->url = strdup(fh__policy_url(x));
     int taken = fh__policy_on_head(x);
     if (taken < 0) {
         fh__ex_fail_code(x, taken);

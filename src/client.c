@@ -16,9 +16,12 @@ const char *fh_version(void)
 
 fh_client *fh_client_new(void)
 {
+    static uint64_t next_id;
     fh_client *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    fh_retry_policy_init(&c->retry); /* used while no policy is set */
     pthread_mutex_init(&c->lock, NULL);
     fh__fork_register(&c->fork_node, &c->lock);
     fh__pool_init(&c->pool);

@@ -38,6 +38,7 @@ static void eunlink(fh__conn *c)
     fh_engine *e = c->engine;
     if (!e)
         return;
+    fh__engine_cancel_flush(e, c);
     if (c->eprev)
         c->eprev->enext = c->enext;
     else if (e->conns == c)

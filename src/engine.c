@@ -225,6 +225,7 @@ static void after_fork(fh_engine *e)
     pthread_mutex_init(&e->wake.lock, NULL);
     e->wake.lock_ready = 1;
     fh__heap_free(&e->timers);
+    e->flushes = NULL; /* the connections below are dropped unwritten */
     while (e->hot) {
         fh__conn *c = e->hot;
         e->hot = c->next;
@@ -380,7 +381,7 @@ int fh_engine_submit(fh_engine *e, fh_request *req, const fh_callbacks *cb, void
     /* One timer for the exchange and one for a connection it may open. */
     if (fh__heap_reserve(&e->timers, 2 * (e->nall + 1)) != FH_OK)
         return FH_ENOMEM;
-    fh__exchange *x = calloc(1, sizeof *x);
+    fh__exchange *x = fh__ex_new(e);
     if (!x)
         return FH_ENOMEM;
     int rc = fh__ex_init(x, e, req);
@@ -473,6 +474,41 @@ static void run_callbacks(fh_engine *e)
     }
 }
 
+void fh__engine_defer_flush(fh_engine *e, fh__conn *c)
+{
+    if (c->flush_due)
+        return;
+    c->flush_due = 1;
+    c->fnext = e->flushes;
+    e->flushes = c;
+}
+
+void fh__engine_cancel_flush(fh_engine *e, fh__conn *c)
+{
+    if (!c->flush_due)
+        return;
+    for (fh__conn **pp = &e->flushes; *pp; pp = &(*pp)->fnext) {
+        if (*pp == c) {
+            *pp = c->fnext;
+            break;
+        }
+    }
+    c->flush_due = 0;
+    c->fnext = NULL;
+}
+
+/* Writes what connections held back during this action. */
+static void run_flushes(fh_engine *e)
+{
+    fh__conn *c;
+    while ((c = e->flushes)) {
+        e->flushes = c->fnext;
+        c->fnext = NULL;
+        c->flush_due = 0;
+        c->codec->flush(c);
+    }
+}
+
 /* Steps the exchanges on the run queue (submitted ones, and those a
  * callback submitted during this action). */
 static void run_queue(fh_engine *e)
@@ -521,8 +557,15 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
         /* Callbacks may submit requests; starting them before this action
          * ends lets them take the connections just freed (hot). */
         run_callbacks(e);
-        while (e->run_head) {
-            run_queue(e);
+        for (;;) {
+            while (e->run_head) {
+                run_queue(e);
+                run_callbacks(e);
+            }
+            if (!e->flushes)
+                break;
+            /* A write can fail streams, whose callbacks may start more. */
+            run_flushes(e);
             run_callbacks(e);
         }
         flush_hot(e);
@@ -550,6 +593,11 @@ void fh_engine_free(fh_engine *e)
     if (!e->builtin && e->timer_at)
         e->ops.timer(e->loop_ud, -1);
     fh__heap_free(&e->timers);
+    while (e->spare) {
+        fh__exchange *x = e->spare;
+        e->spare = x->qnext;
+        fh__ex_destroy(x);
+    }
     free(e->fds);
     free(e);
 }

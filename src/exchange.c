@@ -307,12 +307,40 @@ static void reset_io(fh__exchange *x, int clean)
     }
 }
 
+/* Exchanges come and go at the request rate, hundreds alive at once, where
+ * malloc's per-thread caches run dry (and an exchange with its policy is
+ * larger than they hold): the engine keeps some freed ones for the next. */
+#define SPARE_EXCHANGES 64
+
+fh__exchange *fh__ex_new(fh_engine *e)
+{
+    fh__exchange *x = e->spare;
+    if (!x)
+        return calloc(1, sizeof *x);
+    e->spare = x->qnext;
+    e->nspare--;
+    fh_header *hdrs = x->hdrs;
+    size_t cap = x->hdr_cap;
+    struct fh__policy *pol = x->pol_mem;
+    memset(x, 0, sizeof *x);
+    x->hdrs = hdrs;
+    x->hdr_cap = cap;
+    x->pol_mem = pol;
+    return x;
+}
+
+void fh__ex_destroy(fh__exchange *x)
+{
+    free(x->hdrs);
+    free(x->pol_mem);
+    free(x);
+}
+
 void fh__ex_free(fh__exchange *x)
 {
     reset_io(x, 0);
     fh__engine_timer(x->engine, &x->timer, 0);
     fh__policy_free(x);
-    free(x->hdrs);
     if (x->req && x->req->xfer == x)
         x->req->xfer = NULL;
     if (x->resp) {
@@ -322,7 +350,14 @@ void fh__ex_free(fh__exchange *x)
         if (!x->resp_given)
             fh_response_free(r); /* failed or cancelled before the user got it */
     }
-    free(x);
+    fh_engine *e = x->engine;
+    if (e && e->nspare < SPARE_EXCHANGES && x->hdr_cap <= 64) {
+        x->qnext = e->spare;
+        e->spare = x;
+        e->nspare++;
+        return;
+    }
+    fh__ex_destroy(x);
 }
 
 /* The process forked while x was live. What the attempt held belongs to
@@ -442,11 +477,28 @@ static void take(fh__exchange *x, int rc, fh__conn *c)
     fh__conn_attach(c, x);
 }
 
+/* The pool's entry for x's origin, remembered by the request for its own
+ * URL (a hop elsewhere looks its own up). */
+static fh__pool_host *host_of(fh__exchange *x)
+{
+    fh_request *r = x->req;
+    fh_client *c = x->engine->client;
+    int own = x->pool_key == r->pool_key;
+    if (own && r->host && r->host_client == c->id)
+        return r->host;
+    fh__pool_host *h = fh__pool_host_get(&c->pool, x->pool_key);
+    if (own && h) {
+        r->host = h;
+        r->host_client = c->id;
+    }
+    return h;
+}
+
 static void do_start(fh__exchange *x)
 {
     fh_engine *e = x->engine;
     fh__pool *p = &e->client->pool;
-    if (!x->host && !(x->host = fh__pool_host_get(p, x->pool_key))) {
+    if (!x->host && !(x->host = host_of(x))) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
     }

@@ -325,7 +325,7 @@ static void head_complete(fh__conn *c, h1 *st, const char *raw)
     fh__h1_head *h = &st->head;
     if (h->status == 101 && check_101(st, x) != FH_OK)
         return;
-    fh_response *resp = fh__response_new(h, raw);
+    fh_response *resp = fh__response_new(h, raw, fh__policy_url(x));
     if (!resp) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;

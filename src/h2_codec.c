@@ -15,6 +15,7 @@
  * memory per stream is bounded by the stream window.
  */
 #include "internal.h"
+#include "h2_mem.h"
 
 #include <nghttp2/nghttp2.h>
 #include <stdarg.h>
@@ -67,6 +68,13 @@ typedef struct h2 {
     int goaway;                  /* no new streams (GOAWAY received or sent) */
     int dead;                    /* the connection failed */
     int listed;                  /* on the pool's shared list (as last told) */
+    int defer;                   /* end() may leave writing to the engine's action end */
+    h2s *spare;                  /* freed streams kept for the next ones (stream_new) */
+    int32_t last_id;             /* cb_stream's last lookup (0: none) */
+    h2s *last_st;
+    fh__h2_mem mem_blocks;       /* nghttp2's allocator (h2_mem.c) */
+    nghttp2_mem mem;
+    int nspare;
     char why[128];               /* the connection error we sent in GOAWAY */
     int peer_settings;           /* the server's SETTINGS came: it speaks HTTP/2 */
     uint8_t rbuf[READ_SIZE];
@@ -79,7 +87,8 @@ struct h2s {
     h2s *rnext;
     int on_ready;
     /* response head, collected */
-    fh__buf fields;              /* name\0value\0 pairs */
+    fh__buf fields;              /* fields as fh__response_new_fields takes them */
+    uint64_t content_length;     /* its value when the head had one, else UINT64_MAX */
     size_t nfields, field_bytes, trailer_bytes;
     int status;
     int interim;
@@ -104,6 +113,41 @@ struct h2s {
 static h2s *stream_of(const fh__exchange *x)
 {
     return x->cx;
+}
+
+/* Streams come and go at the request rate, hundreds alive at once, where
+ * malloc's per-thread caches run dry: the connection keeps some freed ones
+ * (with a small body buffer) for the next. */
+#define SPARE_STREAMS 64
+#define SPARE_DATA_CAP 16384
+
+static h2s *stream_new(h2 *h)
+{
+    h2s *st = h->spare;
+    if (!st)
+        return calloc(1, sizeof(h2s));
+    h->spare = st->rnext;
+    h->nspare--;
+    fh__buf data = st->data, fields = st->fields;
+    memset(st, 0, sizeof *st);
+    st->data = data;
+    st->fields = fields;
+    st->data.len = st->fields.len = 0;
+    return st;
+}
+
+static void stream_free(h2 *h, h2s *st)
+{
+    if (h->nspare < SPARE_STREAMS && st->data.cap <= SPARE_DATA_CAP &&
+        st->fields.cap <= SPARE_DATA_CAP) {
+        st->rnext = h->spare;
+        h->spare = st;
+        h->nspare++;
+        return;
+    }
+    fh__buf_free(&st->fields);
+    fh__buf_free(&st->data);
+    free(st);
 }
 
 /* Off the pool's shared list: no new stream starts here. */
@@ -217,18 +261,37 @@ static int flush(h2 *h)
 
 /* ---- nghttp2 callbacks: record, never call out ---------------------------------- */
 
-static h2s *cb_stream(nghttp2_session *s, int32_t id)
+/* The stream a frame is for. Frames of one stream come in runs (HEADERS,
+ * its fields, DATA), so the last answer is remembered: nghttp2's lookup is
+ * a hash probe per call, and on_header runs once per field. */
+static h2s *cb_stream(nghttp2_session *s, int32_t id, void *ud)
 {
-    return nghttp2_session_get_stream_user_data(s, id);
+    h2 *h = ud;
+    if (id == h->last_id)
+        return h->last_st;
+    h->last_st = nghttp2_session_get_stream_user_data(s, id);
+    h->last_id = id;
+    return h->last_st;
+}
+
+/* The stream's user data is gone (the exchange left, or nghttp2 closed it):
+ * the remembered lookup must not return it. */
+static void forget_stream(h2 *h, int32_t id)
+{
+    if (h->last_id == id) {
+        h->last_id = 0;
+        h->last_st = NULL;
+    }
 }
 
 static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
-    h2s *st = cb_stream(s, f->hd.stream_id);
+    h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (st && !st->head_done) { /* a response head (again, after an interim one) */
         st->fields.len = 0;
         st->nfields = st->field_bytes = 0;
         st->status = 0;
+        st->content_length = UINT64_MAX;
     }
     return 0;
 }
@@ -245,7 +308,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
                      size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags, void *ud)
 {
     (void)flags;
-    h2s *st = cb_stream(s, f->hd.stream_id);
+    h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (!st || !st->x)
         return 0;
     const fh__exchange *x = st->x;
@@ -271,14 +334,16 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     if (st->field_bytes > (uint64_t)x->limit[FH_LIMIT_HEADER_BYTES])
         return limit_fail(st, FH_EHEADERS_TOO_LARGE, "response head too large (limit "
                                                      "max_header_size)");
-    if (fh__buf_reserve(&st->fields, nlen + vlen + 2) != FH_OK)
+    if (nlen == 14 && memcmp(name, "content-length", 14) == 0) {
+        /* nghttp2 checked it is a number, and checks it against DATA. */
+        uint64_t n = 0;
+        for (size_t i = 0; i < vlen && n <= UINT64_MAX / 10 - 10; i++)
+            n = n * 10 + (uint64_t)(value[i] - '0');
+        st->content_length = n;
+    }
+    if (fh__response_field_add(&st->fields, (const char *)name, nlen, (const char *)value,
+                               vlen) != FH_OK)
         return limit_fail(st, FH_ENOMEM, "out of memory");
-    uint8_t *o = st->fields.data + st->fields.len;
-    memcpy(o, name, nlen);
-    o[nlen] = 0;
-    memcpy(o + nlen + 1, value, vlen);
-    o[nlen + 1 + vlen] = 0;
-    st->fields.len += nlen + vlen + 2;
     return 0;
 }
 
@@ -307,7 +372,7 @@ static void on_head_frame(nghttp2_session *s, h2s *st, const nghttp2_frame *f)
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
     h2 *h = ud;
-    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id) : NULL;
+    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id, ud) : NULL;
     switch (f->hd.type) {
     case NGHTTP2_HEADERS:
         if (st && st->x)
@@ -347,7 +412,7 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
     (void)flags;
     (void)ud;
     nghttp2_session_consume_connection(s, len);
-    h2s *st = cb_stream(s, id);
+    h2s *st = cb_stream(s, id, ud);
     if (!st || !st->x) {
         nghttp2_session_consume_stream(s, id, len); /* nobody reads it */
         return 0;
@@ -363,7 +428,8 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t 
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
 {
     (void)ud;
-    h2s *st = cb_stream(s, id);
+    h2s *st = cb_stream(s, id, ud);
+    forget_stream(ud, id);
     if (!st)
         return 0;
     st->closed = 1;
@@ -383,7 +449,7 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
     (void)ud;
     if (f->hd.type != NGHTTP2_HEADERS)
         return 0;
-    h2s *st = cb_stream(s, f->hd.stream_id);
+    h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (st) { /* e.g. after GOAWAY: never sent, so never processed */
         st->refused = 1;
         st->closed = 1;
@@ -396,7 +462,7 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
 static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
     h2 *h = ud;
-    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id) : NULL;
+    h2s *st = f->hd.stream_id ? cb_stream(s, f->hd.stream_id, ud) : NULL;
     if (f->hd.type == NGHTTP2_HEADERS && st)
         st->sent_headers = 1;
     /* nghttp2 resets a malformed response's stream itself (RFC 9113
@@ -523,12 +589,29 @@ static void end(h2 *h)
         h->in_io--;
         return;
     }
-    do {
+    fh__conn *c = h->c;
+    for (;;) {
         process_ready(h);
+        if (h->defer && c->nex && c->engine && c->engine->in_action) {
+            /* Streams started in one action leave in one write: one TLS
+             * record and one segment for a burst of requests, and the
+             * server reads them in one go too (h2_flush). */
+            fh__engine_defer_flush(c->engine, c);
+            break;
+        }
         flush(h);
-    } while (h->ready);
+        if (!h->ready)
+            break;
+    }
     h->in_io--;
     settle(h);
+}
+
+static void h2_flush(fh__conn *c)
+{
+    h2 *h = c->cs;
+    begin(h);
+    end(h);
 }
 
 /* ---- a stream's end ---------------------------------------------------------------- */
@@ -565,30 +648,16 @@ static void fail_stream(h2 *h, h2s *st, fh__exchange *x)
 
 /* ---- the response head ------------------------------------------------------------ */
 
-static uint64_t content_length(const fh_response *r)
-{
-    size_t len = 0;
-    const char *v = fh_response_header(r, "content-length", &len);
-    uint64_t n = 0;
-    if (!v || !len)
-        return UINT64_MAX;
-    for (size_t i = 0; i < len; i++) {
-        if (v[i] < '0' || v[i] > '9' || n > UINT64_MAX / 10 - 10)
-            return UINT64_MAX; /* nghttp2 checked it against DATA already */
-        n = n * 10 + (uint64_t)(v[i] - '0');
-    }
-    return n;
-}
-
 static void give_head(h2 *h, h2s *st, fh__exchange *x)
 {
     st->head_given = 1;
-    fh_response *r = fh__response_new_fields(st->status, 20, &st->fields, st->nfields);
+    fh_response *r = fh__response_new_fields(st->status, 20, &st->fields, st->nfields,
+                                              fh__policy_url(x));
     if (!r) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
     }
-    r->content_length = content_length(r);
+    r->content_length = st->content_length;
     /* HEAD, 204 and 304 have no content (RFC 9110 §6.4.1). */
     r->has_body = !(st->end_stream && st->data_off == st->data.len) && !x->req->head &&
                   st->status != 204 && st->status != 304;
@@ -658,14 +727,24 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
  * Host becomes :authority. */
 static int skip_field(const fh_header *f)
 {
-    static const char *const drop[] = {"connection", "keep-alive", "proxy-connection",
-                                       "transfer-encoding", "upgrade", "host"};
-    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
-        if (f->name_len == strlen(drop[i]) && strncasecmp(f->name, drop[i], f->name_len) == 0)
-            return 1;
-    /* TE only with the value "trailers" (§8.2.2). */
-    return f->name_len == 2 && strncasecmp(f->name, "te", 2) == 0 &&
-           !(f->value_len == 8 && strncasecmp(f->value, "trailers", 8) == 0);
+    const char *n = f->name;
+    switch (f->name_len) { /* one comparison per field at most */
+    case 2: /* TE only with the value "trailers" (§8.2.2) */
+        return strncasecmp(n, "te", 2) == 0 &&
+               !(f->value_len == 8 && strncasecmp(f->value, "trailers", 8) == 0);
+    case 4:
+        return strncasecmp(n, "host", 4) == 0;
+    case 7:
+        return strncasecmp(n, "upgrade", 7) == 0;
+    case 10:
+        return strncasecmp(n, "connection", 10) == 0 || strncasecmp(n, "keep-alive", 10) == 0;
+    case 16:
+        return strncasecmp(n, "proxy-connection", 16) == 0;
+    case 17:
+        return strncasecmp(n, "transfer-encoding", 17) == 0;
+    default:
+        return 0;
+    }
 }
 
 static nghttp2_nv nv(const char *n, size_t nl, const char *v, size_t vl)
@@ -749,13 +828,14 @@ static void h2_start(fh__conn *c, fh__exchange *x)
                     c->hostname, c->port);
         return;
     }
-    h2s *st = calloc(1, sizeof *st);
+    h2s *st = stream_new(h);
     if (!st) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
     }
     st->h = h;
     st->x = x;
+    st->content_length = UINT64_MAX;
     st->id = -1;
     x->cx = st;
     begin(h);
@@ -770,7 +850,9 @@ static void h2_start(fh__conn *c, fh__exchange *x)
         fh__ex_set_phase(x, fh__ex_has_body(x) ? FH_TIMEOUT_WRITE : FH_TIMEOUT_READ,
                          fh__ex_has_body(x) ? FH_ETIMEOUT_WRITE : FH_ETIMEOUT_READ);
     }
+    h->defer = 1;
     end(h);
+    h->defer = 0;
 }
 
 /* ---- reading -------------------------------------------------------------------------- */
@@ -894,14 +976,13 @@ static void h2_leave(fh__conn *c, fh__exchange *x, int clean)
         if (st->id > 0) {
             if (!st->closed) /* RFC 9113 §8.7: cancel what we no longer read */
                 nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+            forget_stream(h, st->id);
             nghttp2_session_set_stream_user_data(h->s, st->id, NULL);
             /* Bytes it did not read still count: give their window back. */
             if (!st->closed && st->data.len > st->data_off)
                 nghttp2_session_consume_stream(h->s, st->id, st->data.len - st->data_off);
         }
-        fh__buf_free(&st->fields);
-        fh__buf_free(&st->data);
-        free(st);
+        stream_free(h, st);
     }
     if (clean)
         c->uses++;
@@ -959,10 +1040,12 @@ static int h2_init(fh__conn *c)
      * connection instead of buffering without end. */
     nghttp2_option_set_max_continuations(opt, 8);
 #endif
-    int rc = nghttp2_session_client_new2(&h->s, cb, h, opt);
+    fh__h2_mem_init(&h->mem_blocks, &h->mem);
+    int rc = nghttp2_session_client_new3(&h->s, cb, h, opt, &h->mem);
     nghttp2_session_callbacks_del(cb);
     nghttp2_option_del(opt);
     if (rc != 0) {
+        fh__h2_mem_free(&h->mem_blocks);
         free(h);
         return FH_ENOMEM;
     }
@@ -990,7 +1073,15 @@ static void h2_free(fh__conn *c)
     if (!h)
         return;
     nghttp2_session_del(h->s);
+    fh__h2_mem_free(&h->mem_blocks);
     fh__buf_free(&h->out);
+    while (h->spare) {
+        h2s *st = h->spare;
+        h->spare = st->rnext;
+        fh__buf_free(&st->fields);
+        fh__buf_free(&st->data);
+        free(st);
+    }
     free(h);
     c->cs = NULL;
 }
@@ -1007,4 +1098,5 @@ const fh__codec fh__h2_codec = {
     .resume = h2_resume,
     .leave = h2_leave,
     .on_timer = h2_on_timer,
+    .flush = h2_flush,
 };

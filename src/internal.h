@@ -92,6 +92,8 @@ struct fh__conn {
     struct fh__conn *prev, *next;  /* per-origin idle stack; engine's hot list */
     struct fh__conn *lprev, *lnext;/* pool-wide idle list (oldest at tail) */
     struct fh__conn *snext, *sprev;/* origin's shared list (busy with capacity) */
+    struct fh__conn *fnext;        /* engine's list of deferred flushes */
+    int flush_due;                 /* on that list */
     int64_t idle_since_us;
     uint64_t uses;                 /* exchanges completed on it */
     unsigned long gen;             /* fork generation it was opened in (fork.h) */
@@ -250,6 +252,7 @@ void fh__pool_slot_release(fh__pool *p, fh__pool_host *h);
 /* ---- client, request, response ---------------------------------------- */
 
 struct fh_client {
+    uint64_t id;                    /* unique in the process, from 1 */
     pthread_mutex_t lock;           /* guards lazy TLS context creation */
     fh__fork_lock fork_node;        /* the lock's entry in the fork registry */
     int64_t timeout_ms[FH_TIMEOUT_KINDS];
@@ -307,6 +310,11 @@ struct fh_request {
     fh__url url;
     char *url_user, *url_pass; /* decoded credentials from the URL, or NULL */
     char *pool_key;
+    /* The pool's entry for pool_key in the client whose id is host_client:
+     * a request sent again skips the lookup (entries live as long as their
+     * client; ids are never reused, addresses may be). */
+    struct fh__pool_host *host;
+    uint64_t host_client;
     fh__hdr *hdrs;
     size_t nhdrs, hdr_cap;
     const uint8_t *body;     /* memory body */
@@ -348,15 +356,15 @@ void fh__request_fail(fh_request *req, const char *fmt, ...)
 struct fh_response {
     int status;
     int attempts;
-    char *url;               /* URL this response came from */
+    char *url;               /* URL this response came from (in its own block) */
     fh_response **history;   /* redirect hops, oldest first */
     size_t nhistory;
     int version;
-    char *head;              /* copy of the response head; views point in */
+    char *head;              /* copy of the response head (HTTP/2: its fields) */
     size_t head_len;
     const char *reason;
     size_t reason_len;
-    fh_header *hdrs;
+    fh_header *hdrs;         /* views into head; both in the response's own block */
     size_t nhdrs;
     fh__buf body;            /* buffered body */
     int has_body;            /* the framing announced a body */
@@ -368,12 +376,18 @@ struct fh_response {
     fh__conn *upgraded;      /* after 101: the connection, until taken or freed */
 };
 
-/* Builds a response from a parsed head (copies the head bytes). */
-fh_response *fh__response_new(const fh__h1_head *h, const char *raw);
-/* Builds a response from n fields stored as name NUL value NUL pairs in
- * fields (HTTP/2: no reason phrase); takes the buffer over (fields is
- * empty afterwards). NULL when out of memory (fields then unchanged). */
-fh_response *fh__response_new_fields(int status, int version, fh__buf *fields, size_t n);
+/* Builds a response from a parsed head (copies the head bytes) that came
+ * from url (the hop's, without credentials; copied too). */
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url);
+/* Appends one field to a buffer of fields for fh__response_new_fields
+ * (each stored as two 32-bit lengths, then name NUL value NUL). */
+int fh__response_field_add(fh__buf *fields, const char *name, size_t nlen, const char *value,
+                           size_t vlen);
+/* Builds a response from the n fields in fields (HTTP/2: no reason
+ * phrase) that came from url, both copied into the response's own block;
+ * NULL when out of memory. */
+fh_response *fh__response_new_fields(int status, int version, const fh__buf *fields, size_t n,
+                                     const char *url);
 
 /* poll_loop.c: one blocking call (fh_client_send_with, a blocking
  * fh_response_read) waiting on its private engine, running its hooks. */
@@ -437,6 +451,7 @@ struct fh__exchange {
     size_t method_len;
     int send_body;                /* 0 once a 301/302/303 dropped the body */
     struct fh__policy *pol;       /* retries, redirects, auth (policy.c) */
+    struct fh__policy *pol_mem;   /* its memory, kept while x is recycled */
     fh_callbacks cb;
     void *ud;
     int state;                    /* enum fh__ex_state */
@@ -489,7 +504,13 @@ struct fh__exchange {
 
 /* exchange.c */
 int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req);
+/* Ends x: what it holds is released and x goes to its engine's spares. */
 void fh__ex_free(fh__exchange *x);
+/* A zeroed exchange, recycled when the engine has one (its header array
+ * and policy memory kept), else allocated; NULL when out of memory. */
+fh__exchange *fh__ex_new(fh_engine *e);
+/* Frees an exchange for good (the engine's spares when it is freed). */
+void fh__ex_destroy(fh__exchange *x);
 /* Runs the next step of a START exchange (from the engine's run queue). */
 void fh__ex_step(fh__exchange *x);
 /* x's waiter note arrived: the pool granted a slot or a connection. */
@@ -583,6 +604,9 @@ struct fh__codec {
     void (*leave)(fh__conn *c, fh__exchange *x, int clean);
     /* A 100-continue wait or similar codec deadline of x passed. */
     void (*on_timer)(fh__conn *c, fh__exchange *x);
+    /* Writes what the codec held back for the end of the engine's action
+     * (fh__engine_defer_flush); NULL for a codec that never defers. */
+    void (*flush)(fh__conn *c);
 };
 
 extern const fh__codec fh__h1_codec;
@@ -615,6 +639,9 @@ struct fh_engine {
     int64_t timer_at;             /* armed deadline in us, 0 none, 1 at once */
     int in_action;                /* re-entrancy guard */
     fh__conn *hot;                /* connections freed during this action, still watched */
+    fh__conn *flushes;            /* connections whose writes wait for the action's end */
+    fh__exchange *spare;          /* freed exchanges kept for the next submits */
+    int nspare;
     unsigned long gen;            /* fork generation of the fds above (fork.h) */
     /* Notes of other kinds than the engine's own (the shared engine's calls). */
     void (*note_hook)(fh_engine *e, fh__note *n);
@@ -627,6 +654,12 @@ struct fh_engine {
  * trip, a liveness probe and two epoll_ctl calls. Returns 0 when the engine
  * is not inside an action (the caller then pools it). */
 int fh__engine_keep_hot(fh_engine *e, fh__conn *c);
+/* c (driven by e, inside an action) has frames to write that may wait until
+ * the action ends: requests started in one action then go out in one write
+ * (one TLS record, one segment) instead of one each. */
+void fh__engine_defer_flush(fh_engine *e, fh__conn *c);
+/* c leaves e or closes: off the deferred-flush list, unwritten. */
+void fh__engine_cancel_flush(fh_engine *e, fh__conn *c);
 /* A hot connection of that origin that fits the fh_http2_mode, or NULL. */
 fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h, int http2);
 /* Maps fd to c with the given interest (0: watched by nobody). */

@@ -65,16 +65,14 @@ int fh__policy_init(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    fh__policy *p = calloc(1, sizeof *p);
+    /* A recycled exchange (fh__ex_new) brings its policy memory along. */
+    fh__policy *p = x->pol_mem ? x->pol_mem : malloc(sizeof *p);
     if (!p)
         return FH_ENOMEM;
-    x->pol = p;
-    if (r->has_retry)
-        p->retry = r->retry;
-    else if (c->has_retry)
-        p->retry = c->retry;
-    else
-        fh_retry_policy_init(&p->retry);
+    memset(p, 0, sizeof *p);
+    x->pol = x->pol_mem = p;
+    /* c->retry holds the defaults until the caller sets a policy. */
+    p->retry = r->has_retry ? r->retry : c->retry;
     p->follow = r->follow_redirects >= 0 ? r->follow_redirects : c->follow_redirects;
     p->max_redirects = r->max_redirects >= 0 ? r->max_redirects : c->max_redirects;
     p->attempts = 1;
@@ -135,8 +133,7 @@ void fh__policy_free(fh__exchange *x)
     fh__digest_free(&p->digest);
     fh__buf_free(&p->auth_value);
     fh__buf_free(&p->cookie_value);
-    free(p);
-    x->pol = NULL;
+    x->pol = NULL; /* the memory stays with x (fh__ex_destroy frees it) */
 }
 
 /* ---- headers of a hop --------------------------------------------------- */
@@ -218,7 +215,9 @@ int fh__policy_admit(fh__exchange *x)
     if (!p->retry.circuit_breaker)
         return FH_OK;
     fh_client *c = x->engine->client;
-    if (!(p->bhost = fh__pool_host_get(&c->pool, x->pool_key)))
+    /* x->host is the entry for x->pool_key: the exchange looked it up just
+     * before asking. */
+    if (!(p->bhost = x->host ? x->host : fh__pool_host_get(&c->pool, x->pool_key)))
         return FH_ENOMEM;
     int rc = fh__breaker_admit(&c->pool, p->bhost, &p->retry, fh__client_now(c), &p->trial);
     if (rc) {
@@ -495,6 +494,8 @@ static void store_cookies(fh__exchange *x)
     /* The client's jar keeps them; a request's own jar also learns them so
      * the next hop of this request sends them. */
     fh_cookie_jar *jars[2] = {x->engine->client->jar, x->req->jar};
+    if (!jars[0] && !jars[1])
+        return;
     size_t pos = 0;
     fh_header h;
     while (fh_response_header_next(x->resp, "Set-Cookie", &pos, &h) == FH_OK) {
@@ -568,6 +569,8 @@ int fh_client_set_retry(fh_client *c, const fh_retry_policy *p)
     c->has_retry = p != NULL;
     if (p)
         c->retry = copy;
+    else
+        fh_retry_policy_init(&c->retry); /* the defaults again */
     return FH_OK;
 }
 

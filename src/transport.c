@@ -72,6 +72,8 @@ void fh__conn_close(fh__conn *c)
 {
     if (!c)
         return;
+    if (c->flush_due && c->engine)
+        fh__engine_cancel_flush(c->engine, c);
     if (c->codec)
         c->codec->free(c);
     if (c->ssl)

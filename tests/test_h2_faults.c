@@ -296,7 +296,12 @@ static void goaway_tick(h2p_conn *pc, void *ud)
     }
     if (g->notice_first && ++g->ticks < 20)
         return; /* a round trip later, as a server would */
-    int32_t last = g->keep ? g->ids[g->keep - 1] : 0;
+    /* RFC 9113 §6.8: last-stream-id is the highest stream processed; the
+     * requests kept are the first to arrive, not always in id order (a
+     * GET ends with its HEADERS, a POST only with its DATA). */
+    int32_t last = 0;
+    for (int i = 0; i < g->keep; i++)
+        last = g->ids[i] > last ? g->ids[i] : last;
     h2p_goaway(pc, last, H2E_NO_ERROR);
     g->sent = 2;
     if (g->close_after) {
