@@ -455,7 +455,7 @@ static void run_callbacks(fh_engine *e)
             x->notify_done = 0;
             x->notify_body = 0;
             fh_request *req = x->req;
-            int code = x->result;
+            int code = x->done_code;
             fh_response *resp = code == FH_OK ? x->resp : NULL;
             void (*done)(void *, fh_request *, int, fh_response *) = x->cb.on_done;
             void *ud = x->ud;

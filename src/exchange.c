@@ -55,7 +55,7 @@ void fh__ex_finish(fh__exchange *x, int code)
     if (x->completed)
         return;
     x->completed = 1;
-    x->result = code;
+    x->result = x->done_code = code;
     x->notify_done = 1;
     x->engine->nlive--;
     fh__ex_arm(x);
@@ -386,7 +386,7 @@ void fh__ex_forked(fh__exchange *x)
     if (x->completed) {
         /* A response not delivered yet is the parent's (it gets the same
          * one); a stream's reader gets the error from fh_response_read. */
-        x->result = FH_EFORKED;
+        x->result = x->done_code = FH_EFORKED;
         if (open_stream)
             fh__ex_notify_body(x);
         return;

@@ -100,15 +100,19 @@ struct h2s {
     int closed;
     uint32_t rst;                /* RST_STREAM error code, or 0 */
     int rst_ours;                /* nghttp2 reset it: the response was malformed */
-    int refused;                 /* the server never processed it */
+    int refused;                 /* the server never processed it: REFUSED_* */
     int sent_headers;            /* HEADERS went out */
     int error;                   /* a limit broke: fail with this code */
     char why[FH__ERRMSG];
+    int why_named;               /* why names the server already */
     /* request body */
     int hold_body;               /* Expect: 100-continue */
     int body_deferred;
     size_t body_pos;
 };
+
+/* Why a stream was never processed, for its message. */
+enum { REFUSED_NO = 0, REFUSED_BY_SERVER, REFUSED_NOT_SENT, REFUSED_CLOSED };
 
 static h2s *stream_of(const fh__exchange *x)
 {
@@ -437,7 +441,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
         st->rst = code ? code : NGHTTP2_INTERNAL_ERROR;
         /* REFUSED_STREAM, or closed by a GOAWAY whose last-stream-id is
          * below it: the request was not processed (RFC 9113 §8.7). */
-        st->refused = code == NGHTTP2_REFUSED_STREAM;
+        st->refused = code == NGHTTP2_REFUSED_STREAM ? REFUSED_BY_SERVER : REFUSED_NO;
     }
     mark(st);
     return 0;
@@ -451,7 +455,7 @@ static int on_frame_not_send(nghttp2_session *s, const nghttp2_frame *f, int err
         return 0;
     h2s *st = cb_stream(s, f->hd.stream_id, ud);
     if (st) { /* e.g. after GOAWAY: never sent, so never processed */
-        st->refused = 1;
+        st->refused = REFUSED_NOT_SENT;
         st->closed = 1;
         st->rst = NGHTTP2_REFUSED_STREAM;
         mark(st);
@@ -508,6 +512,7 @@ static void die(h2 *h, int code, const char *fmt, ...)
                  h->c->hostname, was);
         code = FH_EHTTP2;
     }
+    int named = strstr(msg, h->c->hostname) != NULL;
     for (fh__exchange *x = h->c->ex; x; x = x->cnext) {
         h2s *st = stream_of(x);
         if (!st)
@@ -515,11 +520,13 @@ static void die(h2 *h, int code, const char *fmt, ...)
         st->closed = 1;
         if (not_h2) {
             st->error = code;
+            st->why_named = named;
             snprintf(st->why, sizeof st->why, "%s", msg);
-        } else if (!st->sent_headers)
-            st->refused = 1;
-        else if (!st->end_stream) {
+        } else if (!st->sent_headers) {
+            st->refused = REFUSED_CLOSED;
+        } else if (!st->end_stream) {
             st->error = code;
+            st->why_named = named;
             snprintf(st->why, sizeof st->why, "%s", msg);
         }
         mark(st);
@@ -623,11 +630,13 @@ static void fail_stream(h2 *h, h2s *st, fh__exchange *x)
     if (st->refused) {
         /* RFC 9113 §8.7: never processed, so safe to send again, whatever
          * the method; the policy retries it on another connection. */
+        static const char *const how[] = {
+            [REFUSED_BY_SERVER] = "REFUSED_STREAM",
+            [REFUSED_NOT_SENT] = "GOAWAY: not sent",
+            [REFUSED_CLOSED] = "the connection closed before it was sent",
+        };
         fh__ex_fail(x, FH_EREFUSED, "the server did not process the request (%s) (%s:%d)",
-                    st->rst == NGHTTP2_REFUSED_STREAM && st->sent_headers
-                        ? "REFUSED_STREAM"
-                        : "GOAWAY",
-                    host, port);
+                    how[st->refused], host, port);
         return;
     }
     int code = st->error ? st->error : FH_EPROTO;
@@ -640,10 +649,13 @@ static void fail_stream(h2 *h, h2s *st, fh__exchange *x)
                  nghttp2_http2_strerror(st->rst));
     if (!st->closed && st->id > 0)
         nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+    char where[300] = "";
+    if (!st->why_named)
+        snprintf(where, sizeof where, " (%s:%d)", host, port);
     if (x->completed)
-        fh__ex_stream_fail(x, code, "%s (%s:%d)", why, host, port);
+        fh__ex_stream_fail(x, code, "%s%s", why, where);
     else
-        fh__ex_fail(x, code, "%s (%s:%d)", why, host, port);
+        fh__ex_fail(x, code, "%s%s", why, where);
 }
 
 /* ---- the response head ------------------------------------------------------------ */

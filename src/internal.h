@@ -456,6 +456,9 @@ struct fh__exchange {
     void *ud;
     int state;                    /* enum fh__ex_state */
     int result;                   /* final code once DONE (or a stream's error) */
+    int done_code;                /* what on_done reports: result when x finished (a
+                                     stream that fails before on_done ran still
+                                     delivers its head; reads then fail) */
     int completed;                /* on_done is queued or was called */
     int queued;                   /* on the engine's callback queue */
     int runq;                     /* on the engine's run queue */
