@@ -4,7 +4,10 @@
  * curl_multi_socket_action() over epoll (the loop shape of fh-count's
  * engine), so that callgrind counts what one request costs libcurl:
  *
- *   valgrind --tool=callgrind curl-count URL N IN_FLIGHT [CONNS] [--http2]
+ *   valgrind --tool=callgrind curl-count URL N IN_FLIGHT [CONNS] [--http2] [--fresh]
+ *
+ * --fresh: a new connection per request (CURLOPT_FORBID_REUSE); libcurl
+ * resumes TLS sessions from its own cache.
  *
  * With --http2 the handles ask for HTTP/2 (ALPN over https, prior knowledge
  * over http) and may multiplex on CONNS connections. Bodies are counted and
@@ -86,13 +89,22 @@ static void drain(void)
 
 int main(int argc, char **argv)
 {
-    int http2 = argc > 1 && strcmp(argv[argc - 1], "--http2") == 0;
-    if (argc - http2 < 4) {
-        fprintf(stderr, "usage: curl-count URL N IN_FLIGHT [CONNS] [--http2]\n");
+    int http2 = 0, fresh = 0;
+    while (argc > 1 && strncmp(argv[argc - 1], "--", 2) == 0) {
+        if (strcmp(argv[argc - 1], "--http2") == 0)
+            http2 = 1;
+        else if (strcmp(argv[argc - 1], "--fresh") == 0)
+            fresh = 1;
+        else
+            break;
+        argc--;
+    }
+    if (argc < 4) {
+        fprintf(stderr, "usage: curl-count URL N IN_FLIGHT [CONNS] [--http2] [--fresh]\n");
         return 2;
     }
     total = atoi(argv[2]);
-    int k = atoi(argv[3]), conns = argc - http2 > 4 ? atoi(argv[4]) : k;
+    int k = atoi(argv[3]), conns = argc > 4 ? atoi(argv[4]) : k;
     if (total < 1 || k < 1 || conns < 1 || k > total) {
         fprintf(stderr, "curl-count: N >= IN_FLIGHT >= 1 and CONNS >= 1\n");
         return 2;
@@ -116,6 +128,7 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, (long)fresh);
         if (http2) {
             curl_easy_setopt(h, CURLOPT_HTTP_VERSION, strncmp(argv[1], "https:", 6)
                                  ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_2TLS);

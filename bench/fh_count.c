@@ -4,7 +4,10 @@
  * counting instructions per request with callgrind, which noise on a shared
  * machine cannot move:
  *
- *   valgrind --tool=callgrind fh-count URL N IN_FLIGHT [CONNS] [--http2]
+ *   valgrind --tool=callgrind fh-count URL N IN_FLIGHT [CONNS] [--http2] [--fresh]
+ *
+ * --fresh sends Connection: close: every request opens its own connection
+ * (over TLS the handshake resumes the origin's session after the first).
  *
  * Run it twice with different N: (instructions(N2) - instructions(N1)) /
  * (N2 - N1) is the cost of one request, set-up excluded
@@ -42,13 +45,22 @@ static void on_done(void *ud, fh_request *req, int status, fh_response *resp)
 
 int main(int argc, char **argv)
 {
-    int http2 = argc > 1 && strcmp(argv[argc - 1], "--http2") == 0;
-    if (argc - http2 < 4) {
-        fprintf(stderr, "usage: fh-count URL N IN_FLIGHT [CONNS] [--http2]\n");
+    int http2 = 0, fresh = 0;
+    while (argc > 1 && strncmp(argv[argc - 1], "--", 2) == 0) {
+        if (strcmp(argv[argc - 1], "--http2") == 0)
+            http2 = 1;
+        else if (strcmp(argv[argc - 1], "--fresh") == 0)
+            fresh = 1;
+        else
+            break;
+        argc--;
+    }
+    if (argc < 4) {
+        fprintf(stderr, "usage: fh-count URL N IN_FLIGHT [CONNS] [--http2] [--fresh]\n");
         return 2;
     }
     total = atoi(argv[2]);
-    int k = atoi(argv[3]), conns = argc - http2 > 4 ? atoi(argv[4]) : k;
+    int k = atoi(argv[3]), conns = argc > 4 ? atoi(argv[4]) : k;
     if (total < 1 || k < 1 || conns < 1 || k > total) {
         fprintf(stderr, "fh-count: N >= IN_FLIGHT >= 1 and CONNS >= 1\n");
         return 2;
@@ -69,14 +81,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "fh-count: %s\n", fh_strerror(err));
             return 1;
         }
+        if (fresh)
+            fh_request_add_header(reqs[i], "Connection", "close");
         submitted++;
         fh_engine_submit(engine, reqs[i], &callbacks, NULL);
     }
     while (done < total)
         if (fh_engine_poll(engine, 1000) < 0)
             break;
-    printf("fh-count: %d requests, %d in flight, %d connections%s: %d failed\n", done, k, conns,
-           http2 ? ", HTTP/2" : "", failed);
+    fh_pool_stats st;
+    fh_client_pool_stats(c, &st);
+    printf("fh-count: %d requests, %d in flight, %d connections%s: %d failed; %llu connections "
+           "opened, %llu TLS sessions resumed\n", done, k, conns, http2 ? ", HTTP/2" : "", failed,
+           (unsigned long long)st.created, (unsigned long long)st.tls_resumed);
     fh_engine_free(engine);
     for (int i = 0; i < k; i++)
         fh_request_free(reqs[i]);

@@ -241,8 +241,11 @@ int fh__client_ssl_ctx(fh_client *c, SSL_CTX **out, char *err, size_t errlen)
 {
     int rc = FH_OK;
     pthread_mutex_lock(&c->lock);
-    if (!c->ssl_ctx)
+    if (!c->ssl_ctx) {
         rc = fh__tls_ctx_new(&c->ssl_ctx, &c->tls, err, errlen);
+        if (rc == FH_OK)
+            (void)fh__tls_sessions_setup(c->ssl_ctx); /* failing costs resumption only */
+    }
     *out = c->ssl_ctx;
     pthread_mutex_unlock(&c->lock);
     return rc;

@@ -280,6 +280,8 @@ static void do_tls(fh__conn *c)
     }
     for (fh__exchange *x = c->ex; x; x = x->cnext)
         x->tm.tls_us = fh__ex_elapsed(x);
+    if (SSL_session_reused(c->ssl))
+        __atomic_add_fetch(&c->engine->client->pool.tls_resumed, 1, __ATOMIC_RELAXED);
     ready(c);
 }
 
@@ -292,6 +294,8 @@ static void begin_tls(fh__conn *c)
     if (rc == FH_OK)
         rc = fh__tls_conn_new(&c->ssl, ctx, c->fd, c->hostname, c->host_is_ip, cl->tls.verify,
                               c->http2, err, sizeof err);
+    if (rc == FH_OK)
+        fh__tls_sessions_attach(c, &cl->pool);
     if (rc) {
         open_fail(c, rc, "TLS setup for %s:%d failed: %s", c->hostname, c->port, err);
         return;

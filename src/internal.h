@@ -47,6 +47,8 @@ typedef struct fh__conn fh__conn;
 typedef struct fh__exchange fh__exchange;
 typedef struct fh__codec fh__codec;
 
+#define FH__TLS_SESSIONS 4 /* sessions kept per origin */
+
 /* One origin of the pool. Guarded by the pool's lock. */
 typedef struct fh__pool_host {
     struct fh__pool_host *hnext; /* hash chain */
@@ -59,6 +61,9 @@ typedef struct fh__pool_host {
                                     and written with relaxed atomics */
     fh__conn *idle_top;          /* LIFO stack of idle connections */
     fh__conn *shared;            /* busy connections with room (multiplexed), any engine */
+    /* TLS sessions to resume, oldest first (tls_session.c) */
+    SSL_SESSION *tls_sessions[FH__TLS_SESSIONS];
+    int ntls_sessions;
     /* circuit breaker of this origin (retry.c) */
     int cb_state;                /* 0 closed, 1 open, 2 half-open */
     int cb_failures;             /* consecutive failures */
@@ -83,6 +88,7 @@ struct fh__conn {
     SSL *ssl;                      /* NULL for plain TCP */
     int state;                     /* enum fh__conn_state */
     fh__pool_host *host;           /* origin this connection belongs to */
+    struct fh__pool *pool;         /* set while its SSL may store a session there */
     char *hostname;                /* where it goes (a copy: openers may go away) */
     int port, tls, host_is_ip;
     int http2;                     /* fh_http2_mode it was opened with (ALPN offer) */
@@ -198,6 +204,7 @@ typedef struct fh__pool {
     int max_total, max_per_host, max_idle_per_host;
     int64_t idle_timeout_us;
     uint64_t created, reused;
+    uint64_t tls_resumed;          /* handshakes that resumed a session (atomic) */
 } fh__pool;
 
 void fh__pool_init(fh__pool *p);
@@ -209,6 +216,15 @@ void fh__pool_destroy(fh__pool *p);
  * touches the pool's shared state locks through this. */
 void fh__pool_lock(fh__pool *p);
 void fh__pool_unlock(fh__pool *p);
+
+/* TLS session resumption (tls_session.c). setup: ctx keeps the sessions
+ * servers give; attach: c (whose SSL exists, for its host) offers one and
+ * keeps what it gets in p; detach: before c's SSL goes; clear: drops h's
+ * sessions, pool lock held. */
+int fh__tls_sessions_setup(SSL_CTX *ctx);
+void fh__tls_sessions_attach(fh__conn *c, struct fh__pool *p);
+void fh__tls_sessions_detach(fh__conn *c);
+void fh__tls_sessions_clear(fh__pool_host *h);
 
 /* Finds or creates the origin entry for key (e.g. "https://host:443"). */
 fh__pool_host *fh__pool_host_get(fh__pool *p, const char *key);

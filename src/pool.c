@@ -323,6 +323,7 @@ static void forget_parent(fh__pool *p, unsigned long gen)
             h->open = h->idle = 0;
             h->idle_top = NULL;
             h->shared = NULL; /* driven by engines that fail and forget them */
+            fh__tls_sessions_clear(h); /* the parent's tickets are the parent's */
         }
     p->open = p->idle = p->waiting = 0;
     p->wait_head = p->wait_tail = NULL;
@@ -530,6 +531,7 @@ void fh__pool_destroy(fh__pool *p)
         fh__pool_host *h = p->buckets[i];
         while (h) {
             fh__pool_host *next = h->hnext;
+            fh__tls_sessions_clear(h);
             free(h->key);
             free(h);
             h = next;
@@ -553,6 +555,7 @@ int fh_client_pool_stats_sized(fh_client *client, fh_pool_stats *out, size_t siz
     st.waiting = p->waiting;
     st.created = p->created;
     st.reused = p->reused;
+    st.tls_resumed = __atomic_load_n(&p->tls_resumed, __ATOMIC_RELAXED);
     fh__pool_unlock(p);
     /* The caller's struct is size bytes: an older header's is smaller, a
      * newer one's larger (its fields unknown here read 0). */

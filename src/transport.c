@@ -76,6 +76,7 @@ void fh__conn_close(fh__conn *c)
         fh__engine_cancel_flush(c->engine, c);
     if (c->codec)
         c->codec->free(c);
+    fh__tls_sessions_detach(c);
     if (c->ssl)
         fh__tls_conn_free(c->ssl);
     if (c->fd >= 0)

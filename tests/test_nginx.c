@@ -278,6 +278,33 @@ static void test_keep_alive_reuse(void **state)
     assert_int_equal(st.idle, 1);
 }
 
+/* A new connection to an origin the client has met resumes a session
+ * (RFC 8446 §2.2) instead of a full handshake; with no idle connection
+ * kept, every request opens one. Another client starts from nothing. */
+static void test_tls_session_resumption(void **state)
+{
+    fh_client *c = client(*state);
+    assert_int_equal(fh_client_set_pool_limits(c, 10, 10, 0, 60000), FH_OK);
+    for (int i = 0; i < 6; i++)
+        get_expect(c, ngx.https_url, "/json", ngx.json, ngx.json_len);
+    fh_pool_stats st;
+    fh_client_pool_stats(c, &st);
+    assert_int_equal((int)st.created, 6);
+    assert_int_equal((int)st.tls_resumed, 5); /* all but the first */
+    /* HTTP/2 connections resume the same way (the session is the origin's). */
+    fh_client_set_http2(c, FH_HTTP2_ON);
+    get_expect(c, ngx.https_url, "/json", ngx.json, ngx.json_len);
+    fh_client_pool_stats(c, &st);
+    assert_int_equal((int)st.tls_resumed, 6);
+
+    fh_client *other = fh_client_new();
+    assert_int_equal(fh_client_set_ca_file(other, ngx.ca_file), FH_OK);
+    get_expect(other, ngx.https_url, "/json", ngx.json, ngx.json_len);
+    fh_client_pool_stats(other, &st);
+    assert_int_equal((int)st.tls_resumed, 0);
+    fh_client_free(other);
+}
+
 #define THREADS 8
 #define PER_THREAD 50
 
@@ -449,6 +476,7 @@ int main(void)
         T(test_zstd),
         T(test_stream_big_in_pieces),
         T(test_keep_alive_reuse),
+        T(test_tls_session_resumption),
         T(test_many_threads),
         T(test_https_system_store_rejects),
         T(test_https_verify_off),

@@ -243,6 +243,8 @@ typedef struct fh_pool_stats {
     int waiting;   /* requests waiting for a connection slot */
     uint64_t created; /* connections opened since the client was created */
     uint64_t reused;  /* requests that used a pooled connection */
+    uint64_t tls_resumed; /* TLS connections that resumed a session instead of a full
+                             handshake (tickets kept per origin, docs/c-api.md) */
     /* New fields go here, after every field above and never into padding
      * between them (docs/c-api.md, ABI). */
 } fh_pool_stats;
