@@ -374,7 +374,7 @@ static int adopt_hop(fh__exchange *x, char *abs)
     int rc = fh__url_parse(&u, abs, alen, &why);
     size_t klen = alen + 32;
     char *key = rc ? NULL : malloc(klen);
-    char *shown = rc ? NULL : fh__url_strip_userinfo(abs, alen);
+    char *shown = rc ? NULL : fh__url_strip_userinfo(u.href, strlen(u.href));
     free(abs);
     if (!rc && (!key || !shown))
         rc = FH_ENOMEM;
