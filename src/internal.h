@@ -366,7 +366,19 @@ struct fh_response {
     fh_engine *owned_engine; /* blocking stream mode: private engine to free */
     fh_wait_hooks wait;      /* blocking stream mode: hooks of fh_response_read */
     fh__conn *upgraded;      /* after 101: the connection, until taken or freed */
+    /* The request this response answers, as written (sent.c): one block. */
+    char *sent;
+    const char *sent_method, *sent_url;
+    fh_header *sent_hdrs;
+    size_t nsent;
+    uint64_t wire_bytes;     /* body bytes received, before content decoding */
 };
+
+/* sent.c: records on r the request x wrote for it (method, url as shown,
+ * the header fields in the order and form the codec wrote them). */
+int fh__response_record_request(fh_response *r, const fh__exchange *x, const char *url);
+/* h2_codec.c: 1 when HTTP/2 does not carry the field (RFC 9113 §8.2.2). */
+int fh__h2_field_dropped(const fh_header *f);
 
 /* Builds a response from a parsed head (copies the head bytes). */
 fh_response *fh__response_new(const fh__h1_head *h, const char *raw);

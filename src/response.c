@@ -200,6 +200,7 @@ void fh_response_free(fh_response *r)
         fh_response_free(r->history[i]);
     free(r->history);
     free(r->url);
+    free(r->sent);
     free(r->head);
     free(r->hdrs);
     fh__buf_free(&r->body);
