@@ -275,12 +275,16 @@ static int64_t retry_after(fh__exchange *x)
     return wait < cap ? wait : cap;
 }
 
-/* Connection-level failures worth another attempt; protocol errors and
- * TLS verification failures would only fail the same way again. */
-static int is_connection_error(int code)
+/* Failures the policy retries (retry_errors: by default the connection
+ * failures; protocol errors and TLS verification failures would usually
+ * fail the same way again). They count against the breaker, as listed
+ * statuses do. */
+static int is_listed_error(const fh_retry_policy *p, int code)
 {
-    return code == FH_ECONNECT || code == FH_ECLOSED || code == FH_EIO ||
-           code == FH_ETIMEOUT_CONNECT || code == FH_ETIMEOUT_READ || code == FH_ETIMEOUT_WRITE;
+    for (int i = 0; i < p->n_retry_errors; i++)
+        if (p->retry_errors[i] == code)
+            return 1;
+    return 0;
 }
 
 /* Refusals sent again when the request has no total timeout to bound them. */
@@ -315,8 +319,9 @@ int fh__policy_on_error(fh__exchange *x, int code)
         return 0;
     if (code == FH_EREFUSED)
         return retry_refused(x);
-    record(x, is_connection_error(code));
-    if (!is_connection_error(code) || !may_repeat(x))
+    int listed = is_listed_error(&x->pol->retry, code);
+    record(x, listed);
+    if (!listed || !may_repeat(x))
         return 0;
     return schedule(x, fh__retry_backoff_us(&x->pol->retry, x->pol->attempts, &x->pol->rng));
 }

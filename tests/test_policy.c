@@ -540,6 +540,57 @@ static void test_connection_error_retried(void **state)
     fh_peer_stop(p);
 }
 
+/* retry_errors chooses which failures are retried: a malformed response is
+ * not by default, is when listed; a dropped connection then is not. */
+static void test_retry_errors_listed(void **state)
+{
+    static const fh_peer_step garbage[] = {PEER_READ, PEER_SEND("NOT HTTP AT ALL\r\n\r\n"),
+                                           PEER_WAIT_CLOSE, PEER_END};
+    static const fh_peer_step drop[] = {PEER_READ, PEER_CLOSE, PEER_END};
+    static const fh_peer_step ok[] = {PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    char url[128];
+    fh_response *resp = NULL;
+    for (int listed = 0; listed < 2; listed++) {
+        const fh_peer_step *scripts[] = {garbage, ok};
+        fh_peer *p = fh_peer_start(scripts, 2);
+        fh_client *c = fh_client_new();
+        fh_retry_policy rp = retry_503(2);
+        if (listed) {
+            rp.retry_errors[0] = FH_EPROTO;
+            rp.n_retry_errors = 1;
+        }
+        assert_int_equal(fh_client_set_retry(c, &rp), FH_OK);
+        int rc = send_req(c, "GET", fh_peer_url(p, "/", url, sizeof url), NULL, &resp, NULL, 0);
+        assert_int_equal(rc, listed ? FH_OK : FH_EPROTO);
+        if (listed) {
+            assert_int_equal(fh_response_attempts(resp), 2);
+            fh_response_free(resp);
+        }
+        fh_client_free(c);
+        fh_peer_stop(p);
+    }
+    const fh_peer_step *scripts[] = {drop, ok};
+    fh_peer *p = fh_peer_start(scripts, 2);
+    fh_client *c = fh_client_new();
+    fh_retry_policy rp = retry_503(2);
+    rp.retry_errors[0] = FH_EPROTO;
+    rp.n_retry_errors = 1;
+    fh_client_set_retry(c, &rp);
+    assert_int_equal(send_req(c, "GET", fh_peer_url(p, "/", url, sizeof url), NULL, &resp, NULL,
+                              0), FH_ECLOSED);
+    assert_int_equal(fh_peer_connections(p), 1);
+    fh_client_free(c);
+    fh_peer_stop(p);
+    /* Only failures of an attempt may be listed. */
+    rp.retry_errors[0] = FH_ETIMEOUT_TOTAL;
+    char msg[200];
+    assert_int_equal(fh_retry_policy_check(&rp, msg, sizeof msg), FH_EINVAL);
+    assert_non_null(strstr(msg, "retry_errors[0] must be"));
+    rp.n_retry_errors = FH_RETRY_MAX_ERRORS + 1;
+    assert_int_equal(fh_retry_policy_check(&rp, msg, sizeof msg), FH_EINVAL);
+    assert_true(fh_retry_error_allowed(FH_ECERT) && !fh_retry_error_allowed(FH_EINVAL));
+}
+
 /* ---- circuit breaker ---------------------------------------------------------- */
 
 static int64_t fake_now;
@@ -679,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_after_is_honoured_and_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_stop_at_total_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_error_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_errors_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_circuit_breaker_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digest_challenge_answered_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookies_follow_hops_but_not_hosts, setup, teardown),
