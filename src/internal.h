@@ -271,6 +271,7 @@ struct fh_client {
     int max_redirects;
     int auth_kind;
     char *auth_user, *auth_pass;
+    int digest_alg;          /* Digest algorithm asked for (auth.h), 0: any */
     fh_cookie_jar *jar;             /* borrowed */
     int64_t (*clock)(void *ud);     /* breaker clock (us), NULL: monotonic */
     void *clock_ud;
@@ -332,6 +333,7 @@ struct fh_request {
     fh_cookie_jar *jar;      /* NULL: client's */
     int auth_kind;           /* -1: client's */
     char *auth_user, *auth_pass;
+    int digest_alg;          /* -1: client's; else as fh_client's */
     char **sensitive;        /* extra header names dropped across origins */
     size_t nsensitive;
     char errmsg[FH__ERRMSG];

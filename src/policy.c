@@ -89,6 +89,7 @@ int fh__policy_init(fh__exchange *x)
                         !(p->url_origin = strdup(r->pool_key))))
         return FH_ENOMEM;
     fh__digest_init(&p->digest);
+    p->digest.want = r->digest_alg >= 0 ? r->digest_alg : c->digest_alg;
     p->rng = (uint64_t)x->t_start ^ (uint64_t)(uintptr_t)x;
     return FH_OK;
 }
@@ -680,4 +681,27 @@ int fh_client_set_auth(fh_client *c, fh_auth_kind k, const char *u, const char *
 int fh_request_set_auth(fh_request *r, fh_auth_kind k, const char *u, const char *pw)
 {
     return r ? set_auth(&r->auth_kind, &r->auth_user, &r->auth_pass, k, u, pw) : FH_EINVAL;
+}
+
+int fh_digest_algorithm_check(const char *algorithm)
+{
+    return fh__digest_algorithm(algorithm) < 0 ? FH_EINVAL : FH_OK;
+}
+
+int fh_client_set_digest_algorithm(fh_client *c, const char *algorithm)
+{
+    int want = fh__digest_algorithm(algorithm);
+    if (!c || want < 0)
+        return FH_EINVAL;
+    c->digest_alg = want;
+    return FH_OK;
+}
+
+int fh_request_set_digest_algorithm(fh_request *r, const char *algorithm)
+{
+    int want = fh__digest_algorithm(algorithm);
+    if (!r || want < 0)
+        return FH_EINVAL;
+    r->digest_alg = want;
+    return FH_OK;
 }

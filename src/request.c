@@ -105,6 +105,7 @@ fh_request *fh_request_new_n(const char *method, size_t method_len, const char *
     r->follow_redirects = -1;
     r->max_redirects = -1;
     r->auth_kind = -1;
+    r->digest_alg = -1;
     r->method_len = method_len;
     /* A token has no NUL, so the length the caller gave is the length
      * that is sent; "GET\0X" is refused, never shortened to "GET". */

@@ -166,6 +166,17 @@ FH_EXTERN int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char
 FH_EXTERN int fh_auth_check(fh_auth_kind kind, const char *user, const char *pass, char *msg,
                             size_t msglen);
 
+/* Digest: answer only challenges whose algorithm is this one ("MD5",
+ * "SHA-256", "SHA-512-256", each optionally with "-sess"; case-insensitive),
+ * as RFC 7616 §3.7 lets a client choose among the challenges it gets; a 401
+ * that offers no such challenge is returned to the caller unanswered. NULL:
+ * the strongest one offered (the default). The request's setting, once
+ * made, wins over the client's. FH_EINVAL for another name (the previous
+ * setting stays); fh_digest_algorithm_check() tells without setting. */
+FH_EXTERN int fh_client_set_digest_algorithm(fh_client *client, const char *algorithm);
+FH_EXTERN int fh_request_set_digest_algorithm(fh_request *req, const char *algorithm);
+FH_EXTERN int fh_digest_algorithm_check(const char *algorithm);
+
 /* Marks a header name of this request as a credential (e.g. "X-API-Key"
  * set by a custom auth scheme): like Authorization and Cookie, it is not
  * sent once a redirect leaves the request's origin. */
