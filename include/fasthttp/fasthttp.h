@@ -536,5 +536,6 @@ FH_EXTERN void fh_socket_free(fh_socket *s);
 #include "policy.h"
 #include "cookies.h"
 #include "multipart.h"
+#include "links.h"
 
 #endif
