@@ -85,9 +85,9 @@ CLIENT_CASES: list[Case] = [
     ({"hooks": {"request": []}}, ValueError, "hook"),
     ({"hooks": {"response": 5}}, TypeError, "hooks"),
     ({"hooks": {"response": [5]}}, TypeError, "hooks"),
-    ({"http2": True}, NotImplementedError, "http2"),
-    ({"http2": 1}, NotImplementedError, "http2"),
-    ({"http2": "yes"}, NotImplementedError, "http2"),
+    # HTTP/2 only needs HTTP/2: a client must speak one of them.
+    ({"http1": False}, ValueError, "http2"),
+    ({"http1": False, "http2": False}, ValueError, "http2"),
 ]
 
 # Per-request keyword arguments, for get/post/.../request (sync and asyncio).
@@ -122,8 +122,6 @@ REQUEST_CASES: list[Case] = [
     ({"hooks": 5}, TypeError, "hooks"),
     ({"hooks": {"response": 5}}, TypeError, "hooks"),
     ({"retry": 5}, TypeError, "retry"),
-    ({"http2": True}, NotImplementedError, "http2"),
-    ({"http2": 2}, NotImplementedError, "http2"),
 ]
 
 # Request(method, url, **kw) and client.send(request, **kw).

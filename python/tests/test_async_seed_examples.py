@@ -4,7 +4,8 @@ the local httpbin, https://api.example.com → its /anything echo), on stock
 asyncio and on uvloop.
 
 The async File Uploads, hook and auth examples run in test_async_policies_uploads.py.
-Left for the issues of their features: HTTP/2 preference (http2=) and WebSocket.
+The HTTP/2 preference examples (http2=) run in test_http2_async.py; WebSocket is left
+for its issue.
 """
 
 from __future__ import annotations

@@ -286,18 +286,6 @@ def test_async_with_is_async_mode(api: str) -> None:
     assert asyncio.run(main()) == 200  # more in test_async_*.py
 
 
-@pytest.mark.parametrize("kwargs", [{"http2": True}])
-def test_later_client_options(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(NotImplementedError, match="later release"):
-        Client(**kwargs)
-
-
-@pytest.mark.parametrize("kwargs", [{"http2": True}])
-def test_later_request_options(api: str, client: Client, kwargs: dict[str, Any]) -> None:
-    with pytest.raises(NotImplementedError, match="later release"):
-        client.get(api, **kwargs)
-
-
 def test_default_options_accepted() -> None:
     with Client(retry=None, cookies=None, auth=None, hooks=None, http2=False,
                 follow_redirects=False, max_redirects=20, limits=fasthttp.Limits(),

@@ -3,8 +3,9 @@ with only the host changed: https://httpbin.org → the local httpbin, and
 https://api.example.com → the local httpbin's /anything echo endpoint.
 
 The policy examples (Retry Policy, Circuit Breaker, Cookies, Authentication,
-Response Hooks) are in test_policies_seed.py. Left out (features of later
-releases): the asynchronous examples, WebSocket, HTTP/2 and File Uploads.
+Response Hooks) are in test_policies_seed.py, the HTTP/2 preference examples in
+test_http2.py. Left out (features of later releases): the asynchronous examples,
+WebSocket and File Uploads.
 """
 
 from __future__ import annotations
