@@ -38,7 +38,8 @@ def _split(pending: str, final: bool) -> tuple[list[str], str]:
     return parts, rest + keep
 
 
-async def aiter_lines(resp: Response) -> AsyncIterator[str]:
+async def aiter_lines(resp: Response, chunk_size: int | None = None) -> AsyncIterator[str]:
+    # chunk_size: accepted for iter_lines()'s async form; lines come as they complete.
     pending = ""
     async for text in aiter_text(resp):
         lines, pending = _split(pending + text, False)

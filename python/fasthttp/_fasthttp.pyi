@@ -1,6 +1,5 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
-import datetime
 import os
 from collections.abc import (
     AsyncIterable,
@@ -16,6 +15,7 @@ from collections.abc import (
 from types import TracebackType
 from typing import IO, Any, Generic, TypeVar, overload
 
+from ._elapsed import Elapsed
 from .auth import AuthBase
 from .cookies import CookieJar
 from .formdata import FilesLike
@@ -136,9 +136,16 @@ class _CookieJar:
         domain: str | None = None,
         path: str | None = None,
         secure: bool = False,
-        http_only: bool = False,
+        http_only: bool | None = None,
         expires: float | None = None,
+        *,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+        same_site: str | None = None,
+        host_only: bool = False,
     ) -> None: ...
+    def _header(self, url: str) -> str | None: ...
+    def _store(self, url: str, set_cookie: str) -> bool: ...
     def delete(self, name: str, domain: str | None = None, path: str | None = None) -> int: ...
     def clear(self) -> None: ...
     def _get(
@@ -177,6 +184,19 @@ class Request:
         files: FilesLike | None = None,
     ) -> None: ...
 
+class ByteIterator(Iterator[bytes]):
+    """What iter_bytes() returns: `for` it, or, for a response of an
+    asynchronous Client, `async for` it (then it is aiter_bytes())."""
+
+    def __next__(self) -> bytes: ...
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+class TextIterator(Iterator[str]):
+    """What iter_text() and iter_lines() return: `for` or `async for`."""
+
+    def __next__(self) -> str: ...
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
 class Response:
     """An HTTP response; with stream=True the body is read on demand."""
 
@@ -196,11 +216,43 @@ class Response:
     def url(self) -> str: ...
     @property
     def request(self) -> Request | None:
-        """The Request sent (None for a Response built without one)."""
+        """The request as sent for this response: final method, URL and header
+        fields (None for a Response built without one)."""
     @property
     def http_version(self) -> str: ...
     @property
-    def elapsed(self) -> datetime.timedelta: ...
+    def elapsed(self) -> Elapsed:
+        """A datetime.timedelta that also compares with and converts to seconds."""
+    @property
+    def ok(self) -> bool:
+        """2xx (as the original library); bool(response) is status < 400."""
+    @property
+    def is_success(self) -> bool: ...
+    @property
+    def is_informational(self) -> bool: ...
+    @property
+    def is_redirect(self) -> bool:
+        """3xx."""
+    @property
+    def is_permanent_redirect(self) -> bool:
+        """301 or 308."""
+    @property
+    def is_client_error(self) -> bool: ...
+    @property
+    def is_server_error(self) -> bool: ...
+    @property
+    def is_error(self) -> bool:
+        """4xx or 5xx."""
+    def __bool__(self) -> bool: ...
+    @property
+    def content_type(self) -> str | None:
+        """The media type of Content-Type, lower case, without parameters."""
+    @property
+    def num_bytes_downloaded(self) -> int:
+        """Body bytes received so far, before content decoding."""
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The Link header (RFC 8288) by relation type: {"next": {"url": ..., ...}}."""
     @property
     def timings(self) -> dict[str, float | bool] | None: ...
     @property
@@ -214,11 +266,11 @@ class Response:
     def __init__(
         self,
         status_code: int = 200,
-        *,
         headers: HeadersLike | None = None,
         content: bytes | bytearray | memoryview | str | None = None,
         reason: str | None = None,
         request: Request | None = None,
+        *,
         url: str | None = None,
         encoding: str | None = None,
         http_version: str | None = None,
@@ -227,10 +279,10 @@ class Response:
     def json(self, **kwargs: Any) -> Any: ...
     def raise_for_status(self) -> Response: ...
     def read(self) -> bytes: ...
-    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
-    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
-    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]: ...
-    def iter_lines(self) -> Iterator[str]: ...
+    def iter_bytes(self, chunk_size: int | None = None) -> ByteIterator: ...
+    def iter_raw(self, chunk_size: int | None = None) -> ByteIterator: ...
+    def iter_text(self, chunk_size: int | None = None) -> TextIterator: ...
+    def iter_lines(self) -> TextIterator: ...
     def close(self) -> None: ...
     def __enter__(self) -> Response: ...
     def __exit__(
@@ -293,8 +345,8 @@ class _ClientMethods(Generic[_R]):
     def auth(self) -> AuthLike | None: ...
     def __init__(
         self,
-        *,
         base_url: str | None = None,
+        *,
         headers: HeadersLike | None = None,
         params: ParamsLike | None = None,
         timeout: TimeoutLike = None,
@@ -309,6 +361,7 @@ class _ClientMethods(Generic[_R]):
         hooks: HooksLike | None = None,
         http2: bool | None = False,
         http1: bool = True,
+        user_agent: str | None = None,
     ) -> None: ...
     def request(
         self,
@@ -330,6 +383,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def get(
         self,
@@ -350,6 +404,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def post(
         self,
@@ -370,6 +425,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def put(
         self,
@@ -390,6 +446,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def patch(
         self,
@@ -410,6 +467,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def delete(
         self,
@@ -430,6 +488,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def head(
         self,
@@ -450,6 +509,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def options(
         self,
@@ -470,6 +530,28 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
+    ) -> _R: ...
+    def trace(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: FilesLike | None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+        retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def send(
         self,
@@ -555,3 +637,5 @@ class MultipartStream:
     def _read_async(self, size: int, /) -> bytes | None: ...
     def _waiting(self) -> tuple[int, Any] | None: ...
     def _feed(self, chunk: bytes | None, /) -> None: ...
+
+def _check_digest_algorithm(name: str, /) -> None: ...

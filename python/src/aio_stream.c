@@ -55,6 +55,8 @@ void fhp_aio_stream_release(FhpResponse *r)
         r->tm = *fh_response_timings(x->resp);
         r->has_tm = 1;
     }
+    if (x->resp)
+        r->downloaded = fh_response_body_bytes_received(x->resp);
     if (r->elapsed_us < 0)
         r->elapsed_us = r->tm.total_us > 0 ? r->tm.total_us : fhp_now_us() + r->elapsed_us + 2;
     fhp_aexch_leave(x, FH_ECANCELED);
@@ -274,6 +276,11 @@ PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssi
     Py_ssize_t cs;
     if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_bytes", &raw, &cs) < 0)
         return NULL;
+    return fhp_aiter_bytes_new(r, cs);
+}
+
+PyObject *fhp_aiter_bytes_new(FhpResponse *r, Py_ssize_t cs)
+{
     if (fhp_aio_ready() < 0)
         return NULL;
     if (!r->content) {
