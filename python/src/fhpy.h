@@ -11,6 +11,7 @@
  *   formdata.c  multipart/form-data bodies (MultipartStream, files=)
  *   send.c      one exchange through fh_client_send_with, GIL released, hooks
  *   response.c  the Response type
+ *   response_props.c  the request as sent, status predicates, content_type, links...
  *   text.c      encodings, text(), json() and the streaming iterators
  *   client.c    the Client type (options, methods, close)
  *   options.c   Client option conversion (timeouts, limits, TLS)
@@ -48,7 +49,7 @@ typedef struct fhp_state {
     PyObject *k_url, *k_method, *k_params, *k_headers, *k_json, *k_data, *k_content,
         *k_files, *k_timeout, *k_stream, *k_cookies, *k_auth, *k_hooks,
         *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response, *k_retry,
-        *k_limits, *k_expect_continue;
+        *k_limits, *k_expect_continue, *k_encoding;
     /* frequently built strings */
     PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS, *s_TRACE;
     PyObject *s_http10, *s_http11, *s_http20, *s_utf8, *s_empty, *s_items, *s_read;
@@ -330,6 +331,8 @@ PyObject *fhp_response_get_links(FhpResponse *r, void *c);
 
 PyObject *fhp_response_encoding(FhpResponse *r);
 PyObject *fhp_response_text(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_text_method(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames);
 PyObject *fhp_response_json(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                             PyObject *kwnames);
 PyObject *fhp_response_iter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,

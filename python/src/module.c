@@ -95,6 +95,7 @@ static int intern_all(void)
         {&S.k_http2, "http2"}, {&S.k_request, "request"}, {&S.k_chunk_size, "chunk_size"},
         {&S.k_response, "response"}, {&S.k_retry, "retry"}, {&S.k_limits, "limits"},
         {&S.k_expect_continue, "expect_continue"}, {&S.s_TRACE, "TRACE"},
+        {&S.k_encoding, "encoding"},
         {&S.s_GET, "GET"}, {&S.s_POST, "POST"}, {&S.s_PUT, "PUT"}, {&S.s_PATCH, "PATCH"},
         {&S.s_DELETE, "DELETE"}, {&S.s_HEAD, "HEAD"}, {&S.s_OPTIONS, "OPTIONS"},
         {&S.s_http10, "HTTP/1.0"}, {&S.s_http11, "HTTP/1.1"}, {&S.s_http20, "HTTP/2"},

@@ -557,7 +557,8 @@ static PyMemberDef Response_members[] = {
 #define FASTKW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
 
 static PyMethodDef Response_methods[] = {
-    {"text", (PyCFunction)fhp_response_text, METH_NOARGS, "The body decoded as text."},
+    {"text", FASTKW(fhp_response_text_method),
+     "text(encoding=None): the body decoded as text (with encoding when given)."},
     {"json", FASTKW(fhp_response_json), "The body parsed as JSON (kwargs go to json.loads)."},
     {"raise_for_status", (PyCFunction)Response_raise_for_status, METH_NOARGS,
      "Raises HTTPStatusError for 4xx and 5xx; returns the response otherwise."},

@@ -151,6 +151,32 @@ PyObject *fhp_response_text(FhpResponse *r, PyObject *unused)
     return s;
 }
 
+/* text(encoding=None): the original library's argument decodes with that
+ * codec once, without changing response.encoding. */
+PyObject *fhp_response_text_method(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
+{
+    static PyObject **names[] = {&S.k_encoding};
+    fhp_sig sig = {"text", names, 1, 1, 0};
+    PyObject *enc;
+    if (fhp_parse(&sig, args, nargs, kwnames, &enc) < 0)
+        return NULL;
+    if (!enc || enc == Py_None)
+        return fhp_response_text(r, NULL);
+    if (!PyUnicode_Check(enc)) {
+        PyErr_Format(PyExc_TypeError, "text(): encoding must be a str or None, not %.100s",
+                     Py_TYPE(enc)->tp_name);
+        return NULL;
+    }
+    PyObject *content = fhp_response_read_all(r);
+    const char *e = content ? PyUnicode_AsUTF8(enc) : NULL;
+    PyObject *s = e ? PyUnicode_Decode(PyBytes_AS_STRING(content), PyBytes_GET_SIZE(content), e,
+                                       "replace")
+                    : NULL;
+    Py_XDECREF(content);
+    return s;
+}
+
 PyObject *fhp_response_json(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                             PyObject *kwnames)
 {

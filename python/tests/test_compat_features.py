@@ -218,6 +218,12 @@ def test_links_content_type_and_bytes_downloaded() -> None:
     assert Response(200).content_type is None and Response(200).links == {}
     assert Response(200, {"Link": "<no-base>; rel=x"}).links["x"]["url"] == "no-base"
     assert Response(200, {}, b"body", "Fine").content == b"body"  # the original's order
+    # text(encoding=) as the original's: that codec once, response.encoding unchanged
+    r = Response(200, {"Content-Type": "text/plain; charset=utf-8"}, "é".encode())
+    assert r.text() == "é" and r.text("latin-1") == "\u00c3\u00a9" and r.encoding == "utf-8"
+    assert r.text(encoding=None) == "é"
+    with pytest.raises(LookupError):
+        r.text(encoding="no-such-codec")
 
 
 def test_elapsed_is_a_timedelta_and_reads_as_seconds() -> None:
