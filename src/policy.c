@@ -688,20 +688,21 @@ int fh_digest_algorithm_check(const char *algorithm)
     return fh__digest_algorithm(algorithm) < 0 ? FH_EINVAL : FH_OK;
 }
 
-int fh_client_set_digest_algorithm(fh_client *c, const char *algorithm)
+static int set_digest_algorithm(int *slot, const char *algorithm)
 {
     int want = fh__digest_algorithm(algorithm);
-    if (!c || want < 0)
+    if (!slot || want < 0)
         return FH_EINVAL;
-    c->digest_alg = want;
+    *slot = want;
     return FH_OK;
+}
+
+int fh_client_set_digest_algorithm(fh_client *c, const char *algorithm)
+{
+    return set_digest_algorithm(c ? &c->digest_alg : NULL, algorithm);
 }
 
 int fh_request_set_digest_algorithm(fh_request *r, const char *algorithm)
 {
-    int want = fh__digest_algorithm(algorithm);
-    if (!r || want < 0)
-        return FH_EINVAL;
-    r->digest_alg = want;
-    return FH_OK;
+    return set_digest_algorithm(r ? &r->digest_alg : NULL, algorithm);
 }

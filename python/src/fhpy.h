@@ -317,13 +317,9 @@ PyObject *fhp_response_header(FhpResponse *r, const char *name);
 /* response_props.c: the request as sent, status predicates, truth,
  * content_type, num_bytes_downloaded, links. */
 PyObject *fhp_response_get_request(FhpResponse *r, void *c);
-PyObject *fhp_response_get_ok(FhpResponse *r, void *c);
-PyObject *fhp_response_get_is_informational(FhpResponse *r, void *c);
-PyObject *fhp_response_get_is_redirect(FhpResponse *r, void *c);
+/* closure: const int[2], the status range [lo, hi) */
+PyObject *fhp_response_get_status_in(FhpResponse *r, void *closure);
 PyObject *fhp_response_get_is_permanent_redirect(FhpResponse *r, void *c);
-PyObject *fhp_response_get_is_client_error(FhpResponse *r, void *c);
-PyObject *fhp_response_get_is_server_error(FhpResponse *r, void *c);
-PyObject *fhp_response_get_is_error(FhpResponse *r, void *c);
 int fhp_response_bool(FhpResponse *r);
 PyObject *fhp_response_get_content_type(FhpResponse *r, void *c);
 PyObject *fhp_response_get_downloaded(FhpResponse *r, void *c);

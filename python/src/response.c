@@ -505,6 +505,10 @@ static void Response_dealloc(FhpResponse *r)
     PyObject_GC_Del(r);
 }
 
+/* Status ranges [lo, hi) of the predicates (closures of their getter). */
+static const int S1XX[2] = {100, 200}, S2XX[2] = {200, 300}, S3XX[2] = {300, 400},
+                 S4XX[2] = {400, 500}, S5XX[2] = {500, 600}, SERR[2] = {400, 600};
+
 static PyGetSetDef Response_getset[] = {
     {"headers", (getter)get_headers, NULL, "Response headers (Headers).", NULL},
     {"reason", (getter)get_reason, NULL, "Reason phrase of the status line.", NULL},
@@ -525,17 +529,22 @@ static PyGetSetDef Response_getset[] = {
     {"request", (getter)fhp_response_get_request, NULL,
      "The request as it was sent for this response: final method, URL and header fields "
      "(Host, cookies, credentials, framing); each history response has its own.", NULL},
-    {"ok", (getter)fhp_response_get_ok, NULL, "True for a 2xx status (as the original library).",
-     NULL},
-    {"is_success", (getter)fhp_response_get_ok, NULL, "True for a 2xx status.", NULL},
-    {"is_informational", (getter)fhp_response_get_is_informational, NULL,
-     "True for a 1xx status.", NULL},
-    {"is_redirect", (getter)fhp_response_get_is_redirect, NULL, "True for a 3xx status.", NULL},
+    {"ok", (getter)fhp_response_get_status_in, NULL,
+     "True for a 2xx status (as the original library).", (void *)S2XX},
+    {"is_success", (getter)fhp_response_get_status_in, NULL, "True for a 2xx status.",
+     (void *)S2XX},
+    {"is_informational", (getter)fhp_response_get_status_in, NULL, "True for a 1xx status.",
+     (void *)S1XX},
+    {"is_redirect", (getter)fhp_response_get_status_in, NULL, "True for a 3xx status.",
+     (void *)S3XX},
     {"is_permanent_redirect", (getter)fhp_response_get_is_permanent_redirect, NULL,
      "True for 301 and 308.", NULL},
-    {"is_client_error", (getter)fhp_response_get_is_client_error, NULL, "True for 4xx.", NULL},
-    {"is_server_error", (getter)fhp_response_get_is_server_error, NULL, "True for 5xx.", NULL},
-    {"is_error", (getter)fhp_response_get_is_error, NULL, "True for 4xx and 5xx.", NULL},
+    {"is_client_error", (getter)fhp_response_get_status_in, NULL, "True for 4xx.",
+     (void *)S4XX},
+    {"is_server_error", (getter)fhp_response_get_status_in, NULL, "True for 5xx.",
+     (void *)S5XX},
+    {"is_error", (getter)fhp_response_get_status_in, NULL, "True for 4xx and 5xx.",
+     (void *)SERR},
     {"content_type", (getter)fhp_response_get_content_type, NULL,
      "The media type of Content-Type without parameters, lower case, or None.", NULL},
     {"num_bytes_downloaded", (getter)fhp_response_get_downloaded, NULL,

@@ -60,46 +60,19 @@ PyObject *fhp_response_get_request(FhpResponse *r, void *c)
 
 /* ---- status ----------------------------------------------------------------------- */
 
-/* ok is the original library's (2xx); truth is requests' (no 4xx or 5xx). */
-static PyObject *status_in(FhpResponse *r, int lo, int hi)
+/* The getter of ok, is_success, is_redirect, is_error...: closure is a
+ * {lo, hi} pair of Response_getset (response.c). ok is the original
+ * library's (2xx); truth is requests' (no 4xx or 5xx). */
+PyObject *fhp_response_get_status_in(FhpResponse *r, void *closure)
 {
-    return PyBool_FromLong(r->status >= lo && r->status < hi);
-}
-
-PyObject *fhp_response_get_ok(FhpResponse *r, void *c)
-{
-    return status_in(r, 200, 300);
-}
-
-PyObject *fhp_response_get_is_informational(FhpResponse *r, void *c)
-{
-    return status_in(r, 100, 200);
-}
-
-PyObject *fhp_response_get_is_redirect(FhpResponse *r, void *c)
-{
-    return status_in(r, 300, 400);
+    const int *range = closure;
+    return PyBool_FromLong(r->status >= range[0] && r->status < range[1]);
 }
 
 PyObject *fhp_response_get_is_permanent_redirect(FhpResponse *r, void *c)
 {
     /* RFC 9110 §15.4.2 (301) and §15.4.9 (308). */
     return PyBool_FromLong(r->status == 301 || r->status == 308);
-}
-
-PyObject *fhp_response_get_is_client_error(FhpResponse *r, void *c)
-{
-    return status_in(r, 400, 500);
-}
-
-PyObject *fhp_response_get_is_server_error(FhpResponse *r, void *c)
-{
-    return status_in(r, 500, 600);
-}
-
-PyObject *fhp_response_get_is_error(FhpResponse *r, void *c)
-{
-    return status_in(r, 400, 600);
 }
 
 int fhp_response_bool(FhpResponse *r)
