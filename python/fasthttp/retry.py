@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ._fasthttp import FH_RETRY_MAX_STATUS, _retry_check, _retry_defaults
@@ -90,6 +90,27 @@ def _count(name: str, value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"RetryPolicy.{name} must be an int, not {type(value).__name__}")
     return value
+
+
+class _Codes(tuple[int, ...]):
+    """The codes of a policy once made: what dataclasses.replace() hands the
+    next one for the field it was not told to change."""
+
+
+def _pick_codes(status_codes: Iterable[int], retry_on_status: Iterable[int] | None
+                ) -> Iterable[int]:
+    """status_codes or retry_on_status, whichever was given (replace() gives
+    back the other one as a _Codes); both with different codes: ValueError."""
+    if retry_on_status is None:
+        return status_codes
+    old_sc, old_ros = isinstance(status_codes, _Codes), isinstance(retry_on_status, _Codes)
+    if old_ros and not old_sc:
+        return status_codes
+    if old_sc or status_codes is DEFAULT_STATUS_CODES or \
+            _same_codes(status_codes, retry_on_status):
+        return retry_on_status
+    raise ValueError("RetryPolicy takes status_codes or retry_on_status (the original "
+                     "library's name for it), not both")
 
 
 def _same_codes(a: Iterable[int], b: Iterable[int]) -> bool:
@@ -155,16 +176,13 @@ class RetryPolicy:
     retry_after_max: float = _DEFAULTS["retry_after_max"]
     backoff_max: float = _DEFAULTS["backoff_max"]
     retry_exceptions: tuple[type[BaseException], ...] | None = None
-    retry_on_status: InitVar[Iterable[int] | None] = None
+    #: the original library's name for ``status_codes``: after construction both
+    #: hold the same codes
+    retry_on_status: Iterable[int] | None = None
 
-    def __post_init__(self, retry_on_status: Iterable[int] | None) -> None:
+    def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise once, here
-        if retry_on_status is not None:
-            if self.status_codes is not DEFAULT_STATUS_CODES and not _same_codes(
-                    self.status_codes, retry_on_status):
-                raise ValueError("RetryPolicy takes status_codes or retry_on_status (the "
-                                 "original library's name for it), not both")
-            put(self, "status_codes", retry_on_status)
+        put(self, "status_codes", _pick_codes(self.status_codes, self.retry_on_status))
         put(self, "retry_exceptions", _exception_classes(self.retry_exceptions))
         for name in ("max_attempts", "cb_failure_threshold"):
             put(self, name, _count(name, getattr(self, name)))
@@ -181,9 +199,8 @@ class RetryPolicy:
                                 f"not {type(code).__name__}")
             if code not in codes:
                 codes.append(code)
-        # The default object is kept, so that retry_on_status= can tell it was not given.
-        put(self, "status_codes", DEFAULT_STATUS_CODES if tuple(codes) == DEFAULT_STATUS_CODES
-            else tuple(codes))
+        put(self, "status_codes", _Codes(codes))
+        put(self, "retry_on_status", self.status_codes)
         for name in ("circuit_breaker", "retry_non_idempotent", "respect_retry_after"):
             put(self, name, bool(getattr(self, name)))
         problem = _retry_check(self)
@@ -200,12 +217,3 @@ class RetryPolicy:
             value = value[int(m[2])]
         return f", not {value!r}"
 
-
-def _retry_on_status(self: RetryPolicy) -> tuple[int, ...]:
-    """The original library's name for :attr:`RetryPolicy.status_codes`."""
-    return tuple(self.status_codes)
-
-
-# Set after the dataclass is made: in the class body the property would be
-# taken as the InitVar's default.
-setattr(RetryPolicy, "retry_on_status", property(_retry_on_status))  # noqa: B010

@@ -7,6 +7,7 @@ DigestAuth spellings, module-level calls (docs/python.md, docs/migrating.md).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import gzip
 import socket
@@ -301,6 +302,10 @@ def test_retry_policy_spellings() -> None:
     assert RetryPolicy(status_codes=[500], retry_on_status=[500]).status_codes == (500,)
     with pytest.raises(ValueError, match="not both"):
         RetryPolicy(status_codes=[500], retry_on_status=[503])
+    # dataclasses.replace() with either name changes both
+    assert dataclasses.replace(p, status_codes=[429]).retry_on_status == (429,)
+    assert dataclasses.replace(p, retry_on_status=[408]).status_codes == (408,)
+    assert dataclasses.replace(p, max_attempts=3).status_codes == (500, 502)
     with pytest.raises(TypeError, match="retry_exceptions"):
         RetryPolicy(retry_exceptions=("ConnectError",))  # type: ignore[arg-type]
     assert RetryPolicy(retry_exceptions=ConnectError).retry_exceptions == (ConnectError,)  # type: ignore[arg-type]
