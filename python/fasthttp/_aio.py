@@ -39,9 +39,9 @@ def _split(pending: str, final: bool) -> tuple[list[str], str]:
 
 
 async def aiter_lines(resp: Response, chunk_size: int | None = None) -> AsyncIterator[str]:
-    # chunk_size: accepted for iter_lines()'s async form; lines come as they complete.
+    # chunk_size: the size of the pieces read; lines come out as they complete.
     pending = ""
-    async for text in aiter_text(resp):
+    async for text in aiter_text(resp, chunk_size):
         lines, pending = _split(pending + text, False)
         for line in lines:
             yield line

@@ -324,10 +324,15 @@ PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssiz
     return res;
 }
 
-PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused)
+PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
 {
+    PyObject *raw;
+    Py_ssize_t cs;
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_lines", &raw, &cs) < 0)
+        return NULL;
     PyObject *f = helper("aiter_lines");
-    PyObject *res = f ? PyObject_CallOneArg(f, (PyObject *)r) : NULL;
+    PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, raw, NULL) : NULL;
     Py_XDECREF(f);
     return res;
 }

@@ -335,7 +335,8 @@ PyObject *fhp_response_iter_bytes(FhpResponse *r, PyObject *const *args, Py_ssiz
                                   PyObject *kwnames);
 PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                  PyObject *kwnames);
-PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames);
 
 /* asyncio side of a Response (aio_stream.c). */
 void fhp_aio_stream_release(FhpResponse *r);
@@ -347,7 +348,8 @@ PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssi
 PyObject *fhp_aiter_bytes_new(FhpResponse *r, Py_ssize_t cs);
 PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                   PyObject *kwnames);
-PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames);
 PyObject *fhp_response_aenter(FhpResponse *r, PyObject *unused);
 PyObject *fhp_response_aexit(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs);
 

@@ -569,16 +569,22 @@ PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize
     return text_iter(r, cs);
 }
 
-PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused)
+/* iter_lines(chunk_size=None): the original library took the size of the
+ * pieces read; lines come out as they complete whatever it is. */
+PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
 {
-    PyObject *src = text_iter(r, 0);
+    Py_ssize_t cs;
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "iter_lines", NULL, &cs) < 0)
+        return NULL;
+    PyObject *src = text_iter(r, cs);
     TextIter *it = src ? PyObject_GC_New(TextIter, &FhpTextIter_Type) : NULL;
     if (!it) {
         Py_XDECREF(src);
         return NULL;
     }
     it->resp = (FhpResponse *)Py_NewRef((PyObject *)r);
-    it->chunk_size = 0;
+    it->chunk_size = cs;
     it->src = src;
     it->decoder = NULL;
     it->pending = Py_NewRef(S.s_empty);

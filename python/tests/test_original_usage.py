@@ -132,7 +132,7 @@ def test_streaming_sync(httpbin: str) -> None:
         chunks = [chunk for chunk in resp.iter_bytes()]
         assert sum(c.count(b"\n") for c in chunks) == 20
         resp = client.get(f"{httpbin}/stream/5", stream=True)
-        assert len([line for line in resp.iter_lines()]) == 5
+        assert len([line for line in resp.iter_lines(chunk_size=7)]) == 5
 
 
 def test_streaming_async_for_over_iter_bytes(httpbin: str) -> None:
@@ -149,7 +149,7 @@ def test_streaming_async_for_over_iter_bytes(httpbin: str) -> None:
                 text += piece
             assert text.count("\n") == 4
             resp = await client.get(f"{httpbin}/stream/6", stream=True)
-            lines = [line async for line in resp.iter_lines()]
+            lines = [line async for line in resp.iter_lines(chunk_size=8192)]
             assert len(lines) == 6 and all(line.startswith("{") for line in lines)
             # a buffered response too, and chunk_size is honoured
             resp = await client.get(f"{httpbin}/bytes/1000")
