@@ -311,30 +311,35 @@ static PyObject *helper(const char *name)
     return PyObject_GetAttrString(A.aio_helpers, name);
 }
 
-PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
-                                  PyObject *kwnames)
+PyObject *fhp_aio_text_helper(FhpResponse *r, const char *name, PyObject *chunk_size)
+{
+    PyObject *f = helper(name);
+    PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, chunk_size, NULL) : NULL;
+    Py_XDECREF(f);
+    return res;
+}
+
+/* aiter_text(chunk_size=None) and aiter_lines(chunk_size=None). */
+static PyObject *text_method(FhpResponse *r, const char *name, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *raw;
     Py_ssize_t cs;
-    if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_text", &raw, &cs) < 0)
+    if (fhp_chunk_size_arg(args, nargs, kwnames, name, &raw, &cs) < 0)
         return NULL;
-    PyObject *f = helper("aiter_text");
-    PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, raw, NULL) : NULL;
-    Py_XDECREF(f);
-    return res;
+    return fhp_aio_text_helper(r, name, raw);
+}
+
+PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    return text_method(r, "aiter_text", args, nargs, kwnames);
 }
 
 PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                    PyObject *kwnames)
 {
-    PyObject *raw;
-    Py_ssize_t cs;
-    if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_lines", &raw, &cs) < 0)
-        return NULL;
-    PyObject *f = helper("aiter_lines");
-    PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, raw, NULL) : NULL;
-    Py_XDECREF(f);
-    return res;
+    return text_method(r, "aiter_lines", args, nargs, kwnames);
 }
 
 /* ---- the async byte iterator -------------------------------------------------------------- */

@@ -344,6 +344,9 @@ PyObject *fhp_response_aread(FhpResponse *r, PyObject *unused);
 PyObject *fhp_response_aclose(FhpResponse *r, PyObject *unused);
 PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                    PyObject *kwnames);
+/* fasthttp._aio.<name>(r, chunk_size): the async generators behind
+ * aiter_text() and aiter_lines(). */
+PyObject *fhp_aio_text_helper(FhpResponse *r, const char *name, PyObject *chunk_size);
 /* The async byte iterator of aiter_bytes(chunk_size); cs 0: as they come. */
 PyObject *fhp_aiter_bytes_new(FhpResponse *r, Py_ssize_t cs);
 PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,

@@ -238,12 +238,8 @@ static PyObject *async_view(FhpResponse *r, Py_ssize_t chunk_size, const char *h
     }
     if (!helper)
         return fhp_aiter_bytes_new(r, chunk_size);
-    PyObject *m = PyImport_ImportModule("fasthttp._aio");
-    PyObject *f = m ? PyObject_GetAttrString(m, helper) : NULL;
-    Py_XDECREF(m);
     PyObject *cs = chunk_size ? PyLong_FromSsize_t(chunk_size) : Py_NewRef(Py_None);
-    PyObject *res = f && cs ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, cs, NULL) : NULL;
-    Py_XDECREF(f);
+    PyObject *res = cs ? fhp_aio_text_helper(r, helper, cs) : NULL;
     Py_XDECREF(cs);
     return res;
 }
