@@ -115,6 +115,7 @@ typedef struct fh__cookie_v1 {
                    #cur " is frozen: new data needs new functions (docs/c-api.md, ABI)")
 
 _Static_assert(FH_RETRY_MAX_STATUS == 32, "FH_RETRY_MAX_STATUS is part of the layout");
+_Static_assert(FH_RETRY_MAX_ERRORS == 24, "FH_RETRY_MAX_ERRORS is part of the layout");
 _Static_assert(sizeof(fh_retry_policy) >= FH__RETRY_POLICY_SIZE_V1, "fh_retry_policy shrank");
 FH__SAME_FIELD(fh_retry_policy, fh__retry_policy_v1, struct_size);
 FH__SAME_FIELD(fh_retry_policy, fh__retry_policy_v1, max_attempts);

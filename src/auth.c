@@ -506,27 +506,46 @@ static int qop_offers_auth(const fh__auth_tok *t)
     return 0;
 }
 
+/* An algorithm name (§3.3, case-insensitive) to ALG_* and -sess. */
+static int algorithm_of(const char *v, size_t n, int *sess)
+{
+    *sess = 0;
+    if (n > 5 && eq_ci(v + n - 5, 5, "-sess")) {
+        *sess = 1;
+        n -= 5;
+    }
+    for (int a = ALG_MD5; a <= ALG_SHA512_256; a++)
+        if (eq_ci(v, n, alg_names[a]))
+            return a;
+    return ALG_NONE;
+}
+
 /* Maps the algorithm parameter (default MD5) to ALG_* and -sess (§3.3). */
 static int parse_algorithm(const challenge *c, int *sess)
 {
     *sess = 0;
     if (!(c->seen & (1u << P_ALGORITHM)))
         return ALG_MD5;
-    const fh__auth_tok *t = &c->p[P_ALGORITHM];
-    size_t n = t->value_len;
-    if (n > 5 && eq_ci(t->value + n - 5, 5, "-sess")) {
-        *sess = 1;
-        n -= 5;
-    }
-    for (int a = ALG_MD5; a <= ALG_SHA512_256; a++)
-        if (eq_ci(t->value, n, alg_names[a]))
-            return a;
-    return ALG_NONE;
+    return algorithm_of(c->p[P_ALGORITHM].value, c->p[P_ALGORITHM].value_len, sess);
+}
+
+/* fh__digest.want: the algorithm and -sess in one positive number. */
+static int want_code(int alg, int sess)
+{
+    return alg * 2 + sess;
+}
+
+int fh__digest_algorithm(const char *name)
+{
+    if (!name)
+        return 0;
+    int sess, alg = algorithm_of(name, strlen(name), &sess);
+    return alg == ALG_NONE ? FH_EINVAL : want_code(alg, sess);
 }
 
 /* Evaluates a collected challenge: 1 usable (ch filled), else FH_EPROTO or
- * FH_EUNSUPPORTED with *why set. */
-static int challenge_eval(const challenge *c, choice *ch, const char **why)
+ * FH_EUNSUPPORTED with *why set. want: fh__digest.want. */
+static int challenge_eval(const challenge *c, int want, choice *ch, const char **why)
 {
     if (c->bad)
         return *why = c->bad, FH_EPROTO;
@@ -535,6 +554,9 @@ static int challenge_eval(const challenge *c, choice *ch, const char **why)
     ch->alg = parse_algorithm(c, &ch->sess);
     if (ch->alg == ALG_NONE)
         return *why = "Digest challenge with an unsupported algorithm", FH_EUNSUPPORTED;
+    if (want && want_code(ch->alg, ch->sess) != want)
+        return *why = "Digest challenge with another algorithm than the one asked for",
+               FH_EUNSUPPORTED;
     ch->qop = (c->seen & (1u << P_QOP)) != 0;
     if (ch->qop && !qop_offers_auth(&c->p[P_QOP]))
         return *why = "Digest challenge offers no qop=auth (auth-int is unsupported)",
@@ -593,13 +615,13 @@ typedef struct selection {
 
 /* Called when a challenge ends: keeps it when stronger than the best so far
  * (on a tie the first one wins). */
-static void selection_close(selection *s)
+static void selection_close(selection *s, int want)
 {
     if (!s->cur.present)
         return;
     choice ch;
     const char *why = NULL;
-    int rc = challenge_eval(&s->cur, &ch, &why);
+    int rc = challenge_eval(&s->cur, want, &ch, &why);
     if (rc == 1) {
         if (!s->have_best || ch.alg > s->best_choice.alg) {
             s->best = s->cur;
@@ -629,7 +651,7 @@ int fh__digest_challenge(fh__digest *d, const char *value, size_t len, const cha
     fh__auth_lexer_init(&lx, value, len);
     while ((kind = fh__auth_lex(&lx, &t, why)) > 0) {
         if (kind == FH__AUTH_SCHEME) {
-            selection_close(&s);
+            selection_close(&s, d->want);
             s.cur.present = eq_ci(t.name, t.name_len, "Digest");
         } else if (s.cur.present && kind == FH__AUTH_PARAM) {
             challenge_param(&s.cur, &t);
@@ -639,7 +661,7 @@ int fh__digest_challenge(fh__digest *d, const char *value, size_t len, const cha
     }
     if (kind < 0)
         return kind;            /* syntax error: nothing in this value is trusted */
-    selection_close(&s);
+    selection_close(&s, d->want);
     if (s.have_best) {
         if (s.best_choice.alg > d->round_rank)
             return digest_adopt(d, &s.best_choice);

@@ -86,6 +86,7 @@ typedef struct fh__digest {
     int userhash;                   /* server asked userhash=true (§3.4.4) */
     int stale;                      /* stale=true in the selected challenge (§3.3) */
     int round_rank;                 /* strength selected since fh__digest_begin */
+    int want;                       /* fh__digest_algorithm() asked for, 0: any */
     uint32_t nc;                    /* nonce count of the last Authorization */
     char *fixed_cnonce;             /* tests only */
     /* -sess HA1 cache: computed once per challenge (§3.4.2) */
@@ -93,6 +94,11 @@ typedef struct fh__digest {
     char ha1_inner[65];             /* H(user:realm:pass) it was derived from */
     char ha1_sess[65];
 } fh__digest;
+
+/* An algorithm name of RFC 7616 §3.3 ("MD5", "SHA-256", "SHA-512-256", each
+ * optionally with "-sess"; case-insensitive) as a positive code for
+ * fh__digest.want; 0 for NULL (any); FH_EINVAL for another name. */
+int fh__digest_algorithm(const char *name);
 
 void fh__digest_init(fh__digest *d);
 /* Frees the strings and, when a challenge ever reached d, wipes it (HA1
@@ -113,8 +119,11 @@ void fh__digest_begin(fh__digest *d);
  * each with or without -sess; on a tie the first one, also across the calls
  * since fh__digest_begin()); qop must offer "auth" (auth-int is not
  * supported); without qop the legacy RFC 2069 form is used (not for -sess).
- * A nonce other than the current one resets the nonce count to 0; d->stale
- * is set from stale=true.
+ * When d->want is set, only challenges with that algorithm (and -sess or
+ * not, as asked) are usable: the client chooses among the challenges it
+ * got (RFC 7616 §3.7), and one that asked for SHA-256 never answers with
+ * MD5. A nonce other than the current one resets the nonce count to 0;
+ * d->stale is set from stale=true.
  *
  * Returns FH_OK when this value held a usable Digest challenge; otherwise d
  * is unchanged and the result is FH_EPROTO for a syntax error in the value

@@ -32,8 +32,11 @@ static ssize_t decode_span(fh__exchange *x, const uint8_t *p, size_t n, uint8_t 
     int rc = fh__decoder_feed(x->dec, p, n, &used, out, cap, &made, &why);
     if (rc < 0)
         return body_error(x, FH_EDECODE, why);
-    if (used)
+    if (used) {
         x->conn->codec->consume(x->conn, x, used);
+        if (x->resp)
+            x->resp->wire_bytes += used;
+    }
     if (n && !used && !made)
         return body_error(x, FH_EDECODE, "decoder made no progress");
     return (ssize_t)made;
@@ -71,6 +74,8 @@ static ssize_t pull(fh__exchange *x, uint8_t *out, size_t cap)
             size_t m = n < cap ? n : cap;
             memcpy(out, p, m);
             c->codec->consume(c, x, m);
+            if (x->resp)
+                x->resp->wire_bytes += m;
             return (ssize_t)m;
         }
         ssize_t made = decode_span(x, p, n, out, cap);
@@ -206,6 +211,10 @@ static int setup_decoder(fh__exchange *x)
 void fh__ex_on_head(fh__exchange *x)
 {
     fh_response *r = x->resp;
+    if (fh__response_record_request(r, x, r->url) != FH_OK) {
+        fh__ex_fail(x, FH_ENOMEM, "out of memory");
+        return;
+    }
     int taken = fh__policy_on_head(x);
     if (taken < 0) {
         fh__ex_fail_code(x, taken);

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cookies.h"
@@ -531,29 +532,81 @@ static int check_set_args(const char *name, const char *value, const char *path)
     return FH_OK;
 }
 
-int fh_cookie_jar_set(fh_cookie_jar *jar, const char *name, const char *value,
-                      const char *domain, const char *path, int secure, int http_only,
-                      int64_t expires_unix)
+/* RFC 6265bis §5.6.7: the SameSite values; anything else is refused. */
+static int same_site_of(const char *v, const char **out)
+{
+    static const char *const known[] = {"Strict", "Lax", "None"};
+    *out = NULL;
+    if (!v)
+        return FH_OK;
+    for (size_t i = 0; i < 3; i++)
+        if (strcasecmp(v, known[i]) == 0)
+            return (*out = known[i]), FH_OK;
+    return FH_EINVAL;
+}
+
+int fh_cookie_jar_add(fh_cookie_jar *jar, const fh_cookie *c)
 {
     char dom[MAX_DOMAIN + 1];
-    if (!path || !*path)
-        path = "/";
-    if (!jar || !name || !value || check_set_args(name, value, path) ||
-        fh__cookie_norm_domain(domain, dom))
+    const char *path = c && c->path && *c->path ? c->path : "/", *same_site;
+    if (!jar || !c || !c->name || !c->value || check_set_args(c->name, c->value, path) ||
+        fh__cookie_norm_domain(c->domain, dom) || same_site_of(c->same_site, &same_site))
         return FH_EINVAL;
-    ck *k = ck_new((span){ name, strlen(name) }, (span){ value, strlen(value) }, dom,
+    ck *k = ck_new((span){ c->name, strlen(c->name) }, (span){ c->value, strlen(c->value) }, dom,
                    (span){ path, strlen(path) });
     if (!k)
         return FH_ENOMEM;
-    k->secure = secure != 0, k->http_only = http_only != 0;
-    k->host_only = dom[0] && is_ip_literal(dom);
-    k->expires = expires_unix < 0 ? -1 : expires_unix > MAX_DATE ? MAX_DATE : expires_unix;
+    k->secure = c->secure != 0, k->http_only = c->http_only != 0;
+    /* An IP address matches only itself whatever the caller says. */
+    k->host_only = dom[0] && (c->host_only || is_ip_literal(dom));
+    k->same_site = same_site;
+    int64_t e = c->expires_unix;
+    k->expires = e < 0 ? -1 : e > MAX_DATE ? MAX_DATE : e;
     pthread_mutex_lock(&jar->lock);
     int64_t now = jar_now(jar);
     purge(jar, now);
     int rc = put(jar, k, now);
     pthread_mutex_unlock(&jar->lock);
     return rc;
+}
+
+int fh_cookie_jar_set(fh_cookie_jar *jar, const char *name, const char *value,
+                      const char *domain, const char *path, int secure, int http_only,
+                      int64_t expires_unix)
+{
+    fh_cookie c = {name, value, domain, path, secure, http_only, 0, expires_unix, NULL, NULL};
+    return fh_cookie_jar_add(jar, &c);
+}
+
+int fh_cookie_jar_store(fh_cookie_jar *jar, const char *url, const char *set_cookie,
+                        size_t len)
+{
+    fh__url u;
+    if (!jar || !url || (!set_cookie && len) || fh__url_parse(&u, url, strlen(url), NULL))
+        return FH_EINVAL;
+    int rc = fh__jar_store(jar, &u, set_cookie, len, NULL);
+    fh__url_free(&u);
+    return rc;
+}
+
+size_t fh_cookie_jar_header(fh_cookie_jar *jar, const char *url, char *out, size_t cap)
+{
+    fh__url u;
+    fh__buf b = {0};
+    if (cap)
+        out[0] = '\0';
+    if (!jar || !url || fh__url_parse(&u, url, strlen(url), NULL))
+        return 0;
+    int n = fh__jar_header(jar, &u, &b);
+    fh__url_free(&u);
+    size_t len = n > 0 ? b.len : 0;
+    if (len && cap) {
+        size_t m = len < cap - 1 ? len : cap - 1;
+        memcpy(out, b.data, m);
+        out[m] = '\0';
+    }
+    fh__buf_free(&b);
+    return len;
 }
 
 /* The _get/_delete filter: NULL matches anything. */

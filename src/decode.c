@@ -9,11 +9,19 @@
  * once the next layer (ultimately the caller) has drained the buffer.
  *
  * Decisions:
- *  - Exactly one stream per layer. Bytes after the end of a gzip member, a
- *    zlib/deflate stream, a brotli stream or a zstd frame are an error
- *    ("data after the end of the compressed stream"): multi-member gzip
- *    (RFC 1952 §2.2) and concatenated zstd frames (RFC 8878 §3) are
- *    rejected, which keeps "returned 1" meaning "the body is complete".
+ *  - gzip is a series of members (RFC 1952 §2.2: "a gzip file consists of
+ *    a series of members"), which gzip(1) and Python's gzip module decode
+ *    to the concatenation, and servers do send (bodies assembled from
+ *    pre-compressed pieces): after a member ends, the next byte must start
+ *    another member (ID1 = 0x1f, §2.3.1) and the same zlib stream is reset
+ *    for it, so memory stays that of one member. "Returned 1" then means
+ *    "at the end of a member": the framing, not the decoder, says when the
+ *    body is over.
+ *  - Every other coding is exactly one stream per layer. Bytes after the
+ *    end of a zlib/deflate stream, a brotli stream or a zstd frame, and
+ *    bytes after a gzip member that do not start one, are an error ("data
+ *    after the end of the compressed stream"); concatenated zstd frames
+ *    (RFC 8878 §3) are rejected.
  *  - A chain that never received a single byte finishes cleanly: servers
  *    send "Content-Encoding: gzip" on empty bodies, and an empty body has
  *    nothing to truncate.
@@ -55,6 +63,10 @@ struct coding {
     /* 0: more input or room needed; 1: end of stream; < 0: FH_E... */
     int (*run)(struct layer *l, struct io *io, const char **why);
     void (*fini)(struct layer *l);
+    /* Bytes (first one given) follow the end of a stream: FH_OK when they
+     * start another one and the layer is ready for it, else an error.
+     * NULL: one stream per layer. */
+    int (*next)(struct layer *l, uint8_t first, const char **why);
 };
 
 struct layer {
@@ -137,6 +149,18 @@ static int gzip_init(struct layer *l)
     if (inflateInit2(&l->z, 16 + MAX_WBITS) != Z_OK)
         return FH_ENOMEM;
     l->zinit = 1;
+    return FH_OK;
+}
+
+/* RFC 1952 §2.2/§2.3.1: another member starts with ID1 = 0x1f; anything
+ * else after a member is trailing data. inflateReset keeps the window
+ * already allocated, so each member decodes in the same memory. */
+static int gzip_next(struct layer *l, uint8_t first, const char **why)
+{
+    if (first != 0x1f)
+        return fail(why, "data after the end of the compressed stream", FH_EDECODE);
+    if (inflateReset(&l->z) != Z_OK)
+        return fail(why, l->c->corrupt, FH_EDECODE);
     return FH_OK;
 }
 
@@ -250,11 +274,11 @@ static void zstd_fini(struct layer *l)
 /* ---- coding table ----------------------------------------------------- */
 
 static const struct coding codings[] = {
-    { "gzip", "corrupt gzip data", gzip_init, z_run, z_fini },
-    { "x-gzip", "corrupt gzip data", gzip_init, z_run, z_fini }, /* RFC 9110 §8.4.1.3 */
-    { "deflate", "corrupt deflate data", deflate_init, deflate_run, z_fini },
-    { "br", "corrupt brotli data", br_init, br_run, br_fini },
-    { "zstd", "corrupt zstd data", zstd_init, zstd_run, zstd_fini },
+    { "gzip", "corrupt gzip data", gzip_init, z_run, z_fini, gzip_next },
+    { "x-gzip", "corrupt gzip data", gzip_init, z_run, z_fini, gzip_next }, /* RFC 9110 §8.4.1.3 */
+    { "deflate", "corrupt deflate data", deflate_init, deflate_run, z_fini, NULL },
+    { "br", "corrupt brotli data", br_init, br_run, br_fini, NULL },
+    { "zstd", "corrupt zstd data", zstd_init, zstd_run, zstd_fini, NULL },
 };
 
 /* NULL for "identity" (RFC 9110 §8.4.1 lists it, it changes nothing). */
@@ -429,9 +453,15 @@ static int step(fh__decoder *d, int i, struct io *top, int *progress, const char
     struct layer *l = &d->layers[i];
     struct io io;
     step_src(d, i, top, &io);
-    if (l->ended)
-        return io.inlen ? fail(why, "data after the end of the compressed stream", FH_EDECODE)
-                        : 0;
+    if (l->ended && !io.inlen)
+        return 0;
+    if (l->ended) {
+        int rc = l->c->next ? l->c->next(l, io.in[0], why)
+                            : fail(why, "data after the end of the compressed stream", FH_EDECODE);
+        if (rc)
+            return rc;
+        l->ended = 0;
+    }
     step_dst(d, i, top, &io);
     if (io.outlen == 0)
         return 0;
@@ -444,8 +474,8 @@ static int step(fh__decoder *d, int i, struct io *top, int *progress, const char
     if (rc < 0)
         return rc;
     if (rc == 1) {
-        l->ended = 1;
-        if (io.inlen)
+        l->ended = 1; /* bytes left over are judged by the next step */
+        if (io.inlen && !l->c->next)
             return fail(why, "data after the end of the compressed stream", FH_EDECODE);
     }
     return 0;

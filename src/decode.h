@@ -26,9 +26,10 @@ int fh__decoder_new(fh__decoder **out, const char *value, size_t len, int max_la
 /*
  * Decodes. Consumes up to inlen bytes (*consumed), produces up to outcap
  * bytes (*produced). Returns 0 when more input or output room is needed, 1
- * when every layer reached its end of stream (then further input bytes are
- * an error: FH_EDECODE "data after the end of the compressed stream"), or
- * FH_EDECODE with why set. Call with inlen == 0 to drain buffered output.
+ * when every layer reached its end of stream (for gzip: the end of a
+ * member; further input must start another member, RFC 1952 §2.2; for the
+ * other codings further input is an error: FH_EDECODE "data after the end
+ * of the compressed stream"), or FH_EDECODE with why set. Call with inlen == 0 to drain buffered output.
  * Progress guarantee: if it returns 0 with *consumed == 0 and *produced == 0
  * it needs more input.
  */

@@ -156,7 +156,7 @@ static void drain_inbox(fh_engine *e)
 
 int fh__engine_keep_hot(fh_engine *e, fh__conn *c)
 {
-    if (!e->in_action)
+    if (!e->in_action || e->no_hot)
         return 0;
     c->rbuf.len = c->rpos = 0;
     c->next = e->hot;

@@ -737,7 +737,7 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
 
 /* RFC 9113 §8.2.2: connection-specific fields are not sent over HTTP/2;
  * Host becomes :authority. */
-static int skip_field(const fh_header *f)
+int fh__h2_field_dropped(const fh_header *f)
 {
     const char *n = f->name;
     switch (f->name_len) { /* one comparison per field at most */
@@ -804,7 +804,7 @@ static int submit(h2 *h, h2s *st, fh__exchange *x)
     char *lo = lower;
     for (size_t i = 0; i < x->nhdrs; i++) {
         const fh_header *f = &x->hdrs[i];
-        if (skip_field(f))
+        if (fh__h2_field_dropped(f))
             continue;
         for (size_t k = 0; k < f->name_len; k++) /* RFC 9113 §8.2.1: lower case */
             lo[k] = (char)((f->name[k] >= 'A' && f->name[k] <= 'Z') ? f->name[k] | 0x20

@@ -290,6 +290,7 @@ struct fh_client {
     int max_redirects;
     int auth_kind;
     char *auth_user, *auth_pass;
+    int digest_alg;          /* Digest algorithm asked for (auth.h), 0: any */
     fh_cookie_jar *jar;             /* borrowed */
     int64_t (*clock)(void *ud);     /* breaker clock (us), NULL: monotonic */
     void *clock_ud;
@@ -356,6 +357,7 @@ struct fh_request {
     fh_cookie_jar *jar;      /* NULL: client's */
     int auth_kind;           /* -1: client's */
     char *auth_user, *auth_pass;
+    int digest_alg;          /* -1: client's; else as fh_client's */
     char **sensitive;        /* extra header names dropped across origins */
     size_t nsensitive;
     char errmsg[FH__ERRMSG];
@@ -390,7 +392,19 @@ struct fh_response {
     fh_engine *owned_engine; /* blocking stream mode: private engine to free */
     fh_wait_hooks wait;      /* blocking stream mode: hooks of fh_response_read */
     fh__conn *upgraded;      /* after 101: the connection, until taken or freed */
+    /* The request this response answers, as written (sent.c): one block. */
+    char *sent;
+    const char *sent_method, *sent_url;
+    fh_header *sent_hdrs;
+    size_t nsent;
+    uint64_t wire_bytes;     /* body bytes received, before content decoding */
 };
+
+/* sent.c: records on r the request x wrote for it (method, url as shown,
+ * the header fields in the order and form the codec wrote them). */
+int fh__response_record_request(fh_response *r, const fh__exchange *x, const char *url);
+/* h2_codec.c: 1 when HTTP/2 does not carry the field (RFC 9113 §8.2.2). */
+int fh__h2_field_dropped(const fh_header *f);
 
 /* Builds a response from a parsed head (copies the head bytes) that came
  * from url (the hop's, without credentials; copied too). */
@@ -665,6 +679,7 @@ struct fh_engine {
     /* Notes of other kinds than the engine's own (the shared engine's calls). */
     void (*note_hook)(fh_engine *e, fh__note *n);
     void *note_ud;
+    int no_hot;                   /* release freed connections to the pool at once */
 };
 
 /* engine.c: glue used by exchanges, connections and codecs. */

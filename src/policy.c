@@ -87,6 +87,7 @@ int fh__policy_init(fh__exchange *x)
                         !(p->url_origin = strdup(r->pool_key))))
         return FH_ENOMEM;
     fh__digest_init(&p->digest);
+    p->digest.want = r->digest_alg >= 0 ? r->digest_alg : c->digest_alg;
     p->rng = (uint64_t)x->t_start ^ (uint64_t)(uintptr_t)x;
     return FH_OK;
 }
@@ -274,12 +275,16 @@ static int64_t retry_after(fh__exchange *x)
     return wait < cap ? wait : cap;
 }
 
-/* Connection-level failures worth another attempt; protocol errors and
- * TLS verification failures would only fail the same way again. */
-static int is_connection_error(int code)
+/* Failures the policy retries (retry_errors: by default the connection
+ * failures; protocol errors and TLS verification failures would usually
+ * fail the same way again). They count against the breaker, as listed
+ * statuses do. */
+static int is_listed_error(const fh_retry_policy *p, int code)
 {
-    return code == FH_ECONNECT || code == FH_ECLOSED || code == FH_EIO ||
-           code == FH_ETIMEOUT_CONNECT || code == FH_ETIMEOUT_READ || code == FH_ETIMEOUT_WRITE;
+    for (int i = 0; i < p->n_retry_errors; i++)
+        if (p->retry_errors[i] == code)
+            return 1;
+    return 0;
 }
 
 /* Refusals sent again when the request has no total timeout to bound them. */
@@ -314,8 +319,9 @@ int fh__policy_on_error(fh__exchange *x, int code)
         return 0;
     if (code == FH_EREFUSED)
         return retry_refused(x);
-    record(x, is_connection_error(code));
-    if (!is_connection_error(code) || !may_repeat(x))
+    int listed = is_listed_error(&x->pol->retry, code);
+    record(x, listed);
+    if (!listed || !may_repeat(x))
         return 0;
     return schedule(x, fh__retry_backoff_us(&x->pol->retry, x->pol->attempts, &x->pol->rng));
 }
@@ -373,7 +379,7 @@ static int adopt_hop(fh__exchange *x, char *abs)
     int rc = fh__url_parse(&u, abs, alen, &why);
     size_t klen = alen + 32;
     char *key = rc ? NULL : malloc(klen);
-    char *shown = rc ? NULL : fh__url_strip_userinfo(abs, alen);
+    char *shown = rc ? NULL : fh__url_strip_userinfo(u.href, strlen(u.href));
     free(abs);
     if (!rc && (!key || !shown))
         rc = FH_ENOMEM;
@@ -678,4 +684,28 @@ int fh_client_set_auth(fh_client *c, fh_auth_kind k, const char *u, const char *
 int fh_request_set_auth(fh_request *r, fh_auth_kind k, const char *u, const char *pw)
 {
     return r ? set_auth(&r->auth_kind, &r->auth_user, &r->auth_pass, k, u, pw) : FH_EINVAL;
+}
+
+int fh_digest_algorithm_check(const char *algorithm)
+{
+    return fh__digest_algorithm(algorithm) < 0 ? FH_EINVAL : FH_OK;
+}
+
+static int set_digest_algorithm(int *slot, const char *algorithm)
+{
+    int want = fh__digest_algorithm(algorithm);
+    if (!slot || want < 0)
+        return FH_EINVAL;
+    *slot = want;
+    return FH_OK;
+}
+
+int fh_client_set_digest_algorithm(fh_client *c, const char *algorithm)
+{
+    return set_digest_algorithm(c ? &c->digest_alg : NULL, algorithm);
+}
+
+int fh_request_set_digest_algorithm(fh_request *r, const char *algorithm)
+{
+    return set_digest_algorithm(r ? &r->digest_alg : NULL, algorithm);
 }

@@ -52,7 +52,8 @@ static int set_url(fh_request *r, const char *url, size_t len)
         url_fail(r, url, len, why ? why : fh_strerror(rc));
         return rc;
     }
-    r->url_str = fh__url_strip_userinfo(url, len);
+    /* The URL as used (an IDN host in ASCII, spaces and UTF-8 encoded). */
+    r->url_str = fh__url_strip_userinfo(r->url.href, strlen(r->url.href));
     size_t klen = strlen(r->url.host) + 32;
     r->pool_key = malloc(klen);
     if (!r->url_str || !r->pool_key)
@@ -104,6 +105,7 @@ fh_request *fh_request_new_n(const char *method, size_t method_len, const char *
     r->follow_redirects = -1;
     r->max_redirects = -1;
     r->auth_kind = -1;
+    r->digest_alg = -1;
     r->method_len = method_len;
     /* A token has no NUL, so the length the caller gave is the length
      * that is sent; "GET\0X" is refused, never shortened to "GET". */

@@ -221,6 +221,7 @@ void fh_response_free(fh_response *r)
     for (size_t i = 0; i < r->nhistory; i++)
         fh_response_free(r->history[i]);
     free(r->history);
+    free(r->sent);
     fh__buf_free(&r->body);
     free(r);
 }

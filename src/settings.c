@@ -43,6 +43,26 @@ static void ok(char *msg, size_t msglen)
  * not: they would fail the same way again. */
 static const int default_statuses[] = {408, 429, 500, 502, 503, 504};
 
+/* Retried by default: the connection failed or the peer did not answer in
+ * time; another connection usually works. Protocol and certificate errors
+ * are not by default: they would most likely fail the same way again. */
+static const int default_errors[] = {FH_ECONNECT, FH_ECLOSED, FH_EIO, FH_ETIMEOUT_CONNECT,
+                                     FH_ETIMEOUT_READ, FH_ETIMEOUT_WRITE};
+
+int fh_retry_error_allowed(int code)
+{
+    switch (code) {
+    case FH_ERESOLVE: case FH_ECONNECT: case FH_ETLS: case FH_ECERT: case FH_ECLOSED:
+    case FH_EIO: case FH_EPROTO: case FH_EHEADERS_TOO_LARGE: case FH_ETOO_MANY_HEADERS:
+    case FH_ECONTENT_LENGTH: case FH_ECHUNKED: case FH_ETRANSFER_ENCODING:
+    case FH_ETOO_MANY_INTERIM: case FH_EDECODE: case FH_ETIMEOUT_CONNECT:
+    case FH_ETIMEOUT_READ: case FH_ETIMEOUT_WRITE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size)
 {
     if (!p)
@@ -59,6 +79,8 @@ void fh_retry_policy_init_sized(fh_retry_policy *p, size_t size)
     d.retry_after_max = 60;
     d.cb_failure_threshold = 5;
     d.cb_recovery_seconds = 60;
+    for (size_t i = 0; i < sizeof default_errors / sizeof default_errors[0]; i++)
+        d.retry_errors[d.n_retry_errors++] = default_errors[i];
     /* The caller's struct is size bytes, which may be fewer (an older
      * header) or more (a newer one) than ours: write exactly that many. */
     size_t n = size < sizeof d ? size : sizeof d;
@@ -105,6 +127,14 @@ int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen)
     if (!count_ok(p->cb_failure_threshold))
         return fail(msg, msglen, "cb_failure_threshold must be between 1 and %d",
                     FH_RETRY_MAX_COUNT);
+    if (p->n_retry_errors < 0 || p->n_retry_errors > FH_RETRY_MAX_ERRORS)
+        return fail(msg, msglen, "retry_errors holds %d codes; at most %d are allowed",
+                    p->n_retry_errors, FH_RETRY_MAX_ERRORS);
+    for (int i = 0; i < p->n_retry_errors; i++)
+        if (!fh_retry_error_allowed(p->retry_errors[i]))
+            return fail(msg, msglen, "retry_errors[%d] must be an error another attempt may "
+                        "not repeat (a connection, TLS, protocol or decoding failure, or a "
+                        "connect, read or write timeout)", i);
     ok(msg, msglen);
     return FH_OK;
 }

@@ -124,6 +124,10 @@ static int start(fh_client *cl, fh__shared *s)
         return FH_ENOMEM;
     e->note_hook = on_note;
     e->note_ud = s;
+    /* Its callbacks wake callers on other threads, whose next request
+     * looks in the pool: a connection kept hot until the action ends
+     * would not be there yet, and they would open another. */
+    e->no_hot = 1;
     int rc = fh__engine_wake_fd(e);
     if (rc == FH_OK && fh_engine_backend_fd(e) < 0)
         rc = FH_ELOOP;

@@ -9,6 +9,7 @@
 #include "url.h"
 
 #include <arpa/inet.h>
+#include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,11 @@ static char *dup_lower(const char *s, size_t n)
     return p;
 }
 
-/* Spaces and controls are never valid in a URI (RFC 3986 §2); a backslash
- * is read as '/' by browsers (WHATWG), so accepting it would let the host
- * we connect to differ from the one a user sees. */
+/* Controls are never valid in a URI (RFC 3986 §2) and stay refused, CR
+ * and LF above all (request splitting). A backslash is read as '/' by
+ * browsers (WHATWG), so accepting it would let the host we connect to
+ * differ from the one a user sees. Spaces are judged later: refused up to
+ * the end of the authority, percent-encoded after it. */
 static int check_bytes(const char *s, size_t len, const char **why)
 {
     for (size_t i = 0; i < len; i++) {
@@ -72,7 +75,7 @@ static int check_bytes(const char *s, size_t len, const char **why)
          * so a caller reading it as "truncated" must learn it was refused. */
         if (c == 0)
             return fail(why, "URL contains a NUL character", FH_EURL);
-        if (c <= 0x20 || c == 0x7f)
+        if (c < 0x20 || c == 0x7f)
             return fail(why, "URL contains a space or control character", FH_EURL);
         if (c == '\\')
             return fail(why, "URL contains a backslash", FH_EURL);
@@ -203,10 +206,10 @@ static int parse_ipv4(fh__url *u, const char *s, size_t n, const char **why)
 }
 
 /* reg-name restricted to what DNS can carry: letters, digits, '-', '.',
- * '_'. Percent-encoding and raw UTF-8 are refused (IDNs must arrive in
- * their ASCII "xn--" form, RFC 5890). Empty labels other than a final
+ * '_'. Percent-encoding is refused (a host that two parsers could decode
+ * two ways decides where credentials go). Empty labels other than a final
  * root dot are refused too. */
-static int parse_regname(fh__url *u, const char *s, size_t n, const char **why)
+static int parse_ascii_host(fh__url *u, const char *s, size_t n, const char **why)
 {
     if (n == 0)
         return fail(why, "URL has no host", FH_EURL);
@@ -225,9 +228,48 @@ static int parse_regname(fh__url *u, const char *s, size_t n, const char **why)
     return u->host ? FH_OK : fail(why, "out of memory", FH_ENOMEM);
 }
 
-/* authority = [ userinfo "@" ] host [ ":" port ] (RFC 3986 §3.2). */
-static int parse_authority(fh__url *u, const char *s, size_t n, const char **why)
+/* An internationalised domain name (bytes >= 0x80, read as UTF-8) becomes
+ * its A-label form (RFC 5890 §2.3.2.1) the way browsers do it: UTS #46
+ * non-transitional processing (case folding, U+3002 and other full stops
+ * mapped to '.', NFC) then IDNA2008 (RFC 5891), by libidn2. The result
+ * must then pass the ASCII rules like any other host. */
+static int parse_idn(fh__url *u, const char *s, size_t n, const char **why)
 {
+    char tmp[4 * FH_URL_MAX_HOST + 1];
+    if (n >= sizeof tmp)
+        return fail(why, "URL host name too long", FH_EURL);
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *ascii = NULL;
+    int rc = idn2_to_ascii_8z(tmp, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    if (rc == IDN2_MALLOC)
+        return fail(why, "out of memory", FH_ENOMEM);
+    if (rc != IDN2_OK) {
+        idn2_free(ascii);
+        return fail(why, "invalid international domain name in URL host (IDNA)", FH_EURL);
+    }
+    rc = parse_ascii_host(u, ascii, strlen(ascii), why);
+    idn2_free(ascii);
+    if (rc == FH_OK && u->host_is_ip) /* a full-width "１２７.０.０.１" */
+        return fail(why, "invalid international domain name in URL host (IDNA)", FH_EURL);
+    u->idn = rc == FH_OK;
+    return rc;
+}
+
+static int parse_regname(fh__url *u, const char *s, size_t n, const char **why)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return parse_idn(u, s, n, why);
+    return parse_ascii_host(u, s, n, why);
+}
+
+/* authority = [ userinfo "@" ] host [ ":" port ] (RFC 3986 §3.2). *host_at
+ * and *host_len tell where the host is written (brackets included). */
+static int parse_authority(fh__url *u, const char *s, size_t n, size_t *host_at,
+                           size_t *host_len, const char **why)
+{
+    const char *start = s;
     const char *at = NULL;
     for (size_t i = n; i > 0 && !at; i--)
         if (s[i - 1] == '@')
@@ -259,32 +301,28 @@ static int parse_authority(fh__url *u, const char *s, size_t n, const char **why
     }
     if (rc)
         return rc;
+    *host_at = (size_t)(s - start);
+    *host_len = hn;
     if (hn == n)
         return parse_port(u, s, 0, why);
     return parse_port(u, s + hn + 1, n - hn - 1, why);
 }
 
-/* origin-form = absolute-path [ "?" query ] (RFC 9112 §3.2.1); an empty
- * path is sent as "/" (RFC 9110 §4.2.1 / §7.1). The fragment is never
- * sent (RFC 9110 §7.1). Raw bytes >= 0x80 are percent-encoded as UTF-8
- * octets (RFC 3986 §2.1, §2.5); every other byte is passed unchanged. */
-static int build_target(fh__url *u, const char *s, size_t n, const char **why)
+/* Bytes of a path, query or fragment that are percent-encoded as they are
+ * (UTF-8 octets, RFC 3986 §2.1, §2.5): a space, which a user types and a
+ * browser or httpx encodes (WHATWG URL: path and query percent-encode
+ * sets), and every byte >= 0x80. Every other byte is passed unchanged. */
+static int needs_pct(unsigned char c)
 {
-    const char *hash = memchr(s, '#', n);
-    if (hash)
-        n = (size_t)(hash - s);
-    size_t high = 0;
-    for (size_t i = 0; i < n; i++)
-        high += (unsigned char)s[i] >= 0x80;
-    char *t = malloc(n + 2 * high + 2);
-    if (!t)
-        return fail(why, "out of memory", FH_ENOMEM);
+    return c == ' ' || c >= 0x80;
+}
+
+static size_t put_encoded(char *t, const char *s, size_t n)
+{
     size_t o = 0;
-    if (n == 0 || s[0] != '/')
-        t[o++] = '/';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
+        if (needs_pct(c)) {
             t[o++] = '%';
             t[o++] = hexdig[c >> 4];
             t[o++] = hexdig[c & 15];
@@ -292,8 +330,54 @@ static int build_target(fh__url *u, const char *s, size_t n, const char **why)
             t[o++] = (char)c;
         }
     }
+    return o;
+}
+
+static size_t encoded_len(const char *s, size_t n)
+{
+    size_t extra = 0;
+    for (size_t i = 0; i < n; i++)
+        extra += needs_pct((unsigned char)s[i]) ? 2 : 0;
+    return n + extra;
+}
+
+/* origin-form = absolute-path [ "?" query ] (RFC 9112 §3.2.1); an empty
+ * path is sent as "/" (RFC 9110 §4.2.1 / §7.1). The fragment is never
+ * sent (RFC 9110 §7.1). */
+static int build_target(fh__url *u, const char *s, size_t n, const char **why)
+{
+    const char *hash = memchr(s, '#', n);
+    if (hash)
+        n = (size_t)(hash - s);
+    char *t = malloc(encoded_len(s, n) + 2);
+    if (!t)
+        return fail(why, "out of memory", FH_ENOMEM);
+    size_t o = 0;
+    if (n == 0 || s[0] != '/')
+        t[o++] = '/';
+    o += put_encoded(t + o, s, n);
     t[o] = '\0';
     u->target = t;
+    return FH_OK;
+}
+
+/* The URL as used: s[0, hs) + host + s[he, rest) + the rest encoded, where
+ * [hs, he) is the host as written and is replaced only for an IDN. */
+static int build_href(fh__url *u, const char *s, size_t len, size_t hs, size_t he, size_t rest,
+                      const char **why)
+{
+    const char *host = u->idn ? u->host : s + hs;
+    size_t hn = u->idn ? strlen(u->host) : he - hs;
+    char *h = malloc(hs + hn + (rest - he) + encoded_len(s + rest, len - rest) + 1);
+    if (!h)
+        return fail(why, "out of memory", FH_ENOMEM);
+    memcpy(h, s, hs);
+    memcpy(h + hs, host, hn);
+    memcpy(h + hs + hn, s + he, rest - he);
+    size_t o = hs + hn + (rest - he);
+    o += put_encoded(h + o, s + rest, len - rest);
+    h[o] = '\0';
+    u->href = h;
     return FH_OK;
 }
 
@@ -314,6 +398,20 @@ static int build_authority(fh__url *u, const char **why)
     return FH_OK;
 }
 
+/* Where the path (or query, or fragment) starts: after "scheme://" and the
+ * authority; len when there is no "://" (then nothing is a path). */
+static size_t path_start(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i + 2 < len && !(s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/'))
+        i++;
+    if (i + 2 >= len)
+        return len;
+    for (i += 3; i < len && s[i] != '/' && s[i] != '?' && s[i] != '#'; i++)
+        ;
+    return i;
+}
+
 int fh__url_parse(fh__url *u, const char *s, size_t len, const char **why)
 {
     size_t pos = 0;
@@ -321,21 +419,25 @@ int fh__url_parse(fh__url *u, const char *s, size_t len, const char **why)
     if (!s)
         return fail(why, "URL has no scheme", FH_EURL);
     int rc = check_bytes(s, len, why);
+    /* A space cannot be part of a scheme, userinfo, host or port. */
+    if (!rc && memchr(s, ' ', path_start(s, len)))
+        rc = fail(why, "URL contains a space or control character", FH_EURL);
     if (!rc)
         rc = parse_scheme(u, s, len, &pos, why);
     /* hier-part must be "//" authority for http(s) (RFC 9110 §4.2.1). */
     if (!rc && (len - pos < 2 || s[pos] != '/' || s[pos + 1] != '/'))
         rc = fail(why, "URL has no host", FH_EURL);
-    if (!rc) {
-        size_t a = pos + 2, e = a;
-        while (e < len && s[e] != '/' && s[e] != '?' && s[e] != '#')
-            e++;
-        rc = parse_authority(u, s + a, e - a, why);
-        if (!rc)
-            rc = build_target(u, s + e, len - e, why);
-    }
+    size_t a = pos + 2, e = a, hat = 0, hlen = 0;
+    while (!rc && e < len && s[e] != '/' && s[e] != '?' && s[e] != '#')
+        e++;
+    if (!rc)
+        rc = parse_authority(u, s + a, e - a, &hat, &hlen, why);
+    if (!rc)
+        rc = build_target(u, s + e, len - e, why);
     if (!rc)
         rc = build_authority(u, why);
+    if (!rc)
+        rc = build_href(u, s, len, a + hat, a + hat + hlen, e, why);
     if (rc)
         fh__url_free(u);
     return rc;
@@ -349,6 +451,7 @@ void fh__url_free(fh__url *u)
     free(u->target);
     free(u->authority);
     free(u->userinfo);
+    free(u->href);
     memset(u, 0, sizeof *u);
 }
 

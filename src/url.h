@@ -9,19 +9,27 @@ typedef struct fh__url {
     char *host;         /* lower-cased; IPv6 literals without brackets; NUL-terminated */
     int port;           /* explicit port, or 80/443 */
     int host_is_ip;     /* 1 for IPv4 or IPv6 literals */
+    int idn;            /* 1 when host is the ASCII form of an internationalised name */
     char *target;       /* origin-form request target: path[?query], never empty */
     char *authority;    /* Host header value: host[:port], IPv6 in brackets, default port omitted */
     char *userinfo;     /* "user[:password]" still percent-encoded, or NULL */
+    char *href;         /* the whole URL as it is used: the input with an IDN host in
+                           its ASCII form and spaces and bytes >= 0x80 of the path,
+                           query and fragment percent-encoded (userinfo kept) */
 } fh__url;
 
 /*
  * Parses an absolute URL into u (all strings are owned by u). Accepts the
  * schemes http and https (case-insensitively). Rejects: missing or empty
- * host, bad ports (0, > 65535, non-digits), control bytes, spaces, and any
- * byte < 0x21 or 0x7f anywhere; a fragment is dropped; bytes >= 0x80 in the
- * path or query are percent-encoded. On failure returns FH_EURL (or
- * FH_EUNSUPPORTED for other schemes, FH_ENOMEM) and, when why is not NULL,
- * sets *why to a static sentence saying what is wrong.
+ * host, bad ports (0, > 65535, non-digits), control bytes (0x00-0x1f, 0x7f,
+ * CR and LF included) anywhere, and spaces before the path. A space or a
+ * byte >= 0x80 in the path, query or fragment is percent-encoded (UTF-8
+ * octets, as browsers and httpx do, WHATWG URL "path/query percent-encode
+ * set"); a host with bytes >= 0x80 is an internationalised domain name,
+ * converted to its ASCII "xn--" form (IDNA2008 with the UTS #46 mapping,
+ * libidn2). The fragment is dropped from the target. On failure returns
+ * FH_EURL (or FH_EUNSUPPORTED for other schemes, FH_ENOMEM) and, when why
+ * is not NULL, sets *why to a static sentence saying what is wrong.
  */
 int fh__url_parse(fh__url *u, const char *s, size_t len, const char **why);
 

@@ -49,6 +49,9 @@ static void test_retry_init_sets_size_and_defaults(void **state)
     assert_true(p.backoff_max == 60 && p.retry_after_max == 60);
     assert_int_equal(p.respect_retry_after, 1);
     assert_int_equal(p.cb_failure_threshold, 5);
+    /* The connection failures, as before retry_errors existed. */
+    assert_int_equal(p.n_retry_errors, 6);
+    assert_int_equal(p.retry_errors[0], FH_ECONNECT);
 }
 
 /* init_sized writes exactly the caller's size: defaults up to our struct,
@@ -103,7 +106,7 @@ static void test_retry_older_caller_accepted(void **state)
         assert_int_equal(p->n_status_codes, 1);
         assert_true(p->cb_recovery_seconds == 7);
         assert_int_equal(p->cb_failure_threshold, 5);
-        /* Fields after the v1 ones (none yet in 0.1) hold the defaults. */
+        /* Fields after the v1 ones (retry_errors) hold the defaults. */
         assert_memory_equal((const char *)p + size, (const char *)&fresh + size,
                             sizeof *p - size);
     }

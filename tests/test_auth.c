@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "fasthttp/errors.h"
+#include "fasthttp/fasthttp.h"
 #include "fasthttp/policy.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -446,6 +447,45 @@ static void test_digest_selection_across_values(void **state)
     fh__digest_free(&d);
 }
 
+/* An algorithm asked for (DigestAuth(algorithm=...)): only challenges
+ * with it are answered, the strongest one offered is not taken instead. */
+static void test_digest_algorithm_asked(void **state)
+{
+    fh__digest d;
+    fh__digest_init(&d);
+    d.want = fh__digest_algorithm("md5");
+    assert_true(d.want > 0);
+    fh__digest_begin(&d);
+    assert_int_equal(challenge(&d, "Digest realm=\"r\", nonce=\"a\", qop=auth, algorithm=SHA-256, "
+                                   "Digest realm=\"r\", nonce=\"b\", qop=auth"), FH_OK);
+    const char *a = authorize(&d, "u", "p", "GET", "/");
+    assert_string_equal(param(a, "nonce"), "b");
+    assert_string_equal(param(a, "algorithm"), "MD5");
+    fh__digest_free(&d);
+
+    fh__digest_init(&d);
+    d.want = fh__digest_algorithm("SHA-256-sess");
+    fh__digest_begin(&d);
+    /* Neither SHA-256 nor MD5-sess is SHA-256-sess. */
+    assert_int_equal(challenge(&d, "Digest realm=\"r\", nonce=\"a\", qop=auth, algorithm=SHA-256, "
+                                   "Digest realm=\"r\", nonce=\"b\", qop=auth, algorithm=MD5-sess"),
+                     FH_EUNSUPPORTED);
+    assert_int_equal(challenge(&d, "Digest realm=\"r\", nonce=\"c\", qop=auth, "
+                                   "algorithm=sha-256-SESS"), FH_OK);
+    assert_string_equal(param(authorize(&d, "u", "p", "GET", "/"), "algorithm"), "SHA-256-sess");
+    fh__digest_free(&d);
+
+    assert_int_equal(fh__digest_algorithm(NULL), 0);
+    assert_int_equal(fh__digest_algorithm("SHA-1"), FH_EINVAL);
+    assert_int_equal(fh__digest_algorithm("-sess"), FH_EINVAL);
+    assert_int_equal(fh_digest_algorithm_check("SHA-512-256"), FH_OK);
+    assert_int_equal(fh_digest_algorithm_check("sha512"), FH_EINVAL);
+    fh_client *c = fh_client_new();
+    assert_int_equal(fh_client_set_digest_algorithm(c, "bogus"), FH_EINVAL);
+    assert_int_equal(fh_client_set_digest_algorithm(c, "SHA-256"), FH_OK);
+    fh_client_free(c);
+}
+
 static void test_digest_multiple_in_one_value(void **state)
 {
     fh__digest d;
@@ -744,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_digest_nc),
         cmocka_unit_test(test_digest_stale),
         cmocka_unit_test(test_digest_selection_across_values),
+        cmocka_unit_test(test_digest_algorithm_asked),
         cmocka_unit_test(test_digest_multiple_in_one_value),
         cmocka_unit_test(test_digest_quoted_values),
         cmocka_unit_test(test_digest_malformed),

@@ -757,6 +757,68 @@ static void test_set_domains(void **state)
     assert_string_equal(header(f, "http://www.example.com/a"), "p=1; any=1; any2=1; dot=1");
 }
 
+/* fh_cookie_jar_add keeps host_only and same_site; a cookie copied out
+ * goes back in unchanged. */
+static void test_add_round_trip(void **state)
+{
+    fx *f = *state;
+    fh_cookie in = {"h", "1", "Example.com", "/p", 1, 1, 1, 4102444800, "lax", NULL}, out;
+    assert_int_equal(fh_cookie_jar_add(f->jar, &in), FH_OK);
+    get1(f, "h", &out);
+    assert_string_equal(out.domain, "example.com");
+    assert_int_equal(out.host_only, 1);
+    assert_int_equal(out.secure, 1);
+    assert_int_equal(out.http_only, 1);
+    assert_string_equal(out.same_site, "Lax");
+    assert_int_equal(out.expires_unix, 4102444800);
+    assert_string_equal(header(f, "https://example.com/p/x"), "h=1");
+    assert_string_equal(header(f, "https://www.example.com/p/x"), ""); /* host-only */
+    fh_cookie_jar_clear(f->jar);
+    assert_int_equal(fh_cookie_jar_add(f->jar, &out), FH_OK);
+    fh_cookie again;
+    get1(f, "h", &again);
+    assert_int_equal(again.host_only, 1);
+    assert_string_equal(again.same_site, "Lax");
+    fh_cookie_free(&again);
+    fh_cookie_free(&out);
+    in.same_site = "sometimes";
+    assert_int_equal(fh_cookie_jar_add(f->jar, &in), FH_EINVAL);
+    in.same_site = NULL;
+    in.domain = NULL; /* host_only means nothing without a domain */
+    assert_int_equal(fh_cookie_jar_add(f->jar, &in), FH_OK);
+    assert_int_equal(fh_cookie_jar_add(f->jar, NULL), FH_EINVAL);
+}
+
+/* The public form of what a client does with Set-Cookie and Cookie. */
+static void test_store_and_header_by_url(void **state)
+{
+    fx *f = *state;
+    const char *v = "sid=abc; Path=/app";
+    assert_int_equal(fh_cookie_jar_store(f->jar, "https://shop.example.com/app/x", v,
+                                         strlen(v)), FH_OK);
+    v = "wide=1; Domain=example.com";
+    assert_int_equal(fh_cookie_jar_store(f->jar, "https://shop.example.com/", v, strlen(v)),
+                     FH_OK);
+    v = "bad=1; Domain=co.uk";
+    assert_int_equal(fh_cookie_jar_store(f->jar, "https://shop.co.uk/", v, strlen(v)),
+                     FH_EINVAL);
+    assert_int_equal(fh_cookie_jar_store(f->jar, "https://h/", "novalue", 7), FH_EPROTO);
+    assert_int_equal(fh_cookie_jar_store(f->jar, "not a url", "a=1", 3), FH_EINVAL);
+    char buf[64];
+    assert_int_equal(fh_cookie_jar_header(f->jar, "https://shop.example.com/app/y", buf,
+                                          sizeof buf), 15);
+    assert_string_equal(buf, "sid=abc; wide=1");
+    assert_int_equal(fh_cookie_jar_header(f->jar, "https://www.example.com/", buf, sizeof buf),
+                     6);
+    assert_string_equal(buf, "wide=1");
+    /* Too small a buffer: cut, NUL-terminated, full length returned. */
+    assert_int_equal(fh_cookie_jar_header(f->jar, "https://shop.example.com/app/", buf, 5), 15);
+    assert_string_equal(buf, "sid=");
+    assert_int_equal(fh_cookie_jar_header(f->jar, "https://other.test/", buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(fh_cookie_jar_header(f->jar, "mailto:x", buf, sizeof buf), 0);
+}
+
 static void test_set_invalid(void **state)
 {
     fx *f = *state;
@@ -950,6 +1012,8 @@ int main(void)
         T(test_set_seed_example),
         T(test_set_domains),
         T(test_set_invalid),
+        T(test_add_round_trip),
+        T(test_store_and_header_by_url),
         T(test_set_expiry_and_replace),
         T(test_get_delete_at_clear),
         T(test_copies_outlive_changes),

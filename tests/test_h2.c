@@ -78,6 +78,39 @@ static void test_alpn_h2_and_bodies(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal((char *)r.body, "hello h2");
     fh_test_result_free(&r);
+    /* The request as recorded is the HEADERS frame's fields: lower case,
+     * "host" for :authority first, content-length last. */
+    fh_request *req = fh_request_new("POST", fh_nginx_url(url, sizeof url,
+                                                          n.https_localhost_url, "/echo"), NULL);
+    fh_request_add_header(req, "X-Mixed-Case", "v");
+    fh_request_add_header(req, "Connection", "keep-alive");
+    fh_request_set_body(req, "abc", 3, 0);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(c, req, &resp), FH_OK);
+    fh_header h;
+    size_t nh = fh_response_request_header_count(resp);
+    assert_int_equal(fh_response_request_header_at(resp, 0, &h), FH_OK);
+    assert_string_equal(h.name, "host");
+    assert_non_null(strstr(url, h.value));
+    assert_int_equal(fh_response_request_header_at(resp, nh - 1, &h), FH_OK);
+    assert_string_equal(h.name, "content-length");
+    assert_string_equal(h.value, "3");
+    int mixed = 0;
+    for (size_t i = 0; i < nh; i++) {
+        assert_int_equal(fh_response_request_header_at(resp, i, &h), FH_OK);
+        assert_string_not_equal(h.name, "connection"); /* RFC 9113 §8.2.2 */
+        mixed |= strcmp(h.name, "x-mixed-case") == 0;
+    }
+    assert_true(mixed);
+    size_t blen = 0;
+    fh_response_body(resp, &blen);
+    /* nginx gzips the echo: what came off the wire is the compressed size
+     * (a gzip member of 3 bytes takes more than 3), not the decoded one. */
+    assert_non_null(fh_response_header(resp, "content-encoding", NULL));
+    assert_int_equal(blen, 3);
+    assert_true(fh_response_body_bytes_received(resp) > 3);
+    fh_response_free(resp);
+    fh_request_free(req);
     fh_pool_stats st;
     fh_client_pool_stats(c, &st);
     assert_int_equal(st.created, 1);

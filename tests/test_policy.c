@@ -109,6 +109,68 @@ static void test_303_turns_post_into_get(void **state)
     fh_peer_stop(p);
 }
 
+/* The head rebuilt from what the response recorded (fh_response_request_*),
+ * HTTP/1.1 style, must be byte for byte the head the server received. */
+static void expect_recorded(const fh_response *r, const char *raw)
+{
+    char head[2048];
+    const char *url = fh_response_request_url(r);
+    const char *target = strchr(strstr(url, "://") + 3, '/');
+    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\n", fh_response_request_method(r),
+                     target ? target : "/");
+    for (size_t i = 0; i < fh_response_request_header_count(r); i++) {
+        fh_header h;
+        assert_int_equal(fh_response_request_header_at(r, i, &h), FH_OK);
+        n += snprintf(head + n, sizeof head - (size_t)n, "%.*s: %.*s\r\n", (int)h.name_len,
+                      h.name, (int)h.value_len, h.value);
+    }
+    snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    if (strncmp(raw, head, strlen(head)) != 0)
+        fail_msg("recorded:\n%s\nsent:\n%s", head, raw);
+}
+
+static void test_response_records_request_as_sent(void **state)
+{
+    static const fh_peer_step s[] = {
+        PEER_READ, PEER_SEND("HTTP/1.1 303 See Other\r\nLocation: /done?a b\r\n"
+                             "Set-Cookie: s=1\r\nContent-Length: 0\r\n\r\n"),
+        PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    fh_peer *p = fh_peer_start1(s);
+    fh_client *c = fh_client_new();
+    fh_cookie_jar *jar = fh_cookie_jar_new();
+    fh_client_set_cookie_jar(c, jar);
+    fh_client_set_auth(c, FH_AUTH_BASIC, "u", "pw");
+    char url[128];
+    fh_response *resp = NULL;
+    assert_int_equal(send_req(c, "POST", fh_peer_url(p, "/form", url, sizeof url), "payload",
+                              &resp, NULL, 0), FH_OK);
+    const fh_response *hop = fh_response_history_at(resp, 0);
+    assert_string_equal(fh_response_request_method(hop), "POST");
+    assert_string_equal(fh_response_request_url(hop), url);
+    assert_string_equal(fh_response_request_method(resp), "GET");
+    assert_non_null(strstr(fh_response_request_url(resp), "/done?a%20b"));
+    expect_recorded(hop, request_k(p, 0));
+    expect_recorded(resp, request_k(p, 1));
+    /* Spot checks: the framing of the POST, the jar's cookie on the GET. */
+    fh_header h;
+    size_t n = fh_response_request_header_count(hop);
+    assert_int_equal(fh_response_request_header_at(hop, n - 1, &h), FH_OK);
+    assert_string_equal(h.name, "Content-Length");
+    assert_string_equal(h.value, "7");
+    assert_int_equal(fh_response_request_header_at(hop, n, &h), FH_EINVAL);
+    assert_non_null(strstr(request_k(p, 1), "Cookie: s=1\r\n"));
+    assert_non_null(strstr(request_k(p, 1), "Authorization: Basic dTpwdw==\r\n"));
+    /* Body bytes off the wire: none for the hop, two for "ok". */
+    assert_int_equal(fh_response_body_bytes_received(hop), 0);
+    assert_int_equal(fh_response_body_bytes_received(resp), 2);
+    fh_response_free(resp);
+    fh_client_free(c);
+    fh_cookie_jar_free(jar);
+    fh_peer_stop(p);
+    assert_null(fh_response_request_method(NULL));
+    assert_int_equal(fh_response_request_header_count(NULL), 0);
+}
+
 static void test_307_replays_method_and_body(void **state)
 {
     static const fh_peer_step s[] = {
@@ -478,6 +540,57 @@ static void test_connection_error_retried(void **state)
     fh_peer_stop(p);
 }
 
+/* retry_errors chooses which failures are retried: a malformed response is
+ * not by default, is when listed; a dropped connection then is not. */
+static void test_retry_errors_listed(void **state)
+{
+    static const fh_peer_step garbage[] = {PEER_READ, PEER_SEND("NOT HTTP AT ALL\r\n\r\n"),
+                                           PEER_WAIT_CLOSE, PEER_END};
+    static const fh_peer_step drop[] = {PEER_READ, PEER_CLOSE, PEER_END};
+    static const fh_peer_step ok[] = {PEER_READ, PEER_SEND(R200), PEER_WAIT_CLOSE, PEER_END};
+    char url[128];
+    fh_response *resp = NULL;
+    for (int listed = 0; listed < 2; listed++) {
+        const fh_peer_step *scripts[] = {garbage, ok};
+        fh_peer *p = fh_peer_start(scripts, 2);
+        fh_client *c = fh_client_new();
+        fh_retry_policy rp = retry_503(2);
+        if (listed) {
+            rp.retry_errors[0] = FH_EPROTO;
+            rp.n_retry_errors = 1;
+        }
+        assert_int_equal(fh_client_set_retry(c, &rp), FH_OK);
+        int rc = send_req(c, "GET", fh_peer_url(p, "/", url, sizeof url), NULL, &resp, NULL, 0);
+        assert_int_equal(rc, listed ? FH_OK : FH_EPROTO);
+        if (listed) {
+            assert_int_equal(fh_response_attempts(resp), 2);
+            fh_response_free(resp);
+        }
+        fh_client_free(c);
+        fh_peer_stop(p);
+    }
+    const fh_peer_step *scripts[] = {drop, ok};
+    fh_peer *p = fh_peer_start(scripts, 2);
+    fh_client *c = fh_client_new();
+    fh_retry_policy rp = retry_503(2);
+    rp.retry_errors[0] = FH_EPROTO;
+    rp.n_retry_errors = 1;
+    fh_client_set_retry(c, &rp);
+    assert_int_equal(send_req(c, "GET", fh_peer_url(p, "/", url, sizeof url), NULL, &resp, NULL,
+                              0), FH_ECLOSED);
+    assert_int_equal(fh_peer_connections(p), 1);
+    fh_client_free(c);
+    fh_peer_stop(p);
+    /* Only failures of an attempt may be listed. */
+    rp.retry_errors[0] = FH_ETIMEOUT_TOTAL;
+    char msg[200];
+    assert_int_equal(fh_retry_policy_check(&rp, msg, sizeof msg), FH_EINVAL);
+    assert_non_null(strstr(msg, "retry_errors[0] must be"));
+    rp.n_retry_errors = FH_RETRY_MAX_ERRORS + 1;
+    assert_int_equal(fh_retry_policy_check(&rp, msg, sizeof msg), FH_EINVAL);
+    assert_true(fh_retry_error_allowed(FH_ECERT) && !fh_retry_error_allowed(FH_EINVAL));
+}
+
 /* ---- circuit breaker ---------------------------------------------------------- */
 
 static int64_t fake_now;
@@ -604,6 +717,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_relative_redirect_on_same_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_303_turns_post_into_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_response_records_request_as_sent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_307_replays_method_and_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_credentials_do_not_cross_origins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_url_credentials, setup, teardown),
@@ -616,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_after_is_honoured_and_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_stop_at_total_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_error_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_errors_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_circuit_breaker_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_digest_challenge_answered_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cookies_follow_hops_but_not_hosts, setup, teardown),

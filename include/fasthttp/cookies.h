@@ -95,6 +95,41 @@ FH_EXTERN int fh_cookie_jar_set(fh_cookie_jar *jar, const char *name, const char
                                 const char *domain, const char *path, int secure, int http_only,
                                 int64_t expires_unix);
 
+/*
+ * Stores a copy of *c as fh_cookie_jar_set() does, with the attributes set
+ * does not take: host_only (1: sent to exactly c->domain, not its
+ * subdomains; ignored without a domain) and same_site ("Strict", "Lax",
+ * "None" in any case, or NULL; kept as metadata). c->mem is not read. A
+ * cookie copied out with fh_cookie_jar_at/_get goes in unchanged. Errors as
+ * for fh_cookie_jar_set(), plus FH_EINVAL for another same_site value.
+ */
+FH_EXTERN int fh_cookie_jar_add(fh_cookie_jar *jar, const fh_cookie *c);
+
+/*
+ * Stores one Set-Cookie field value (len bytes) as received in a response
+ * to url, the way a client does for every response (RFC 6265 §5.2, §5.3:
+ * default domain and path from the URL, public suffixes and foreign
+ * domains refused, Secure only from https, cookie prefixes). For programs
+ * that fetch responses some other way. Returns FH_OK when a cookie was
+ * stored, updated or deleted; FH_EPROTO when the value is malformed (no
+ * '=', empty name, control characters, too long), FH_EINVAL when it is
+ * refused by those rules or url is not an http(s) URL, FH_ENOMEM.
+ */
+FH_EXTERN int fh_cookie_jar_store(fh_cookie_jar *jar, const char *url, const char *set_cookie,
+                                  size_t len);
+
+/*
+ * The Cookie header value a client would send with a request to url
+ * ("a=1; b=2", RFC 6265 §5.4: domain and path matching, Secure cookies only
+ * over https, longer paths first), written to out (cap bytes, always
+ * NUL-terminated when cap > 0). Returns the length of the whole value (as
+ * snprintf does: call again with a larger buffer when it is >= cap), 0
+ * when no cookie matches or url is not an http(s) URL. Like a request, it
+ * updates the matching cookies' last-access time (eviction order).
+ */
+FH_EXTERN size_t fh_cookie_jar_header(fh_cookie_jar *jar, const char *url, char *out,
+                                      size_t cap);
+
 /* Number of cookies in the jar after purging the expired ones. */
 FH_EXTERN size_t fh_cookie_jar_count(fh_cookie_jar *jar);
 

@@ -453,6 +453,32 @@ FH_EXTERN int fh_response_set_wait_hooks(fh_response *resp, const fh_wait_hooks 
 /* Timings of the exchange (total_us is set once the body is complete). */
 FH_EXTERN const fh_timings *fh_response_timings(const fh_response *resp);
 
+/* The request this response answers, as the engine wrote it: for the final
+ * response of a redirected request the last hop's (a 303 after a POST shows
+ * GET), for each response of fh_response_history_at() its own hop's. The
+ * method; the URL (fh_response_url(): without credentials, percent-encoded
+ * as sent); and the header fields in the order written, with the values
+ * sent: Host first, the caller's fields (minus those a redirect to another
+ * origin dropped, RFC 9110 §15.4), Cookie from the jar, Authorization from
+ * Basic/Digest/URL credentials, User-Agent, Accept-Encoding, Expect, and
+ * the framing field last (Content-Length, or Transfer-Encoding: chunked).
+ * Over HTTP/2 the fields are those of the HEADERS frame: names in lower
+ * case, "host" standing for :authority, connection-specific fields and
+ * Transfer-Encoding absent (RFC 9113 §8.2.2, §8.3.1). Strings are
+ * NUL-terminated and live as long as resp; NULL / 0 / FH_EINVAL for a
+ * response the engine did not make or an index past the end. */
+FH_EXTERN const char *fh_response_request_method(const fh_response *resp);
+FH_EXTERN const char *fh_response_request_url(const fh_response *resp);
+FH_EXTERN size_t fh_response_request_header_count(const fh_response *resp);
+FH_EXTERN int fh_response_request_header_at(const fh_response *resp, size_t i,
+                                            fh_header *out);
+
+/* Body bytes received for this response so far, as they came off the wire
+ * after the transfer framing (chunked, DATA frames) and before content
+ * decoding (gzip, br...): the whole compressed size once a buffered body is
+ * complete, the count so far while a stream is read. */
+FH_EXTERN uint64_t fh_response_body_bytes_received(const fh_response *resp);
+
 /* Frees the response. If its body was read to the end the connection goes
  * back to the pool; otherwise it is closed. */
 FH_EXTERN void fh_response_free(fh_response *resp);
@@ -512,5 +538,6 @@ FH_EXTERN void fh_socket_free(fh_socket *s);
 #include "policy.h"
 #include "cookies.h"
 #include "multipart.h"
+#include "links.h"
 
 #endif

@@ -25,6 +25,7 @@ typedef struct fh_response fh_response;
 /* Part of the struct's layout: never changes. */
 #define FH_RETRY_MAX_STATUS 32    /* status codes one policy can list */
 #define FH_RETRY_MAX_COUNT 1000000 /* largest max_attempts and cb_failure_threshold */
+#define FH_RETRY_MAX_ERRORS 24    /* error codes one policy can list */
 
 /*
  * A retry policy is filled by the caller and copied by the setters below.
@@ -52,9 +53,24 @@ typedef struct fh_retry_policy {
     int circuit_breaker;      /* 1: per-origin breaker on (default 0) */
     int cb_failure_threshold; /* consecutive failures that open it (default 5) */
     double cb_recovery_seconds; /* open time before one trial (default 60) */
+    /* Added after 0.1.0 (a policy from an older header gets the defaults): */
+    int retry_errors[FH_RETRY_MAX_ERRORS]; /* FH_E... codes of failed attempts
+                                 that are retried, each one fh_retry_error_allowed()
+                                 accepts; default: the connection failures
+                                 FH_ECONNECT, FH_ECLOSED, FH_EIO and the connect,
+                                 read and write timeouts */
+    int n_retry_errors;       /* how many of retry_errors are used (0: none) */
     /* New fields go here, after every field above and never into padding
      * between them: a program built against this header owns those bytes. */
 } fh_retry_policy;
+
+/* 1 when a failed attempt with this FH_E... code may be retried (and so may
+ * be listed in retry_errors): failures of one attempt that another attempt
+ * need not repeat — resolving, connecting, TLS and certificate errors, the
+ * connection closed or failing, a malformed response, a decoding error, the
+ * connect, read and write timeouts. 0 for everything else (invalid
+ * requests, the total timeout, a body too large, cancellation...). */
+FH_EXTERN int fh_retry_error_allowed(int code);
 
 /* What fh_retry_policy_init() calls with the caller's sizeof(fh_retry_policy):
  * writes exactly size bytes at p, the defaults for the fields this library
@@ -89,7 +105,9 @@ static inline void fh_retry_policy_init(fh_retry_policy *p)
  *   n_status_codes: from 0 to FH_RETRY_MAX_STATUS (a binding with more
  *     codes may set the count it has without writing past the array: the
  *     sentence then says how many it holds);
- *   status_codes[i]: an HTTP status code, 100 to 599.
+ *   status_codes[i]: an HTTP status code, 100 to 599;
+ *   n_retry_errors: from 0 to FH_RETRY_MAX_ERRORS;
+ *   retry_errors[i]: a code fh_retry_error_allowed() accepts.
  * e.g. "max_attempts must be between 1 and 1000000". */
 FH_EXTERN int fh_retry_policy_check(const fh_retry_policy *p, char *msg, size_t msglen);
 
@@ -147,6 +165,17 @@ FH_EXTERN int fh_request_set_auth(fh_request *req, fh_auth_kind kind, const char
  * strings must refuse an embedded NUL themselves. FH_AUTH_NONE is FH_OK. */
 FH_EXTERN int fh_auth_check(fh_auth_kind kind, const char *user, const char *pass, char *msg,
                             size_t msglen);
+
+/* Digest: answer only challenges whose algorithm is this one ("MD5",
+ * "SHA-256", "SHA-512-256", each optionally with "-sess"; case-insensitive),
+ * as RFC 7616 §3.7 lets a client choose among the challenges it gets; a 401
+ * that offers no such challenge is returned to the caller unanswered. NULL:
+ * the strongest one offered (the default). The request's setting, once
+ * made, wins over the client's. FH_EINVAL for another name (the previous
+ * setting stays); fh_digest_algorithm_check() tells without setting. */
+FH_EXTERN int fh_client_set_digest_algorithm(fh_client *client, const char *algorithm);
+FH_EXTERN int fh_request_set_digest_algorithm(fh_request *req, const char *algorithm);
+FH_EXTERN int fh_digest_algorithm_check(const char *algorithm);
 
 /* Marks a header name of this request as a credential (e.g. "X-API-Key"
  * set by a custom auth scheme): like Authorization and Cookie, it is not

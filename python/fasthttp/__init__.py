@@ -8,6 +8,10 @@ Synchronous use::
         resp = client.get("/users", params={"page": 1})
         resp.raise_for_status()
         print(resp.json())
+
+One-shot (a Client per call, see ``fasthttp._api``)::
+
+    resp = fasthttp.get("https://api.example.com/users", params={"page": 1})
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 
 from . import auth, cookies, errors, formdata, retry, timeouts
+from ._api import delete, get, head, options, patch, post, put, request, trace
+from ._elapsed import Elapsed
 from ._fasthttp import Client, Headers, Request, Response
 from ._fasthttp import __version__ as __version__
 from .auth import AuthBase, BasicAuth, DigestAuth
@@ -39,6 +45,7 @@ __all__ = [
     "Cookie",
     "CookieJar",
     "DigestAuth",
+    "Elapsed",
     "FastHTTPError",
     "HTTPStatusError",
     "Headers",
@@ -53,8 +60,17 @@ __all__ = [
     "__version__",
     "auth",
     "cookies",
+    "delete",
     "errors",
     "formdata",
+    "get",
+    "head",
+    "options",
+    "patch",
+    "post",
+    "put",
+    "request",
     "retry",
     "timeouts",
+    "trace",
 ]

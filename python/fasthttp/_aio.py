@@ -38,9 +38,10 @@ def _split(pending: str, final: bool) -> tuple[list[str], str]:
     return parts, rest + keep
 
 
-async def aiter_lines(resp: Response) -> AsyncIterator[str]:
+async def aiter_lines(resp: Response, chunk_size: int | None = None) -> AsyncIterator[str]:
+    # chunk_size: the size of the pieces read; lines come out as they complete.
     pending = ""
-    async for text in aiter_text(resp):
+    async for text in aiter_text(resp, chunk_size):
         lines, pending = _split(pending + text, False)
         for line in lines:
             yield line

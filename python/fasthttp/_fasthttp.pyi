@@ -1,6 +1,5 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
-import datetime
 import os
 from collections.abc import (
     AsyncIterable,
@@ -16,6 +15,7 @@ from collections.abc import (
 from types import TracebackType
 from typing import IO, Any, Generic, TypeVar, overload
 
+from ._elapsed import Elapsed
 from .auth import AuthBase
 from .cookies import CookieJar
 from .formdata import FilesLike
@@ -139,9 +139,16 @@ class _CookieJar:
         domain: str | None = None,
         path: str | None = None,
         secure: bool = False,
-        http_only: bool = False,
+        http_only: bool | None = None,
         expires: float | None = None,
+        *,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+        same_site: str | None = None,
+        host_only: bool = False,
     ) -> None: ...
+    def _header(self, url: str) -> str | None: ...
+    def _store(self, url: str, set_cookie: str) -> bool: ...
     def delete(self, name: str, domain: str | None = None, path: str | None = None) -> int: ...
     def clear(self) -> None: ...
     def _get(
@@ -180,6 +187,19 @@ class Request:
         files: FilesLike | None = None,
     ) -> None: ...
 
+class ByteIterator(Iterator[bytes]):
+    """What iter_bytes() returns: `for` it, or, for a response of an
+    asynchronous Client, `async for` it (then it is aiter_bytes())."""
+
+    def __next__(self) -> bytes: ...
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+class TextIterator(Iterator[str]):
+    """What iter_text() and iter_lines() return: `for` or `async for`."""
+
+    def __next__(self) -> str: ...
+    def __aiter__(self) -> AsyncIterator[str]: ...
+
 class Response:
     """An HTTP response; with stream=True the body is read on demand."""
 
@@ -199,12 +219,44 @@ class Response:
     def url(self) -> str: ...
     @property
     def request(self) -> Request | None:
-        """The Request sent (None for a Response built without one)."""
+        """The request as sent for this response: final method, URL and header
+        fields (None for a Response built without one)."""
     @property
     def http_version(self) -> str:
         """'HTTP/1.1', 'HTTP/1.0' or 'HTTP/2': what carried this response."""
     @property
-    def elapsed(self) -> datetime.timedelta: ...
+    def elapsed(self) -> Elapsed:
+        """A datetime.timedelta that also compares with and converts to seconds."""
+    @property
+    def ok(self) -> bool:
+        """2xx (as the original library); bool(response) is status < 400."""
+    @property
+    def is_success(self) -> bool: ...
+    @property
+    def is_informational(self) -> bool: ...
+    @property
+    def is_redirect(self) -> bool:
+        """3xx."""
+    @property
+    def is_permanent_redirect(self) -> bool:
+        """301 or 308."""
+    @property
+    def is_client_error(self) -> bool: ...
+    @property
+    def is_server_error(self) -> bool: ...
+    @property
+    def is_error(self) -> bool:
+        """4xx or 5xx."""
+    def __bool__(self) -> bool: ...
+    @property
+    def content_type(self) -> str | None:
+        """The media type of Content-Type, lower case, without parameters."""
+    @property
+    def num_bytes_downloaded(self) -> int:
+        """Body bytes received so far, before content decoding."""
+    @property
+    def links(self) -> dict[str, dict[str, str]]:
+        """The Link header (RFC 8288) by relation type: {"next": {"url": ..., ...}}."""
     @property
     def timings(self) -> dict[str, float | bool] | None: ...
     @property
@@ -218,23 +270,23 @@ class Response:
     def __init__(
         self,
         status_code: int = 200,
-        *,
         headers: HeadersLike | None = None,
         content: bytes | bytearray | memoryview | str | None = None,
         reason: str | None = None,
         request: Request | None = None,
+        *,
         url: str | None = None,
         encoding: str | None = None,
         http_version: str | None = None,
     ) -> None: ...
-    def text(self) -> str: ...
+    def text(self, encoding: str | None = None) -> str: ...
     def json(self, **kwargs: Any) -> Any: ...
     def raise_for_status(self) -> Response: ...
     def read(self) -> bytes: ...
-    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
-    def iter_raw(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
-    def iter_text(self, chunk_size: int | None = None) -> Iterator[str]: ...
-    def iter_lines(self) -> Iterator[str]: ...
+    def iter_bytes(self, chunk_size: int | None = None) -> ByteIterator: ...
+    def iter_raw(self, chunk_size: int | None = None) -> ByteIterator: ...
+    def iter_text(self, chunk_size: int | None = None) -> TextIterator: ...
+    def iter_lines(self, chunk_size: int | None = None) -> TextIterator: ...
     def close(self) -> None: ...
     def __enter__(self) -> Response: ...
     def __exit__(
@@ -248,7 +300,7 @@ class Response:
     def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
     def aiter_raw(self, chunk_size: int | None = None) -> AsyncIterator[bytes]: ...
     def aiter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]: ...
-    def aiter_lines(self) -> AsyncIterator[str]: ...
+    def aiter_lines(self, chunk_size: int | None = None) -> AsyncIterator[str]: ...
     async def aclose(self) -> None: ...
     async def __aenter__(self) -> Response: ...
     async def __aexit__(
@@ -297,8 +349,8 @@ class _ClientMethods(Generic[_R]):
     def auth(self) -> AuthLike | None: ...
     def __init__(
         self,
-        *,
         base_url: str | None = None,
+        *,
         headers: HeadersLike | None = None,
         params: ParamsLike | None = None,
         timeout: TimeoutLike = None,
@@ -313,6 +365,7 @@ class _ClientMethods(Generic[_R]):
         hooks: HooksLike | None = None,
         http2: bool | None = False,
         http1: bool = True,
+        user_agent: str | None = None,
     ) -> None:
         """http2=True: HTTPS offers h2 by ALPN and falls back to HTTP/1.1;
         with http1=False, HTTP/2 only (HTTPS must agree to h2, cleartext
@@ -338,6 +391,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def get(
         self,
@@ -358,6 +412,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def post(
         self,
@@ -378,6 +433,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def put(
         self,
@@ -398,6 +454,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def patch(
         self,
@@ -418,6 +475,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def delete(
         self,
@@ -438,6 +496,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def head(
         self,
@@ -458,6 +517,7 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def options(
         self,
@@ -478,6 +538,28 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = None,
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
+    ) -> _R: ...
+    def trace(
+        self,
+        url: str,
+        *,
+        params: ParamsLike | None = None,
+        headers: HeadersLike | None = None,
+        json: Any = None,
+        data: DataLike | None = None,
+        content: ContentLike | None = None,
+        files: FilesLike | None = None,
+        timeout: TimeoutLike = None,
+        stream: bool = False,
+        cookies: CookiesLike | None = None,
+        auth: AuthLike | None = None,
+        hooks: HooksLike | None = None,
+        follow_redirects: bool | None = None,
+        http2: bool | None = None,
+        retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
+        expect_continue: bool | float | None = None,
     ) -> _R: ...
     def send(
         self,
@@ -563,3 +645,5 @@ class MultipartStream:
     def _read_async(self, size: int, /) -> bytes | None: ...
     def _waiting(self) -> tuple[int, Any] | None: ...
     def _feed(self, chunk: bytes | None, /) -> None: ...
+
+def _check_digest_algorithm(name: str, /) -> None: ...

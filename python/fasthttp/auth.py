@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, ClassVar, Union
 
-from ._fasthttp import _check_auth
+from ._fasthttp import _check_auth, _check_digest_algorithm
 
 if TYPE_CHECKING:
     from ._fasthttp import Request, Response
@@ -112,6 +112,34 @@ class BasicAuth(_EngineAuth):
 
 
 class DigestAuth(_EngineAuth):
-    """HTTP Digest authentication (RFC 7616), answered by the engine."""
+    """HTTP Digest authentication (RFC 7616), answered by the engine.
+
+    ``algorithm`` (the original library's keyword) picks the one algorithm to
+    answer with: "MD5", "SHA-256" or "SHA-512-256", each optionally with
+    "-sess" (case-insensitive). Only a challenge with that algorithm is
+    answered (RFC 7616 §3.7: the client chooses among the challenges); a 401
+    offering none is returned as it is. None (default): the strongest one
+    the server offers. libfasthttp checks the name (``ValueError``).
+    """
 
     _fh_kind = 2
+
+    def __init__(self, username: str, password: str, *, algorithm: str | None = None) -> None:
+        super().__init__(username, password)
+        if algorithm is not None:
+            if not isinstance(algorithm, str):
+                raise TypeError("DigestAuth: algorithm must be a str or None, "
+                                f"not {type(algorithm).__name__}")
+            _check_digest_algorithm(algorithm)
+        self.algorithm = algorithm
+
+    def __repr__(self) -> str:
+        alg = f", algorithm={self.algorithm!r}" if self.algorithm else ""
+        return f"DigestAuth({self.username!r}, '***'{alg})"
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and isinstance(other, DigestAuth) and \
+            (other.algorithm or "").upper() == (self.algorithm or "").upper()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.username, self.password, (self.algorithm or "").upper()))

@@ -92,6 +92,49 @@ def _count(name: str, value: object) -> object:
     return value
 
 
+class _Codes(tuple[int, ...]):
+    """The codes of a policy once made: what dataclasses.replace() hands the
+    next one for the field it was not told to change."""
+
+
+def _pick_codes(status_codes: Iterable[int], retry_on_status: Iterable[int] | None
+                ) -> Iterable[int]:
+    """status_codes or retry_on_status, whichever was given (replace() gives
+    back the other one as a _Codes); both with different codes: ValueError."""
+    if retry_on_status is None:
+        return status_codes
+    old_sc, old_ros = isinstance(status_codes, _Codes), isinstance(retry_on_status, _Codes)
+    if old_ros and not old_sc:
+        return status_codes
+    if old_sc or status_codes is DEFAULT_STATUS_CODES or \
+            _same_codes(status_codes, retry_on_status):
+        return retry_on_status
+    raise ValueError("RetryPolicy takes status_codes or retry_on_status (the original "
+                     "library's name for it), not both")
+
+
+def _same_codes(a: Iterable[int], b: Iterable[int]) -> bool:
+    try:
+        return list(a) == list(b)
+    except TypeError:
+        return False
+
+
+def _exception_classes(value: object) -> tuple[type[BaseException], ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, type):
+        value = (value,)
+    if not isinstance(value, (tuple, list)):
+        raise TypeError("RetryPolicy.retry_exceptions must be a tuple of exception classes "
+                        f"or None, not {type(value).__name__}")
+    for cls in value:
+        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+            raise TypeError("RetryPolicy.retry_exceptions must hold exception classes, "
+                            f"not {cls!r}")
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and when to retry, and whether to use a circuit breaker.
@@ -111,6 +154,15 @@ class RetryPolicy:
     :param respect_retry_after: let a ``Retry-After`` header set the wait.
     :param retry_after_max: cap on a ``Retry-After`` wait, seconds.
     :param backoff_max: cap on one backoff wait, seconds.
+    :param retry_exceptions: exception classes whose failures are retried
+        (the original library's option): each failure of an attempt that
+        libfasthttp can retry (connect, TLS, connection closed or reset,
+        malformed response, decoding, connect/read/write timeout) is retried
+        when its :mod:`fasthttp.errors` class is one of these or a subclass,
+        e.g. ``(ConnectError, TimeoutError)``. None (default): libfasthttp's
+        choice, the connection failures and those timeouts.
+    :param retry_on_status: the original library's name for ``status_codes``
+        (give one of the two); also readable as an attribute.
     """
 
     max_attempts: int = _DEFAULTS["max_attempts"]
@@ -123,9 +175,15 @@ class RetryPolicy:
     respect_retry_after: bool = _DEFAULTS["respect_retry_after"]
     retry_after_max: float = _DEFAULTS["retry_after_max"]
     backoff_max: float = _DEFAULTS["backoff_max"]
+    retry_exceptions: tuple[type[BaseException], ...] | None = None
+    #: the original library's name for ``status_codes``: after construction both
+    #: hold the same codes
+    retry_on_status: Iterable[int] | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__  # frozen: normalise once, here
+        put(self, "status_codes", _pick_codes(self.status_codes, self.retry_on_status))
+        put(self, "retry_exceptions", _exception_classes(self.retry_exceptions))
         for name in ("max_attempts", "cb_failure_threshold"):
             put(self, name, _count(name, getattr(self, name)))
         for name in ("backoff_factor", "cb_recovery_seconds", "retry_after_max", "backoff_max"):
@@ -141,7 +199,8 @@ class RetryPolicy:
                                 f"not {type(code).__name__}")
             if code not in codes:
                 codes.append(code)
-        put(self, "status_codes", tuple(codes))
+        put(self, "status_codes", _Codes(codes))
+        put(self, "retry_on_status", self.status_codes)
         for name in ("circuit_breaker", "retry_non_idempotent", "respect_retry_after"):
             put(self, name, bool(getattr(self, name)))
         problem = _retry_check(self)
@@ -157,3 +216,4 @@ class RetryPolicy:
         if m[2] is not None:
             value = value[int(m[2])]
         return f", not {value!r}"
+

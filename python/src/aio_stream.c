@@ -55,6 +55,8 @@ void fhp_aio_stream_release(FhpResponse *r)
         r->tm = *fh_response_timings(x->resp);
         r->has_tm = 1;
     }
+    if (x->resp)
+        r->downloaded = fh_response_body_bytes_received(x->resp);
     if (r->elapsed_us < 0)
         r->elapsed_us = r->tm.total_us > 0 ? r->tm.total_us : fhp_now_us() + r->elapsed_us + 2;
     fhp_aexch_leave(x, FH_ECANCELED);
@@ -274,6 +276,11 @@ PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssi
     Py_ssize_t cs;
     if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_bytes", &raw, &cs) < 0)
         return NULL;
+    return fhp_aiter_bytes_new(r, cs);
+}
+
+PyObject *fhp_aiter_bytes_new(FhpResponse *r, Py_ssize_t cs)
+{
     if (fhp_aio_ready() < 0)
         return NULL;
     if (!r->content) {
@@ -304,25 +311,35 @@ static PyObject *helper(const char *name)
     return PyObject_GetAttrString(A.aio_helpers, name);
 }
 
-PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
-                                  PyObject *kwnames)
+PyObject *fhp_aio_text_helper(FhpResponse *r, const char *name, PyObject *chunk_size)
 {
-    PyObject *raw;
-    Py_ssize_t cs;
-    if (fhp_chunk_size_arg(args, nargs, kwnames, "aiter_text", &raw, &cs) < 0)
-        return NULL;
-    PyObject *f = helper("aiter_text");
-    PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, raw, NULL) : NULL;
+    PyObject *f = helper(name);
+    PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, chunk_size, NULL) : NULL;
     Py_XDECREF(f);
     return res;
 }
 
-PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused)
+/* aiter_text(chunk_size=None) and aiter_lines(chunk_size=None). */
+static PyObject *text_method(FhpResponse *r, const char *name, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *f = helper("aiter_lines");
-    PyObject *res = f ? PyObject_CallOneArg(f, (PyObject *)r) : NULL;
-    Py_XDECREF(f);
-    return res;
+    PyObject *raw;
+    Py_ssize_t cs;
+    if (fhp_chunk_size_arg(args, nargs, kwnames, name, &raw, &cs) < 0)
+        return NULL;
+    return fhp_aio_text_helper(r, name, raw);
+}
+
+PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    return text_method(r, "aiter_text", args, nargs, kwnames);
+}
+
+PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
+{
+    return text_method(r, "aiter_lines", args, nargs, kwnames);
 }
 
 /* ---- the async byte iterator -------------------------------------------------------------- */

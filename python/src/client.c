@@ -24,12 +24,12 @@ static const char ASYNC_MSG[] =
     "inside a running event loop; a synchronous client is `with Client(...) as client:`";
 
 enum { A_URL, A_PARAMS, A_HEADERS, A_JSON, A_DATA, A_CONTENT, A_FILES, A_TIMEOUT, A_STREAM,
-       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_LIMITS, A_N };
+       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_LIMITS, A_EXPECT, A_N };
 
 static PyObject **req_names[A_N + 1] = {
     &S.k_method, &S.k_url, &S.k_params, &S.k_headers, &S.k_json, &S.k_data, &S.k_content,
     &S.k_files, &S.k_timeout, &S.k_stream, &S.k_cookies, &S.k_auth, &S.k_hooks,
-    &S.k_follow_redirects, &S.k_http2, &S.k_retry, &S.k_limits,
+    &S.k_follow_redirects, &S.k_http2, &S.k_retry, &S.k_limits, &S.k_expect_continue,
 };
 
 void fhp_client_unuse(FhpClient *c)
@@ -205,6 +205,7 @@ typedef struct call {
     int stream, with_defaults;
     fhp_reqpol pol;
     int http2;        /* http2=: an fh_http2_mode, or -1 for the client's */
+    int64_t expect_ms; /* expect_continue=: -1 off */
 } call;
 
 /* Each exchange of a call (auth rounds send further Requests). */
@@ -272,6 +273,7 @@ static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *c
         return NULL;
     }
     c->pol.http2 = c->http2;
+    c->pol.expect_ms = c->expect_ms;
     if (self->mode == FHP_MODE_ASYNC && fhp_reqpol_has_flow(&c->pol))
         return run_flow_async(self, c);
     PyObject *resp = fhp_reqpol_has_flow(&c->pol)
@@ -287,7 +289,9 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
 {
     PyObject **a = out + 1;
     int http2 = -1;
-    if (!usable(self) || fhp_http2_mode(a[A_HTTP2], self->http1, &http2) < 0)
+    int64_t expect_ms;
+    if (!usable(self) || fhp_http2_mode(a[A_HTTP2], self->http1, &http2) < 0 ||
+        fhp_expect_arg(a[A_EXPECT], &expect_ms) < 0)
         return NULL;
     int stream = a[A_STREAM] ? PyObject_IsTrue(a[A_STREAM]) : 0;
     if (stream < 0)
@@ -300,7 +304,8 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
                                                     qlen, (FhpHeaders *)self->headers);
     if (!r)
         return NULL;
-    call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream, .http2 = http2};
+    call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream, .http2 = http2,
+              .expect_ms = expect_ms};
     PyObject *resp = run_call(self, &c, a[A_RETRY], a[A_COOKIES], a[A_AUTH], a[A_HOOKS],
                               a[A_FOLLOW], a[A_LIMITS]);
     Py_DECREF(r);
@@ -331,6 +336,7 @@ METHOD(patch, PATCH)
 METHOD(delete, DELETE)
 METHOD(head, HEAD)
 METHOD(options, OPTIONS)
+METHOD(trace, TRACE)
 
 static PyObject *Client_request(FhpClient *self, PyObject *const *args, Py_ssize_t nargs,
                                 PyObject *kwnames)
@@ -365,7 +371,8 @@ static PyObject *Client_send(FhpClient *self, PyObject *const *args, Py_ssize_t 
     PyObject *url = fhp_build_url(self->base_url, r->url, NULL, 0, NULL);
     if (!url)
         return NULL;
-    call c = {.r = r, .url = url, .timeout = a[2], .stream = stream, .with_defaults = 1};
+    call c = {.r = r, .url = url, .timeout = a[2], .stream = stream, .with_defaults = 1,
+              .http2 = -1, .expect_ms = -1};
     PyObject *resp = run_call(self, &c, a[6], a[7], a[3], a[5], a[4], a[8]);
     Py_DECREF(url);
     return resp;
@@ -513,19 +520,37 @@ static int set_defaults(FhpClient *self, PyObject *headers, PyObject *params)
     return rc;
 }
 
+/* user_agent= replaces the default User-Agent (and one in headers=): it is
+ * the more specific of the two. A request's headers= still win. */
+static int set_user_agent(FhpClient *self, PyObject *ua)
+{
+    if (!ua || ua == Py_None)
+        return 0;
+    if (!PyUnicode_Check(ua)) {
+        PyErr_Format(PyExc_TypeError, "user_agent must be a str or None, not %.100s",
+                     Py_TYPE(ua)->tp_name);
+        return -1;
+    }
+    PyObject *pair = Py_BuildValue("{s:O}", "User-Agent", ua);
+    int rc = pair ? fhp_headers_merge((FhpHeaders *)self->headers, pair, 1) : -1;
+    Py_XDECREF(pair);
+    return rc;
+}
+
 static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"base_url", "headers", "params", "timeout", "verify", "cert",
                              "limits", "follow_redirects", "max_redirects", "retry",
-                             "cookies", "auth", "hooks", "http2", "http1", NULL};
+                             "cookies", "auth", "hooks", "http2", "http1", "user_agent", NULL};
     PyObject *base = NULL, *headers = NULL, *params = NULL, *timeout = NULL, *verify = NULL,
              *cert = NULL, *limits = NULL, *follow = NULL, *max_redirects = NULL,
              *retry = NULL, *cookies = NULL, *auth = NULL, *hooks = NULL, *http2 = NULL,
-             *http1 = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOOOOOOOOOOOO:Client", kwlist, &base,
+             *http1 = NULL, *ua = NULL;
+    /* base_url may be positional, as in the original library's Client. */
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$OOOOOOOOOOOOOOO:Client", kwlist, &base,
                                      &headers, &params, &timeout, &verify, &cert, &limits,
                                      &follow, &max_redirects, &retry, &cookies, &auth, &hooks,
-                                     &http2, &http1))
+                                     &http2, &http1, &ua))
         return -1;
     if (!self->c || self->timeout) {
         PyErr_SetString(PyExc_RuntimeError, "Client.__init__ may only run once");
@@ -549,7 +574,8 @@ static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
     self->verify = Py_NewRef(verify ? verify : Py_True);
     self->cert = Py_NewRef(cert ? cert : Py_None);
     self->limits = Py_NewRef(limits ? limits : Py_None);
-    if (set_base_url(self, base) < 0 || set_defaults(self, headers, params) < 0)
+    if (set_base_url(self, base) < 0 || set_defaults(self, headers, params) < 0 ||
+        set_user_agent(self, ua) < 0)
         return -1;
     return fhp_client_configure(self, timeout, verify, cert, limits);
 }
@@ -660,6 +686,7 @@ static PyMethodDef Client_methods[] = {
     {"delete", FASTKW(Client_delete), "delete(url, **kw) -> Response"},
     {"head", FASTKW(Client_head), "head(url, **kw) -> Response"},
     {"options", FASTKW(Client_options), "options(url, **kw) -> Response"},
+    {"trace", FASTKW(Client_trace), "trace(url, **kw) -> Response"},
     {"request", FASTKW(Client_request), "request(method, url, **kw) -> Response"},
     {"send", FASTKW(Client_send),
      "send(request, *, stream=False, timeout=None, auth=None, follow_redirects=None, "
@@ -685,8 +712,9 @@ PyTypeObject FhpClient_Type = {
     .tp_basicsize = sizeof(FhpClient),
     .tp_dealloc = (destructor)Client_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "Client(*, base_url=None, headers=None, params=None, timeout=None, verify=True, "
-              "cert=None, limits=None, ...): an HTTP client with a connection pool.",
+    .tp_doc = "Client(base_url=None, *, headers=None, params=None, timeout=None, verify=True, "
+              "cert=None, limits=None, user_agent=None, ...): an HTTP client with a connection "
+              "pool.",
     .tp_traverse = (traverseproc)Client_traverse,
     .tp_clear = (inquiry)Client_clear,
     .tp_methods = Client_methods,

@@ -70,9 +70,7 @@ int fhp_jar_set(fh_cookie_jar *jar, PyObject *name, PyObject *value, const char 
 
 int fhp_jar_merge(fh_cookie_jar *dst, fh_cookie_jar *src)
 {
-    /* Copies keep name, value, domain, path, flags and expiry. A host-only
-     * cookie of a host name becomes a domain cookie of that name (the public
-     * setter has no host-only form): only subdomains could see more. */
+    /* Copies keep every attribute, host-only and SameSite included. */
     size_t n = fh_cookie_jar_count(src);
     for (size_t i = 0; i < n; i++) {
         fh_cookie c;
@@ -81,8 +79,7 @@ int fhp_jar_merge(fh_cookie_jar *dst, fh_cookie_jar *src)
             break; /* the jar shrank meanwhile */
         if (rc != FH_OK)
             return jar_error(rc, "copying cookies");
-        rc = fh_cookie_jar_set(dst, c.name, c.value, c.domain, c.path, c.secure, c.http_only,
-                               c.expires_unix);
+        rc = fh_cookie_jar_add(dst, &c);
         fh_cookie_free(&c);
         if (rc == FH_ENOMEM)
             return jar_error(rc, "copying cookies");
@@ -137,61 +134,133 @@ static Py_ssize_t Jar_len(FhpCookieJar *self)
     return (Py_ssize_t)fh_cookie_jar_count(self->jar);
 }
 
+/* expires: seconds since the epoch (int or float) or None → -1. */
+static int expires_arg(PyObject *expires, int64_t *out)
+{
+    *out = -1;
+    if (!expires || expires == Py_None)
+        return 0;
+    if (PyBool_Check(expires) || !PyNumber_Check(expires)) {
+        PyErr_Format(PyExc_TypeError,
+                     "cookie expires must be seconds since the epoch (a number) or None, "
+                     "not %.100s",
+                     Py_TYPE(expires)->tp_name);
+        return -1;
+    }
+    double e = PyFloat_AsDouble(expires);
+    if (e == -1.0 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;
+        PyErr_Clear(); /* an int beyond any float: the latest date, as below */
+        e = HUGE_VAL;
+    }
+    if (isnan(e)) {
+        PyErr_SetString(PyExc_ValueError, "cookie expires must be seconds since the epoch, "
+                                          "not NaN");
+        return -1;
+    }
+    *out = e <= 0 ? 0 : e > 253402300799.0 ? 253402300799 : (int64_t)e;
+    return 0;
+}
+
+/* A flag given under either spelling (http_only / the original library's
+ * httponly): both at once is an error. */
+static int either_flag(PyObject *a, PyObject *b, const char *names, int *out)
+{
+    if (a && b) {
+        PyErr_Format(PyExc_TypeError, "set() takes only one of %s", names);
+        return -1;
+    }
+    PyObject *v = a ? a : b;
+    *out = v ? PyObject_IsTrue(v) : 0;
+    return *out < 0 ? -1 : 0;
+}
+
 static PyObject *Jar_set(FhpCookieJar *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"name", "value", "domain", "path", "secure", "http_only",
-                             "expires", NULL};
-    PyObject *name, *value, *domain = NULL, *path = NULL, *expires = NULL;
-    int secure = 0, http_only = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOppO:set", kwlist, &name, &value, &domain,
-                                     &path, &secure, &http_only, &expires))
+                             "expires", "httponly", "samesite", "same_site", "host_only", NULL};
+    PyObject *name, *value, *domain = NULL, *path = NULL, *expires = NULL, *http_only = NULL,
+             *httponly = NULL, *samesite = NULL, *same_site = NULL;
+    int secure = 0, host_only = 0, ho;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOpOO$OOOp:set", kwlist, &name, &value,
+                                     &domain, &path, &secure, &http_only, &expires, &httponly,
+                                     &samesite, &same_site, &host_only))
         return NULL;
-    const char *n, *v, *d, *p;
     if (!PyUnicode_Check(name) || !PyUnicode_Check(value)) {
         PyObject *bad = PyUnicode_Check(name) ? value : name;
         PyErr_Format(PyExc_TypeError, "cookie %s must be a str, not %.100s",
                      bad == name ? "name" : "value", Py_TYPE(bad)->tp_name);
         return NULL;
     }
-    if (opt_str(name, "name", &n) < 0 || opt_str(value, "value", &v) < 0 ||
-        opt_str(domain, "domain", &d) < 0 || opt_str(path, "path", &p) < 0)
+    if (samesite && same_site) {
+        PyErr_SetString(PyExc_TypeError, "set() takes only one of samesite and same_site");
         return NULL;
-    int64_t exp = -1;
-    if (expires && expires != Py_None) {
-        if (PyBool_Check(expires) || !PyNumber_Check(expires)) {
-            PyErr_Format(PyExc_TypeError,
-                         "cookie expires must be seconds since the epoch (a number) or None, "
-                         "not %.100s",
-                         Py_TYPE(expires)->tp_name);
-            return NULL;
-        }
-        double e = PyFloat_AsDouble(expires);
-        if (e == -1.0 && PyErr_Occurred()) {
-            if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-                return NULL;
-            PyErr_Clear(); /* an int beyond any float: the latest date, as below */
-            e = HUGE_VAL;
-        }
-        if (isnan(e)) {
-            PyErr_SetString(PyExc_ValueError, "cookie expires must be seconds since the epoch, "
-                                              "not NaN");
-            return NULL;
-        }
-        exp = e <= 0 ? 0 : e > 253402300799.0 ? 253402300799 : (int64_t)e;
     }
-    int rc = fh_cookie_jar_set(self->jar, n, v, d, p, secure, http_only, exp);
+    fh_cookie c = {0};
+    if (either_flag(http_only, httponly, "http_only and httponly", &ho) < 0 ||
+        opt_str(name, "name", &c.name) < 0 || opt_str(value, "value", &c.value) < 0 ||
+        opt_str(domain, "domain", &c.domain) < 0 || opt_str(path, "path", &c.path) < 0 ||
+        opt_str(samesite ? samesite : same_site, "samesite", &c.same_site) < 0 ||
+        expires_arg(expires, &c.expires_unix) < 0)
+        return NULL;
+    c.secure = secure, c.http_only = ho, c.host_only = host_only;
+    int rc = fh_cookie_jar_add(self->jar, &c);
     if (rc == FH_ENOMEM)
         return PyErr_NoMemory();
     if (rc != FH_OK) {
         PyErr_Format(PyExc_ValueError,
                      "invalid cookie %R: the name must be non-empty and without '='; name, "
                      "value and path may not contain ';' or control characters; the path "
-                     "starts with '/'; the domain must be a host name; name and value "
-                     "together at most %d bytes",
+                     "starts with '/'; the domain must be a host name; samesite is Strict, "
+                     "Lax or None; name and value together at most %d bytes",
                      name, FH_COOKIE_MAX_BYTES);
         return NULL;
     }
     Py_RETURN_NONE;
+}
+
+/* _header(url): the Cookie value a request to url would carry, or None. */
+static PyObject *Jar__header(FhpCookieJar *self, PyObject *url)
+{
+    const char *u;
+    if (!PyUnicode_Check(url)) {
+        PyErr_Format(PyExc_TypeError, "url must be a str, not %.100s", Py_TYPE(url)->tp_name);
+        return NULL;
+    }
+    if (opt_str(url, "url", &u) < 0)
+        return NULL;
+    char small[1024];
+    size_t n = fh_cookie_jar_header(self->jar, u, small, sizeof small);
+    if (n == 0)
+        Py_RETURN_NONE;
+    if (n < sizeof small)
+        return PyUnicode_DecodeUTF8(small, (Py_ssize_t)n, "replace");
+    char *big = PyMem_Malloc(n + 64); /* another thread may add a cookie meanwhile */
+    if (!big)
+        return PyErr_NoMemory();
+    size_t m = fh_cookie_jar_header(self->jar, u, big, n + 64);
+    PyObject *r = PyUnicode_DecodeUTF8(big, (Py_ssize_t)(m < n + 64 ? m : n + 63), "replace");
+    PyMem_Free(big);
+    return r;
+}
+
+/* _store(url, set_cookie): one Set-Cookie value received from url; True
+ * when it changed the jar, False when libfasthttp ignored it. */
+static PyObject *Jar__store(FhpCookieJar *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *u, *v;
+    Py_ssize_t vlen;
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_store(url, set_cookie) takes two str");
+        return NULL;
+    }
+    if (opt_str(args[0], "url", &u) < 0 || !(v = PyUnicode_AsUTF8AndSize(args[1], &vlen)))
+        return NULL;
+    int rc = fh_cookie_jar_store(self->jar, u, v, (size_t)vlen);
+    if (rc == FH_ENOMEM)
+        return PyErr_NoMemory();
+    return PyBool_FromLong(rc == FH_OK);
 }
 
 static int filter_args(PyObject *const *args, Py_ssize_t nargs, const char *fname,
@@ -320,10 +389,15 @@ static PySequenceMethods Jar_as_sequence = {
 
 static PyMethodDef Jar_methods[] = {
     {"set", (PyCFunction)(void (*)(void))Jar_set, METH_VARARGS | METH_KEYWORDS,
-     "set(name, value, domain=None, path=None, secure=False, http_only=False, expires=None)"},
+     "set(name, value, domain=None, path=None, secure=False, http_only=False, expires=None, "
+     "*, httponly=None, samesite=None, same_site=None, host_only=False)"},
     {"delete", (PyCFunction)(void (*)(void))Jar_delete, METH_VARARGS | METH_KEYWORDS,
      "delete(name, domain=None, path=None) -> number of cookies removed"},
     {"clear", (PyCFunction)Jar_clear, METH_NOARGS, "Removes every cookie."},
+    {"_header", (PyCFunction)Jar__header, METH_O,
+     "_header(url) -> the Cookie header value for a request to url, or None"},
+    {"_store", (PyCFunction)(void (*)(void))Jar__store, METH_FASTCALL,
+     "_store(url, set_cookie) -> True when a Set-Cookie value received from url was stored"},
     {"_get", (PyCFunction)(void (*)(void))Jar__get, METH_FASTCALL,
      "_get(name, domain=None, path=None) -> cookie tuple or None"},
     {"_entries", (PyCFunction)Jar__entries, METH_NOARGS, "Every cookie as a tuple."},

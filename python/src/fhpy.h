@@ -11,6 +11,7 @@
  *   formdata.c  multipart/form-data bodies (MultipartStream, files=)
  *   send.c      one exchange through fh_client_send_with, GIL released, hooks
  *   response.c  the Response type
+ *   response_props.c  the request as sent, status predicates, content_type, links...
  *   text.c      encodings, text(), json() and the streaming iterators
  *   client.c    the Client type (options, methods, close)
  *   options.c   Client option conversion (timeouts, limits, TLS)
@@ -48,9 +49,9 @@ typedef struct fhp_state {
     PyObject *k_url, *k_method, *k_params, *k_headers, *k_json, *k_data, *k_content,
         *k_files, *k_timeout, *k_stream, *k_cookies, *k_auth, *k_hooks,
         *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response, *k_retry,
-        *k_limits;
+        *k_limits, *k_expect_continue, *k_encoding;
     /* frequently built strings */
-    PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS;
+    PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS, *s_TRACE;
     PyObject *s_http10, *s_http11, *s_http20, *s_utf8, *s_empty, *s_items, *s_read;
     PyObject *s_connect, *s_read_t, *s_write, *s_pool, *s_total;
     PyObject *empty_bytes;
@@ -134,10 +135,12 @@ typedef struct FhpHeaders {
 /* A compact copy of a response's reason and headers, so the fh_response can
  * be freed at once and Python objects are made only when asked for. */
 typedef struct fhp_rawhdrs {
-    size_t n;
-    uint32_t reason_len;
+    size_t n;          /* response fields: ent[0, n) */
+    size_t nreq;       /* fields of the request sent: ent[n, n + nreq) */
+    int has_req;       /* the engine recorded the request (method, URL) */
+    uint32_t reason_len, method_off, method_len, url_off, url_len;
     struct fhp_rawent { uint32_t name_off, name_len, value_off, value_len; } *ent;
-    char *data; /* reason first, then names and values */
+    char *data; /* reason first, then names and values, method, URL */
 } fhp_rawhdrs;
 
 fhp_rawhdrs *fhp_rawhdrs_new(const fh_response *resp);
@@ -145,6 +148,8 @@ void fhp_rawhdrs_free(fhp_rawhdrs *raw);
 /* First value of a header in raw (case-insensitive), or NULL. */
 const char *fhp_rawhdrs_get(const fhp_rawhdrs *raw, const char *name, size_t *len);
 PyObject *fhp_headers_from_raw(const fhp_rawhdrs *raw);
+/* The fields of the request recorded in raw (raw->has_req). */
+PyObject *fhp_headers_from_raw_request(const fhp_rawhdrs *raw);
 
 PyObject *fhp_headers_new(void);
 /* A new Headers from None, a Headers, a mapping or an iterable of pairs. */
@@ -282,6 +287,8 @@ typedef struct FhpResponse {
     PyObject *timings;   /* dict, made on demand */
     PyObject *history;   /* list of Response (redirect hops), or NULL: none */
     int attempts;        /* attempts made for this response (retries) */
+    PyObject *sent;      /* the request as sent (response_props.c), made on demand */
+    uint64_t downloaded; /* body bytes off the wire, once the body is done */
     fh_timings tm;
     int has_tm;
     int64_t elapsed_us;  /* -1 unknown */
@@ -307,15 +314,29 @@ PyObject *fhp_response_read_chunk(FhpResponse *r, size_t cap, int fill);
 /* First value of a response header as a new str, or NULL without error. */
 PyObject *fhp_response_header(FhpResponse *r, const char *name);
 
+/* response_props.c: the request as sent, status predicates, truth,
+ * content_type, num_bytes_downloaded, links. */
+PyObject *fhp_response_get_request(FhpResponse *r, void *c);
+/* closure: const int[2], the status range [lo, hi) */
+PyObject *fhp_response_get_status_in(FhpResponse *r, void *closure);
+PyObject *fhp_response_get_is_permanent_redirect(FhpResponse *r, void *c);
+int fhp_response_bool(FhpResponse *r);
+PyObject *fhp_response_get_content_type(FhpResponse *r, void *c);
+PyObject *fhp_response_get_downloaded(FhpResponse *r, void *c);
+PyObject *fhp_response_get_links(FhpResponse *r, void *c);
+
 PyObject *fhp_response_encoding(FhpResponse *r);
 PyObject *fhp_response_text(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_text_method(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames);
 PyObject *fhp_response_json(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                             PyObject *kwnames);
 PyObject *fhp_response_iter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                   PyObject *kwnames);
 PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                  PyObject *kwnames);
-PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames);
 
 /* asyncio side of a Response (aio_stream.c). */
 void fhp_aio_stream_release(FhpResponse *r);
@@ -323,9 +344,15 @@ PyObject *fhp_response_aread(FhpResponse *r, PyObject *unused);
 PyObject *fhp_response_aclose(FhpResponse *r, PyObject *unused);
 PyObject *fhp_response_aiter_bytes(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                    PyObject *kwnames);
+/* fasthttp._aio.<name>(r, chunk_size): the async generators behind
+ * aiter_text() and aiter_lines(). */
+PyObject *fhp_aio_text_helper(FhpResponse *r, const char *name, PyObject *chunk_size);
+/* The async byte iterator of aiter_bytes(chunk_size); cs 0: as they come. */
+PyObject *fhp_aiter_bytes_new(FhpResponse *r, Py_ssize_t cs);
 PyObject *fhp_response_aiter_text(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                                   PyObject *kwnames);
-PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *unused);
+PyObject *fhp_response_aiter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames);
 PyObject *fhp_response_aenter(FhpResponse *r, PyObject *unused);
 PyObject *fhp_response_aexit(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs);
 
@@ -381,6 +408,9 @@ PyObject *fhp_mod_retry_defaults(PyObject *m, PyObject *unused);
  * the client's http1 setting. -1 with an exception set on error: *out is
  * -2 then. */
 int fhp_http2_mode(PyObject *http2, int http1, int *out);
+/* expect_continue= of a call: None/False -1 (off), True 0 (libfasthttp's
+ * wait), seconds > 0 as milliseconds. -1 with an exception on error. */
+int fhp_expect_arg(PyObject *v, int64_t *ms);
 /* Drops one use of the client; frees the C client after close(). */
 void fhp_client_unuse(FhpClient *c);
 typedef struct fhp_reqpol fhp_reqpol; /* defined with the policies below */
@@ -433,12 +463,16 @@ typedef struct fhp_reqpol {
     fh_cookie_jar *jar;     /* this request's jar (owned), or NULL: the client's */
     int64_t limit[FH_LIMIT_KINDS]; /* limits=: a value, or -1 for the client's */
     int http2;              /* http2=: an fh_http2_mode, or -1 for the client's */
+    int64_t expect_ms;      /* expect_continue=: -1 off, else the wait (0: default) */
+    PyObject *digest_alg;   /* DigestAuth.algorithm of the request's auth, or NULL */
     int keep_jar;           /* asyncio flow: jar outlives the exchanges, keep it here */
 } fhp_reqpol;
 
 /* fasthttp._fasthttp._check_auth(kind, user, password): libfasthttp's
  * credential rules (fh_auth_check) as a ValueError; for BasicAuth/DigestAuth. */
 PyObject *fhp_mod_check_auth(PyObject *m, PyObject *args);
+/* _check_digest_algorithm(name): ValueError unless libfasthttp knows it. */
+PyObject *fhp_mod_check_digest_algorithm(PyObject *m, PyObject *alg);
 /* Client(...) options: follow_redirects, max_redirects, retry, cookies, auth, hooks. */
 int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirects,
                         PyObject *retry, PyObject *cookies, PyObject *auth, PyObject *hooks);

@@ -14,16 +14,44 @@
 
 /* ---- raw copies of response headers --------------------------------------- */
 
+/* Copies name and value to raw->data at *off as entry k. */
+static void put_ent(fhp_rawhdrs *raw, size_t *off, size_t k, const fh_header *h)
+{
+    struct fhp_rawent *e = &raw->ent[k];
+    e->name_off = (uint32_t)*off, e->name_len = (uint32_t)h->name_len;
+    memcpy(raw->data + *off, h->name, h->name_len);
+    *off += h->name_len;
+    e->value_off = (uint32_t)*off, e->value_len = (uint32_t)h->value_len;
+    memcpy(raw->data + *off, h->value, h->value_len);
+    *off += h->value_len;
+}
+
+static size_t put_str(fhp_rawhdrs *raw, size_t *off, const char *s, uint32_t *len)
+{
+    size_t at = *off;
+    *len = (uint32_t)strlen(s);
+    memcpy(raw->data + at, s, *len);
+    *off += *len;
+    return at;
+}
+
+/* One allocation: the reason, the response's fields, and the request the
+ * engine sent for it (fh_response_request_*: method, URL, fields). */
 fhp_rawhdrs *fhp_rawhdrs_new(const fh_response *resp)
 {
-    size_t n = fh_response_header_count(resp), rlen = 0, total = 0;
+    size_t n = fh_response_header_count(resp), nq = fh_response_request_header_count(resp);
+    size_t rlen = 0;
     const char *reason = fh_response_reason(resp, &rlen);
+    const char *method = fh_response_request_method(resp), *url = fh_response_request_url(resp);
     fh_header h;
-    total = rlen;
+    size_t total = rlen + (method ? strlen(method) + strlen(url) : 0);
     for (size_t i = 0; i < n; i++)
         if (fh_response_header_at(resp, i, &h) == FH_OK)
             total += h.name_len + h.value_len;
-    size_t entsz = n * sizeof(struct fhp_rawent);
+    for (size_t i = 0; i < nq; i++)
+        if (fh_response_request_header_at(resp, i, &h) == FH_OK)
+            total += h.name_len + h.value_len;
+    size_t entsz = (n + nq) * sizeof(struct fhp_rawent);
     fhp_rawhdrs *raw = malloc(sizeof *raw + entsz + total + 1);
     if (!raw) {
         PyErr_NoMemory();
@@ -34,18 +62,19 @@ fhp_rawhdrs *fhp_rawhdrs_new(const fh_response *resp)
     memcpy(raw->data, reason ? reason : "", rlen);
     raw->reason_len = (uint32_t)rlen;
     size_t off = rlen, k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (fh_response_header_at(resp, i, &h) != FH_OK)
-            continue;
-        struct fhp_rawent *e = &raw->ent[k++];
-        e->name_off = (uint32_t)off, e->name_len = (uint32_t)h.name_len;
-        memcpy(raw->data + off, h.name, h.name_len);
-        off += h.name_len;
-        e->value_off = (uint32_t)off, e->value_len = (uint32_t)h.value_len;
-        memcpy(raw->data + off, h.value, h.value_len);
-        off += h.value_len;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (fh_response_header_at(resp, i, &h) == FH_OK)
+            put_ent(raw, &off, k++, &h);
     raw->n = k;
+    raw->has_req = method != NULL;
+    if (method) {
+        raw->method_off = (uint32_t)put_str(raw, &off, method, &raw->method_len);
+        raw->url_off = (uint32_t)put_str(raw, &off, url, &raw->url_len);
+    }
+    for (size_t i = 0; i < nq; i++)
+        if (fh_response_request_header_at(resp, i, &h) == FH_OK)
+            put_ent(raw, &off, k++, &h);
+    raw->nreq = k - raw->n;
     return raw;
 }
 
@@ -90,18 +119,18 @@ static PyObject *decode_value(const char *s, size_t n)
     return v;
 }
 
-PyObject *fhp_headers_from_raw(const fhp_rawhdrs *raw)
+/* Headers of the n entries of raw from first on. */
+static PyObject *headers_of(const fhp_rawhdrs *raw, size_t first, size_t n)
 {
     FhpHeaders *h = (FhpHeaders *)FhpHeaders_Type.tp_alloc(&FhpHeaders_Type, 0);
     if (!h)
         return NULL;
-    size_t n = raw ? raw->n : 0;
     if (!(h->list = PyList_New((Py_ssize_t)n))) {
         Py_DECREF(h);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct fhp_rawent *e = &raw->ent[i];
+        const struct fhp_rawent *e = &raw->ent[first + i];
         PyObject *k = PyUnicode_DecodeLatin1(raw->data + e->name_off, e->name_len, NULL);
         PyObject *v = k ? decode_value(raw->data + e->value_off, e->value_len) : NULL;
         PyObject *t = v ? PyTuple_Pack(2, k, v) : NULL;
@@ -114,6 +143,16 @@ PyObject *fhp_headers_from_raw(const fhp_rawhdrs *raw)
         PyList_SET_ITEM(h->list, (Py_ssize_t)i, t);
     }
     return (PyObject *)h;
+}
+
+PyObject *fhp_headers_from_raw(const fhp_rawhdrs *raw)
+{
+    return headers_of(raw, 0, raw ? raw->n : 0);
+}
+
+PyObject *fhp_headers_from_raw_request(const fhp_rawhdrs *raw)
+{
+    return headers_of(raw, raw->n, raw->nreq);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */

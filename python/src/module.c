@@ -94,6 +94,8 @@ static int intern_all(void)
         {&S.k_hooks, "hooks"}, {&S.k_follow_redirects, "follow_redirects"},
         {&S.k_http2, "http2"}, {&S.k_request, "request"}, {&S.k_chunk_size, "chunk_size"},
         {&S.k_response, "response"}, {&S.k_retry, "retry"}, {&S.k_limits, "limits"},
+        {&S.k_expect_continue, "expect_continue"}, {&S.s_TRACE, "TRACE"},
+        {&S.k_encoding, "encoding"},
         {&S.s_GET, "GET"}, {&S.s_POST, "POST"}, {&S.s_PUT, "PUT"}, {&S.s_PATCH, "PATCH"},
         {&S.s_DELETE, "DELETE"}, {&S.s_HEAD, "HEAD"}, {&S.s_OPTIONS, "OPTIONS"},
         {&S.s_http10, "HTTP/1.0"}, {&S.s_http11, "HTTP/1.1"}, {&S.s_http20, "HTTP/2"},
@@ -122,7 +124,7 @@ static int import_stdlib(void)
 {
     if (!(S.json_dumps = import_attr("json", "dumps")) ||
         !(S.json_loads = import_attr("json", "loads")) ||
-        !(S.timedelta = import_attr("datetime", "timedelta")) ||
+        !(S.timedelta = import_attr("fasthttp._elapsed", "Elapsed")) ||
         !(S.incr_decoder = import_attr("codecs", "getincrementaldecoder")) ||
         !(S.codecs_lookup = import_attr("codecs", "lookup")) ||
         !(S.reason_phrase = import_attr("http", "HTTPStatus")))
@@ -229,6 +231,9 @@ static PyMethodDef module_methods[] = {
     {"_check_auth", fhp_mod_check_auth, METH_VARARGS,
      "_check_auth(kind, user, password): ValueError when libfasthttp refuses the credentials "
      "(kind 1 Basic, 2 Digest)."},
+    {"_check_digest_algorithm", fhp_mod_check_digest_algorithm, METH_O,
+     "_check_digest_algorithm(name): ValueError when libfasthttp does not know the Digest "
+     "algorithm."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -62,6 +62,25 @@ static int seconds_to_ms(PyObject *v, const char *what, int64_t *ms)
     return -1;
 }
 
+int fhp_expect_arg(PyObject *v, int64_t *ms)
+{
+    *ms = -1;
+    if (!v || v == Py_None || v == Py_False)
+        return 0;
+    if (v == Py_True) {
+        *ms = 0; /* libfasthttp's wait (fh_request_set_expect_continue) */
+        return 0;
+    }
+    if (seconds_to_ms(v, "expect_continue", ms) < 0)
+        return -1;
+    if (*ms == 0) { /* 0 s would mean "no wait": then there is no point asking */
+        PyErr_Format(PyExc_ValueError, "expect_continue must be True, False, None or a "
+                     "number of seconds above 0, not %R", v);
+        return -1;
+    }
+    return 0;
+}
+
 PyObject *fhp_mod_timeout_check(PyObject *m, PyObject *v)
 {
     double s;

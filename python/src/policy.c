@@ -129,6 +129,34 @@ static int status_codes(PyObject *o, fh_retry_policy *p)
     return rc;
 }
 
+/* retry_exceptions (a tuple of exception classes, or None for libfasthttp's
+ * default) → the codes of retry_errors: every failure of an attempt that
+ * libfasthttp may retry whose fasthttp.errors class is one of them or a
+ * subclass (so TimeoutError picks the connect, read and write timeouts). */
+static int retry_errors(PyObject *o, fh_retry_policy *p)
+{
+    PyObject *v = PyObject_GetAttrString(o, "retry_exceptions");
+    if (!v) {
+        PyErr_Clear(); /* a look-alike without it: the default */
+        return 0;
+    }
+    int rc = 0;
+    if (v != Py_None) {
+        p->n_retry_errors = 0;
+        for (int code = -1; rc == 0 && code >= -64; code--) {
+            if (!fh_retry_error_allowed(code))
+                continue;
+            int match = PyObject_IsSubclass(fhp_error_class(code), v);
+            if (match < 0)
+                rc = -1;
+            else if (match && p->n_retry_errors < FH_RETRY_MAX_ERRORS)
+                p->retry_errors[p->n_retry_errors++] = code;
+        }
+    }
+    Py_DECREF(v);
+    return rc;
+}
+
 /* Fills p from a RetryPolicy (or an object with its attributes), starting
  * from libfasthttp's defaults; no range is checked here. */
 static int retry_convert(PyObject *o, fh_retry_policy *p)
@@ -149,7 +177,8 @@ static int retry_convert(PyObject *o, fh_retry_policy *p)
                    attr_double(o, "retry_after_max", &p->retry_after_max) < 0 ||
                    attr_bool(o, "circuit_breaker", &p->circuit_breaker) < 0 ||
                    attr_int(o, "cb_failure_threshold", &p->cb_failure_threshold) < 0 ||
-                   attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0
+                   attr_double(o, "cb_recovery_seconds", &p->cb_recovery_seconds) < 0 ||
+                   retry_errors(o, p) < 0
                ? -1
                : 0;
 }
@@ -249,6 +278,20 @@ static int check_credentials(int kind, PyObject *user, PyObject *pass)
     return -1;
 }
 
+PyObject *fhp_mod_check_digest_algorithm(PyObject *m, PyObject *alg)
+{
+    const char *s = PyUnicode_Check(alg) ? PyUnicode_AsUTF8(alg) : NULL;
+    if (!s && !PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "algorithm must be a str");
+    if (!s)
+        return NULL;
+    if (strlen(s) == (size_t)PyUnicode_GET_LENGTH(alg) && fh_digest_algorithm_check(s) == FH_OK)
+        Py_RETURN_NONE;
+    PyErr_Format(PyExc_ValueError, "DigestAuth: unsupported algorithm %R (MD5, SHA-256 or "
+                 "SHA-512-256, each optionally with -sess)", alg);
+    return NULL;
+}
+
 PyObject *fhp_mod_check_auth(PyObject *m, PyObject *args)
 {
     int kind;
@@ -306,6 +349,32 @@ static int auth_kind(PyObject *a, PyObject **user, PyObject **pass)
         Py_CLEAR(*pass);
     }
     return kind;
+}
+
+/* DigestAuth(algorithm=...) as a str, or NULL for any; checked when the
+ * DigestAuth was made, and again here (libfasthttp's names). */
+static int digest_algorithm(PyObject *auth, PyObject **out)
+{
+    *out = NULL;
+    PyObject *a = PyObject_GetAttrString(auth, "algorithm");
+    if (!a) {
+        PyErr_Clear(); /* a DigestAuth look-alike without one: any */
+        return 0;
+    }
+    if (a == Py_None) {
+        Py_DECREF(a);
+        return 0;
+    }
+    const char *s = PyUnicode_Check(a) ? PyUnicode_AsUTF8(a) : NULL;
+    if (!s || fh_digest_algorithm_check(s) != FH_OK) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "auth: unsupported Digest algorithm %R (MD5, "
+                         "SHA-256, SHA-512-256, each optionally with -sess)", a);
+        Py_DECREF(a);
+        return -1;
+    }
+    *out = a;
+    return 0;
 }
 
 /* ---- cookies= ------------------------------------------------------------------------- */
@@ -441,6 +510,13 @@ int fhp_client_policies(FhpClient *self, PyObject *follow, PyObject *max_redirec
                                     PyUnicode_AsUTF8(pass));
         Py_DECREF(user);
         Py_DECREF(pass);
+        PyObject *alg = NULL;
+        if (rc == FH_OK && kind == FH_AUTH_DIGEST) {
+            if (digest_algorithm(auth, &alg) < 0)
+                return -1;
+            rc = fh_client_set_digest_algorithm(self->c, alg ? PyUnicode_AsUTF8(alg) : NULL);
+            Py_XDECREF(alg);
+        }
         if (rc != FH_OK) {
             fhp_raise(rc, "cannot set the credentials", NULL, NULL, NULL);
             return -1;
@@ -553,6 +629,7 @@ int fhp_reqpol_init(fhp_reqpol *p, FhpClient *c, PyObject *retry, PyObject *cook
     p->follow = -1;
     p->auth_kind = -1;
     p->http2 = -1;
+    p->expect_ms = -1;
     if (fhp_limits_request(limits, p->limit) < 0)
         return -1;
     if (retry && retry != Py_None) {
@@ -571,6 +648,8 @@ int fhp_reqpol_init(fhp_reqpol *p, FhpClient *c, PyObject *retry, PyObject *cook
         p->auth_custom = Py_NewRef(auth);
     } else if (kind) {
         p->auth_kind = kind; /* and the client's custom auth does not run */
+        if (kind == FH_AUTH_DIGEST && digest_algorithm(auth, &p->digest_alg) < 0)
+            return -1;
     } else {
         p->auth_custom = Py_XNewRef(c->auth_custom);
     }
@@ -641,11 +720,17 @@ int fhp_reqpol_apply(const fhp_reqpol *p, fh_request *req)
             rc = fh_request_set_limit(req, (fh_limit_kind)k, p->limit[k]);
     if (rc == FH_OK && p->http2 >= 0)
         rc = fh_request_set_http2(req, p->http2);
+    if (rc == FH_OK && p->expect_ms >= 0)
+        rc = fh_request_set_expect_continue(req, 1, p->expect_ms);
+    if (rc == FH_OK && p->auth_kind == FH_AUTH_DIGEST)
+        rc = fh_request_set_digest_algorithm(req, p->digest_alg ? PyUnicode_AsUTF8(p->digest_alg)
+                                                                : NULL);
     return rc;
 }
 
 void fhp_reqpol_free(fhp_reqpol *p)
 {
+    Py_CLEAR(p->digest_alg);
     Py_CLEAR(p->user);
     Py_CLEAR(p->pass);
     Py_CLEAR(p->auth_custom);
@@ -786,51 +871,22 @@ PyObject *fhp_policy_run_async(FhpClient *self, const fhp_reqpol *p, FhpRequest 
 
 /* ---- what happened: attempts, final URL, redirect history ------------------------------ */
 
-static int is_get_or_head(PyObject *m)
-{
-    return m == S.s_GET || m == S.s_HEAD || PyUnicode_CompareWithASCIIString(m, "GET") == 0 ||
-           PyUnicode_CompareWithASCIIString(m, "HEAD") == 0;
-}
-
-static PyObject *hop_request(PyObject *method, const char *url)
-{
-    PyObject *u = PyUnicode_FromString(url);
-    if (!u)
-        return NULL;
-    fhp_reqargs none = {0};
-    PyObject *r = fhp_request_build(method, u, &none, NULL, NULL, 0, NULL);
-    Py_DECREF(u);
-    return r;
-}
-
-/* history[0] answered the Request sent; each later hop's Request carries the
- * method and URL the engine used (301/302/303 turn other methods into GET). */
+/* Each hop keeps the Request given (its body, when the hop sent one); its
+ * request as sent comes from libfasthttp's record (Response.request). */
 static PyObject *history(const fh_response *resp, PyObject *request, size_t n)
 {
     PyObject *list = PyList_New((Py_ssize_t)n);
-    PyObject *method = request ? Py_NewRef(((FhpRequest *)request)->method) : NULL;
     for (size_t i = 0; list && i < n; i++) {
         const fh_response *hop = fh_response_history_at(resp, i);
-        if (!hop) {
-            PyErr_SetString(PyExc_RuntimeError, "libfasthttp lost a redirect hop");
-            Py_CLEAR(list);
-            break;
-        }
-        const char *url = fh_response_url(hop);
-        PyObject *req = i == 0 || !method || !url ? Py_XNewRef(request)
-                                                 : hop_request(method, url);
-        PyObject *h = req || !request ? fhp_response_from_hop(hop, req) : NULL;
-        Py_XDECREF(req);
+        PyObject *h = hop ? fhp_response_from_hop(hop, request) : NULL;
         if (!h) {
+            if (!hop)
+                PyErr_SetString(PyExc_RuntimeError, "libfasthttp lost a redirect hop");
             Py_CLEAR(list);
             break;
         }
         PyList_SET_ITEM(list, (Py_ssize_t)i, h);
-        int st = fh_response_status(hop);
-        if (method && st >= 301 && st <= 303 && !is_get_or_head(method))
-            Py_SETREF(method, Py_NewRef(S.s_GET));
     }
-    Py_XDECREF(method);
     return list;
 }
 

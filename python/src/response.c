@@ -51,6 +51,7 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
     r->tm = *fh_response_timings(x->resp);
     r->has_tm = 1;
     r->elapsed_us = r->tm.total_us;
+    r->downloaded = fh_response_body_bytes_received(x->resp);
     if (!r->content) {
         Py_DECREF(r);
         return NULL;
@@ -69,6 +70,7 @@ PyObject *fhp_response_from_hop(const fh_response *hop, PyObject *request)
     r->version = fh_response_version(hop);
     r->request = Py_XNewRef(request);
     r->content = Py_NewRef(S.empty_bytes);
+    r->downloaded = fh_response_body_bytes_received(hop);
     if (tm) {
         r->tm = *tm;
         r->has_tm = 1;
@@ -98,6 +100,8 @@ void fhp_response_release(FhpResponse *r)
         r->tm = *fh_response_timings(x->resp);
         r->has_tm = 1;
     }
+    if (x->resp)
+        r->downloaded = fh_response_body_bytes_received(x->resp);
     if (r->elapsed_us < 0)
         r->elapsed_us = r->tm.total_us > 0 ? r->tm.total_us : fhp_now_us() + r->elapsed_us + 2;
     fhp_xfer_release(x);
@@ -123,7 +127,8 @@ static int stream_usable(FhpResponse *r)
     if (r->astream) {
         PyErr_SetString(PyExc_RuntimeError,
                         "this response is streamed on an event loop: read it with `await "
-                        "response.aread()` or `async for ... in response.aiter_bytes()`");
+                        "response.aread()`, or `async for` over response.aiter_bytes() (or "
+                        "iter_bytes(), iter_text(), iter_lines())");
         return 0;
     }
     return 1;
@@ -314,17 +319,24 @@ static PyObject *Response_raise_for_status(FhpResponse *r, PyObject *unused)
     PyObject *reason = get_reason(r, NULL);
     if (!reason)
         return NULL;
-    PyObject *method = r->request ? ((FhpRequest *)r->request)->method : NULL;
+    PyObject *sent = fhp_response_get_request(r, NULL);
+    if (!sent) {
+        Py_DECREF(reason);
+        return NULL;
+    }
+    PyObject *method = sent != Py_None ? ((FhpRequest *)sent)->method : NULL;
     PyObject *msg = PyUnicode_FromFormat(
         "%s error '%d %U' for %s%s%U", r->status < 500 ? "Client" : "Server", r->status,
         reason, method ? PyUnicode_AsUTF8(method) : "", method ? " " : "",
         r->url ? r->url : S.s_empty);
     Py_DECREF(reason);
-    if (!msg)
+    if (!msg) {
+        Py_DECREF(sent);
         return NULL;
+    }
     PyObject *args = PyTuple_Pack(1, msg);
-    PyObject *kw = Py_BuildValue("{s:O,s:O}", "request", r->request ? r->request : Py_None,
-                                 "response", (PyObject *)r);
+    PyObject *kw = Py_BuildValue("{s:O,s:O}", "request", sent, "response", (PyObject *)r);
+    Py_DECREF(sent);
     PyObject *exc = args && kw ? PyObject_Call(S.E_HTTPStatusError, args, kw) : NULL;
     Py_XDECREF(args);
     Py_XDECREF(kw);
@@ -406,7 +418,9 @@ static PyObject *Response_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     int status = 200;
     PyObject *headers = NULL, *content = NULL, *reason = NULL, *request = NULL, *url = NULL,
              *encoding = NULL, *version = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|i$OOOOOOO:Response", kwlist, &status,
+    /* The original library's Response(status_code, headers, content, reason,
+     * request) is a dataclass: those may be given by position too. */
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|iOOOO$OOO:Response", kwlist, &status,
                                      &headers, &content, &reason, &request, &url, &encoding,
                                      &version))
         return NULL;
@@ -460,6 +474,7 @@ static int Response_traverse(FhpResponse *r, visitproc visit, void *arg)
     Py_VISIT(r->encoding);
     Py_VISIT(r->url);
     Py_VISIT(r->request);
+    Py_VISIT(r->sent);
     Py_VISIT(r->timings);
     Py_VISIT(r->history);
     Py_VISIT((PyObject *)r->client);
@@ -476,6 +491,7 @@ static int Response_clear(FhpResponse *r)
     Py_CLEAR(r->encoding);
     Py_CLEAR(r->url);
     Py_CLEAR(r->request);
+    Py_CLEAR(r->sent);
     Py_CLEAR(r->timings);
     Py_CLEAR(r->history);
     return 0;
@@ -488,6 +504,10 @@ static void Response_dealloc(FhpResponse *r)
     fhp_rawhdrs_free(r->raw);
     PyObject_GC_Del(r);
 }
+
+/* Status ranges [lo, hi) of the predicates (closures of their getter). */
+static const int S1XX[2] = {100, 200}, S2XX[2] = {200, 300}, S3XX[2] = {300, 400},
+                 S4XX[2] = {400, 500}, S5XX[2] = {500, 600}, SERR[2] = {400, 600};
 
 static PyGetSetDef Response_getset[] = {
     {"headers", (getter)get_headers, NULL, "Response headers (Headers).", NULL},
@@ -506,6 +526,31 @@ static PyGetSetDef Response_getset[] = {
      "status, headers and URL, no body).",
      NULL},
     {"is_closed", (getter)get_is_closed, NULL, "True once the connection is released.", NULL},
+    {"request", (getter)fhp_response_get_request, NULL,
+     "The request as it was sent for this response: final method, URL and header fields "
+     "(Host, cookies, credentials, framing); each history response has its own.", NULL},
+    {"ok", (getter)fhp_response_get_status_in, NULL,
+     "True for a 2xx status (as the original library).", (void *)S2XX},
+    {"is_success", (getter)fhp_response_get_status_in, NULL, "True for a 2xx status.",
+     (void *)S2XX},
+    {"is_informational", (getter)fhp_response_get_status_in, NULL, "True for a 1xx status.",
+     (void *)S1XX},
+    {"is_redirect", (getter)fhp_response_get_status_in, NULL, "True for a 3xx status.",
+     (void *)S3XX},
+    {"is_permanent_redirect", (getter)fhp_response_get_is_permanent_redirect, NULL,
+     "True for 301 and 308.", NULL},
+    {"is_client_error", (getter)fhp_response_get_status_in, NULL, "True for 4xx.",
+     (void *)S4XX},
+    {"is_server_error", (getter)fhp_response_get_status_in, NULL, "True for 5xx.",
+     (void *)S5XX},
+    {"is_error", (getter)fhp_response_get_status_in, NULL, "True for 4xx and 5xx.",
+     (void *)SERR},
+    {"content_type", (getter)fhp_response_get_content_type, NULL,
+     "The media type of Content-Type without parameters, lower case, or None.", NULL},
+    {"num_bytes_downloaded", (getter)fhp_response_get_downloaded, NULL,
+     "Body bytes received so far, as sent (before gzip/br/zstd decoding).", NULL},
+    {"links", (getter)fhp_response_get_links, NULL,
+     "The Link header parsed (RFC 8288): {rel: {'url': ..., params...}}.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -515,14 +560,14 @@ static PyMemberDef Response_members[] = {
      "The URL of this response (after redirects: the last one)."},
     {"attempts", T_INT, offsetof(FhpResponse, attempts), READONLY,
      "Attempts made for this response: 1, or more after retries."},
-    {"request", T_OBJECT, offsetof(FhpResponse, request), READONLY, "The Request sent."},
     {NULL, 0, 0, 0, NULL},
 };
 
 #define FASTKW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
 
 static PyMethodDef Response_methods[] = {
-    {"text", (PyCFunction)fhp_response_text, METH_NOARGS, "The body decoded as text."},
+    {"text", FASTKW(fhp_response_text_method),
+     "text(encoding=None): the body decoded as text (with encoding when given)."},
     {"json", FASTKW(fhp_response_json), "The body parsed as JSON (kwargs go to json.loads)."},
     {"raise_for_status", (PyCFunction)Response_raise_for_status, METH_NOARGS,
      "Raises HTTPStatusError for 4xx and 5xx; returns the response otherwise."},
@@ -531,7 +576,7 @@ static PyMethodDef Response_methods[] = {
      "iter_bytes(chunk_size=None): the body in chunks (as they arrive when None)."},
     {"iter_raw", FASTKW(fhp_response_iter_bytes), "Alias of iter_bytes()."},
     {"iter_text", FASTKW(fhp_response_iter_text), "iter_text(chunk_size=None): decoded text."},
-    {"iter_lines", (PyCFunction)fhp_response_iter_lines, METH_NOARGS,
+    {"iter_lines", FASTKW(fhp_response_iter_lines),
      "Lines of text without their line breaks."},
     {"close", (PyCFunction)Response_close, METH_NOARGS,
      "Releases the connection (to the pool when the body was read to the end)."},
@@ -545,7 +590,7 @@ static PyMethodDef Response_methods[] = {
     {"aiter_raw", FASTKW(fhp_response_aiter_bytes), "Alias of aiter_bytes()."},
     {"aiter_text", FASTKW(fhp_response_aiter_text),
      "aiter_text(chunk_size=None): async iterator over decoded text."},
-    {"aiter_lines", (PyCFunction)fhp_response_aiter_lines, METH_NOARGS,
+    {"aiter_lines", FASTKW(fhp_response_aiter_lines),
      "Async iterator over lines of text without their line breaks."},
     {"aclose", (PyCFunction)fhp_response_aclose, METH_NOARGS,
      "await aclose(): releases the connection (like close())."},
@@ -554,15 +599,20 @@ static PyMethodDef Response_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyNumberMethods Response_as_number = {
+    .nb_bool = (inquiry)fhp_response_bool,
+};
+
 PyTypeObject FhpResponse_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fasthttp.Response",
     .tp_basicsize = sizeof(FhpResponse),
     .tp_dealloc = (destructor)Response_dealloc,
     .tp_repr = (reprfunc)Response_repr,
+    .tp_as_number = &Response_as_number,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Response(status_code=200, *, headers=None, content=b'', reason=None, "
-              "request=None, url=None, encoding=None, http_version='HTTP/1.1')",
+    .tp_doc = "Response(status_code=200, headers=None, content=b'', reason=None, "
+              "request=None, *, url=None, encoding=None, http_version='HTTP/1.1')",
     .tp_traverse = (traverseproc)Response_traverse,
     .tp_clear = (inquiry)Response_clear,
     .tp_methods = Response_methods,

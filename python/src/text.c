@@ -151,6 +151,32 @@ PyObject *fhp_response_text(FhpResponse *r, PyObject *unused)
     return s;
 }
 
+/* text(encoding=None): the original library's argument decodes with that
+ * codec once, without changing response.encoding. */
+PyObject *fhp_response_text_method(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                   PyObject *kwnames)
+{
+    static PyObject **names[] = {&S.k_encoding};
+    fhp_sig sig = {"text", names, 1, 1, 0};
+    PyObject *enc;
+    if (fhp_parse(&sig, args, nargs, kwnames, &enc) < 0)
+        return NULL;
+    if (!enc || enc == Py_None)
+        return fhp_response_text(r, NULL);
+    if (!PyUnicode_Check(enc)) {
+        PyErr_Format(PyExc_TypeError, "text(): encoding must be a str or None, not %.100s",
+                     Py_TYPE(enc)->tp_name);
+        return NULL;
+    }
+    PyObject *content = fhp_response_read_all(r);
+    const char *e = content ? PyUnicode_AsUTF8(enc) : NULL;
+    PyObject *s = e ? PyUnicode_Decode(PyBytes_AS_STRING(content), PyBytes_GET_SIZE(content), e,
+                                       "replace")
+                    : NULL;
+    Py_XDECREF(content);
+    return s;
+}
+
 PyObject *fhp_response_json(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
                             PyObject *kwnames)
 {
@@ -201,6 +227,23 @@ typedef struct {
     Py_ssize_t pos;        /* offset in resp->content when buffered */
 } ByteIter;
 
+/* `async for` over what iter_bytes(), iter_text() or iter_lines() returned
+ * (the original library's iterators were async): the response's
+ * aiter_bytes(), aiter_text() or aiter_lines() with the same chunk size. */
+static PyObject *async_view(FhpResponse *r, Py_ssize_t chunk_size, const char *helper)
+{
+    if (!r) {
+        PyErr_SetString(PyExc_RuntimeError, "this iterator is exhausted");
+        return NULL;
+    }
+    if (!helper)
+        return fhp_aiter_bytes_new(r, chunk_size);
+    PyObject *cs = chunk_size ? PyLong_FromSsize_t(chunk_size) : Py_NewRef(Py_None);
+    PyObject *res = cs ? fhp_aio_text_helper(r, helper, cs) : NULL;
+    Py_XDECREF(cs);
+    return res;
+}
+
 /* GC: the iterator holds its Response, which user code can make point
  * back at it (an attribute of a subclass, a closure in a hook...). */
 static int ByteIter_traverse(ByteIter *it, visitproc visit, void *arg)
@@ -245,11 +288,21 @@ static PyObject *ByteIter_next(ByteIter *it)
     return b;
 }
 
+static PyObject *ByteIter_aiter(ByteIter *it)
+{
+    return async_view(it->resp, it->chunk_size, NULL);
+}
+
+static PyAsyncMethods ByteIter_async = {
+    .am_aiter = (unaryfunc)ByteIter_aiter,
+};
+
 PyTypeObject FhpByteIter_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fasthttp._fasthttp.ByteIterator",
     .tp_basicsize = sizeof(ByteIter),
     .tp_dealloc = (destructor)ByteIter_dealloc,
+    .tp_as_async = &ByteIter_async,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)ByteIter_traverse,
     .tp_clear = (inquiry)ByteIter_clear,
@@ -282,7 +335,9 @@ int fhp_chunk_size_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwname
 
 static PyObject *byte_iter(FhpResponse *r, Py_ssize_t chunk_size)
 {
-    if (!r->content) {
+    /* A stream on an event loop is consumed when `async for` starts
+     * (aiter_bytes()); a plain `for` is refused by the read itself. */
+    if (!r->content && !r->astream) {
         if (r->consumed) {
             PyErr_SetString(S.E_StreamConsumed, "the response body was already consumed");
             return NULL;
@@ -316,6 +371,8 @@ PyObject *fhp_response_iter_bytes(FhpResponse *r, PyObject *const *args, Py_ssiz
 
 typedef struct {
     PyObject_HEAD
+    FhpResponse *resp; /* for `async for` */
+    Py_ssize_t chunk_size;
     PyObject *src;     /* ByteIterator (text mode) or text iterator (lines mode) */
     PyObject *decoder; /* incremental decoder (text mode) */
     PyObject *pending; /* lines mode: text after the last line break */
@@ -326,6 +383,7 @@ typedef struct {
 
 static int TextIter_traverse(TextIter *it, visitproc visit, void *arg)
 {
+    Py_VISIT((PyObject *)it->resp);
     Py_VISIT(it->src);
     Py_VISIT(it->decoder);
     Py_VISIT(it->pending);
@@ -337,6 +395,7 @@ static int TextIter_traverse(TextIter *it, visitproc visit, void *arg)
 static int TextIter_clear(TextIter *it)
 {
     it->done = 1;
+    Py_CLEAR(it->resp);
     Py_CLEAR(it->src);
     Py_CLEAR(it->decoder);
     Py_CLEAR(it->ready);
@@ -449,11 +508,21 @@ static PyObject *TextIter_next(TextIter *it)
     return it->lines ? next_line(it) : next_text(it);
 }
 
+static PyObject *TextIter_aiter(TextIter *it)
+{
+    return async_view(it->resp, it->chunk_size, it->lines ? "aiter_lines" : "aiter_text");
+}
+
+static PyAsyncMethods TextIter_async = {
+    .am_aiter = (unaryfunc)TextIter_aiter,
+};
+
 PyTypeObject FhpTextIter_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "fasthttp._fasthttp.TextIterator",
     .tp_basicsize = sizeof(TextIter),
     .tp_dealloc = (destructor)TextIter_dealloc,
+    .tp_as_async = &TextIter_async,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_traverse = (traverseproc)TextIter_traverse,
     .tp_clear = (inquiry)TextIter_clear,
@@ -476,6 +545,8 @@ static PyObject *text_iter(FhpResponse *r, Py_ssize_t chunk_size)
         Py_XDECREF(src);
         return NULL;
     }
+    it->resp = (FhpResponse *)Py_NewRef((PyObject *)r);
+    it->chunk_size = chunk_size;
     it->src = src;
     it->decoder = dec;
     it->pending = it->ready = NULL;
@@ -494,14 +565,22 @@ PyObject *fhp_response_iter_text(FhpResponse *r, PyObject *const *args, Py_ssize
     return text_iter(r, cs);
 }
 
-PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *unused)
+/* iter_lines(chunk_size=None): the original library took the size of the
+ * pieces read; lines come out as they complete whatever it is. */
+PyObject *fhp_response_iter_lines(FhpResponse *r, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
 {
-    PyObject *src = text_iter(r, 0);
+    Py_ssize_t cs;
+    if (fhp_chunk_size_arg(args, nargs, kwnames, "iter_lines", NULL, &cs) < 0)
+        return NULL;
+    PyObject *src = text_iter(r, cs);
     TextIter *it = src ? PyObject_GC_New(TextIter, &FhpTextIter_Type) : NULL;
     if (!it) {
         Py_XDECREF(src);
         return NULL;
     }
+    it->resp = (FhpResponse *)Py_NewRef((PyObject *)r);
+    it->chunk_size = cs;
     it->src = src;
     it->decoder = NULL;
     it->pending = Py_NewRef(S.s_empty);

@@ -235,7 +235,10 @@ def test_send_request(api: str) -> None:
     assert body["json"] == {"k": 1}
     assert body["headers"]["X-Api-Key"] == "secret"
     assert body["headers"]["X-Default"] == "d"
-    assert r.request is req
+    # r.request is what was sent: the Request's fields plus the client's
+    assert r.request is not req and r.request.url == api + "/items?a=1"
+    assert r.request.headers["X-API-Key"] == "secret" and r.request.content == req.content
+    assert r.request.headers["X-Default"] == "d"
 
 
 def test_keyword_errors(api: str, client: Client) -> None:

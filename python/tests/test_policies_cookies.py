@@ -43,7 +43,8 @@ def test_jar_basics() -> None:
     assert jar.get("zz") is None and jar.get("zz", "dflt") == "dflt"
     assert "a" in jar and "zz" not in jar and 3 not in jar
     b = jar.get_cookie("b")
-    assert b == Cookie("b", "2", "example.com", "/p", True, False, False, None, None)
+    assert b == Cookie("b", "2", "example.com", "/p", None, True, False, None, False)
+    assert b == Cookie("b", "2", domain="example.com", path="/p", secure=True)
     assert b in jar
     assert jar.to_dict() == {"a": "3", "b": "2"}
     assert "b='2' for example.com/p" in repr(jar)

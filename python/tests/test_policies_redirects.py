@@ -50,14 +50,15 @@ def test_httpbin_redirect_chains(httpbin: str, client: Client, kind: str) -> Non
     assert r.json()["url"] == f"{httpbin}/get"
     assert [h.status_code for h in r.history] == [302, 302, 302]
     assert r.history[0].url == f"{httpbin}/{kind}/3"
-    assert r.history[0].request is r.request  # the first hop answered the Request sent
-    for i, h in enumerate(r.history):
+    # Each response carries the request sent for it: the hops theirs, the
+    # final response the last one.
+    for h in r.history:
         assert h.content == b"" and "location" in h.headers
         assert h.history == []
         assert h.request is not None and h.request.method == "GET"
-        if i:
-            assert h.request.url == h.url
-    assert r.request.url == f"{httpbin}/{kind}/3"  # the Request sent, unchanged
+        assert h.request.url == h.url
+    assert r.history[0].request.url == f"{httpbin}/{kind}/3"
+    assert r.request.url == r.url == f"{httpbin}/get"
     assert r.attempts == 1
 
 
@@ -90,8 +91,10 @@ def test_post_becomes_get(httpbin: str, client: Client, status: int) -> None:
     assert body["method"] == "GET" and body["data"] == "" and body["form"] == {}
     # the body's headers are gone too
     assert "Content-Type" not in body["headers"] and "Content-Length" not in body["headers"]
-    assert r.history[0].request is r.request
     assert r.history[0].request.method == "POST"
+    assert r.history[0].request.content == b"field=value"
+    assert r.request.method == "GET" and r.request.content == b""
+    assert "Content-Length" not in r.request.headers
 
 
 @pytest.mark.parametrize("status", [307, 308])
