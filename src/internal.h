@@ -611,6 +611,8 @@ int fh__ex_prepare(fh__exchange *x);
 /* ---- codec ----------------------------------------------------------------- */
 
 #define FH__SPAN_END 2 /* codec span(): the body ended, validated */
+#define FH__DIRECT_NO (-100000) /* codec read_into(): use span() instead */
+#define FH__DIRECT_MIN 16384    /* read_into() only for reads at least this large */
 
 /* The protocol behind a connection (docs/architecture.md, "Three objects").
  * Calls come from the engine's thread only. */
@@ -628,6 +630,11 @@ struct fh__codec {
      * blocking), FH__SPAN_END at the validated end, or < 0 (message set). */
     int (*span)(fh__conn *c, fh__exchange *x, const uint8_t **p, size_t *n);
     void (*consume)(fh__conn *c, fh__exchange *x, size_t n);
+    /* Optional: reads x's body from the socket straight into dst (up to
+     * cap), skipping the connection's buffer: > 0 bytes, FH_EAGAIN, < 0 on
+     * error (message set), or FH__DIRECT_NO when spans must be used (bytes
+     * are buffered, the framing needs parsing, or too little is left). */
+    ssize_t (*read_into)(fh__conn *c, fh__exchange *x, uint8_t *dst, size_t cap);
     /* Stream mode: x waits for body bytes (on) or does not (off). */
     int (*want_body)(fh__conn *c, fh__exchange *x, int on);
     /* x's body reader has data again, or its 100-continue wait expired. */

@@ -79,6 +79,32 @@ static void test_body_shorter_than_content_length(void **state)
     fh_test_result_free(&r);
 }
 
+/* A large body is read from the socket straight into the response
+ * (codec read_into): it still counts bytes, and an early close is still
+ * "closed after N of M", with the bytes that came checked. */
+static void test_large_body_direct_read(void **state)
+{
+    tctx *t = *state;
+    static uint8_t body[60000];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i * 7 + 3);
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 60000\r\n\r\n";
+    static const char head_short[] = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+    const fh_peer_step ok[] = {PEER_READ, PEER_SEND(head), PEER_SLEEP(50),
+                               PEER_SEND_N(body, sizeof body), PEER_END};
+    fh_test_result r;
+    assert_int_equal(get_with(t, ok, &r), FH_OK);
+    assert_int_equal(r.body_len, sizeof body);
+    assert_memory_equal(r.body, body, sizeof body);
+    fh_test_result_free(&r);
+    reset(t);
+    const fh_peer_step cut[] = {PEER_READ, PEER_SEND(head_short), PEER_SLEEP(50),
+                                PEER_SEND_N(body, sizeof body), PEER_CLOSE, PEER_END};
+    assert_int_equal(get_with(t, cut, &r), FH_ECLOSED);
+    assert_non_null(strstr(r.msg, "60000 of 100000"));
+    fh_test_result_free(&r);
+}
+
 static void test_bad_content_length(void **state)
 {
     EXPECT_ERROR("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
@@ -496,6 +522,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_body_shorter_than_content_length),
+        T(test_large_body_direct_read),
         T(test_bad_content_length),
         T(test_headers_too_large),
         T(test_too_many_headers),
