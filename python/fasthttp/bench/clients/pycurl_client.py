@@ -130,7 +130,12 @@ class _Multi:
                 if not queued:
                     break
             if active:
-                m.select(0.5)
+                # libcurl's own deadline caps the wait: over HTTP/2 + TLS it may hold
+                # data already read (no socket turns readable for it) and asks to be
+                # called at once (timeout 0); a blind select(0.5) stalled such runs.
+                ms = m.timeout()
+                if ms != 0:
+                    m.select(0.5 if ms < 0 else min(ms / 1000.0, 0.5))
 
     def close(self) -> None:
         for c, _ in self.handles:
