@@ -23,8 +23,12 @@ typedef struct bench_cfg {
     pid_t target_pid;/* nginx we started (for its CPU time), or 0 */
     int in_flight;   /* fh-async: requests in flight (default: conns); more than
                         conns queue in the pool, which measures the engine at scale */
-    int insecure;    /* fasthttp modes: no certificate verification */
-    int http2;       /* fasthttp modes: fh_http2_mode (https: ALPN; http: prior knowledge) */
+    int insecure;    /* no certificate verification (fasthttp and libcurl modes) */
+    int http2;       /* HTTP/2: fasthttp and libcurl over h2 (https: ALPN; http: prior
+                        knowledge), h2load instead of wrk; a response over another
+                        version counts as an error */
+    const char *ca_file; /* trust this CA (the built-in HTTPS target's certificate) */
+    const char *h2load;  /* h2load binary */
 } bench_cfg;
 
 /* The result of one run of one mode. */
@@ -104,6 +108,21 @@ int run_curl_multi(const bench_cfg *cfg, bench_result *r);
 int run_wrk(const bench_cfg *cfg, bench_result *r);        /* bench_wrk.c */
 /* "wrk 4.1.0" or similar into buf ("" if unknown). */
 void wrk_version(const char *wrk, char *buf, size_t cap);
+int run_h2load(const bench_cfg *cfg, bench_result *r);     /* bench_h2load.c */
+/* "nghttp2/1.52.0" or similar into buf ("" if unknown). */
+void h2load_version(const char *h2load, char *buf, size_t cap);
+/* Runs argv with stdout+stderr into out (NUL-terminated); returns the exit
+ * status (or -1) and the child's CPU time in *cpu_us (bench_wrk.c). */
+int bench_run_capture(char *const argv[], char *out, size_t cap, int64_t *cpu_us);
+/* "593.13us" / "1.05ms" / "2.00s" -> microseconds; -1 if not a time. */
+double bench_parse_time_us(const char *s);
+
+/* Requests in flight per connection for h2load -m and the like: in_flight
+ * spread over conns, rounded up. */
+static inline int bench_streams_per_conn(const bench_cfg *cfg)
+{
+    return (cfg->in_flight + cfg->conns - 1) / cfg->conns;
+}
 
 /* ---- the nginx target (nginx_target.c) ---------------------------------- */
 
@@ -111,14 +130,23 @@ typedef struct nginx_target {
     pid_t pid;
     int port;
     int workers;
+    int tls;          /* HTTPS + HTTP/2 (by ALPN) instead of plain HTTP/1.1 */
     char dir[256];
     char url[128];
+    char ca_file[300]; /* tls: the self-signed certificate, to trust */
     char version[64];
     size_t body_len;
 } nginx_target;
 
-/* cpu >= 0: nginx (and its workers) run on that CPU only. */
-int nginx_target_start(nginx_target *t, int workers, int cpu);
+/* cpu >= 0: nginx (and its workers) run on that CPU only. tls: listen with
+ * HTTPS and HTTP/2 on a certificate made for 127.0.0.1 (bench_cert.c). */
+int nginx_target_start(nginx_target *t, int workers, int cpu, int tls);
 void nginx_target_stop(nginx_target *t);
+
+/* ---- a throw-away certificate (bench_cert.c) ----------------------------- */
+
+/* Writes a self-signed P-256 certificate for IP 127.0.0.1 and DNS localhost
+ * (cert_path, PEM) and its key (key_path, PEM); 0 on success. */
+int bench_make_cert(const char *cert_path, const char *key_path);
 
 #endif

@@ -8,6 +8,13 @@
  *               as fh-async — with CURLMOPT_MAX_TOTAL_CONNECTIONS = N; a
  *               finished handle is removed and added again at once.
  *
+ * With --http2: CURL_HTTP_VERSION_2TLS (h2 by ALPN; prior knowledge for
+ * http URLs), the multi multiplexes (CURLPIPE_MULTIPLEX) and curl-multi runs
+ * as many handles as fh-async has requests in flight over at most as many
+ * connections, each handle waiting for a connection it can multiplex on
+ * (PIPEWAIT) rather than opening its own. A response over another version
+ * counts as an error.
+ *
  * Bodies are counted and dropped by the write callback (libcurl never
  * buffers a body itself; fasthttp's buffered mode does, which is extra work
  * on fasthttp's side).
@@ -29,30 +36,48 @@ static size_t sink(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-static CURL *make_easy(const char *url, size_t *bytes)
+static CURL *make_easy(const bench_cfg *cfg, size_t *bytes)
 {
     CURL *h = curl_easy_init();
     if (!h)
         return NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_URL, cfg->url);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, bytes);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    if (cfg->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else if (cfg->ca_file) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file);
+    }
+    if (cfg->http2) {
+        long v = strncmp(cfg->url, "https:", 6) == 0 ? CURL_HTTP_VERSION_2TLS
+                                                     : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, v);
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+    }
     return h;
 }
 
-static int code_ok(CURL *h)
+static int code_ok(const bench_cfg *cfg, CURL *h)
 {
-    long code = 0;
+    long code = 0, version = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    return code >= 200 && code < 300;
+    if (cfg->http2)
+        curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
+    return code >= 200 && code < 300 && (!cfg->http2 || version == CURL_HTTP_VERSION_2_0);
 }
 
 int run_curl_easy(const bench_cfg *cfg, bench_result *r)
 {
     size_t bytes = 0;
-    CURL *h = make_easy(cfg->url, &bytes);
+    if (cfg->http2 && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2)) {
+        snprintf(r->note, sizeof r->note, "this libcurl has no HTTP/2 (no nghttp2)");
+        return -1;
+    }
+    CURL *h = make_easy(cfg, &bytes);
     if (!h) {
         snprintf(r->note, sizeof r->note, "curl_easy_init failed");
         return -1;
@@ -62,7 +87,7 @@ int run_curl_easy(const bench_cfg *cfg, bench_result *r)
     for (;;) {
         int64_t t0 = bench_now_ns();
         CURLcode rc = curl_easy_perform(h);
-        int ok = rc == CURLE_OK && code_ok(h);
+        int ok = rc == CURLE_OK && code_ok(cfg, h);
         int64_t t1 = bench_now_ns();
         meter_done(&m, t0, t1, ok);
         if (rc != CURLE_OK && !r->note[0])
@@ -84,6 +109,7 @@ typedef struct cslot {
 } cslot;
 
 typedef struct cloop {
+    const bench_cfg *cfg;
     int ep;
     int64_t timer_at; /* ns, -1: disarmed */
     uint8_t *reg;
@@ -145,9 +171,10 @@ static void c_drain(cloop *l)
         CURLcode rc = msg->data.result;
         cslot *s = NULL;
         curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&s);
-        int ok = rc == CURLE_OK && code_ok(h);
-        if (rc != CURLE_OK && !l->first_error[0])
-            snprintf(l->first_error, sizeof l->first_error, "%s", curl_easy_strerror(rc));
+        int ok = rc == CURLE_OK && code_ok(l->cfg, h);
+        if (!ok && !l->first_error[0])
+            snprintf(l->first_error, sizeof l->first_error, "%s",
+                     rc != CURLE_OK ? curl_easy_strerror(rc) : "non-2xx or not over HTTP/2");
         int64_t now = bench_now_ns();
         meter_done(&l->m, s->t0, now, ok);
         if (meter_tick(&l->m, now))
@@ -162,8 +189,16 @@ static void c_drain(cloop *l)
 
 int run_curl_multi(const bench_cfg *cfg, bench_result *r)
 {
-    int n = cfg->conns, running = 0;
+    /* Over HTTP/1.1 a handle is a connection; over HTTP/2 the handles are the
+     * requests in flight, multiplexed over at most conns connections. */
+    int n = cfg->http2 ? cfg->in_flight : cfg->conns, running = 0;
+    long conns = cfg->conns;
+    if (cfg->http2 && !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2)) {
+        snprintf(r->note, sizeof r->note, "this libcurl has no HTTP/2 (no nghttp2)");
+        return -1;
+    }
     cloop l = {0};
+    l.cfg = cfg;
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     l.timer_at = -1;
     l.multi = curl_multi_init();
@@ -174,12 +209,19 @@ int run_curl_multi(const bench_cfg *cfg, bench_result *r)
         curl_multi_setopt(l.multi, CURLMOPT_SOCKETDATA, &l);
         curl_multi_setopt(l.multi, CURLMOPT_TIMERFUNCTION, c_timer);
         curl_multi_setopt(l.multi, CURLMOPT_TIMERDATA, &l);
-        curl_multi_setopt(l.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
-        curl_multi_setopt(l.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n);
-        curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, (long)n);
+        curl_multi_setopt(l.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns);
+        curl_multi_setopt(l.multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
+        curl_multi_setopt(l.multi, CURLMOPT_MAXCONNECTS, conns);
+        if (cfg->http2) {
+            curl_multi_setopt(l.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+            /* libcurl's own cap is 100 streams a connection; let it use what
+             * nginx allows, as fh-async and h2load do */
+            curl_multi_setopt(l.multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                              (long)bench_streams_per_conn(cfg));
+        }
     }
     for (int i = 0; rc == 0 && i < n; i++) {
-        slots[i].h = make_easy(cfg->url, &slots[i].bytes);
+        slots[i].h = make_easy(cfg, &slots[i].bytes);
         if (!slots[i].h)
             rc = -1;
         else

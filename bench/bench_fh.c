@@ -17,10 +17,12 @@
 
 #include "fasthttp/fasthttp.h"
 
-static int status_ok(fh_response *resp)
+/* A 2xx response, over HTTP/2 when that was asked for: a silent fallback to
+ * HTTP/1.1 must not pass for an HTTP/2 figure. */
+static int response_ok(const bench_cfg *cfg, fh_response *resp)
 {
     int s = fh_response_status(resp);
-    return s >= 200 && s < 300;
+    return s >= 200 && s < 300 && (!cfg->http2 || fh_response_version(resp) == 20);
 }
 
 static fh_client *make_client(const bench_cfg *cfg, int conns)
@@ -33,6 +35,10 @@ static fh_client *make_client(const bench_cfg *cfg, int conns)
                                                                    : FH_HTTP2_ONLY);
     if (c && cfg->insecure)
         fh_client_set_verify(c, 0);
+    else if (c && cfg->ca_file && fh_client_set_ca_file(c, cfg->ca_file) != FH_OK) {
+        fh_client_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -53,13 +59,15 @@ int run_fh_sync(const bench_cfg *cfg, bench_result *r)
         int64_t t0 = bench_now_ns();
         fh_response *resp = NULL;
         int rc = fh_client_send(c, req, &resp);
-        int ok = rc == FH_OK && status_ok(resp);
+        int ok = rc == FH_OK && response_ok(cfg, resp);
+        if (!ok && !r->note[0])
+            snprintf(r->note, sizeof r->note, "first error: %s",
+                     rc ? fh_request_error_message(req)
+                        : fh_response_version(resp) != 20 && cfg->http2 ? "not over HTTP/2"
+                                                                        : "non-2xx status");
         fh_response_free(resp);
         int64_t t1 = bench_now_ns();
         meter_done(&m, t0, t1, ok);
-        if (!ok && !r->note[0])
-            snprintf(r->note, sizeof r->note, "first error: %s",
-                     rc ? fh_request_error_message(req) : "non-2xx status");
         if (meter_tick(&m, t1))
             break;
     }
@@ -79,6 +87,7 @@ typedef struct aslot {
 } aslot;
 
 struct aloop {
+    const bench_cfg *cfg;
     int ep;
     int64_t timer_at; /* ns, -1: disarmed */
     uint8_t *reg;     /* reg[fd]: fd is in the epoll set */
@@ -146,9 +155,12 @@ static void a_on_done(void *ud, fh_request *req, int status, fh_response *resp)
 {
     aslot *s = ud;
     aloop *l = s->l;
-    int ok = status == FH_OK && status_ok(resp);
-    if (status != FH_OK && !l->first_error[0])
-        snprintf(l->first_error, sizeof l->first_error, "%s", fh_request_error_message(req));
+    int ok = status == FH_OK && response_ok(l->cfg, resp);
+    if (!ok && !l->first_error[0])
+        snprintf(l->first_error, sizeof l->first_error, "%s",
+                 status != FH_OK ? fh_request_error_message(req)
+                 : l->cfg->http2 && fh_response_version(resp) != 20 ? "not over HTTP/2"
+                                                                    : "non-2xx status");
     fh_response_free(resp);
     int64_t now = bench_now_ns();
     meter_done(&l->m, s->t0, now, ok);
@@ -162,6 +174,7 @@ int run_fh_async(const bench_cfg *cfg, bench_result *r)
 {
     int n = cfg->in_flight > cfg->conns ? cfg->in_flight : cfg->conns, err = 0;
     aloop l = {0};
+    l.cfg = cfg;
     l.ep = epoll_create1(EPOLL_CLOEXEC);
     l.timer_at = -1;
     fh_client *c = make_client(cfg, cfg->conns);

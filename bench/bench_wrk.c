@@ -15,9 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Runs argv with stdout+stderr into out (NUL-terminated); returns the exit
- * status (or -1) and the child's CPU time in *cpu_us. */
-static int run_capture(char *const argv[], char *out, size_t cap, int64_t *cpu_us)
+int bench_run_capture(char *const argv[], char *out, size_t cap, int64_t *cpu_us)
 {
     int p[2];
     if (pipe(p) < 0)
@@ -65,8 +63,7 @@ static int run_capture(char *const argv[], char *out, size_t cap, int64_t *cpu_u
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* "593.13us" / "1.05ms" / "2.00s" → microseconds; -1 if not a time. */
-static double parse_time_us(const char *s)
+double bench_parse_time_us(const char *s)
 {
     char *end;
     double v = strtod(s, &end);
@@ -102,7 +99,7 @@ void wrk_version(const char *wrk, char *buf, size_t cap)
     char out[1024];
     char *argv[] = {(char *)wrk, "--version", NULL};
     buf[0] = 0;
-    run_capture(argv, out, sizeof out, NULL);
+    bench_run_capture(argv, out, sizeof out, NULL);
     if (!strncmp(out, "wrk ", 4)) {
         size_t n = strcspn(out, " \n[");
         n += strcspn(out + n + 1, " \n[") + 1;
@@ -112,6 +109,10 @@ void wrk_version(const char *wrk, char *buf, size_t cap)
 
 int run_wrk(const bench_cfg *cfg, bench_result *r)
 {
+    if (cfg->http2) { /* a row over HTTP/1.1 must not pass for an HTTP/2 one */
+        snprintf(r->note, sizeof r->note, "wrk speaks HTTP/1.1 only (use h2load)");
+        return -1;
+    }
     char conns[16], dur[32], out[8192];
     snprintf(conns, sizeof conns, "%d", cfg->conns);
     /* wrk takes whole seconds. */
@@ -122,7 +123,7 @@ int run_wrk(const bench_cfg *cfg, bench_result *r)
         snprintf(dur, sizeof dur, "%lds", wsecs);
         char *wargv[] = {(char *)cfg->wrk, "-t1", "-c", conns, "-d", dur, (char *)cfg->url,
                          NULL};
-        if (run_capture(wargv, out, sizeof out, &cpu) != 0) {
+        if (bench_run_capture(wargv, out, sizeof out, &cpu) != 0) {
             snprintf(r->note, sizeof r->note, "%s failed: %.100s", cfg->wrk, out);
             return -1;
         }
@@ -132,7 +133,7 @@ int run_wrk(const bench_cfg *cfg, bench_result *r)
                     (char *)cfg->url, NULL};
     int64_t tcpu0 = bench_cpu_pid_tree_us(cfg->target_pid);
     int64_t other0 = bench_cpu_others_us(cfg->target_pid);
-    int rc = run_capture(argv, out, sizeof out, &cpu);
+    int rc = bench_run_capture(argv, out, sizeof out, &cpu);
     int64_t other1 = bench_cpu_others_us(cfg->target_pid);
     int64_t tcpu1 = bench_cpu_pid_tree_us(cfg->target_pid);
     const char *p;
@@ -148,10 +149,10 @@ int run_wrk(const bench_cfg *cfg, bench_result *r)
         while (s > out && s[-1] != '\n')
             s--;
         r->requests = strtoull(s, NULL, 10);
-        r->seconds = parse_time_us(q + strlen(" requests in ")) / 1e6;
+        r->seconds = bench_parse_time_us(q + strlen(" requests in ")) / 1e6;
     }
     if ((p = after(out, "Latency ")))
-        r->avg_us = parse_time_us(p);
+        r->avg_us = bench_parse_time_us(p);
     /* Percentages also appear in "+/- Stdev": look below the header only. */
     const char *line = strstr(out, "Latency Distribution");
     while (line && (line = strchr(line, '\n'))) {
@@ -164,9 +165,9 @@ int run_wrk(const bench_cfg *cfg, bench_result *r)
         while (*v == ' ')
             v++;
         if (pct == 50)
-            r->p50_us = parse_time_us(v);
+            r->p50_us = bench_parse_time_us(v);
         else if (pct == 99)
-            r->p99_us = parse_time_us(v);
+            r->p99_us = bench_parse_time_us(v);
     }
     /* "Socket errors: connect 0, read 0, write 0, timeout 0" */
     if ((p = after(out, "Socket errors:"))) {

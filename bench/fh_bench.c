@@ -3,12 +3,14 @@
  * URL, same keep-alive, same connection count, same warm-up and duration.
  *
  *   fh-bench [--url URL] [--duration S] [--warmup S] [--connections N]
- *            [--modes fh-sync,fh-async,curl-easy,curl-multi,wrk]
+ *            [--modes fh-sync,fh-async,curl-easy,curl-multi,wrk,h2load]
  *            [--rounds R] [--json FILE] [--nginx-workers W] [--wrk PATH]
- *            [--pin | --no-pin]
+ *            [--http2] [--in-flight N] [--h2load PATH] [--pin | --no-pin]
  *
  * Without --url it starts its own nginx (nginx_target.c) serving 1 KiB of
- * JSON. Every run of a mode is a fresh child process (clean heap, its own
+ * JSON; with --http2 over HTTPS and HTTP/2, where h2load (nghttp2's load
+ * generator) is the ceiling instead of wrk and every mode keeps --in-flight
+ * requests in flight over --connections connections. Every run of a mode is a fresh child process (clean heap, its own
  * rusage). Rounds are interleaved (A B C A B C ...) and the table shows the
  * median of each figure over the rounds, with the req/s range beside it,
  * plus the client's CPU per request, the target's CPU and the CPU other
@@ -42,6 +44,7 @@ static const mode MODES[] = {
     {"curl-easy", run_curl_easy, "libcurl easy, sequential"},
     {"curl-multi", run_curl_multi, "libcurl multi_socket_action on epoll, N in flight"},
     {"wrk", run_wrk, "wrk -t1 -cN"},
+    {"h2load", run_h2load, "h2load -t1 -cN -m(in-flight/N) (HTTP/2 only)"},
 };
 #define NMODES (int)(sizeof MODES / sizeof MODES[0])
 
@@ -63,13 +66,17 @@ static void usage(FILE *f)
             "  --duration S         measured seconds per run (default 5)\n"
             "  --warmup S           unmeasured seconds before each run (default 1)\n"
             "  --connections N      requests in flight / connections (default 64)\n"
-            "  --http2              fasthttp over HTTP/2 (https: ALPN; http: prior knowledge)\n"
-            "  --insecure           fasthttp: no certificate verification (https --url)\n"
-            "  --in-flight N        fh-async: requests in flight over those connections\n"
-            "                       (default: as many as connections; more wait in the\n"
-            "                       pool's queue, to measure the engine at scale)\n"
-            "  --modes LIST         comma list of fh-sync,fh-async,curl-easy,curl-multi,wrk\n"
-            "                       (default: all)\n"
+            "  --http2              HTTP/2 (https: ALPN; http: prior knowledge); the built-in\n"
+            "                       target serves HTTPS + HTTP/2 on a throw-away certificate;\n"
+            "                       a response over another version counts as an error\n"
+            "  --insecure           no certificate verification (https --url)\n"
+            "  --in-flight N        fh-async (and with --http2 curl-multi, h2load): requests\n"
+            "                       in flight over those connections (default: as many as\n"
+            "                       connections; over HTTP/1.1 more wait in the pool's queue,\n"
+            "                       to measure the engine at scale)\n"
+            "  --h2load PATH        h2load binary (default h2load)\n"
+            "  --modes LIST         comma list of fh-sync,fh-async,curl-easy,curl-multi,wrk,\n"
+            "                       h2load (default: all but h2load; with --http2 all but wrk)\n"
             "  --rounds R           interleaved rounds, medians reported (default 1)\n"
             "  --json FILE          also write the results as JSON\n"
             "  --nginx-workers W    worker processes of the built-in target (default 1)\n"
@@ -208,6 +215,8 @@ typedef struct ratio {
 
 static const ratio RATIOS[] = {
     {"fh-async / wrk", "fh-async", "wrk", 0.9},
+    /* DESIGN.md: HTTP/2 at 256 streams >= 0.8x h2load */
+    {"fh-async / h2load", "fh-async", "h2load", 0.8},
     {"fh-async / curl-multi", "fh-async", "curl-multi", 1.5},
     {"fh-sync / curl-easy", "fh-sync", "curl-easy", 0},
 };
@@ -250,7 +259,7 @@ static void json_result(FILE *f, const bench_result *r)
 
 int main(int argc, char **argv)
 {
-    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0, 0, 0, 0};
+    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0, 0, 0, 0, NULL, "h2load"};
     const char *modes_arg = NULL, *json_path = NULL;
     int rounds = 1, workers = 1, pin = 0;
     double max_other = 25;
@@ -260,7 +269,7 @@ int main(int argc, char **argv)
         {"json", 1, 0, 'j'},       {"nginx-workers", 1, 0, 'n'}, {"wrk", 1, 0, 'W'},
         {"pin", 0, 0, 'p'},        {"no-pin", 0, 0, 'P'},   {"max-other", 1, 0, 'o'},
         {"in-flight", 1, 0, 'i'},  {"http2", 0, 0, '2'},    {"insecure", 0, 0, 'k'},
-        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+        {"h2load", 1, 0, 'H'},     {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "u:d:w:c:m:r:j:n:h", opts, NULL)) != -1) {
         switch (o) {
@@ -279,6 +288,7 @@ int main(int argc, char **argv)
         case 'i': cfg.in_flight = atoi(optarg); break;
         case '2': cfg.http2 = 1; break;
         case 'k': cfg.insecure = 1; break;
+        case 'H': cfg.h2load = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -306,9 +316,10 @@ int main(int argc, char **argv)
             if (!dup)
                 sel[nsel++] = i;
         }
-    } else {
+    } else { /* wrk speaks HTTP/1.1 only, h2load is for HTTP/2 */
         for (int i = 0; i < NMODES; i++)
-            sel[nsel++] = i;
+            if (strcmp(MODES[i].name, cfg.http2 ? "wrk" : "h2load") != 0)
+                sel[nsel++] = i;
     }
 
     signal(SIGPIPE, SIG_IGN);
@@ -325,10 +336,12 @@ int main(int argc, char **argv)
     else if (pin)
         client_cpu = (int)ncpu - 1;
     if (!cfg.url) {
-        if (nginx_target_start(&g_target, workers, client_cpu >= 0 ? 0 : -1) < 0)
+        if (nginx_target_start(&g_target, workers, client_cpu >= 0 ? 0 : -1, cfg.http2) < 0)
             return 1;
         cfg.url = g_target.url;
         cfg.target_pid = g_target.pid;
+        if (g_target.tls)
+            cfg.ca_file = g_target.ca_file;
     }
     if (client_cpu >= 0) { /* after nginx started: it must not inherit this */
         cpu_set_t set;
@@ -342,15 +355,20 @@ int main(int argc, char **argv)
     /* Room for 400k req/s over the window; beyond that only counts. */
     size_t cap = (size_t)(cfg.duration * 400000.0) + 65536;
 
-    char wrkv[64] = "";
+    char wrkv[64] = "", h2lv[64] = "";
     wrk_version(cfg.wrk, wrkv, sizeof wrkv);
+    h2load_version(cfg.h2load, h2lv, sizeof h2lv);
     struct utsname un;
     uname(&un);
-    printf("fh-bench: %s, %.1f s measured after %.1f s warm-up, %d connections, %d in flight "
-           "(fh-async), %d round(s)\n",
-           cfg.url, cfg.duration, cfg.warmup, cfg.conns, cfg.in_flight, rounds);
-    printf("  fasthttp %s, libcurl %s, %s, %s%s, %s %s, %ld CPUs\n", fh_version(),
-           curl_version_info(CURLVERSION_NOW)->version, wrkv[0] ? wrkv : "wrk ?",
+    printf("fh-bench: %s, %s, %.1f s measured after %.1f s warm-up, %d connections, %d in "
+           "flight (%s), %d round(s)\n",
+           cfg.url, cfg.http2 ? "HTTP/2" : "HTTP/1.1", cfg.duration, cfg.warmup, cfg.conns,
+           cfg.in_flight, cfg.http2 ? "fh-async, curl-multi, h2load" : "fh-async", rounds);
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    printf("  fasthttp %s, libcurl %s%s%s, %s, %s%s, %s %s, %ld CPUs\n", fh_version(),
+           cv->version, cv->nghttp2_version ? " with nghttp2/" : "",
+           cv->nghttp2_version ? cv->nghttp2_version : "",
+           cfg.http2 ? (h2lv[0] ? h2lv : "h2load ?") : (wrkv[0] ? wrkv : "wrk ?"),
            g_target.version[0] ? g_target.version : "external target",
            g_target.pid ? (workers > 1 ? " (master + workers)" : " (1 worker, single process)")
                         : "",
@@ -405,16 +423,19 @@ int main(int argc, char **argv)
             printf("%-11s  failed: %s\n", MODES[sel[k]].name, s->note ? s->note : "");
             continue;
         }
-        char range[32], tcpu[16], ocpu[16];
+        char range[32], tcpu[16], ocpu[16], p50[16], p99[16];
         snprintf(range, sizeof range, "%.0f-%.0f", s->rps_min, s->rps_max);
+        /* negative: the mode cannot tell (h2load gives no percentiles) */
+        snprintf(p50, sizeof p50, s->med.p50_us >= 0 ? "%.1f" : "-", s->med.p50_us);
+        snprintf(p99, sizeof p99, s->med.p99_us >= 0 ? "%.1f" : "-", s->med.p99_us);
         snprintf(tcpu, sizeof tcpu, s->med.target_cpu_pct >= 0 ? "%.0f" : "-",
                  s->med.target_cpu_pct);
         snprintf(ocpu, sizeof ocpu, s->med.other_cpu_pct >= 0 ? "%.0f" : "-",
                  s->med.other_cpu_pct);
-        printf("%-11s %9llu %6llu %8.0f %15s %8.1f %8.1f %8.1f %7.2f %6s %6s\n",
+        printf("%-11s %9llu %6llu %8.0f %15s %8.1f %8s %8s %7.2f %6s %6s\n",
                MODES[sel[k]].name, (unsigned long long)s->med.requests,
-               (unsigned long long)s->med.errors, s->med.rps, range, s->med.avg_us,
-               s->med.p50_us, s->med.p99_us, s->med.cpu_us_per_req, tcpu, ocpu);
+               (unsigned long long)s->med.errors, s->med.rps, range, s->med.avg_us, p50, p99,
+               s->med.cpu_us_per_req, tcpu, ocpu);
     }
     for (int k = 0; k < nsel; k++) {
         const summary *s = &sum[sel[k]];
@@ -452,17 +473,23 @@ int main(int argc, char **argv)
             fprintf(f, "{\n  \"config\": {\"url\": ");
             json_str(f, cfg.url);
             fprintf(f, ", \"duration_s\": %.3f, \"warmup_s\": %.3f, \"connections\": %d, "
+                       "\"in_flight\": %d, \"http2\": %s, "
                        "\"rounds\": %d, \"builtin_target\": %s, \"nginx_workers\": %d, "
                        "\"client_cpu\": %d, \"nginx_cpu\": %d, \"max_other_pct\": %.0f},\n",
-                    cfg.duration, cfg.warmup, cfg.conns, rounds, g_target.pid ? "true" : "false",
+                    cfg.duration, cfg.warmup, cfg.conns, cfg.in_flight,
+                    cfg.http2 ? "true" : "false", rounds, g_target.pid ? "true" : "false",
                     g_target.pid ? workers : 0, client_cpu,
                     client_cpu >= 0 && g_target.pid ? 0 : -1, max_other);
             fprintf(f, "  \"versions\": {\"fasthttp\": ");
             json_str(f, fh_version());
             fprintf(f, ", \"libcurl\": ");
             json_str(f, curl_version_info(CURLVERSION_NOW)->version);
+            fprintf(f, ", \"nghttp2\": ");
+            json_str(f, cv->nghttp2_version ? cv->nghttp2_version : "");
             fprintf(f, ", \"wrk\": ");
             json_str(f, wrkv);
+            fprintf(f, ", \"h2load\": ");
+            json_str(f, h2lv);
             fprintf(f, ", \"nginx\": ");
             json_str(f, g_target.version);
             fprintf(f, ", \"kernel\": ");

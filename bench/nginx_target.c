@@ -8,7 +8,9 @@
  * (open_file_cache), sendfile off so head and body leave in one writev
  * (one segment, one read on the client side). nginx runs in the
  * foreground as our child; with one worker it is a single process
- * (master_process off), with more a master and its workers.
+ * (master_process off), with more a master and its workers. With tls it
+ * listens with HTTPS and HTTP/2 instead (fh-bench --http2), on a
+ * certificate made for the run (bench_cert.c).
  */
 #include "bench.h"
 
@@ -93,8 +95,18 @@ static int free_port(void)
 
 static int write_config(const nginx_target *t)
 {
-    char path[512], conf[4096];
+    char path[512], conf[4096], listen[1024];
     const char *d = t->dir;
+    /* HTTP/2 needs TLS here (nginx and browsers negotiate h2 by ALPN); the
+     * stream limit stays nginx's default (128 per connection), so 256 in
+     * flight take at least two connections, for h2load as for fasthttp. */
+    if (t->tls)
+        snprintf(listen, sizeof listen,
+                 "listen 127.0.0.1:%d ssl http2 backlog=4096;\n"
+                 "    ssl_certificate %s/server.pem;\n    ssl_certificate_key %s/server.key;",
+                 t->port, d, d);
+    else
+        snprintf(listen, sizeof listen, "listen 127.0.0.1:%d backlog=4096;", t->port);
     int n = snprintf(conf, sizeof conf,
         "daemon off;\nmaster_process %s;\nworker_processes %d;\n"
         "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
@@ -109,9 +121,9 @@ static int write_config(const nginx_target *t)
         "  sendfile off;\n  tcp_nodelay on;\n"
         "  open_file_cache max=16 inactive=600s;\n  open_file_cache_valid 600s;\n"
         "  etag off;\n"
-        "  server {\n    listen 127.0.0.1:%d backlog=4096;\n    server_name localhost;\n"
+        "  server {\n    %s\n    server_name localhost;\n"
         "    root %s/www;\n    location = /json { }\n  }\n}\n",
-        t->workers > 1 ? "on" : "off", t->workers, d, d, d, d, d, d, d, t->port, d);
+        t->workers > 1 ? "on" : "off", t->workers, d, d, d, d, d, d, d, listen, d);
     snprintf(path, sizeof path, "%s/nginx.conf", d);
     return n > 0 && (size_t)n < sizeof conf ? write_file(path, conf, (size_t)n) : -1;
 }
@@ -172,10 +184,11 @@ static void nginx_version(const char *nginx, char *buf, size_t cap)
     pclose(p);
 }
 
-int nginx_target_start(nginx_target *t, int workers, int cpu)
+int nginx_target_start(nginx_target *t, int workers, int cpu, int tls)
 {
     memset(t, 0, sizeof *t);
     t->workers = workers < 1 ? 1 : workers;
+    t->tls = tls;
     const char *nginx = nginx_path();
     if (!nginx) {
         fprintf(stderr, "fh-bench: nginx not found (install nginx-light, or set FH_NGINX, "
@@ -204,6 +217,17 @@ int nginx_target_start(nginx_target *t, int workers, int cpu)
         fprintf(stderr, "fh-bench: cannot write %s\n", path);
         nginx_target_stop(t);
         return -1;
+    }
+    if (tls) {
+        char key[512];
+        snprintf(t->ca_file, sizeof t->ca_file, "%s/server.pem", t->dir);
+        snprintf(key, sizeof key, "%s/server.key", t->dir);
+        if (bench_make_cert(t->ca_file, key) < 0) {
+            fprintf(stderr, "fh-bench: cannot make a certificate in %s\n", t->dir);
+            nginx_target_stop(t);
+            return -1;
+        }
+        chmod(key, 0644); /* workers of a root master run unprivileged */
     }
     for (int attempt = 0; attempt < 5; attempt++) {
         t->port = free_port();
@@ -235,7 +259,8 @@ int nginx_target_start(nginx_target *t, int workers, int cpu)
         }
         t->pid = pid;
         if (wait_ready(t, 10000) == 0) {
-            snprintf(t->url, sizeof t->url, "http://127.0.0.1:%d/json", t->port);
+            snprintf(t->url, sizeof t->url, "%s://127.0.0.1:%d/json", tls ? "https" : "http",
+                     t->port);
             return 0;
         }
         kill_wait(t->pid);

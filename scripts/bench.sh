@@ -5,7 +5,8 @@
 #      -dev libraries, nginx-light, python3-venv);
 #   2. creates or reuses the virtual environment .venv and installs the
 #      package editable with its dev extras (builds the C extension; the peers
-#      aiohttp, httpx, requests, urllib3, pycurl, niquests, and matplotlib);
+#      aiohttp, httpx with h2 (httpx[http2]), requests, urllib3, pycurl (its
+#      wheel's libcurl has nghttp2), niquests, pyreqwest, and matplotlib);
 #   3. runs the default comparison (python -m fasthttp.bench): every client,
 #      sequential and 64 concurrent, on an embedded nginx serving 1 KiB of
 #      JSON, 5 s per client per round, 3 interleaved rounds, medians; prints the
@@ -13,7 +14,9 @@
 # Results land in bench-results/ (ignored by git): python.md (the printed
 # report), python.json, python.png. Arguments are passed to the benchmark
 # (e.g. `bash scripts/bench.sh --rounds 1 --clients fasthttp,aiohttp`; see
-# --help). FH_BENCH_C=1 also runs the C benchmark (scripts/bench-c.sh).
+# --help). FH_BENCH_C=1 also runs the C benchmark (scripts/bench-c.sh), over
+# HTTP/2 against h2load when --http2 is among the arguments.
+# HTTP/2 (issue 12): `bash scripts/bench.sh --http2 --concurrency 64,256`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +60,8 @@ mkdir -p "$OUT"
 echo "results: $OUT/python.md, $OUT/python.json, $OUT/python.png"
 
 if [ "${FH_BENCH_C:-0}" = 1 ]; then
-  step "C benchmark (fh-bench against libcurl and wrk)"
-  bash scripts/bench-c.sh --json "$OUT/c.json" | tee "$OUT/c.txt"
+  c_args=() ceiling=wrk
+  for a in "$@"; do if [ "$a" = --http2 ]; then c_args=(--http2) ceiling=h2load; fi; done
+  step "C benchmark (fh-bench against libcurl and $ceiling)"
+  bash scripts/bench-c.sh "${c_args[@]}" --json "$OUT/c.json" | tee "$OUT/c.txt"
 fi

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from fasthttp.bench import clients, measure, target
-from fasthttp.bench.config import RunSpec, Skip
+from fasthttp.bench import clients, measure, report, target, targets
+from fasthttp.bench.config import RunResult, RunSpec, Skip
 
 SEED_COLUMNS = ("| Library | Requests | Success | Req/s | Avg Lat (ms) | P95 Lat (ms) | "
                 "P99 Lat (ms) | Mbps |")
@@ -42,8 +42,10 @@ def test_smoke_table(smoke: tuple[str, dict[str, Any], Path]) -> None:
     text, _, _ = smoke
     assert text.count(SEED_COLUMNS) == 2  # one table per concurrency
     assert "vs fasthttp" in text and "Errors" in text and "nginx CPU" in text
-    for c in clients.CLIENTS:
+    assert "Server saw" not in text  # the protocol log is for --http2 runs
+    for c in clients.select([c.id for c in clients.CLIENTS], "both"):
         assert text.count(f"| {c.label} |") == 2, c.label
+    assert "HTTP/1.1) |" not in text  # the reference rows are for --http2 runs
     assert "Where fasthttp stands against DESIGN.md's Python targets" in text
     assert "Versions: python" in text and "Machine:" in text and "Target: embedded nginx/" in text
 
@@ -52,7 +54,7 @@ def test_smoke_every_client_measured_or_skipped(smoke: tuple[str, dict[str, Any]
     _, doc, _ = smoke
     assert [s["concurrency"] for s in doc["scenarios"]] == [1, 2]
     for sc in doc["scenarios"]:
-        assert set(sc["clients"]) == {c.id for c in clients.CLIENTS}
+        assert set(sc["clients"]) == {c.id for c in clients.CLIENTS if not c.http1_reference}
         for cid, r in sc["clients"].items():
             assert r["status"] in ("ok", "skipped"), f"{cid}: {r['status']}: {r['reason']}"
             if r["status"] == "skipped":
@@ -105,6 +107,11 @@ def test_launcher_help() -> None:
 def test_select() -> None:
     ids = [c.id for c in clients.select(["fasthttp", "httpx-async"], "both")]
     assert ids == ["fasthttp", "fasthttp-async", "httpx-async"]
+    ids = [c.id for c in clients.select(["fasthttp", "httpx-async"], "both", http2=True)]
+    assert ids == ["fasthttp", "fasthttp-async", "fasthttp-h1", "fasthttp-async-h1",
+                   "httpx-async"]
+    assert [c.id for c in clients.select(["fasthttp"], "async", http2=True)] == [
+        "fasthttp-async", "fasthttp-async-h1"]
     assert [c.id for c in clients.select(["httpx"], "sync")] == ["httpx"]
     with pytest.raises(ValueError):
         clients.select(["curl"], "both")
@@ -153,3 +160,96 @@ def test_target_serves_json_payloads_and_uploads() -> None:
         pid = t.pid
         assert pid > 0
     assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped
+
+
+def test_http_version_spellings() -> None:
+    for v, want in (("HTTP/2.0", "HTTP/2"), ("HTTP/2", "HTTP/2"), (20, "HTTP/2"),
+                    ((2, 0), "HTTP/2"), ("HTTP/1.1", "HTTP/1.1"), (11, "HTTP/1.1"),
+                    ("1.1", "HTTP/1.1"), ((1, 0), "HTTP/1.0")):
+        assert clients.http_version(v) == want, v
+
+
+def test_protocol_log_parse() -> None:
+    log = target.ProtocolLog.parse("HTTP/2.0 7\nHTTP/2.0 7\nHTTP/2.0 9\nHTTP/1.1 12\n\n")
+    assert log.requests == {"HTTP/2.0": 3, "HTTP/1.1": 1} and log.connections == 3
+
+
+def test_target_logs_the_protocol_of_each_request() -> None:
+    """With log_protocol, take_log() returns what came since its last call."""
+    with target.NginxTarget([], tls=True, log_protocol=True) as t:
+        import ssl
+
+        ctx = ssl.create_default_context(cafile=t.ca_file)
+        assert t.take_log().requests == {}
+        for _ in range(3):
+            with urllib.request.urlopen(t.url("/json"), context=ctx) as r:
+                assert len(r.read()) == 1024
+        log = t.take_log()
+        assert log.requests == {"HTTP/1.1": 3} and log.connections == 3  # urllib: no reuse
+        assert t.take_log().requests == {}
+
+
+def _row(cid: str, rps: float, expected: str, seen: dict[str, int]) -> report.Summary:
+    info = clients.BY_ID[cid]
+    run = RunResult(client=cid, rps=rps, protocol=expected, server_protocols=seen,
+                    server_connections=1)
+    return report.summarize(info, [run], expected)
+
+
+def test_http2_targets_count_only_rows_the_server_saw_over_http2() -> None:
+    from fasthttp.bench.runner import Scenario
+
+    sc = Scenario("json-c256", "t", "json", "https://x/json", "GET", 0, 256)
+    rows = [
+        _row("fasthttp-async", 30000, "HTTP/2", {"HTTP/2.0": 100}),
+        _row("fasthttp-async-h1", 10000, "HTTP/1.1", {"HTTP/1.1": 100}),
+        # the fastest "peer" fell back to HTTP/1.1 for some requests: it does not count
+        _row("pycurl", 40000, "HTTP/2", {"HTTP/2.0": 90, "HTTP/1.1": 10}),
+        _row("httpx-async", 15000, "HTTP/2", {"HTTP/2.0": 100}),
+    ]
+    assert rows[2].protocol_verified is False and rows[2].label == "pycurl (sync) (NOT HTTP/2)"
+    table = report.table(sc, rows)
+    assert "| HTTP/2 (1 conn) |" in table and "HTTP/2 90.0%, HTTP/1.1 10.0% (1 conn)" in table
+    assert "does not count for the targets" in table
+    ts = targets.targets([sc], {sc.key: rows}, "asyncio", http2=True)
+    peer = next(t for t in ts if "fastest Python peer" in t.goal)
+    assert peer.den == "httpx-async" and peer.ratio == 2.0 and peer.verdict == "met"
+    own = next(t for t in ts if "own HTTP/1.1" in t.goal)
+    assert own.ratio == 3.0 and own.verdict == "met"
+    assert "Where fasthttp stands against the HTTP/2 targets" in targets.targets_text(ts, True)
+
+
+@pytest.fixture(scope="module")
+def smoke_h2(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    d = tmp_path_factory.mktemp("bench-h2")
+    out = bench("--http2", "--duration", "0.5", "--rounds", "1", "--concurrency", "4",
+                "--warmup", "2", "--max-other", "0", "--clients", "fasthttp,httpx-async",
+                "--json", str(d / "r.json"))
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout, json.loads((d / "r.json").read_text())
+
+
+def test_smoke_http2(smoke_h2: tuple[str, dict[str, Any]]) -> None:
+    """--http2: TLS target, fasthttp over HTTP/2 and its HTTP/1.1 reference rows,
+    every row checked against what the server logged."""
+    text, doc = smoke_h2
+    assert doc["config"]["http2"] and doc["config"]["tls"]
+    assert "| Server saw |" in text and "HTTP/2 requested" in text
+    sc = doc["scenarios"][0]
+    assert set(sc["clients"]) == {"fasthttp", "fasthttp-async", "fasthttp-h1",
+                                  "fasthttp-async-h1", "httpx-async"}
+    for cid, r in sc["clients"].items():
+        if cid == "httpx-async" and r["status"] == "skipped":  # h2 not installed
+            assert "h2" in r["reason"]
+            continue
+        assert r["status"] == "ok", (cid, r["reason"])
+        assert r["errors_total"] == 0, (cid, r["error_example"])
+        want = "HTTP/1.1" if cid.endswith("-h1") else "HTTP/2"
+        assert r["expected_protocol"] == want and r["protocol"] == want, cid
+        assert r["protocol_verified"] is True, (cid, r["server_protocols"])
+        assert set(r["server_protocols"]) == {want} and r["server_connections"] >= 1
+    h1 = sc["clients"]["fasthttp-async-h1"]
+    assert h1["server_connections"] >= 2  # HTTP/1.1: a connection per request in flight
+    goals = [t["goal"] for t in doc["targets"]]
+    assert any("fastest Python peer over HTTP/2" in g for g in goals)
+    assert any("own HTTP/1.1 figure" in g for g in goals)

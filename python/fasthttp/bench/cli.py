@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from . import report
+from . import report, targets
 from .clients import CLIENTS, select
 from .config import RunSpec
 from .runner import Results, Runner, Scenario
@@ -105,7 +105,9 @@ def parser() -> argparse.ArgumentParser:
     a("--mode", choices=("sync", "async", "both"), default="both",
       help="sync clients, async clients, or both (default)")
     a("--http2", action="store_true", help="ask for HTTP/2 (the embedded target then uses "
-      "TLS); clients without HTTP/2 are reported as unsupported")
+      "TLS and logs the protocol of every request, so each row shows what the server saw); "
+      "clients without HTTP/2 are reported as unsupported, and fasthttp also runs over "
+      "HTTP/1.1 as a reference row")
     a("--tls", action="store_true", help="embedded target over HTTPS (throw-away CA)")
     a("--rounds", type=int, default=3, help="interleaved rounds; tables show medians "
       "(default 3)")
@@ -189,8 +191,10 @@ def _config(args: argparse.Namespace, target: NginxTarget | None,
 
 def config_text(cfg: dict[str, Any], mach: dict[str, Any], vers: dict[str, str]) -> str:
     if cfg["embedded_target"]:
+        log = ("a one-line access log per request for the protocol check" if cfg["http2"]
+               else "access_log off")
         where = (f"embedded {cfg['nginx']} on {cfg['url']} (1 worker, single process, "
-                 "access_log off, keep-alive)")
+                 f"{log}, keep-alive)")
     else:
         where = f"external target {cfg['url']}"
     if cfg["client_cpu"] is not None:
@@ -222,6 +226,13 @@ LEGEND = ("Requests, Success: per round (median). Req/s and latencies: median ov
           "target's CPU, % of one core (near 100%: the target limits the run).")
 
 
+LEGEND_H2 = (" Server saw (--http2): the protocol nginx logged ($server_protocol) for every "
+             "request of the row's runs, warm-up included, and the most connections one run "
+             "used; a row whose requests were not all over its protocol is labelled NOT "
+             "HTTP/2 and does not count for the targets. The HTTP/1.1 rows are fasthttp with "
+             "http2=False on the same TLS target, in the same run.")
+
+
 def noise_text(results: Results, repeats: int, max_other: float) -> str:
     """How much other processes ran during the measured windows."""
     other = sorted(r.other_cpu_pct for runs in results.values() for r in runs
@@ -242,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
-        clients = select(args.clients, args.mode)
+        clients = select(args.clients, args.mode, args.http2)
     except ValueError as e:
         print(f"fasthttp.bench: {e}", file=sys.stderr)
         return 2
@@ -255,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.url:
             sizes = [parse_size(p) for p in args.payload if p != "json"]
-            target = NginxTarget(sizes, tls=args.tls, http2=args.http2, cpu=pins[0]).start()
+            target = NginxTarget(sizes, tls=args.tls, http2=args.http2, cpu=pins[0],
+                                 log_protocol=args.http2).start()
         if pins[1] is not None:  # after nginx started, so it does not inherit this
             os.sched_setaffinity(0, {pins[1]})
         verify: bool | str = not args.insecure
@@ -272,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.rounds} round(s) = {runs} runs of {args.duration:g} s "
                   f"(+ warm-up and start-up each)\n")
         started = time.monotonic()
-        runner = Runner(base, clients, scs, args.rounds, args.max_other, log)
+        runner = Runner(base, clients, scs, args.rounds, args.max_other, log,
+                        target.take_log if target and target.log_protocol else None)
         results = runner.run()
         elapsed = time.monotonic() - started
     except KeyboardInterrupt:
@@ -285,16 +298,17 @@ def main(argv: list[str] | None = None) -> int:
         if target:
             target.stop()
 
-    rows = report.summaries(clients, scs, results)
+    rows = report.summaries(clients, scs, results, args.http2)
     mach = machine()
     vers = versions(clients, rows, cfg["nginx"])
-    ts = report.targets(scs, rows, args.loop)
+    ts = targets.targets(scs, rows, args.loop, args.http2)
     cfg["elapsed_s"] = round(elapsed, 1)
     cfg["repeated_runs"] = runner.repeats
     out = ["", "## Benchmark results", "", config_text(cfg, mach, vers), ""]
     for s in scs:
-        out += [report.table(s, rows[s.key], "HTTP/2" if args.http2 else "HTTP/1.1"), ""]
-    out += [LEGEND, "", report.targets_text(ts), ""]
+        out += [report.table(s, rows[s.key]), ""]
+    out += [LEGEND + (LEGEND_H2 if args.http2 else ""), "", targets.targets_text(ts, args.http2),
+            ""]
     out.append(noise_text(results, runner.repeats, args.max_other))
     out.append(f"Total time {elapsed:.0f} s.")
     print("\n".join(out))

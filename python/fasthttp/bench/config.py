@@ -71,6 +71,10 @@ class RunResult:
     client_cpu_us_per_req: float = 0.0
     target_cpu_pct: float = -1.0  # % of one core; -1: unknown (external target)
     other_cpu_pct: float = -1.0  # other processes on the machine, % of one core
+    # What the server logged for this run (--http2 runs): requests per protocol as nginx's
+    # $server_protocol spells it ("HTTP/2.0", "HTTP/1.1"), and connections used.
+    server_protocols: dict[str, int] = field(default_factory=dict)
+    server_connections: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

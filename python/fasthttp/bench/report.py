@@ -1,15 +1,18 @@
-"""Medians over rounds, the tables (Markdown), where fasthttp stands against
-DESIGN.md's Python targets, and the JSON document."""
+"""Medians over rounds, the tables (Markdown) and the JSON document (the
+targets are in targets.py)."""
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .clients import ClientInfo
+from .clients import ClientInfo, http_version
 from .config import RunResult
 from .runner import Results, Scenario
+
+if TYPE_CHECKING:
+    from .targets import Target
 
 MEDIAN_FIELDS = ("requests", "success", "seconds", "rps", "avg_ms", "p50_ms", "p95_ms", "p99_ms",
                  "max_ms", "mbps", "client_cpu_us_per_req", "target_cpu_pct", "other_cpu_pct")
@@ -33,17 +36,42 @@ class Summary:
     error_example: str = ""
     notes: list[str] = field(default_factory=list)
     rounds: list[RunResult] = field(default_factory=list)
+    expected: str = "HTTP/1.1"  # the protocol the row is meant to measure
+    # From the server's log (--http2 runs), over the rounds that ran: requests per
+    # protocol ("HTTP/2", "HTTP/1.1") and the most connections one round used.
+    server_protocols: dict[str, int] = field(default_factory=dict)
+    server_connections: int = 0
 
     @property
     def rps(self) -> float:
         return self.median.get("rps", 0.0)
 
+    @property
+    def protocol_verified(self) -> bool | None:
+        """Whether the server saw every request of every round over the expected
+        protocol; None when there is no server log."""
+        if not self.server_protocols:
+            return None
+        return set(self.server_protocols) == {self.expected}
 
-def summarize(c: ClientInfo, runs: list[RunResult]) -> Summary:
+    @property
+    def label(self) -> str:
+        """The table's name for the row: says so when the server saw another protocol."""
+        if self.protocol_verified is False:
+            return f"{self.client.label} (NOT {self.expected})"
+        return self.client.label
+
+
+def summarize(c: ClientInfo, runs: list[RunResult], expected: str = "HTTP/1.1") -> Summary:
     ok = [r for r in runs if r.status == "ok"]
     bad = [r for r in runs if r.status != "ok"]
     s = Summary(client=c, status="ok" if ok else (bad[0].status if bad else "failed"),
-                rounds=runs)
+                rounds=runs, expected=expected)
+    for r in ok:
+        for proto, n in r.server_protocols.items():
+            p = http_version(proto)
+            s.server_protocols[p] = s.server_protocols.get(p, 0) + n
+        s.server_connections = max(s.server_connections, r.server_connections)
     s.version = next((r.version for r in runs if r.version), "")
     s.protocol = next((r.protocol for r in ok if r.protocol), "")
     if not ok:
@@ -64,16 +92,23 @@ def summarize(c: ClientInfo, runs: list[RunResult]) -> Summary:
     return s
 
 
-def summaries(clients: list[ClientInfo], scenarios: list[Scenario],
-              results: Results) -> dict[str, list[Summary]]:
-    return {s.key: [summarize(c, results.get((s.key, c.id), [])) for c in clients]
+def expected_protocol(c: ClientInfo, http2: bool) -> str:
+    return "HTTP/2" if http2 and not c.http1_reference else "HTTP/1.1"
+
+
+def summaries(clients: list[ClientInfo], scenarios: list[Scenario], results: Results,
+              http2: bool = False) -> dict[str, list[Summary]]:
+    return {s.key: [summarize(c, results.get((s.key, c.id), []), expected_protocol(c, http2))
+                    for c in clients]
             for s in scenarios}
 
 
 def reference(rows: list[Summary], mode: str) -> Summary | None:
-    """The fasthttp face a client of `mode` is compared with, if it was measured."""
+    """The fasthttp face a client of `mode` is compared with, if it was measured
+    (never an HTTP/1.1 reference row of an --http2 run)."""
     for r in rows:
-        if r.client.library == "fasthttp" and r.client.mode == mode and r.status == "ok":
+        if (r.client.library == "fasthttp" and r.client.mode == mode and r.status == "ok"
+                and not r.client.http1_reference):
             return r
     return None
 
@@ -94,20 +129,37 @@ def _k(n: float) -> str:
     return f"{n:.0f}"
 
 
-def table(scenario: Scenario, rows: list[Summary], protocol: str = "HTTP/1.1") -> str:
+def server_saw(r: Summary) -> str:
+    """'HTTP/2 (1 conn)', or 'HTTP/2 97.0%, HTTP/1.1 3.0% (5 conns)': the protocols
+    the server logged for the row's requests, and the most connections a round used."""
+    total = sum(r.server_protocols.values())
+    if not total:
+        return "-"
+    ranked = sorted(r.server_protocols.items(), key=lambda kv: -kv[1])
+    parts = [p if n == total else f"{p} {n * 100 / total:.1f}%" for p, n in ranked]
+    conns = r.server_connections
+    return f"{', '.join(parts)} ({conns} conn{'s' if conns != 1 else ''})"
+
+
+def table(scenario: Scenario, rows: list[Summary]) -> str:
     """The seed's table plus: vs fasthttp, req/s range over rounds, errors, the
-    target's CPU. Notes below it: skips, failures, errors, and responses that
-    came with another HTTP version than `protocol`."""
+    target's CPU and, when the server logged protocols (--http2), what it saw.
+    Notes below it: skips, failures, errors, and responses that came with
+    another HTTP version than the row's."""
     head = ["Library", "Requests", "Success", "Req/s", "Avg Lat (ms)", "P95 Lat (ms)",
             "P99 Lat (ms)", "Mbps", "vs fasthttp", "Req/s range", "Errors", "nginx CPU"]
     align = ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:",
              "---:", "---:"]
+    logged = any(r.server_protocols for r in rows)
+    if logged:
+        head.append("Server saw")
+        align.append("---")
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
     notes: list[str] = []
     for r in rows:
-        name = r.client.label
+        name = r.label
         if r.status != "ok":
-            lines.append(f"| {name} | {r.status} | | | | | | | | | | |")
+            lines.append(f"| {name} | {r.status} |" + " |" * (len(head) - 2))
             notes.append(f"- {name}: {r.status}: {r.reason}")
             continue
         m = r.median
@@ -117,94 +169,29 @@ def table(scenario: Scenario, rows: list[Summary], protocol: str = "HTTP/1.1") -
         lines.append(
             f"| {name} | {_k(m['requests'])} | {_k(m['success'])} | {m['rps']:,.0f} | "
             f"{m['avg_ms']:.2f} | {m['p95_ms']:.2f} | {m['p99_ms']:.2f} | {m['mbps']:.1f} | "
-            f"{rel_s} | {_k(r.rps_min)}-{_k(r.rps_max)} | {r.errors_total} | {tcpu} |")
+            f"{rel_s} | {_k(r.rps_min)}-{_k(r.rps_max)} | {r.errors_total} | {tcpu} |"
+            + (f" {server_saw(r)} |" if logged else ""))
         if r.errors_total:
             kinds = ", ".join(f"{k} x{n}" for k, n in sorted(r.error_kinds.items()))
             notes.append(f"- {name}: {r.errors_total} errors ({kinds}); first: {r.error_example}")
         for n in r.notes:
             notes.append(f"- {name}: {n}")
-        if r.protocol and r.protocol != protocol:
-            notes.append(f"- {name}: responses came over {r.protocol}, not {protocol}")
+        if r.protocol and r.protocol != r.expected:
+            notes.append(f"- {name}: the client says its responses came over {r.protocol}, "
+                         f"not {r.expected}")
+        if r.protocol_verified is False:
+            notes.append(f"- {name}: the server saw {server_saw(r)}, not {r.expected} only: "
+                         "the row does not count for the targets")
     return "\n".join([f"### {scenario.title}", "", *lines, *([""] if notes else []), *notes])
-
-
-@dataclass
-class Target:
-    """One of DESIGN.md's Python targets, evaluated on this run."""
-
-    goal: str
-    scenario: str  # scenario key it needs
-    num: str  # client id of fasthttp's face
-    den: str  # client id of the peer ("" when the peer is not measurable here)
-    ratio_min: float
-    ratio: float | None = None
-    per_round: list[float] = field(default_factory=list)
-    verdict: str = ""  # met | NOT met | not measured: why
-
-
-TARGETS = (
-    ("Python async (asyncio, 64 concurrent): fasthttp >= 3x aiohttp", 64, "fasthttp-async",
-     "aiohttp", 3.0),
-    ("Python async (asyncio, 64 concurrent): fasthttp >= 2x the seed's pure-Python client", 64,
-     "fasthttp-async", "", 2.0),
-    ("Python sync sequential (concurrency 1): fasthttp >= 1.1x pycurl", 1, "fasthttp", "pycurl",
-     1.1),
-    ("Python sync sequential (concurrency 1): fasthttp >= 5x requests", 1, "fasthttp", "requests",
-     5.0),
-)
-
-
-def targets(scenarios: list[Scenario], table_rows: dict[str, list[Summary]],
-            loop: str) -> list[Target]:
-    """DESIGN.md's targets are ratios of req/s on 1 KiB JSON over keep-alive."""
-    out = []
-    for goal, conc, num, den, want in TARGETS:
-        sc = next((s for s in scenarios if s.payload in ("json", "url") and s.method == "GET"
-                   and s.body_size == 0 and s.concurrency == conc), None)
-        t = Target(goal, sc.key if sc else "", num, den, want)
-        out.append(t)
-        if not den:
-            t.verdict = ("not measured: the seed's original pure-Python client is not part of "
-                         "this benchmark (not installed here)")
-            continue
-        if sc is None:
-            t.verdict = f"not measured: run with --concurrency {conc} and the json payload"
-            continue
-        if num == "fasthttp-async" and loop != "asyncio":
-            t.verdict = "not measured: the target is for stock asyncio (run with --loop asyncio)"
-            continue
-        rows = {r.client.id: r for r in table_rows[sc.key]}
-        a, b = rows.get(num), rows.get(den)
-        missing = [(cid, r) for cid, r in ((num, a), (den, b)) if r is None or r.status != "ok"]
-        if missing:
-            why = "; ".join(f"{cid} {r.status + ': ' + r.reason if r else 'not selected'}"
-                            for cid, r in missing)
-            t.verdict = f"not measured: {why}"
-            continue
-        assert a is not None and b is not None
-        t.ratio = a.rps / b.rps if b.rps > 0 else None
-        t.per_round = [x.rps / y.rps for x, y in zip(a.rounds, b.rounds)
-                       if x.status == y.status == "ok" and y.rps > 0]
-        t.verdict = "met" if t.ratio is not None and t.ratio >= want else "NOT met"
-    return out
-
-
-def targets_text(ts: list[Target]) -> str:
-    lines = ["### Where fasthttp stands against DESIGN.md's Python targets", ""]
-    for t in ts:
-        if t.ratio is not None:
-            rounds = ", ".join(f"{x:.2f}" for x in t.per_round)
-            lines.append(f"- {t.goal}: **{t.ratio:.2f}x — {t.verdict}** (per round: {rounds})")
-        else:
-            lines.append(f"- {t.goal}: {t.verdict}")
-    return "\n".join(lines)
 
 
 def summary_json(s: Summary, rows: list[Summary]) -> dict[str, Any]:
     return {
         "library": s.client.library, "label": s.client.label, "mode": s.client.mode,
         "how": s.client.how, "status": s.status, "reason": s.reason, "version": s.version,
-        "protocol": s.protocol, "ok_rounds": s.ok_rounds, "median": s.median,
+        "protocol": s.protocol, "expected_protocol": s.expected,
+        "server_protocols": s.server_protocols, "server_connections": s.server_connections,
+        "protocol_verified": s.protocol_verified, "ok_rounds": s.ok_rounds, "median": s.median,
         "rps_min": s.rps_min, "rps_max": s.rps_max, "relative_to_fasthttp": relative(s, rows),
         "errors_total": s.errors_total, "error_kinds": s.error_kinds,
         "error_example": s.error_example, "notes": s.notes,
@@ -230,7 +217,7 @@ def document(config: dict[str, Any], machine: dict[str, Any], versions: dict[str
         "targets": [
             {"goal": t.goal, "scenario": t.scenario, "fasthttp": t.num, "peer": t.den,
              "ratio_min": t.ratio_min, "ratio": t.ratio, "per_round": t.per_round,
-             "verdict": t.verdict}
+             "verdict": t.verdict, "peer_label": t.peer_label}
             for t in ts
         ],
     }

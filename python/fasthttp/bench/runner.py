@@ -11,12 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TextIO
 
 from . import cpu
 from .clients import ClientInfo
 from .config import RunResult, RunSpec
+from .target import ProtocolLog
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,15 @@ def _line(res: RunResult) -> str:
 
 
 class Runner:
+    """`server_log`, when given, returns what the server logged since its last call
+    (NginxTarget.take_log): called before a run to start afresh, and after it, so
+    each run is told which protocol the server really saw."""
+
     def __init__(self, base: RunSpec, clients: list[ClientInfo], scenarios: list[Scenario],
-                 rounds: int, max_other: float, log: TextIO) -> None:
+                 rounds: int, max_other: float, log: TextIO,
+                 server_log: Callable[[], ProtocolLog] | None = None) -> None:
         self.base = base
+        self.server_log = server_log
         self.clients = clients
         self.scenarios = scenarios
         self.rounds = rounds
@@ -80,7 +88,19 @@ class Runner:
 
     def _spec(self, s: Scenario, c: ClientInfo) -> RunSpec:
         return replace(self.base, client=c.id, url=s.url, method=s.method,
-                       body_size=s.body_size, concurrency=s.concurrency)
+                       body_size=s.body_size, concurrency=s.concurrency,
+                       http2=self.base.http2 and not c.http1_reference)
+
+    def _run_logged(self, spec: RunSpec) -> RunResult:
+        """One worker run, with the server's view of it when there is a log."""
+        if self.server_log is None:
+            return run_worker(spec)
+        self.server_log()  # whatever came before (waiting, an earlier run) is dropped
+        res = run_worker(spec)
+        seen = self.server_log()
+        res.server_protocols = dict(seen.requests)
+        res.server_connections = seen.connections
+        return res
 
     def _wait_quiet(self, spec: RunSpec, limit: float = 10.0) -> None:
         """Before a run: wait (up to `limit` s) until other processes take less than
@@ -98,7 +118,7 @@ class Runner:
 
     def _one(self, spec: RunSpec) -> RunResult:
         self._wait_quiet(spec)
-        res = run_worker(spec)
+        res = self._run_logged(spec)
         # Another job on the machine distorts a run: repeat it (twice at most), keep the
         # least disturbed one.
         for _ in range(2):
@@ -108,7 +128,7 @@ class Runner:
             self.log.flush()
             self.repeats += 1
             self._wait_quiet(spec)
-            again = run_worker(spec)
+            again = self._run_logged(spec)
             if again.status == "ok" and again.other_cpu_pct < res.other_cpu_pct:
                 res = again
         return res

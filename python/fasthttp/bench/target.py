@@ -17,6 +17,13 @@ and on for payloads. With ``cpu`` it is pinned to that CPU, so the client can
 have another one to itself. With ``tls`` it listens with HTTPS only, with a
 certificate for 127.0.0.1 and localhost from a throw-away CA (trustme, or the
 openssl command line without it); ``http2`` adds HTTP/2 by ALPN.
+
+With ``log_protocol`` (the harness turns it on with --http2) nginx logs one short
+line per request, ``$server_protocol $connection``, into a 256 KiB buffer: a
+client's own word on the HTTP version it used is not enough to label a row, so
+:meth:`NginxTarget.take_log` tells, after each run, which protocol the server
+really saw for every request of that run and over how many connections. The
+cost (a buffered write per request) is the same for every client of the run.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -113,6 +122,25 @@ def _certificate(d: str) -> tuple[str, str, str]:
     return ca_file, crt, key
 
 
+@dataclass
+class ProtocolLog:
+    """What the server saw during one run: requests per protocol, connections."""
+
+    requests: Counter[str] = field(default_factory=Counter)  # "HTTP/2.0" -> count
+    connections: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> ProtocolLog:
+        out, conns = cls(), set()
+        for line in text.splitlines():
+            proto, _, conn = line.partition(" ")
+            if proto:
+                out.requests[proto] += 1
+                conns.add(conn)
+        out.connections = len(conns)
+        return out
+
+
 def _die_with_parent_on(cpu: int | None) -> None:
     """In nginx's process before exec: SIGTERM when we die; pinned to `cpu`."""
     import ctypes
@@ -127,10 +155,11 @@ class NginxTarget:
     """nginx serving /json, /payload/<size> and /upload on 127.0.0.1."""
 
     def __init__(self, payloads: list[int], *, tls: bool = False, http2: bool = False,
-                 cpu: int | None = None) -> None:
+                 cpu: int | None = None, log_protocol: bool = False) -> None:
         self.payloads = sorted(set(payloads))
         self.tls = tls or http2
         self.http2 = http2
+        self.log_protocol = log_protocol
         self.cpu = cpu
         self.nginx = nginx_binary()
         self.version = nginx_version(self.nginx) if self.nginx else ""
@@ -162,6 +191,10 @@ class NginxTarget:
             listen += " ssl" + (" http2" if self.http2 else "")
             tls = (f"    ssl_certificate {d}/server.pem;\n"
                    f"    ssl_certificate_key {d}/server.key;\n")
+        log = "access_log off;"
+        if self.log_protocol:
+            log = (f"log_format fhproto '$server_protocol $connection';\n"
+                   f"  access_log {d}/proto.log fhproto buffer=256k;")
         conf = f"""daemon off;
 master_process off;
 worker_processes 1;
@@ -169,7 +202,7 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 4096; multi_accept on; }}
 http {{
-  access_log off;
+  {log}
   client_body_temp_path {d}/tmp/body;
   proxy_temp_path {d}/tmp/proxy;
   fastcgi_temp_path {d}/tmp/fastcgi;
@@ -239,6 +272,28 @@ http {{
         text = err.read_text(errors="replace") if err.exists() else ""
         self.stop()
         raise RuntimeError(f"nginx did not start: {text.strip()[-2000:]}")
+
+    def take_log(self, timeout: float = 5.0) -> ProtocolLog:
+        """The requests logged since the last call (see log_protocol). The log is
+        moved aside and nginx told to reopen it (SIGUSR1, which also flushes its
+        buffer into the moved file); once the new file exists the old one is
+        complete."""
+        if not self.log_protocol or self.proc is None or self.proc.poll() is not None:
+            return ProtocolLog()
+        path = Path(self.dir, "proto.log")
+        old = Path(self.dir, "proto.old.log")
+        if not path.exists():
+            return ProtocolLog()
+        path.rename(old)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("nginx did not reopen its log after SIGUSR1")
+            time.sleep(0.005)
+        text = old.read_text(errors="replace")
+        old.unlink()
+        return ProtocolLog.parse(text)
 
     def _kill(self) -> None:
         if self.proc and self.proc.poll() is None:

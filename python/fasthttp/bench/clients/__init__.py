@@ -25,6 +25,10 @@ class ClientInfo:
     mode: str  # sync | async: the fasthttp face it is compared with
     module: str  # module in this package
     how: str  # one line: how it runs `concurrency` requests
+    # A reference row of --http2 runs: fasthttp over HTTP/1.1 (same TLS target, same
+    # run), so HTTP/2 is compared with what the same client does without it. Such a
+    # client is left out of runs without --http2, where it would repeat the main row.
+    http1_reference: bool = False
 
 
 CLIENTS: tuple[ClientInfo, ...] = (
@@ -32,6 +36,11 @@ CLIENTS: tuple[ClientInfo, ...] = (
                "threads sharing one Client"),
     ClientInfo("fasthttp-async", "fasthttp (async)", "fasthttp", "pyfasthttp", "async",
                "fasthttp_async", "asyncio tasks, one `async with Client()`"),
+    ClientInfo("fasthttp-h1", "fasthttp (sync, HTTP/1.1)", "fasthttp", "pyfasthttp", "sync",
+               "fasthttp_sync", "threads sharing one Client, http2=False", http1_reference=True),
+    ClientInfo("fasthttp-async-h1", "fasthttp (async, HTTP/1.1)", "fasthttp", "pyfasthttp",
+               "async", "fasthttp_async", "asyncio tasks, one `async with Client(http2=False)`",
+               http1_reference=True),
     ClientInfo("aiohttp", "aiohttp (async)", "aiohttp", "aiohttp", "async", "aiohttp_client",
                "asyncio tasks, one ClientSession"),
     ClientInfo("httpx", "httpx (sync)", "httpx", "httpx", "sync", "httpx_sync",
@@ -46,16 +55,23 @@ CLIENTS: tuple[ClientInfo, ...] = (
                "one Curl handle, perform() in a loop at concurrency 1; "
                "CurlMulti with `concurrency` handles above"),
     ClientInfo("niquests", "niquests (sync)", "niquests", "niquests", "sync", "niquests_sync",
-               "threads, one Session each"),
+               "threads, one Session each; with --http2 one Session shared by the threads "
+               "over one multiplexed connection"),
     ClientInfo("niquests-async", "niquests (async)", "niquests", "niquests", "async",
-               "niquests_async", "asyncio tasks, one AsyncSession"),
+               "niquests_async", "asyncio tasks, one AsyncSession (with --http2 over one "
+               "multiplexed connection)"),
+    ClientInfo("pyreqwest", "pyreqwest (sync)", "pyreqwest", "pyreqwest", "sync",
+               "pyreqwest_sync", "threads sharing one SyncClient (reqwest/hyper in Rust)"),
+    ClientInfo("pyreqwest-async", "pyreqwest (async)", "pyreqwest", "pyreqwest", "async",
+               "pyreqwest_async", "asyncio tasks, one Client (reqwest/hyper in Rust)"),
 )
 
 BY_ID = {c.id: c for c in CLIENTS}
 
 
-def select(names: list[str], mode: str) -> list[ClientInfo]:
-    """Clients for --clients (ids or library names) and --mode, in table order."""
+def select(names: list[str], mode: str, http2: bool = False) -> list[ClientInfo]:
+    """Clients for --clients (ids or library names) and --mode, in table order;
+    the HTTP/1.1 reference rows only with --http2."""
     wanted: set[str] = set()
     for name in names:
         hits = [c.id for c in CLIENTS if name in (c.id, c.library)]
@@ -63,7 +79,8 @@ def select(names: list[str], mode: str) -> list[ClientInfo]:
             known = ", ".join(sorted({c.id for c in CLIENTS} | {c.library for c in CLIENTS}))
             raise ValueError(f"unknown client {name!r} (known: {known})")
         wanted.update(hits)
-    return [c for c in CLIENTS if c.id in wanted and mode in ("both", c.mode)]
+    return [c for c in CLIENTS if c.id in wanted and mode in ("both", c.mode)
+            and (http2 or not c.http1_reference)]
 
 
 def need(module: str, pip_name: str | None = None) -> Any:
@@ -90,8 +107,12 @@ def headers(spec: RunSpec) -> dict[str, str]:
 
 
 def http_version(v: Any) -> str:
-    """'HTTP/1.1' from 11, (1, 1), '1.1', 'HTTP/1.1', 20, ..."""
+    """'HTTP/1.1' from 11, (1, 1), '1.1', 'HTTP/1.1', 20, 'HTTP/2.0', ..."""
     if isinstance(v, str):
+        text = v[5:] if v.upper().startswith("HTTP/") else v
+        hi, _, lo = text.partition(".")
+        if hi.isdigit() and (not lo or lo.isdigit()):
+            return http_version((int(hi), int(lo or 0)))
         return v if v.startswith("HTTP/") else f"HTTP/{v}"
     if isinstance(v, int):
         return {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1", 20: "HTTP/2", 30: "HTTP/3"}.get(

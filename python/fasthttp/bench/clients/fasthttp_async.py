@@ -31,7 +31,7 @@ def run(spec: RunSpec) -> RunResult:
                 http2=spec.http2,
             )
         except NotImplementedError as e:
-            raise Skip(f"unsupported: fasthttp has no HTTP/2 yet ({e})") from e
+            raise Skip(f"unsupported: this fasthttp build has no HTTP/2 ({e})") from e
         try:
             client: Any = await cm.__aenter__()
         except NotImplementedError as e:

@@ -22,7 +22,7 @@ def run(spec: RunSpec) -> RunResult:
             http2=spec.http2,
         )
     except NotImplementedError as e:
-        raise Skip(f"unsupported: fasthttp has no HTTP/2 yet ({e})") from e
+        raise Skip(f"unsupported: this fasthttp build has no HTTP/2 ({e})") from e
     with client as sync:  # the sync face (SyncClient in the stubs)
         request, method, url = sync.request, spec.method, spec.url
         hdrs, body = headers(spec) or None, spec.body()

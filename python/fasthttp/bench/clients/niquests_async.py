@@ -1,5 +1,6 @@
 """niquests, async: `concurrency` asyncio tasks on one AsyncSession (pool of
-`concurrency` connections)."""
+`concurrency` connections; with --http2 one connection the tasks' requests are
+multiplexed over, as in niquests_sync)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,35 @@
+"""pyreqwest (reqwest and hyper, in Rust), async: `concurrency` asyncio tasks on
+one Client (see pyreqwest_sync for the settings)."""
+
+from __future__ import annotations
+
+from ..config import RunResult, RunSpec
+from ..measure import run_async, run_tasks
+from . import http_version, need
+from .pyreqwest_sync import configure
+
+
+def run(spec: RunSpec) -> RunResult:
+    client_mod = need("pyreqwest.client", "pyreqwest")
+
+    async def main() -> RunResult:
+        async with configure(client_mod.ClientBuilder(), spec).build() as client:
+            request, method, url, body = client.request, spec.method, spec.url, spec.body()
+
+            async def one() -> tuple[int, int]:
+                rb = request(method, url)
+                if body is not None:
+                    rb = rb.body_bytes(body)
+                r = await rb.build().send()
+                return int(r.status), len(await r.bytes())
+
+            probe = request(method, url)
+            if body is not None:
+                probe = probe.body_bytes(body)
+            pr = await probe.build().send()
+            await pr.bytes()
+            res = await run_tasks(spec, one)
+            res.protocol = http_version(pr.version)
+            return res
+
+    return run_async(spec, main)
