@@ -158,6 +158,7 @@ int fh__engine_keep_hot(fh_engine *e, fh__conn *c)
 {
     if (!e->in_action || e->no_hot)
         return 0;
+    c->hot_since_us = fh__now_us();
     c->rbuf.len = c->rpos = 0;
     c->next = e->hot;
     e->hot = c;
@@ -182,11 +183,27 @@ fh__conn *fh__engine_take_hot(fh_engine *e, fh__pool_host *h, int http2)
 }
 
 /* Hands the connections nobody took back to the pool. */
-static void flush_hot(fh_engine *e)
+/* How long a freed connection stays hot. With asyncio, the tasks that a
+ * completion woke run after the action that freed their connection, and
+ * their next requests come in a later action: kept hot, still watched and
+ * known alive, the connection serves them with no epoll_ctl and no
+ * liveness check (two or three system calls per request). Held longer it
+ * would be missed by other engines; after this it goes to the pool. */
+#define HOT_KEEP_US 1000
+
+/* Hands hot connections to the pool: all of them, or (all == 0) those hot
+ * for HOT_KEEP_US already. */
+static void flush_hot(fh_engine *e, int all)
 {
-    while (e->hot) {
-        fh__conn *c = e->hot;
-        e->hot = c->next;
+    int64_t now = all ? 0 : fh__now_us();
+    fh__conn **pp = &e->hot;
+    while (*pp) {
+        fh__conn *c = *pp;
+        if (!all && now - c->hot_since_us < HOT_KEEP_US) {
+            pp = &c->next;
+            continue;
+        }
+        *pp = c->next;
         c->next = NULL;
         fh__engine_unwatch(e, c->fd);
         c->watch = 0;
@@ -266,6 +283,9 @@ void fh__engine_rearm(fh_engine *e)
     int64_t next = fh__heap_next(&e->timers);
     if (e->run_head || e->done_head)
         next = 1; /* as soon as possible: a first step or queued callbacks */
+    for (fh__conn *c = e->hot; c && next != 1; c = c->next)
+        if (!next || c->hot_since_us + HOT_KEEP_US < next)
+            next = c->hot_since_us + HOT_KEEP_US; /* its hand-back (flush_hot) */
     if (next == e->timer_at)
         return;
     e->timer_at = next;
@@ -568,7 +588,7 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
             run_flushes(e);
             run_callbacks(e);
         }
-        flush_hot(e);
+        flush_hot(e, 0);
     }
     e->in_action--;
     if (!e->in_action)
@@ -582,7 +602,7 @@ void fh_engine_free(fh_engine *e)
         return;
     e->in_action++; /* no callbacks from here on */
     fh__engine_check_fork(e); /* in a child: nothing of the parent's is touched below */
-    flush_hot(e);
+    flush_hot(e, 1);
     while (e->live)
         ex_free(e->live);
     if (e->wake.fd >= 0)

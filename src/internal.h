@@ -99,6 +99,7 @@ struct fh__conn {
     struct fh__conn *lprev, *lnext;/* pool-wide idle list (oldest at tail) */
     struct fh__conn *snext, *sprev;/* origin's shared list (busy with capacity) */
     struct fh__conn *fnext;        /* engine's list of deferred flushes */
+    int64_t hot_since_us;          /* when its engine kept it hot (engine.c) */
     int flush_due;                 /* on that list */
     int64_t idle_since_us;
     uint64_t uses;                 /* exchanges completed on it */

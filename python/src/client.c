@@ -49,6 +49,13 @@ static int usable(FhpClient *self)
     }
     if (self->mode == FHP_MODE_SYNC)
         return 1;
+    /* Asking asyncio for the running loop costs a getpid() system call on
+     * Python 3.11; the awaitable asks again when it starts anyway (and
+     * fails clearly without a loop), so a thread already seen running one
+     * is not asked twice. */
+    unsigned long tid = PyThread_get_thread_ident();
+    if (self->mode == FHP_MODE_ASYNC && self->loop_thread == tid)
+        return 1;
     PyObject *loop = fhp_aio_running_loop();
     if (!loop) {
         if (!PyErr_Occurred())
@@ -58,6 +65,7 @@ static int usable(FhpClient *self)
     }
     Py_DECREF(loop);
     self->mode = FHP_MODE_ASYNC;
+    self->loop_thread = tid;
     return 1;
 }
 

@@ -365,6 +365,7 @@ struct FhpClient {
     fh_client *c;
     int closed;
     int mode;
+    unsigned long loop_thread; /* async: the thread a running loop was last seen in */
     long inflight;        /* calls in C and open streams using c */
     PyObject *base_url;   /* str or NULL */
     PyObject *headers;    /* Headers */
