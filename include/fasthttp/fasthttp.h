@@ -510,5 +510,6 @@ FH_EXTERN void fh_socket_free(fh_socket *s);
 #include "policy.h"
 #include "cookies.h"
 #include "multipart.h"
+#include "ws.h"
 
 #endif
