@@ -1,14 +1,15 @@
 /*
  * fh ws — a WebSocket client for the terminal (and a probe for tests):
  *
- *   fh ws [-H 'Name: value']... [--subprotocol P]... [--compressed] [--echo]
+ *   fh ws [-H 'Name: value']... [--subprotocol P]... [--compressed] [--echo | --no-input]
  *         [-o FILE] [--insecure] [--cacert F] [--timeout S] [--max-message N] URL
  *
  * Each line of standard input is sent as a text message; each message
  * received is printed on its own line (binary ones in hex, or appended raw
  * to FILE with -o). At the end of standard input the WebSocket is closed
  * with 1000. --echo sends every message back instead (the Autobahn
- * testsuite's client role). The exit status comes from the close code:
+ * testsuite's client role); --no-input only prints what arrives until the
+ * server closes. The exit status comes from the close code:
  * 0 for 1000 (or a close without a code), 10 + (code - 1000) for 1001-1015
  * (1002 → 12, 1006 → 16, 1009 → 19), 9 for application codes 3000-4999,
  * 1 when the connection could not be opened, 2 for usage errors.
@@ -29,7 +30,7 @@
 
 typedef struct wsopts {
     const char *url, *out, *cacert, *headers[128], *protos[16];
-    int nheaders, nprotos, compressed, echo, insecure;
+    int nheaders, nprotos, compressed, echo, insecure, no_input;
     double timeout;
     long long max_message;
 } wsopts;
@@ -37,12 +38,13 @@ typedef struct wsopts {
 typedef struct wsrun {
     fh_ws *ws;
     FILE *out;
-    int opened, done, echo_mode;
+    int opened, done, echo_mode, no_input;
 } wsrun;
 
 static void ws_usage(FILE *f)
 {
-    fprintf(f, "usage: fh ws [-H 'Name: value']... [--subprotocol P]... [--compressed] [--echo]\n"
+    fprintf(f, "usage: fh ws [-H 'Name: value']... [--subprotocol P]... [--compressed]\n"
+               "             [--echo | --no-input]\n"
                "             [-o FILE] [--insecure] [--cacert F] [--timeout S]\n"
                "             [--max-message BYTES] URL\n"
                "  lines of stdin are sent as text messages; messages received are printed\n"
@@ -51,13 +53,15 @@ static void ws_usage(FILE *f)
 
 static int ws_args(int argc, char **argv, wsopts *o)
 {
-    enum { O_PROTO = 256, O_COMPRESSED, O_ECHO, O_INSECURE, O_CACERT, O_TIMEOUT, O_MAXMSG };
+    enum { O_PROTO = 256, O_COMPRESSED, O_ECHO, O_INSECURE, O_CACERT, O_TIMEOUT, O_MAXMSG,
+           O_NO_INPUT };
     static const struct option lo[] = {
         {"header", required_argument, 0, 'H'},   {"subprotocol", required_argument, 0, O_PROTO},
         {"compressed", no_argument, 0, O_COMPRESSED}, {"echo", no_argument, 0, O_ECHO},
         {"output", required_argument, 0, 'o'},   {"insecure", no_argument, 0, O_INSECURE},
         {"cacert", required_argument, 0, O_CACERT}, {"timeout", required_argument, 0, O_TIMEOUT},
         {"max-message", required_argument, 0, O_MAXMSG}, {"help", no_argument, 0, 'h'},
+        {"no-input", no_argument, 0, O_NO_INPUT},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -81,6 +85,7 @@ static int ws_args(int argc, char **argv, wsopts *o)
         case O_CACERT: o->cacert = optarg; break;
         case O_TIMEOUT: o->timeout = strtod(optarg, NULL); break;
         case O_MAXMSG: o->max_message = strtoll(optarg, NULL, 10); break;
+        case O_NO_INPUT: o->no_input = 1; break;
         case 'h': ws_usage(stdout); exit(0);
         default: return -1;
         }
@@ -195,7 +200,7 @@ static int loop(wsrun *r, fh_engine *e)
         return 1;
     char line[65536];
     size_t have = 0;
-    int in_open = !r->echo_mode;
+    int in_open = !r->echo_mode && !r->no_input;
     while (!r->done) {
         struct pollfd p[2] = {{efd, POLLIN, 0}, {0, POLLIN, 0}};
         int n = in_open && r->opened && fh_ws_state(r->ws) == FH_WS_OPEN ? 2 : 1;
@@ -234,7 +239,7 @@ int fh_ws_main(int argc, char **argv)
         fh_client_free(c);
         return 2;
     }
-    wsrun r = {ws, NULL, 0, 0, o.echo};
+    wsrun r = {ws, NULL, 0, 0, o.echo, o.no_input};
     fh_engine *e = NULL;
     if (setup(c, ws, &o) != FH_OK) {
         fprintf(stderr, "fh: %s\n", fh_ws_error_message(ws)[0] ? fh_ws_error_message(ws)
