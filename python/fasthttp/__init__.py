@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from . import auth, cookies, errors, formdata, retry, timeouts
+from . import auth, cookies, errors, formdata, retry, timeouts, websocket
 from ._fasthttp import Client, Headers, Request, Response
 from ._fasthttp import __version__ as __version__
 from .auth import AuthBase, BasicAuth, DigestAuth
@@ -25,10 +25,17 @@ from .errors import (
     PoolError,
     RequestError,
     ResponseError,
+    WebSocketClosed,
+    WebSocketDecodeError,
+    WebSocketError,
+    WebSocketHandshakeError,
+    WebSocketMessageTypeError,
+    WebSocketProtocolError,
 )
 from .limits import Limits
 from .retry import RetryPolicy
 from .timeouts import Timeout
+from .websocket import SyncWebSocket, WebSocket
 
 MutableMapping.register(Headers)
 
@@ -49,7 +56,15 @@ __all__ = [
     "Response",
     "ResponseError",
     "RetryPolicy",
+    "SyncWebSocket",
     "Timeout",
+    "WebSocket",
+    "WebSocketClosed",
+    "WebSocketDecodeError",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketMessageTypeError",
+    "WebSocketProtocolError",
     "__version__",
     "auth",
     "cookies",
@@ -57,4 +72,5 @@ __all__ = [
     "formdata",
     "retry",
     "timeouts",
+    "websocket",
 ]
