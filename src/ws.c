@@ -355,6 +355,7 @@ static void on_handshake(void *ud, fh_request *req, int status, fh_response *res
             rc = FH_ENOMEM;
         ws->p_ready = rc == FH_OK;
         if (rc == FH_OK) {
+            ws->status = FH_OK;
             rc = fh__ws_adopt(ws, c); /* ends ws itself on failure */
             fh__ws_event(ws, FH_WS_EV_OPEN);
             return;
