@@ -35,6 +35,7 @@ class WsServer:
     /ping            pings the client, then sends "pong ok" once its pong arrived
     /forbidden       refuses the upgrade with 403 and X-Why: testing
     /wait-close      records the close code the client sends (see .closes)
+    /chat            echoes one message, then closes with 1000
     """
 
     def __init__(self, ca: trustme.CA | None = None, compression: str | None = "deflate") -> None:
@@ -107,6 +108,9 @@ class WsServer:
                 await asyncio.wait_for(waiter, 5)
                 await ws.send("pong ok")
                 await ws.wait_closed()
+            elif path == "/chat":  # one echo, then a normal close
+                await ws.send(await ws.recv())
+                await ws.close(1000, "bye")
             elif path == "/wait-close":
                 await ws.wait_closed()
             else:
