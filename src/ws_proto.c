@@ -227,7 +227,8 @@ static int queue_close(fh__wsp *p, int code, const char *reason, size_t len)
     if (code) {
         b[0] = (uint8_t)(code >> 8);
         b[1] = (uint8_t)code;
-        memcpy(b + 2, reason, len);
+        if (len)
+            memcpy(b + 2, reason, len);
         n = 2 + len;
     }
     int rc = send_frame(p, WSLAY_CONNECTION_CLOSE, 0, 1, b, n);
@@ -380,7 +381,8 @@ static int close_received(fh__wsp *p)
         if (fh__utf8_step(0, p->cf + 2, p->cf_len - 2) != 0)
             return fail(p, 1007, "close reason is not valid UTF-8");
         p->reason_len = p->cf_len - 2;
-        memcpy(p->reason, p->cf + 2, p->reason_len);
+        if (p->reason_len)
+            memcpy(p->reason, p->cf + 2, p->reason_len);
     }
     p->code_received = code;
     /* §5.5.1: answer with a close frame, echoing the status code. */
@@ -408,7 +410,8 @@ static int frame_data(fh__wsp *p, const struct wslay_frame_iocb *io)
     p->fr_left -= io->data_length;
     int end = p->fr_left == 0;
     if (p->fr_op >= 8) {
-        memcpy(p->cf + p->cf_len, io->data, io->data_length);
+        if (io->data_length)
+            memcpy(p->cf + p->cf_len, io->data, io->data_length);
         p->cf_len += io->data_length;
         if (!end)
             return FH_OK;
