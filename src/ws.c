@@ -524,7 +524,7 @@ static int can_send(fh_ws *ws)
 
 static int after_send(fh_ws *ws)
 {
-    fh__ws_pump(ws);
+    fh__ws_flush(ws);
     rearm(ws);
     int rc = wait_until(ws, drained);
     if (rc < 0 && rc != FH_EAGAIN)

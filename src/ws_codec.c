@@ -190,12 +190,26 @@ static int read_in(fh_ws *ws)
     return ws->conn ? 0 : -1;
 }
 
+static void settle(fh_ws *ws);
+
 void fh__ws_pump(fh_ws *ws)
 {
     if (!ws->conn)
         return;
     if (flush(ws) < 0 || read_in(ws) < 0 || flush(ws) < 0)
         return;
+    settle(ws);
+}
+
+void fh__ws_flush(fh_ws *ws)
+{
+    if (ws->conn && flush(ws) == 0)
+        settle(ws);
+}
+
+/* Interest and timers after I/O. */
+static void settle(fh_ws *ws)
+{
     fh__wsp *p = &ws->p;
     if (fh__wsp_pending(p) > (size_t)ws->opt[FH_WS_WRITE_LIMIT])
         ws->over_limit = 1;

@@ -60,6 +60,10 @@ int fh__ws_adopt(fh_ws *ws, fh__conn *c);
 /* Writes what is queued, reads what arrived, settles state, timers and
  * interest. Safe from API calls: events are deferred. */
 void fh__ws_pump(fh_ws *ws);
+/* The sending half of fh__ws_pump: writes what is queued and sets the
+ * interest, without reading (a send need not cost a recv that finds
+ * nothing; readiness brings what arrives). */
+void fh__ws_flush(fh_ws *ws);
 /* Ends the connection now (socket closed); status FH_OK keeps the current. */
 void fh__ws_end(fh_ws *ws, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Queues events for the callback (deferred to the end of the action). */
