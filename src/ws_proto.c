@@ -377,7 +377,9 @@ static int check_text(fh__wsp *p, int final)
 {
     if (p->rx_op != 1)
         return FH_OK;
-    p->rx_utf8 = fh__utf8_step(p->rx_utf8, p->rx.data + p->rx_checked, p->rx.len - p->rx_checked);
+    if (p->rx.len > p->rx_checked)
+        p->rx_utf8 = fh__utf8_step(p->rx_utf8, p->rx.data + p->rx_checked,
+                                   p->rx.len - p->rx_checked);
     p->rx_checked = p->rx.len;
     if (p->rx_utf8 == FH__UTF8_BAD || (final && p->rx_utf8 != 0))
         return fail(p, 1007, "text message is not valid UTF-8");
