@@ -153,3 +153,19 @@ def test_target_serves_json_payloads_and_uploads() -> None:
         pid = t.pid
         assert pid > 0
     assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped
+
+
+def test_websocket_bench_smoke(tmp_path: Path) -> None:
+    """python -m fasthttp.bench.ws: both tables, every client measured, the JSON."""
+    out = tmp_path / "ws.json"
+    r = subprocess.run([sys.executable, "-m", "fasthttp.bench.ws", "--duration", "0.3",
+                        "--rounds", "1", "--concurrency", "4", "--json", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "#### Echo, 64 B text messages, 4 concurrent sockets" in r.stdout
+    assert "#### Bulk, 1 MiB binary messages, one socket" in r.stdout
+    data = json.loads(out.read_text())
+    for scenario in ("echo", "bulk"):
+        for client in ("fasthttp", "websockets", "aiohttp"):
+            runs = data[scenario][client]
+            assert runs and runs[0]["trips"] > 0, (scenario, client, r.stderr)

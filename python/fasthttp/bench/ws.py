@@ -47,7 +47,7 @@ def serve(port: int) -> None:
         try:
             async for msg in ws:
                 await ws.send(msg)
-        except Exception:  # noqa: BLE001 - a client going away mid-message
+        except Exception:  # a client going away mid-message
             pass
 
     async def main() -> None:
@@ -110,7 +110,8 @@ async def _aiohttp(url: str, size: int, text: bool, session: Any) -> Any:
     return ws, trip, ws.close
 
 
-async def run_worker(client: str, url: str, scenario: str, conc: int, duration: float) -> dict:
+async def run_worker(client: str, url: str, scenario: str, conc: int,
+                     duration: float) -> dict[str, Any]:
     size, text = (ECHO_SIZE, True) if scenario == "echo" else (BULK_SIZE, False)
     session = None
     if client == "aiohttp":
@@ -188,7 +189,7 @@ def _version(mod: str) -> str:
         from importlib.metadata import version
 
         return version(mod)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "not installed"
 
 
@@ -207,7 +208,8 @@ def harness(args: argparse.Namespace) -> int:
     url = f"ws://127.0.0.1:{port}/"
     clients = [c for c in args.clients.split(",") if c]
     scenarios = [("echo", args.concurrency), ("bulk", 1)]
-    results: dict[str, dict[str, list[dict]]] = {sc: {c: [] for c in clients} for sc, _ in scenarios}
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {
+        sc: {c: [] for c in clients} for sc, _ in scenarios}
     t_start = time.monotonic()
     try:
         for _ in range(args.rounds):
@@ -237,11 +239,12 @@ def harness(args: argparse.Namespace) -> int:
     return 0
 
 
-def _med(rs: list[dict], key: Any) -> float:
+def _med(rs: list[dict[str, Any]], key: Any) -> float:
     return statistics.median(key(r) for r in rs) if rs else 0.0
 
 
-def report(results: dict, args: argparse.Namespace, clients: list[str], took: float) -> str:
+def report(results: dict[str, Any], args: argparse.Namespace, clients: list[str],
+           took: float) -> str:
     lines = [
         f"Server: websockets {_version('websockets')} echo on "
         f"{'uvloop' if _version('uvloop') != 'not installed' else 'asyncio'}, compression off"
@@ -249,7 +252,8 @@ def report(results: dict, args: argparse.Namespace, clients: list[str], took: fl
         f"Clients on {args.loop}: fasthttp {_version('pyfasthttp')}, websockets "
         f"{_version('websockets')}, aiohttp {_version('aiohttp')}; compression off; "
         f"{args.duration:g} s per run, {args.rounds} interleaved rounds, medians.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}.",
         "",
     ]
     heads = {
