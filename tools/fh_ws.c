@@ -9,7 +9,8 @@
  * to FILE with -o). At the end of standard input the WebSocket is closed
  * with 1000. --echo sends every message back instead (the Autobahn
  * testsuite's client role); --no-input only prints what arrives until the
- * server closes. The exit status comes from the close code:
+ * server closes. The exit status comes from the close code (the server's, or
+ * the one we failed the connection with when it broke the protocol):
  * 0 for 1000 (or a close without a code), 10 + (code - 1000) for 1001-1015
  * (1002 → 12, 1006 → 16, 1009 → 19), 9 for application codes 3000-4999,
  * 1 when the connection could not be opened, 2 for usage errors.
@@ -184,7 +185,9 @@ static int opened(const fh_ws *ws)
 
 static int exit_status(fh_ws *ws)
 {
-    int code = fh_ws_close_code(ws);
+    /* A peer that broke the protocol: the code we failed it with. */
+    int code = fh_ws_status(ws) == FH_EWS_PROTO ? fh_ws_close_code_sent(ws)
+                                                 : fh_ws_close_code(ws);
     if (code == 1000 || code == 1005)
         return 0;
     if (code > 1000 && code <= 1015)

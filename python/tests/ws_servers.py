@@ -30,12 +30,13 @@ class WsServer:
     """websockets' server on 127.0.0.1 (TLS when a trustme CA is given). Paths:
 
     /echo            every message back, same type
-    /headers         one text message: the handshake's request headers as JSON
+    /headers         one text message: the handshake's request headers as JSON; closes
     /close/CODE      closes at once with CODE and reason "bye"
     /ping            pings the client, then sends "pong ok" once its pong arrived
     /forbidden       refuses the upgrade with 403 and X-Why: testing
     /wait-close      records the close code the client sends (see .closes)
     /chat            echoes one message, then closes with 1000
+    /binary          sends b"\\x00\\xff", then closes with 1000
     """
 
     def __init__(self, ca: trustme.CA | None = None, compression: str | None = "deflate") -> None:
@@ -102,7 +103,7 @@ class WsServer:
                 await ws.close(int(path.split("/")[2]), "bye")
             elif path == "/headers":
                 await ws.send(json.dumps(dict(ws.request.headers.raw_items())))
-                await ws.wait_closed()
+                await ws.close(1000)
             elif path == "/ping":
                 waiter = await ws.ping(b"srv")
                 await asyncio.wait_for(waiter, 5)
@@ -111,6 +112,9 @@ class WsServer:
             elif path == "/chat":  # one echo, then a normal close
                 await ws.send(await ws.recv())
                 await ws.close(1000, "bye")
+            elif path == "/binary":  # one binary message, then a normal close
+                await ws.send(b"\x00\xff")
+                await ws.close(1000)
             elif path == "/wait-close":
                 await ws.wait_closed()
             else:
