@@ -186,6 +186,11 @@ static int read_in(fh_ws *ws)
             return -1;
         }
         feed(ws, ws->ibuf, (size_t)r);
+        /* A short read of plain TCP drained the socket: a second recv would
+         * only say EAGAIN (level-triggered interest reports what comes
+         * next). TLS may hold decrypted records back, so it reads on. */
+        if ((size_t)r < FH__WS_IBUF && !c->ssl && ws->conn)
+            return 0;
     }
     return ws->conn ? 0 : -1;
 }
