@@ -488,7 +488,7 @@ int fh_ws_recv(fh_ws *ws, int *type, const uint8_t **data, size_t *len)
     int rc = wait_until(ws, has_message_or_end);
     if (rc < 0 && rc != FH_EAGAIN)
         return rc;
-    fh__wsmsg_free(ws->last);
+    fh__wsp_recycle(&ws->p, ws->last);
     ws->last = fh__wsp_pop(&ws->p);
     if (ws->read_paused && ws->conn &&
         ws->p.q_count < (size_t)ws->opt[FH_WS_MAX_QUEUE]) {

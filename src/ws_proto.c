@@ -132,6 +132,21 @@ void fh__wsmsg_free(fh__wsmsg *m)
     free(m);
 }
 
+#define SPARE_MAX (4u << 20)
+
+void fh__wsp_recycle(fh__wsp *p, fh__wsmsg *m)
+{
+    if (!m)
+        return;
+    if (m->data.cap > p->spare.cap && m->data.cap <= SPARE_MAX) {
+        fh__buf_free(&p->spare);
+        p->spare = m->data;
+        p->spare.len = 0;
+        memset(&m->data, 0, sizeof m->data);
+    }
+    fh__wsmsg_free(m);
+}
+
 void fh__wsp_free(fh__wsp *p)
 {
     if (p->fr)
@@ -146,6 +161,7 @@ void fh__wsp_free(fh__wsp *p)
     p->q_tail = NULL;
     fh__buf_free(&p->out);
     fh__buf_free(&p->rx);
+    fh__buf_free(&p->spare);
     fh__buf_free(&p->ztmp);
 }
 
@@ -352,6 +368,10 @@ static int frame_start(fh__wsp *p, const struct wslay_frame_iocb *io)
     if ((op == 1 || op == 2) && p->rx_op)
         return fail(p, 1002, "new data frame before the fragmented message ended");
     if (op == 1 || op == 2) {
+        if (!p->rx.cap && p->spare.cap) { /* reuse the last message's memory */
+            p->rx = p->spare;
+            memset(&p->spare, 0, sizeof p->spare);
+        }
         p->rx_op = op;
         p->rx_deflated = (io->rsv & WSLAY_RSV1_BIT) != 0;
         p->rx_utf8 = 0;

@@ -49,6 +49,7 @@ typedef struct fh__wsp {
     uint32_t rx_utf8;      /* UTF-8 validator state */
     size_t rx_checked;     /* bytes of rx validated */
     fh__buf rx;
+    fh__buf spare;         /* a delivered message's buffer, reused by the next one */
     /* the control frame being received */
     uint8_t cf[125];
     size_t cf_len;
@@ -101,6 +102,9 @@ int fh__wsp_close(fh__wsp *p, int code, const char *reason, size_t len);
 /* Pops the oldest received message (the caller frees it), or NULL. */
 fh__wsmsg *fh__wsp_pop(fh__wsp *p);
 void fh__wsmsg_free(fh__wsmsg *m);
+/* Frees a delivered message, keeping its buffer (up to 4 MiB) for the next
+ * message: a fresh large buffer costs a page fault per 4 KiB written. */
+void fh__wsp_recycle(fh__wsp *p, fh__wsmsg *m);
 
 /* Bytes queued to send and not yet written. */
 static inline size_t fh__wsp_pending(const fh__wsp *p)
