@@ -379,9 +379,10 @@ static void on_connect_ready(fh__conn *c, int fd)
 
 void fh__conn_on_timer(fh__conn *c, int64_t now)
 {
-    (void)now;
     if (c->state == FH__C_CONNECTING)
         start_attempt(c); /* RFC 8305 §5: the next address after the delay */
+    else if (c->state == FH__C_READY && c->codec && c->codec->tick)
+        c->codec->tick(c, now); /* a codec's own deadline (WebSocket) */
 }
 
 static void begin_connect(fh__conn *c)

@@ -281,7 +281,7 @@ void fh__engine_timer(fh_engine *e, fh__timer *t, int64_t due)
 void fh__engine_rearm(fh_engine *e)
 {
     int64_t next = fh__heap_next(&e->timers);
-    if (e->run_head || e->done_head)
+    if (e->run_head || e->done_head || e->defer_head)
         next = 1; /* as soon as possible: a first step or queued callbacks */
     for (fh__conn *c = e->hot; c && next != 1; c = c->next)
         if (!next || c->hot_since_us + HOT_KEEP_US < next)
@@ -357,6 +357,51 @@ static void done_remove(fh_engine *e, fh__exchange *x)
     if (e->done_tail == x)
         e->done_tail = prev;
     x->queued = 0;
+}
+
+void fh__engine_defer(fh_engine *e, fh__defer *d)
+{
+    if (d->queued)
+        return;
+    d->queued = 1;
+    d->next = NULL;
+    if (e->defer_tail)
+        e->defer_tail->next = d;
+    else
+        e->defer_head = d;
+    e->defer_tail = d;
+    if (!e->in_action)
+        fh__engine_rearm(e);
+}
+
+void fh__engine_undefer(fh_engine *e, fh__defer *d)
+{
+    if (!d->queued)
+        return;
+    fh__defer **pp = &e->defer_head, *prev = NULL;
+    while (*pp && *pp != d) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (*pp)
+        *pp = d->next;
+    if (e->defer_tail == d)
+        e->defer_tail = prev;
+    d->queued = 0;
+}
+
+/* Runs the deferred calls queued so far (one may queue or free others). */
+static void run_defers(fh_engine *e)
+{
+    fh__defer *d;
+    while ((d = e->defer_head)) {
+        e->defer_head = d->next;
+        if (!e->defer_head)
+            e->defer_tail = NULL;
+        d->queued = 0;
+        d->fn(d);
+        fh__engine_check_fork(e);
+    }
 }
 
 /* ---- exchanges --------------------------------------------------------- */
@@ -466,6 +511,7 @@ size_t fh_engine_pending(const fh_engine *e)
 static void run_callbacks(fh_engine *e)
 {
     fh__exchange *x;
+again:
     while ((x = e->done_head)) {
         e->done_head = x->qnext;
         if (!e->done_head)
@@ -492,6 +538,9 @@ static void run_callbacks(fh_engine *e)
          * flight is the parent's from here on (its failures join the queue). */
         fh__engine_check_fork(e);
     }
+    run_defers(e);
+    if (e->done_head)
+        goto again;
 }
 
 void fh__engine_defer_flush(fh_engine *e, fh__conn *c)
@@ -578,7 +627,7 @@ int fh_engine_socket_action(fh_engine *e, int fd, int events)
          * ends lets them take the connections just freed (hot). */
         run_callbacks(e);
         for (;;) {
-            while (e->run_head) {
+            while (e->run_head || e->defer_head) {
                 run_queue(e);
                 run_callbacks(e);
             }

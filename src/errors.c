@@ -45,6 +45,9 @@ const char *fh_strerror(int code)
     case FH_EHTTP2: return "HTTP/2 was required and the server does not speak it";
     case FH_EFORKED:
         return "the process forked while the request was in flight; it belongs to the parent";
+    case FH_EWS_HANDSHAKE: return "WebSocket handshake failed";
+    case FH_EWS_CLOSED: return "WebSocket is closed";
+    case FH_EWS_PROTO: return "WebSocket protocol violation by the peer";
     default: return "unknown error";
     }
 }

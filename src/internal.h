@@ -648,10 +648,17 @@ struct fh__codec {
     /* Writes what the codec held back for the end of the engine's action
      * (fh__engine_defer_flush); NULL for a codec that never defers. */
     void (*flush)(fh__conn *c);
+    /* The connection's own timer (c->timer) fired while it is READY: a
+     * codec whose deadlines belong to the connection rather than to an
+     * exchange (WebSocket keepalive and close timeout). NULL: unused. */
+    void (*tick)(fh__conn *c, int64_t now);
 };
 
 extern const fh__codec fh__h1_codec;
 extern const fh__codec fh__h2_codec;
+/* The codec of an open WebSocket (ws_codec.c): a connection taken over
+ * after 101 and put back under an engine, c->cs is its fh_ws. */
+extern const fh__codec fh__ws_codec;
 /* Streams a new HTTP/2 connection to this origin may carry (h2_codec.c). */
 int fh__h2_origin_cap(const fh__pool_host *host);
 /* Whether an idle HTTP/2 connection may be reused (its waiting frames
@@ -659,6 +666,16 @@ int fh__h2_origin_cap(const fh__pool_host *host);
 int fh__h2_alive(fh__conn *c);
 
 /* ---- engine ------------------------------------------------------------ */
+
+/* A call the engine makes at the end of the current action, with the
+ * exchanges' callbacks (never inside the API call that queued it). What is
+ * not an exchange but reports to user code (a WebSocket's events) queues
+ * one of these. */
+typedef struct fh__defer {
+    struct fh__defer *next;
+    void (*fn)(struct fh__defer *d);
+    int queued;
+} fh__defer;
 
 struct fh_engine {
     fh_client *client;
@@ -672,6 +689,7 @@ struct fh_engine {
     size_t nall;                  /* all of them (streams included) */
     fh__exchange *run_head, *run_tail;   /* exchanges whose next step is due */
     fh__exchange *done_head, *done_tail; /* callbacks to run */
+    fh__defer *defer_head, *defer_tail;  /* deferred calls (WebSocket events) */
     fh__conn *conns;              /* connections this engine drives */
     /* fd table: which connection an fd belongs to and what is watched */
     struct fh__fdent { fh__conn *c; int events; } *fds;
@@ -713,6 +731,11 @@ int fh__engine_wake_fd(fh_engine *e);
 void fh__engine_run(fh_engine *e, fh__exchange *x);
 /* Queues x's callback. */
 void fh__engine_queue_done(fh_engine *e, fh__exchange *x);
+/* Queues d to run at the end of the current action (or of the next one:
+ * the loop is asked for an immediate turn); no-op when queued already. */
+void fh__engine_defer(fh_engine *e, fh__defer *d);
+/* Takes d off the queue (its owner is going away). */
+void fh__engine_undefer(fh_engine *e, fh__defer *d);
 /* Sets a timer of the engine's heap (0 removes it). */
 void fh__engine_timer(fh_engine *e, fh__timer *t, int64_t due);
 /* Recomputes the engine's timer (the external loop's, or timer_at of the

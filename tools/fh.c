@@ -5,6 +5,8 @@
  *      [-o FILE] [--insecure] [--cacert F] [--cert F --key F] [--timeout S]
  *      [--compressed] [--http2 | --http2-prior-knowledge | --http1.1] [-v] URL
  *
+ *   fh ws [options] URL     a WebSocket client (tools/fh_ws.c)
+ *
  * The body is streamed to stdout (or FILE) through a fixed buffer, so any
  * size works in bounded memory. Errors go to stderr with a non-zero exit.
  */
@@ -34,7 +36,8 @@ static void usage(FILE *f)
                "          [--http2 | --http2-prior-knowledge | --http1.1] [-v] URL\n"
                "  --http2                  offer HTTP/2 by ALPN (HTTPS), fall back to HTTP/1.1\n"
                "  --http2-prior-knowledge  HTTP/2 only (cleartext without negotiation)\n"
-               "  -v                       the protocol and the response head on stderr\n");
+               "  -v                       the protocol and the response head on stderr\n"
+               "       fh ws [options] URL  (WebSocket; fh ws --help)\n");
 }
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -224,8 +227,12 @@ done:
     return status;
 }
 
+int fh_ws_main(int argc, char **argv); /* fh_ws.c */
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "ws") == 0)
+        return fh_ws_main(argc - 1, argv + 1);
     opts o = {0};
     if (parse_args(argc, argv, &o) < 0) {
         usage(stderr);

@@ -56,7 +56,12 @@ enum fh_error {
     FH_EFORKED = -36,           /* in flight when the process forked: the parent's */
     FH_EREFUSED = -37,          /* the server did not process the request (HTTP/2
                                    REFUSED_STREAM or GOAWAY): safe to send again */
-    FH_EHTTP2 = -38             /* HTTP/2 was required and the server cannot speak it */
+    FH_EHTTP2 = -38,            /* HTTP/2 was required and the server cannot speak it */
+    FH_EWS_HANDSHAKE = -39,     /* the server refused or botched the WebSocket upgrade
+                                   (RFC 6455 §4.1): see fh_ws_handshake_status() */
+    FH_EWS_CLOSED = -40,        /* the WebSocket is closed (fh_ws_close_code() says how) */
+    FH_EWS_PROTO = -41          /* the peer broke RFC 6455 / RFC 7692: the WebSocket was
+                                   failed with close code 1002, 1007 or 1009 */
 };
 
 /* A fixed, static description of an error code; never NULL. */

@@ -539,5 +539,6 @@ FH_EXTERN void fh_socket_free(fh_socket *s);
 #include "cookies.h"
 #include "multipart.h"
 #include "links.h"
+#include "ws.h"
 
 #endif

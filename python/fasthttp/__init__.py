@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from . import auth, cookies, errors, formdata, retry, timeouts
+from . import auth, cookies, errors, formdata, retry, timeouts, websocket
 from ._api import delete, get, head, options, patch, post, put, request, trace
 from ._elapsed import Elapsed
 from ._fasthttp import Client, Headers, Request, Response
@@ -31,10 +31,17 @@ from .errors import (
     PoolError,
     RequestError,
     ResponseError,
+    WebSocketClosed,
+    WebSocketDecodeError,
+    WebSocketError,
+    WebSocketHandshakeError,
+    WebSocketMessageTypeError,
+    WebSocketProtocolError,
 )
 from .limits import Limits
 from .retry import RetryPolicy
 from .timeouts import Timeout
+from .websocket import SyncWebSocket, WebSocket
 
 MutableMapping.register(Headers)
 
@@ -56,7 +63,15 @@ __all__ = [
     "Response",
     "ResponseError",
     "RetryPolicy",
+    "SyncWebSocket",
     "Timeout",
+    "WebSocket",
+    "WebSocketClosed",
+    "WebSocketDecodeError",
+    "WebSocketError",
+    "WebSocketHandshakeError",
+    "WebSocketMessageTypeError",
+    "WebSocketProtocolError",
     "__version__",
     "auth",
     "cookies",
@@ -73,4 +88,5 @@ __all__ = [
     "retry",
     "timeouts",
     "trace",
+    "websocket",
 ]

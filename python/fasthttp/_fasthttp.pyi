@@ -22,6 +22,7 @@ from .formdata import FilesLike
 from .limits import Limits
 from .retry import RetryPolicy
 from .timeouts import Timeout
+from .websocket import SyncWebSocket, WebSocket
 
 __version__: str
 
@@ -593,6 +594,17 @@ class SyncClient(_ClientMethods[Response]):
     """Typing only (not importable at run time): a Client entered with
     `with Client() as client:`, whose methods return a Response."""
 
+    def websocket(
+        self,
+        url: str,
+        *,
+        headers: HeadersLike | None = None,
+        subprotocols: Sequence[str] | None = None,
+        extensions: Sequence[str] | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> SyncWebSocket:
+        """A connected blocking WebSocket (url relative to base_url; http(s) → ws(s))."""
+
 class Client(_ClientMethods[Awaitable[Response]]):
     """An HTTP client with a connection pool.
 
@@ -608,6 +620,45 @@ class Client(_ClientMethods[Awaitable[Response]]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+    def websocket(
+        self,
+        url: str,
+        *,
+        headers: HeadersLike | None = None,
+        subprotocols: Sequence[str] | None = None,
+        extensions: Sequence[str] | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> Awaitable[WebSocket]:
+        """An awaitable of a WebSocket (url relative to base_url; http(s) → ws(s))."""
+
+class _WebSocket:
+    """The C base of WebSocket (asyncio: methods return awaitables) and SyncWebSocket
+    (blocking: they return values)."""
+
+    def send_text(self, data: str, *, final: bool = True) -> Any: ...
+    def send_bytes(self, data: bytes | bytearray | memoryview, *, final: bool = True) -> Any: ...
+    def recv(self) -> Any: ...
+    def ping(self, payload: bytes | str = b"") -> Any: ...
+    def close(self, code: int = 1000, reason: str | None = None) -> Any: ...
+    @property
+    def subprotocol(self) -> str | None: ...
+    @property
+    def extensions(self) -> str | None: ...
+    @property
+    def close_code(self) -> int | None: ...
+    @property
+    def close_reason(self) -> str | None: ...
+
+def _ws_open(
+    cls: Any,
+    client: Client,
+    url: str,
+    headers: Any,
+    subprotocols: Any,
+    extensions: Any,
+    timeout: Any,
+    own_client: bool,
+) -> Any: ...
 
 class MultipartStream:
     """A multipart/form-data body being produced (see fasthttp.formdata).

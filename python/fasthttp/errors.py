@@ -34,10 +34,10 @@ Hierarchy::
     ├── StreamError                  (also RuntimeError)
     │   ├── StreamConsumed           the streamed body was already iterated
     │   └── StreamClosed             the response was closed before reading
-    └── WebSocketError               (the WebSocket client arrives in a later release)
-        ├── WebSocketHandshakeError
-        ├── WebSocketClosed
-        ├── WebSocketProtocolError
+    └── WebSocketError
+        ├── WebSocketHandshakeError      the server refused the upgrade (status_code, headers)
+        ├── WebSocketClosed              the connection is closed (code, reason)
+        ├── WebSocketProtocolError       bad URL, or the peer broke RFC 6455 (close_code)
         ├── WebSocketMessageTypeError
         └── WebSocketDecodeError
 
@@ -248,11 +248,20 @@ class StreamClosed(StreamError):
 
 
 class WebSocketError(FastHTTPError):
-    """Base class of WebSocket errors (the WebSocket client arrives in a later release)."""
+    """Base class of WebSocket errors."""
 
 
 class WebSocketHandshakeError(WebSocketError):
-    """The server rejected the upgrade or the handshake failed."""
+    """The server refused the upgrade (``status_code`` and ``headers`` of its answer), or
+    answered 101 with a wrong ``Sec-WebSocket-Accept``, or with a subprotocol or
+    extension that was not offered. Failures before any answer (connect, TLS, timeouts)
+    raise the usual :class:`RequestError` subclasses."""
+
+    def __init__(self, message: str = "", *, status_code: int | None = None,
+                 headers: Any = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.status_code = status_code
+        self.headers = headers
 
 
 class WebSocketClosed(WebSocketError):
@@ -266,7 +275,14 @@ class WebSocketClosed(WebSocketError):
 
 
 class WebSocketProtocolError(WebSocketError):
-    """An invalid WebSocket URL or a protocol violation."""
+    """An invalid WebSocket URL, or a protocol violation by the peer: the connection was
+    failed with ``close_code`` (1002 protocol error, 1007 invalid payload, 1009 message
+    too big)."""
+
+    def __init__(self, message: str = "", *, close_code: int | None = None,
+                 **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.close_code = close_code
 
 
 class WebSocketMessageTypeError(WebSocketError):

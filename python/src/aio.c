@@ -553,6 +553,8 @@ static void al_detach(AioLoop *al)
         fhp_aexch_wake(x);
         Py_DECREF(x);
     }
+    if (al->ws)
+        fhp_ws_loop_gone(al); /* before the engine they live on is freed */
     while (al->want) {
         fhp_aexch *x = al->want;
         al->want = x->want_next;
@@ -608,7 +610,7 @@ static void prune(FhpClient *c)
     }
 }
 
-static AioLoop *al_get(FhpClient *c)
+AioLoop *fhp_al_get(FhpClient *c)
 {
     PyObject *loop = fhp_aio_running_loop();
     if (!loop) {
@@ -862,7 +864,7 @@ static int x_submit(fhp_aexch *x)
                         "this Client is closed; create a new Client to send requests");
         return -1;
     }
-    AioLoop *al = al_get(c);
+    AioLoop *al = fhp_al_get(c);
     if (!al)
         return -1;
     PyObject *fut = fhp_al_future(al);
@@ -967,6 +969,9 @@ static int aw_step(FhpAwait *aw, PyObject **out)
     case AW_CALL:
         rc = call_step(aw, out);
         break;
+    case AW_WS:
+        rc = fhp_ws_step(aw, out);
+        break;
     default:
         rc = fhp_aread_step(aw, out);
         break;
@@ -989,6 +994,9 @@ static void aw_abort(FhpAwait *aw)
             fhp_aexch_leave(x, FH_ECANCELED);
         Py_CLEAR(x->fut);
         Py_CLEAR(x->response); /* a stream's response releases its connection */
+    } else if (aw->kind == AW_WS) {
+        if (aw->waiting)
+            fhp_ws_abort(aw);
     } else if (aw->kind != AW_VALUE && aw->kind != AW_CALL && aw->waiting && aw->resp) {
         fhp_aread_abort(aw);
     }
@@ -1108,7 +1116,7 @@ static void Await_dealloc(FhpAwait *aw)
 
 static PyObject *Await_repr(FhpAwait *aw)
 {
-    static const char *what[] = {"value", "request", "read", "read"};
+    static const char *what[] = {"value", "request", "read", "read", "websocket"};
     if (aw->kind == AW_CALL && aw->x && aw->x->request) {
         FhpRequest *r = (FhpRequest *)aw->x->request;
         return PyUnicode_FromFormat("<fasthttp awaitable %U %U>", r->method, aw->x->url);

@@ -77,6 +77,7 @@ struct AioLoop {
     int soon, busy;
     fhp_aexch *live;       /* strong references */
     fhp_aexch *want;       /* strong references: body readers waiting for a chunk */
+    struct FhpWS *ws;      /* open WebSockets on this engine (borrowed; ws.c) */
     unsigned long gen;     /* fork generation it was made in */
 };
 
@@ -104,7 +105,7 @@ PyObject *fhp_al_future(AioLoop *al);
 
 /* Awaitables (aio.c). A coroutine-like object: __await__, send, throw,
  * close; so asyncio.create_task() accepts it too. */
-enum { AW_VALUE, AW_CALL, AW_READ_ALL, AW_READ_ITER };
+enum { AW_VALUE, AW_CALL, AW_READ_ALL, AW_READ_ITER, AW_WS };
 
 typedef struct FhpAwait {
     PyObject_HEAD
@@ -115,6 +116,7 @@ typedef struct FhpAwait {
     PyObject *iter;      /* AW_READ_ITER: the AByteIter */
     PyObject *buf;       /* AW_READ_ALL: bytes being filled */
     size_t have;
+    int op;              /* AW_WS: what it waits for (ws.c); value is the WebSocket */
 } FhpAwait;
 
 FhpAwait *fhp_await_new(int kind);
@@ -131,6 +133,17 @@ void fhp_al_soon(AioLoop *al);
 void fhp_aexch_leave(fhp_aexch *x, int status);
 /* Wakes the task waiting on x->fut (if it still waits). */
 void fhp_aexch_wake(fhp_aexch *x);
+
+/* The AioLoop of c for the running loop (made on first use), or NULL with
+ * an exception. */
+AioLoop *fhp_al_get(FhpClient *c);
+
+/* WebSockets (ws.c). One step of an AW_WS awaitable (as fhp_aread_step). */
+int fhp_ws_step(FhpAwait *aw, PyObject **out);
+/* The AW_WS awaitable was cancelled while it waited. */
+void fhp_ws_abort(FhpAwait *aw);
+/* al's engine goes away: its WebSockets end (closed, futures woken). */
+void fhp_ws_loop_gone(AioLoop *al);
 
 /* Streams (aio_stream.c). One step of a read awaitable: 0 and *out = a
  * future to yield, 1 and *out = the result, or -1 with an exception. */

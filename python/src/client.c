@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include <structmember.h>
 
 static const char BARE_MSG[] =
@@ -477,12 +478,23 @@ static int set_base_url(FhpClient *self, PyObject *base)
         return -1;
     char why[128] = "";
     const char *bad = NULL;
+    /* ws:// and wss:// base URLs serve websocket() (checked as http(s)). */
+    int ws = n > 5 && (strncasecmp(s, "ws://", 5) == 0 || strncasecmp(s, "wss://", 6) == 0);
+    char *as_http = ws ? PyMem_Malloc((size_t)n + 3) : NULL;
+    if (ws && !as_http)
+        return PyErr_NoMemory(), -1;
+    if (as_http) {
+        memcpy(as_http, "http", 4);
+        memcpy(as_http + 4, s + 2, (size_t)n - 2);
+    }
     if (!fhp_url_is_absolute(s, (size_t)n))
-        bad = "it must be an absolute http:// or https:// URL";
-    else if (fh_url_check_n(s, (size_t)n, why, sizeof why) != FH_OK)
+        bad = "it must be an absolute http://, https://, ws:// or wss:// URL";
+    else if (fh_url_check_n(as_http ? as_http : s, (size_t)n + (ws ? 2 : 0), why, sizeof why) !=
+             FH_OK)
         bad = why;
     else if (memchr(s, '?', (size_t)n) || memchr(s, '#', (size_t)n))
         bad = "it must not have a query or fragment (use params=)";
+    PyMem_Free(as_http);
     if (bad) {
         PyObject *shown = fhp_redacted_url(base);
         if (shown)
@@ -686,7 +698,33 @@ static PyMemberDef Client_members[] = {
 
 #define FASTKW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
 
+/* websocket(url, *, headers=None, subprotocols=None, extensions=None, timeout=None):
+ * fasthttp.websocket._client_websocket does the choosing (sync or async face)
+ * and calls the C _ws_open. */
+static PyObject *Client_websocket(FhpClient *self, PyObject *args, PyObject *kw)
+{
+    PyObject *mod = PyImport_ImportModule("fasthttp.websocket");
+    PyObject *fn = mod ? PyObject_GetAttrString(mod, "_client_websocket") : NULL;
+    Py_XDECREF(mod);
+    if (!fn)
+        return NULL;
+    PyObject *all = PyTuple_New(PyTuple_GET_SIZE(args) + 1);
+    if (all) {
+        PyTuple_SET_ITEM(all, 0, Py_NewRef((PyObject *)self));
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++)
+            PyTuple_SET_ITEM(all, i + 1, Py_NewRef(PyTuple_GET_ITEM(args, i)));
+    }
+    PyObject *r = all ? PyObject_Call(fn, all, kw) : NULL;
+    Py_XDECREF(all);
+    Py_DECREF(fn);
+    return r;
+}
+
 static PyMethodDef Client_methods[] = {
+    {"websocket", (PyCFunction)(void (*)(void))Client_websocket, METH_VARARGS | METH_KEYWORDS,
+     "websocket(url, *, headers=None, subprotocols=None, extensions=None, timeout=None): a "
+     "WebSocket to url (relative to base_url; http(s) is taken as ws(s)). Inside `with "
+     "Client()` a connected SyncWebSocket, else an awaitable of a WebSocket."},
     {"get", FASTKW(Client_get), "get(url, **kw) -> Response"},
     {"post", FASTKW(Client_post), "post(url, **kw) -> Response"},
     {"put", FASTKW(Client_put), "put(url, **kw) -> Response"},

@@ -242,6 +242,8 @@ int fhp_chunk_size_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwname
 int fhp_formdata_async_body(PyObject *stream, int64_t *len, PyObject **aiter);
 /* Adds the MultipartStream type to the module. */
 int fhp_formdata_init(PyObject *module);
+/* The WebSocket type and _ws_open (ws.c). */
+int fhp_ws_init(PyObject *module);
 
 /* ---- one exchange (send.c) --------------------------------------------- */
 

@@ -289,7 +289,7 @@ PyMODINIT_FUNC PyInit__fasthttp(void)
         return NULL;
     }
     if (PyModule_AddStringConstant(m, "__version__", FH_VERSION_STRING) < 0 ||
-        add_codes(m) < 0 || fhp_formdata_init(m) < 0) {
+        add_codes(m) < 0 || fhp_formdata_init(m) < 0 || fhp_ws_init(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -82,3 +82,27 @@ def hypercorn(ca: trustme.CA) -> Iterator[Hypercorn]:
 def client() -> Iterator[fasthttp.Client]:
     with fasthttp.Client() as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def ws_server() -> Iterator[str]:
+    """A `websockets` server on ws:// (see ws_servers.WsServer for its paths)."""
+    from ws_servers import WsServer
+
+    server = WsServer().start()
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def wss_server(ca: trustme.CA) -> Iterator[str]:
+    """The same over wss:// with a certificate of the session's trustme CA."""
+    from ws_servers import WsServer
+
+    server = WsServer(ca).start()
+    try:
+        yield server.url
+    finally:
+        server.close()

@@ -253,3 +253,19 @@ def test_smoke_http2(smoke_h2: tuple[str, dict[str, Any]]) -> None:
     goals = [t["goal"] for t in doc["targets"]]
     assert any("fastest Python peer over HTTP/2" in g for g in goals)
     assert any("own HTTP/1.1 figure" in g for g in goals)
+
+
+def test_websocket_bench_smoke(tmp_path: Path) -> None:
+    """python -m fasthttp.bench.ws: both tables, every client measured, the JSON."""
+    out = tmp_path / "ws.json"
+    r = subprocess.run([sys.executable, "-m", "fasthttp.bench.ws", "--duration", "0.3",
+                        "--rounds", "1", "--concurrency", "4", "--json", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "#### Echo, 64 B text messages, 4 concurrent sockets" in r.stdout
+    assert "#### Bulk, 1 MiB binary messages, one socket" in r.stdout
+    data = json.loads(out.read_text())
+    for scenario in ("echo", "bulk"):
+        for client in ("fasthttp", "websockets", "aiohttp"):
+            runs = data[scenario][client]
+            assert runs and runs[0]["trips"] > 0, (scenario, client, r.stderr)

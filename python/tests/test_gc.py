@@ -218,6 +218,7 @@ def test_every_extension_type_with_references_is_gc_tracked() -> None:
     holding = {
         "Headers", "Request", "Response", "Client", "ByteIterator", "TextIterator",
         "AsyncByteIterator", "Awaitable", "_Exchange", "_AioLoop", "_Sender", "MultipartStream",
+        "_WebSocket",
     }
     seen = {}
     r, _ = marked_response()
@@ -225,9 +226,34 @@ def test_every_extension_type_with_references_is_gc_tracked() -> None:
                 r.aiter_bytes(), r.__aenter__()):
         seen[type(obj).__name__] = type(obj)
     seen["MultipartStream"] = type(MultipartEncoder(fields={"a": "b"}).iter_bytes())
+    seen["_WebSocket"] = ext._WebSocket
     assert set(seen) <= holding
     for name, tp in seen.items():
         assert tp.__flags__ & (1 << 14), f"{name} is not GC-aware (Py_TPFLAGS_HAVE_GC)"
     # The internal ones (_Exchange, _AioLoop, _Sender) are exercised by the
     # asyncio cycles above. The cookie jar's C base holds no Python object.
     assert ext._CookieJar.__flags__ & (1 << 14) == 0
+
+
+def test_websocket_cycles(ws_server: str) -> None:
+    """An open WebSocket in a cycle (its __dict__ -> Mark -> the WebSocket), dropped
+    without close(): collected, and its connection closed (the server sees the end)."""
+    from fasthttp import WebSocket
+
+    def build_sync() -> None:
+        with Client() as c:
+            ws = c.websocket(ws_server + "/echo")
+            mark = Mark()
+            ws.mark = mark
+            mark.ref = ws
+
+    def build_async() -> None:
+        async def main() -> None:
+            ws = await WebSocket.connect(ws_server + "/echo")
+            mark = Mark()
+            ws.mark = mark  # type: ignore[attr-defined]
+            mark.ref = ws
+        asyncio.run(main())
+
+    assert collected(build_sync)
+    assert collected(build_async)
