@@ -377,16 +377,13 @@ static int adopt_hop(fh__exchange *x, char *abs)
     const char *why = NULL;
     size_t alen = strlen(abs);
     int rc = fh__url_parse(&u, abs, alen, &why);
-    size_t klen = alen + 32;
-    char *key = rc ? NULL : malloc(klen);
+    char *key = rc ? NULL : fh__url_pool_key(&u);
     char *shown = rc ? NULL : fh__url_strip_userinfo(u.href, strlen(u.href));
     free(abs);
     if (!rc && (!key || !shown))
         rc = FH_ENOMEM;
-    if (!rc) {
-        snprintf(key, klen, "%s://%s:%d", u.tls ? "https" : "http", u.host, u.port);
+    if (!rc)
         rc = hop_credentials(p, &u, key);
-    }
     if (rc) {
         fh__url_free(&u);
         free(key);

@@ -54,12 +54,9 @@ static int set_url(fh_request *r, const char *url, size_t len)
     }
     /* The URL as used (an IDN host in ASCII, spaces and UTF-8 encoded). */
     r->url_str = fh__url_strip_userinfo(r->url.href, strlen(r->url.href));
-    size_t klen = strlen(r->url.host) + 32;
-    r->pool_key = malloc(klen);
+    r->pool_key = fh__url_pool_key(&r->url);
     if (!r->url_str || !r->pool_key)
         return FH_ENOMEM;
-    snprintf(r->pool_key, klen, "%s://%s:%d", r->url.tls ? "https" : "http", r->url.host,
-             r->url.port);
     return FH_OK;
 }
 

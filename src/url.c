@@ -381,21 +381,60 @@ static int build_href(fh__url *u, const char *s, size_t len, size_t hs, size_t h
     return FH_OK;
 }
 
+/* Writes port in decimal at p and returns the end. By hand, as snprintf
+ * costs more than the rest of a request's URL work (every request parses
+ * its URL). */
+static char *put_port(char *p, int port)
+{
+    char d[8];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + port % 10);
+    while ((port /= 10) > 0 && n < (int)sizeof d);
+    while (n > 0)
+        *p++ = d[--n];
+    return p;
+}
+
 /* Host header value (RFC 9110 §7.2): the port only when not the default. */
 static int build_authority(fh__url *u, const char **why)
 {
     int dflt = u->tls ? 443 : 80;
     int v6 = strchr(u->host, ':') != NULL;
-    size_t cap = strlen(u->host) + 2 + 7;
-    char *a = malloc(cap);
+    size_t hlen = strlen(u->host);
+    char *a = malloc(hlen + 2 + 7), *p = a;
     if (!a)
         return fail(why, "out of memory", FH_ENOMEM);
-    if (u->port == dflt)
-        snprintf(a, cap, v6 ? "[%s]" : "%s", u->host);
-    else
-        snprintf(a, cap, v6 ? "[%s]:%d" : "%s:%d", u->host, u->port);
+    if (v6)
+        *p++ = '[';
+    memcpy(p, u->host, hlen);
+    p += hlen;
+    if (v6)
+        *p++ = ']';
+    if (u->port != dflt) {
+        *p++ = ':';
+        p = put_port(p, u->port);
+    }
+    *p = '\0';
     u->authority = a;
     return FH_OK;
+}
+
+char *fh__url_pool_key(const fh__url *u)
+{
+    const char *scheme = u->tls ? "https://" : "http://";
+    size_t slen = u->tls ? 8 : 7, hlen = strlen(u->host);
+    char *key = malloc(slen + hlen + 8), *p = key;
+    if (!key)
+        return NULL;
+    memcpy(p, scheme, slen);
+    p += slen;
+    memcpy(p, u->host, hlen);
+    p += hlen;
+    *p++ = ':';
+    p = put_port(p, u->port);
+    *p = '\0';
+    return key;
 }
 
 /* Where the path (or query, or fragment) starts: after "scheme://" and the

@@ -46,6 +46,10 @@ int fh__url_credentials(const fh__url *u, char **user, char **pass, const char *
  * shown to users and sent nowhere: "http://a:b@h/x" gives "http://h/x". */
 char *fh__url_strip_userinfo(const char *s, size_t len);
 
+/* A malloc'd pool key for u's origin, "scheme://host:port" (IPv6 hosts
+ * without brackets, the port always written); NULL when out of memory. */
+char *fh__url_pool_key(const fh__url *u);
+
 /* Frees the strings of u and zeroes it. Safe on a zeroed struct. */
 void fh__url_free(fh__url *u);
 
