@@ -9,6 +9,10 @@
 #      HTTP/2 nginx with ssl http2, nghttpd, hypercorn and a scripted server
 #      on the h2 package).
 # Needs the Debian packages of scripts/install-deps.sh. Exits non-zero on failure.
+#
+# Another interpreter: FH_PYTHON=/root/.pyenv/versions/3.13.0/bin/python
+# FH_VENV=.venv-3.13 scripts/test-python.sh (scripts/test-pythons.sh runs the
+# suite on every supported CPython that way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +21,7 @@ step() { printf '\n==== %s ====\n' "$*"; }
 
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating $VENV"
-  python3 -m venv "$VENV"
+  "${FH_PYTHON:-python3}" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -26,7 +30,7 @@ step "Python package build (editable, dev extras)"
 # Build requirements are installed into the venv once and used without
 # isolation, so repeated runs rebuild only what changed.
 "$PY" -m pip install -q "scikit-build-core>=0.10"
-"$PY" -m pip install -q --no-build-isolation -e ".[dev]"
+"$PY" -m pip install -q --no-build-isolation -e ".[dev,bench]"
 "$PY" -c "import fasthttp, fasthttp._fasthttp as m; print('fasthttp', fasthttp.__version__, 'from', m.__file__)"
 
 step "ruff"
