@@ -1,5 +1,6 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
+import logging
 import os
 from collections.abc import (
     AsyncIterable,
@@ -57,6 +58,8 @@ def _pool_check(max_connections: int | None, max_connections_per_host: int | Non
     """None, or fh_pool_limits_check()'s sentence (None: the default)."""
 def _check_auth(kind: int, user: str, password: str, /) -> None:
     """ValueError when libfasthttp refuses the credentials (kind 1 Basic, 2 Digest)."""
+def _set_logger(logger: logging.Logger | None, /) -> None:
+    """The logger the C core writes request lines to (fasthttp._log); None: none."""
 
 class Headers:
     """HTTP header fields: ordered, multi-valued, case-insensitive.
