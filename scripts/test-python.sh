@@ -34,7 +34,7 @@ step "Python package build (editable, dev extras)"
 "$PY" -c "import fasthttp, fasthttp._fasthttp as m; print('fasthttp', fasthttp.__version__, 'from', m.__file__)"
 
 step "ruff"
-"$PY" -m ruff check python
+"$PY" -m ruff check python scripts
 step "mypy --strict"
 "$PY" -m mypy --strict python/fasthttp
 

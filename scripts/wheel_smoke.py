@@ -10,8 +10,9 @@ It proves three things, and exits non-zero with the reason when one fails:
    baseline: every shared object that importing and using fasthttp mapped
    into this process (read from /proc/self/maps, before and after) is either
    inside the installed package (``pyfasthttp.libs/``, ``fasthttp/``), part of
-   the interpreter (its stdlib modules in lib-dynload) or a baseline library (glibc and friends, libz), and the same holds for the
-   libraries the dynamic loader resolves for the ``fh`` program
+   the interpreter (its stdlib modules in lib-dynload) or a baseline library
+   (glibc and friends, libz), and the same holds for the libraries the
+   dynamic loader resolves for the ``fh`` program
    (LD_TRACE_LOADED_OBJECTS, what ldd prints, without ldd).
 
 Only the standard library is used, so it runs in an environment with the
@@ -42,7 +43,7 @@ BASELINE = re.compile(
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the http.server spelling)
+    def do_GET(self) -> None:
         body = json.dumps({"path": self.path, "ok": True}).encode()
         zipped = "gzip" in self.headers.get("Accept-Encoding", "")
         if zipped:
@@ -55,7 +56,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
