@@ -4,7 +4,9 @@
 #   2. builds the C extension and installs the package editable with its dev
 #      extras (scikit-build-core over the top-level CMakeLists.txt; the CMake
 #      build tree build/python/ is kept, so a rebuild is incremental);
-#   3. runs ruff, mypy --strict and pytest (python/tests: local httpbin under
+#   3. runs ruff, mypy --strict, both type checkers (mypy --strict and
+#      pyright, which runs on Debian's nodejs) on every seed README example
+#      (python/tests/typecheck), and pytest (python/tests: local httpbin under
 #      gunicorn, nginx over HTTP and HTTPS, raw-socket fault servers; for
 #      HTTP/2 nginx with ssl http2, nghttpd, hypercorn and a scripted server
 #      on the h2 package).
@@ -37,6 +39,9 @@ step "ruff"
 "$PY" -m ruff check python scripts
 step "mypy --strict"
 "$PY" -m mypy --strict python/fasthttp
+step "types of the seed README's examples (mypy --strict, pyright strict)"
+"$PY" -m mypy --strict python/tests/typecheck
+"$VENV/bin/pyright" python/tests/typecheck
 
 step "pytest"
 "$PY" -m pytest -q python/tests "$@"

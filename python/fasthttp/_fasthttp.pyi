@@ -13,6 +13,9 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
+from collections.abc import (
+    Awaitable as _AnyAwaitable,
+)
 from types import TracebackType
 from typing import IO, Any, Generic, TypeVar, overload
 
@@ -128,7 +131,9 @@ StrPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 CertLike = StrPath | tuple[StrPath, StrPath | None]
 AuthLike = tuple[str, str] | AuthBase | Callable[[Request], Request | None]
 CookiesLike = CookieJar | Mapping[str, str]
-HookFn = Callable[[Response], Response | Awaitable[Response | None] | None]
+# Hooks may be coroutine functions: any awaitable (not only this module's own
+# Awaitable class below, which is what an asynchronous Client returns).
+HookFn = Callable[[Response], Response | _AnyAwaitable[Response | None] | None]
 HooksLike = Mapping[str, HookFn | Sequence[HookFn] | None]
 
 class _CookieJar:
