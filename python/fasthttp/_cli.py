@@ -18,8 +18,15 @@ __all__ = ["executable", "main"]
 
 
 def executable() -> str:
-    """The path of the ``fh`` program inside the installed package."""
-    return str(Path(__file__).resolve().parent / "_bin" / "fh")
+    """The path of the ``fh`` program inside the installed package.
+
+    It is installed beside the C extension, which is where it is looked for:
+    in an editable install the Python files stay in the source tree while the
+    compiled files are in site-packages.
+    """
+    from . import _fasthttp
+
+    return str(Path(_fasthttp.__file__).resolve().parent / "_bin" / "fh")
 
 
 def main() -> None:

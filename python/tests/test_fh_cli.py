@@ -158,3 +158,14 @@ def test_progress_meter_upload(fh: str, httpbin: str, tmp_path: Path) -> None:
                                 httpbin + "/post")
     assert status == 0
     assert re.search(r"up 100% +3\.0M of +3\.0M .*/s +ETA", drawn), drawn[-500:]
+
+
+def test_the_package_installs_the_fh_command(httpbin: str) -> None:
+    import sys
+
+    script = Path(sys.executable).parent / "fh"
+    assert script.exists(), "the fh console script of pyproject.toml is not installed"
+    out = subprocess.run([str(script), "-w", " %{http_code}", httpbin + "/get"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith(" 200") and json.loads(out.stdout[:-4])["url"] == httpbin + "/get"
