@@ -92,22 +92,24 @@ static void draw(fh_progress *p, int final)
     fflush(stderr);
 }
 
+static void update(fh_progress *p, uint64_t *done, int64_t *total, uint64_t now_done,
+                   int64_t now_total)
+{
+    *done = now_done;
+    *total = now_total;
+    draw(p, 0);
+}
+
 void fh_progress_upload(fh_progress *p, uint64_t done, int64_t total)
 {
-    if (!p)
-        return;
-    p->up = done;
-    p->up_total = total;
-    draw(p, 0);
+    if (p)
+        update(p, &p->up, &p->up_total, done, total);
 }
 
 void fh_progress_download(fh_progress *p, uint64_t done, int64_t total)
 {
-    if (!p)
-        return;
-    p->down = done;
-    p->down_total = total;
-    draw(p, 0);
+    if (p)
+        update(p, &p->down, &p->down_total, done, total);
 }
 
 void fh_progress_end(fh_progress *p)

@@ -17,16 +17,6 @@ from pathlib import Path
 import pytest
 from servers import Nginx
 
-ROOT = Path(__file__).resolve().parents[2]
-FH = os.environ.get("FH_BIN", str(ROOT / "build" / "release" / "fh"))
-
-
-@pytest.fixture(scope="module")
-def fh() -> str:
-    assert os.access(FH, os.X_OK), f"{FH} is missing: build it (cmake) or set FH_BIN"
-    return FH
-
-
 def run(fh: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([fh, *args], capture_output=True, text=True, timeout=60)
 
