@@ -12,8 +12,8 @@ It proves three things, and exits non-zero with the reason when one fails:
    inside the installed package (``pyfasthttp.libs/``, ``fasthttp/``), part of
    the interpreter (its stdlib modules in lib-dynload) or a baseline library
    (glibc and friends, libz), and the same holds for the libraries the
-   dynamic loader resolves for the ``fh`` program
-   (LD_TRACE_LOADED_OBJECTS, what ldd prints, without ldd).
+   dynamic loader resolves for the extension and the ``fh`` program
+   (``ld.so --list``, what ldd prints, without ldd).
 
 Only the standard library is used, so it runs in an environment with the
 wheel alone. Usage: python wheel_smoke.py [--quiet]
@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -95,8 +96,14 @@ def main() -> int:
     pkg = Path(fasthttp.__file__).resolve().parent
     site = pkg.parent
     # The interpreter's own files (lib-dynload's stdlib modules, such as the
-    # unicodedata that IDNA host names use) come with Python, not the system.
-    inside = [pkg, site / "pyfasthttp.libs", Path(os.path.realpath(sys.base_prefix))]
+    # unicodedata that IDNA host names use, and libpython) come with Python,
+    # not with the system. Only those: on a distribution's Python the prefix
+    # is /usr, which holds every system library.
+    dynload = Path(str(sysconfig.get_config_var("DESTSHARED")))
+    libpython = Path(str(sysconfig.get_config_var("LIBDIR")),
+                     str(sysconfig.get_config_var("LDLIBRARY")))
+    inside = [pkg, site / "pyfasthttp.libs", Path(os.path.realpath(dynload)),
+              Path(os.path.realpath(libpython))]
     if not str(pkg).startswith(os.path.realpath(sys.prefix)):
         print(f"FAIL: fasthttp imported from {pkg}, outside the environment {sys.prefix}")
         return 1
@@ -122,16 +129,21 @@ def main() -> int:
     if out.returncode != 0 or json.loads(out.stdout)["path"] != "/cli":
         print(f"FAIL: fh exited {out.returncode}: {out.stderr.decode(errors='replace')}")
         return 1
-    # What the loader resolves for the program itself (the console script
-    # execs fasthttp/_bin/fh), as ldd would print it.
-    trace = subprocess.run([str(pkg / "_bin" / "fh")], capture_output=True, text=True,
-                           env={**os.environ, "LD_TRACE_LOADED_OBJECTS": "1"}, timeout=60)
-    fh_libs = set(re.findall(r"=> (/\S+)", trace.stdout))
-    fh_libs |= set(re.findall(r"^\s*(/\S+) \(", trace.stdout, re.M))
-    bad += [f"fh: {p}" for p in foreign(fh_libs, inside)]
-    if not fh_libs:
-        bad.append("fh: the loader listed no libraries: " + trace.stdout + trace.stderr)
-
+    # What the dynamic loader resolves for each ELF file of the package (the
+    # extension and the program the console script execs), as ldd would
+    # print it: `ld.so --list FILE`. This also covers a library that the
+    # interpreter had mapped before the first look at the maps (asyncio
+    # imports ssl, which maps the system's libssl).
+    loader = next(p for p in before | loaded if Path(p).name.startswith("ld-linux"))
+    fh_libs: set[str] = set()
+    for elf in [pkg / "_bin" / "fh", *pkg.glob("_fasthttp*.so")]:
+        trace = subprocess.run([loader, "--list", str(elf)], capture_output=True, text=True,
+                               timeout=60)
+        libs = set(re.findall(r"=> (/\S+)", trace.stdout))
+        if not libs:
+            bad.append(f"{elf.name}: the loader listed no libraries: {trace.stdout}{trace.stderr}")
+        bad += [f"{elf.name}: {p}" for p in foreign(libs, inside)]
+        fh_libs |= libs
     bundled = sorted(p.name for p in (site / "pyfasthttp.libs").glob("*.so*"))
     if bad:
         print("FAIL: libraries loaded from outside the wheel and the manylinux baseline:")
@@ -144,7 +156,8 @@ def main() -> int:
             Path(p).name for p in loaded if not BASELINE.match(Path(p).name))))
         print("bundled: " + ", ".join(bundled))
     print(f"wheel smoke ok: python {sys.version.split()[0]}, {len(loaded)} objects mapped by "
-          f"fasthttp, {len(fh_libs)} resolved for fh, none outside the wheel and the baseline")
+          f"fasthttp, {len(fh_libs)} resolved by the loader for the extension and fh, none "
+          "outside the wheel and the baseline")
     server.shutdown()
     return 0
 
