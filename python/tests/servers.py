@@ -43,6 +43,13 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def sigint_default() -> None:
+    """In a child: SIGINT back to its default, so that Python installs its
+    KeyboardInterrupt handler even when the test run itself was started as a
+    background job, which ignores SIGINT and passes that on to children."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _gunicorn_flags() -> list[str]:
     """Recent gunicorn opens a control socket unless told not to; the last
     release for Python 3.9 (23) has none and refuses the flag. Its settings
