@@ -25,7 +25,7 @@ fi
 tag=$(chroot "$ROOT" python3 -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 wheel=$(ls wheelhouse/pyfasthttp-*-"$tag"-"$tag"-manylinux*.whl | tail -1)
 echo "root: $ROOT ($SUITE, python $tag); wheel: $wheel"
-echo "libraries of the wheel present in the root (none expected but those python3 brought):"
+echo "libraries the wheel carries that the root has anyway (its base system and python3):"
 (cd "$ROOT" && ls usr/lib/x86_64-linux-gnu | grep -E '^lib(ssl|crypto|nghttp2|wslay|brotli|zstd|psl|idn2|unistring)' || true) | sed 's/^/  /'
 
 rm -rf "$ROOT/tmp/fh-smoke" && mkdir -p "$ROOT/tmp/fh-smoke"
