@@ -51,6 +51,6 @@ if(_fh_missing_deb)
     "  Debian/Ubuntu:  apt-get install ${_deb}\n"
     "  Fedora/RHEL:    dnf install ${_rpm}\n"
     "From a clone, scripts/install-deps.sh installs everything the build and the tests need. "
-    "Wheels from PyPI (pip install pyfasthttp) carry these libraries and need none of them.")
+    "The project's manylinux wheels (scripts/build-wheels.sh) carry these libraries and need none of them.")
 endif()
 include(${CMAKE_CURRENT_LIST_DIR}/wslay.cmake)
