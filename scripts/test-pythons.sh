@@ -19,7 +19,7 @@ for v in "${VERSIONS[@]}"; do
   log=build/test-python-$v.log
   mkdir -p build
   echo "==== CPython $v ($py), log in $log ===="
-  if FH_PYTHON=$py FH_VENV=.venv-$v bash scripts/test-python.sh -q -p no:cacheprovider >"$log" 2>&1; then
+  if FH_PYTHON=$py FH_VENV=.venv-$v bash scripts/test-python.sh -p no:cacheprovider >"$log" 2>&1; then
     summary+=("$v: $(grep -E '^[0-9]+ passed|passed' "$log" | tail -1)")
   else
     summary+=("$v: FAILED: $(grep -E 'passed|failed|error' "$log" | tail -1)")
