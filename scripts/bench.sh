@@ -36,7 +36,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 step "Python package build (editable, dev extras)"
 "$PY" -m pip install -q "scikit-build-core>=0.10"
-"$PY" -m pip install -q --no-build-isolation -e ".[dev]"
+"$PY" -m pip install -q --no-build-isolation -e ".[dev,bench]"
 
 # niquests depends on urllib3-future, whose .pth file copies itself over the
 # `urllib3` package at every interpreter start: requests and urllib3 would then

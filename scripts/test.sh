@@ -5,9 +5,14 @@
 #      integration tests, the fh command tests);
 #   3. rebuilds with ASan + UBSan and runs the C suite again;
 #   4. builds the libFuzzer targets with clang and runs each briefly;
-#   5. builds the Python package in .venv and runs ruff, mypy --strict and
-#      pytest (scripts/test-python.sh);
-#   6. runs the CI subset of the Autobahn|Testsuite against the C and Python
+#   5. builds the Python package in .venv and runs ruff, mypy --strict,
+#      pyright and mypy on the seed README's examples, and pytest
+#      (scripts/test-python.sh);
+#   6. builds the documentation site, warnings as errors (scripts/docs.sh);
+#   7. builds the sdist and a manylinux wheel for each CPython 3.9-3.13,
+#      repairs them with auditwheel and smoke-tests each in a fresh virtual
+#      environment (scripts/build-wheels.sh);
+#   8. runs the CI subset of the Autobahn|Testsuite against the C and Python
 #      WebSocket clients (scripts/autobahn.sh --quick; Python 2.7 from pyenv:
 #      without it the step fails under CI=true and is reported as not run
 #      otherwise).
@@ -42,6 +47,12 @@ cmake --build build/fuzz --target fuzz-smoke
 
 step "Python package"
 bash scripts/test-python.sh
+
+step "documentation site (scripts/docs.sh: mkdocs build --strict)"
+bash scripts/docs.sh
+
+step "wheels: sdist, CPython 3.9-3.13, auditwheel, smoke tests (scripts/build-wheels.sh)"
+bash scripts/build-wheels.sh
 
 step "Autobahn|Testsuite, CI subset (scripts/autobahn.sh --quick)"
 rc=0

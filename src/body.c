@@ -10,6 +10,7 @@
  * buffer whatever the compression ratio.
  */
 #include "internal.h"
+#include "conninfo.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -221,6 +222,8 @@ static int setup_decoder(fh__exchange *x)
 void fh__ex_on_head(fh__exchange *x)
 {
     fh_response *r = x->resp;
+    if (!r->conn_info && x->conn)
+        r->conn_info = fh__conninfo_ref(x->conn->info);
     if (fh__response_record_request(r, x, r->url) != FH_OK) {
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;

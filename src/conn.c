@@ -11,6 +11,8 @@
  */
 #include "internal.h"
 
+#include "conninfo.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +231,8 @@ static void ready(fh__conn *c)
         return;
     }
     c->state = FH__C_READY;
+    c->info = fh__conninfo_new(c, __atomic_add_fetch(&c->engine->client->pool.conn_ids, 1,
+                                                     __ATOMIC_RELAXED));
     fh__exchange *order[CONN_WAITERS_MAX];
     int n = 0;
     for (fh__exchange *x = c->ex; x && n < CONN_WAITERS_MAX; x = x->cnext)

@@ -123,6 +123,7 @@ struct fh__conn {
     fh__timer timer;               /* next Happy Eyeballs attempt */
     int last_err;
     char err[160];                 /* why opening failed */
+    struct fh__conninfo *info;     /* what it is, made when ready (conninfo.h) */
 };
 
 /* Opens a non-blocking TCP socket and starts connecting to addr. Returns the
@@ -206,6 +207,7 @@ typedef struct fh__pool {
     int64_t idle_timeout_us;
     uint64_t created, reused;
     uint64_t tls_resumed;          /* handshakes that resumed a session (atomic) */
+    uint64_t conn_ids;             /* the last connection number given (atomic) */
 } fh__pool;
 
 void fh__pool_init(fh__pool *p);
@@ -399,6 +401,7 @@ struct fh_response {
     fh_header *sent_hdrs;
     size_t nsent;
     uint64_t wire_bytes;     /* body bytes received, before content decoding */
+    struct fh__conninfo *conn_info; /* the connection it came over (conninfo.h) */
 };
 
 /* sent.c: records on r the request x wrote for it (method, url as shown,

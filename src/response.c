@@ -4,6 +4,7 @@
  * streaming reader.
  */
 #include "internal.h"
+#include "conninfo.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,7 @@ void fh_response_free(fh_response *r)
     for (size_t i = 0; i < r->nhistory; i++)
         fh_response_free(r->history[i]);
     free(r->history);
+    fh__conninfo_unref(r->conn_info);
     free(r->sent);
     fh__buf_free(&r->body);
     free(r);
@@ -244,4 +246,20 @@ size_t fh_response_history_count(const fh_response *r)
 const fh_response *fh_response_history_at(const fh_response *r, size_t i)
 {
     return r && i < r->nhistory ? r->history[i] : NULL;
+}
+
+/* The first release's fh_conn_info ends after tls_resumed. */
+#define CONN_INFO_SIZE_V1 (offsetof(fh_conn_info, tls_resumed) + sizeof(int))
+
+int fh_response_conn_info_sized(const fh_response *r, fh_conn_info *out, size_t size)
+{
+    if (!out || size < CONN_INFO_SIZE_V1)
+        return FH_EINVAL;
+    fh_conn_info ci;
+    fh__conninfo_view(r ? r->conn_info : NULL, &ci);
+    size_t n = size < sizeof ci ? size : sizeof ci;
+    memcpy(out, &ci, n);
+    if (size > n)
+        memset((char *)out + n, 0, size - n);
+    return r && r->conn_info ? FH_OK : FH_EINVAL;
 }

@@ -5,6 +5,7 @@
  * signal dispositions.
  */
 #include "internal.h"
+#include "conninfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +84,7 @@ void fh__conn_close(fh__conn *c)
         close(c->fd);
     fh__buf_free(&c->rbuf);
     fh__addrs_free(&c->addrs);
+    fh__conninfo_unref(c->info);
     free(c->hostname);
     free(c);
 }

@@ -278,6 +278,65 @@ static void test_keep_alive_reuse(void **state)
     assert_int_equal(st.idle, 1);
 }
 
+/* fh_response_conn_info: the peer, TLS and the connection's number, the
+ * same on a reused connection; nothing TLS on plain HTTP; a new number and
+ * tls_resumed on the next connection; the sized call refuses a size
+ * smaller than the first release's struct. What a response said, copied
+ * out (its strings live only as long as the response). */
+typedef struct seen {
+    uint64_t id;
+    char ip[64], subject[256];
+    int port, tls, cipher, resumed, reused;
+} seen;
+
+static seen conn_info_of(fh_client *c, const char *url)
+{
+    fh_request *req = fh_request_new("GET", url, NULL);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(c, req, &resp), FH_OK);
+    fh_conn_info ci, small;
+    assert_int_equal(fh_response_conn_info(resp, &ci), FH_OK);
+    assert_int_equal(fh_response_conn_info_sized(resp, &small, sizeof(uint64_t)), FH_EINVAL);
+    seen s = {.id = ci.id, .port = ci.remote_port, .tls = ci.tls_version != NULL,
+              .cipher = ci.cipher != NULL, .resumed = ci.tls_resumed,
+              .reused = fh_response_timings(resp)->reused};
+    snprintf(s.ip, sizeof s.ip, "%s", ci.remote_ip ? ci.remote_ip : "");
+    snprintf(s.subject, sizeof s.subject, "%s", ci.peer_subject ? ci.peer_subject : "");
+    fh_response_free(resp);
+    fh_request_free(req);
+    return s;
+}
+
+static void test_conn_info(void **state)
+{
+    fh_client *c = client(*state);
+    assert_int_equal(fh_client_set_pool_limits(c, 10, 10, 0, 60000), FH_OK);
+    seen a = conn_info_of(c, u(ngx.http_url, "/json"));
+    assert_int_equal(a.id, 1);
+    assert_string_equal(a.ip, "127.0.0.1");
+    assert_int_equal(a.port, ngx.http_port);
+    assert_false(a.tls || a.cipher || a.subject[0]);
+    /* No idle connections kept: each HTTPS request opens one. */
+    a = conn_info_of(c, u(ngx.https_url, "/json"));
+    assert_int_equal(a.reused, 0);
+    assert_int_equal(a.id, 2);
+    assert_true(a.tls && a.cipher);
+    assert_non_null(strstr(a.subject, "CN="));
+    assert_int_equal(a.resumed, 0);
+    seen b = conn_info_of(c, u(ngx.https_url, "/json"));
+    assert_int_equal(b.id, 3);
+    assert_int_equal(b.resumed, 1);
+    /* Kept idle: the same connection, the same number. */
+    assert_int_equal(fh_client_set_pool_limits(c, 10, 10, 10, 60000), FH_OK);
+    a = conn_info_of(c, u(ngx.https_url, "/json"));
+    b = conn_info_of(c, u(ngx.https_url, "/json"));
+    assert_int_equal(b.reused, 1);
+    assert_int_equal(a.id, b.id);
+    fh_conn_info none;
+    assert_int_equal(fh_response_conn_info(NULL, &none), FH_EINVAL);
+    assert_int_equal(none.id, 0);
+}
+
 /* A new connection to an origin the client has met resumes a session
  * (RFC 8446 §2.2) instead of a full handshake; with no idle connection
  * kept, every request opens one. Another client starts from nothing. */
@@ -468,6 +527,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_get_json_http),
         T(test_get_json_https),
+        T(test_conn_info),
         T(test_head),
         T(test_post),
         T(test_status_codes),

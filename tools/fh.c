@@ -3,12 +3,18 @@
  *
  *   fh [-X METHOD] [-H 'Name: value']... [-d DATA | --data-file F] [-i] [-I]
  *      [-o FILE] [--insecure] [--cacert F] [--cert F --key F] [--timeout S]
- *      [--compressed] [--http2 | --http2-prior-knowledge | --http1.1] [-v] URL
+ *      [--compressed] [--http2 | --http2-prior-knowledge | --http1.1] [-v]
+ *      [-L] [-u USER:PASS [--digest]] [--retry N] [-b FILE|'a=1'] [-c FILE]
+ *      [-w FORMAT] [-s] [-Z] URL...
  *
  *   fh ws [options] URL     a WebSocket client (tools/fh_ws.c)
  *
  * The body is streamed to stdout (or FILE) through a fixed buffer, so any
- * size works in bounded memory. Errors go to stderr with a non-zero exit.
+ * size works in bounded memory. Several URLs are fetched one after the
+ * other over one client (connections reused), or all at once with -Z
+ * (tools/fh_multi.c). The curl-style options are in tools/fh_curl.c, -v and
+ * -w in tools/fh_info.c, the progress meter in tools/fh_progress.c. Errors
+ * go to stderr with a non-zero exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,24 +25,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fasthttp/cookies.h"
 #include "fasthttp/fasthttp.h"
-
-typedef struct opts {
-    const char *method, *url, *data, *data_file, *out, *cacert, *cert, *key;
-    const char *headers[128];
-    int nheaders, include, head, insecure, compressed, http2, verbose;
-    double timeout;
-} opts;
+#include "fh.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: fh [-X METHOD] [-H 'Name: value']... [-d DATA | --data-file F] [-i] [-I]\n"
                "          [-o FILE] [--insecure] [--cacert F] [--cert F --key F]\n"
                "          [--timeout SECONDS] [--compressed]\n"
-               "          [--http2 | --http2-prior-knowledge | --http1.1] [-v] URL\n"
+               "          [--http2 | --http2-prior-knowledge | --http1.1] [-v]\n"
+               "          [-L [--max-redirs N]] [-u USER:PASS [--digest]] [--retry N]\n"
+               "          [-b FILE | -b 'name=value'] [-c FILE] [-w FORMAT] [-s] [-Z] URL...\n"
                "  --http2                  offer HTTP/2 by ALPN (HTTPS), fall back to HTTP/1.1\n"
                "  --http2-prior-knowledge  HTTP/2 only (cleartext without negotiation)\n"
-               "  -v                       the protocol and the response head on stderr\n"
+               "  -v                       connection, TLS, request and response heads, timings\n"
+               "  -L                       follow redirects (credentials stay with their origin)\n"
+               "  -u USER:PASS             Basic credentials (--digest: Digest)\n"
+               "  --retry N                retry failed attempts and 408/429/5xx up to N times\n"
+               "  -b FILE, -c FILE         read, write cookies (Netscape cookie file)\n"
+               "  -w FORMAT                after each transfer: %%{http_code}, %%{time_connect},\n"
+               "                           %%{time_total}, %%{size_download}, ... or %%{json}\n"
+               "  -s                       no progress meter (shown on a terminal with -o)\n"
+               "  -Z                       all URLs at once over one engine\n"
                "       fh ws [options] URL  (WebSocket; fh ws --help)\n");
 }
 
@@ -55,8 +66,23 @@ static int parse_args(int argc, char **argv, opts *o)
         {"http2", no_argument, 0, O_HTTP2}, {"http2-prior-knowledge", no_argument, 0, O_HTTP2_PK},
         {"http1.1", no_argument, 0, O_HTTP11}, {"verbose", no_argument, 0, 'v'},
         {0, 0, 0, 0}};
+    /* This table and fh_curl.c's, as one. */
+    enum { NBASE = sizeof lo / sizeof *lo - 1, NCURL = 16 };
+    struct option all[NBASE + NCURL + 1];
+    memcpy(all, lo, NBASE * sizeof *lo);
+    int n = 0;
+    while (fh_curl_long_options[n].name && n < NCURL) {
+        all[NBASE + n] = fh_curl_long_options[n];
+        n++;
+    }
+    memset(&all[NBASE + n], 0, sizeof *all);
     int c;
-    while ((c = getopt_long(argc, argv, "X:H:d:iIo:khv", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "X:H:d:iIo:khv" FH_CURL_SHORT, all, NULL)) != -1) {
+        int curl = fh_curl_option(c, optarg, o);
+        if (curl < 0)
+            return -1;
+        if (curl)
+            continue;
         switch (c) {
         case 'X': o->method = optarg; break;
         case 'H':
@@ -84,20 +110,35 @@ static int parse_args(int argc, char **argv, opts *o)
         default: return -1;
         }
     }
-    if (optind != argc - 1 || (o->data && o->data_file) || (!o->cert != !o->key))
+    if (optind == argc || argc - optind > FH_MAX_URLS || (o->data && o->data_file) ||
+        (!o->cert != !o->key))
         return -1;
-    o->url = argv[optind];
+    while (optind < argc)
+        o->urls[o->nurls++] = argv[optind++];
     if (!o->method)
         o->method = o->head ? "HEAD" : (o->data || o->data_file) ? "POST" : "GET";
     return 0;
 }
 
+/* The --data-file reader: counts what it hands the engine, for the meter. */
+typedef struct upload {
+    int fd;
+    uint64_t sent;
+    int64_t size; /* -1 when not a regular file */
+    fh_progress *meter;
+} upload;
+
 static ssize_t read_file(void *ud, uint8_t *buf, size_t cap)
 {
+    upload *u = ud;
     ssize_t n;
     do
-        n = read(*(int *)ud, buf, cap);
+        n = read(u->fd, buf, cap);
     while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        u->sent += (uint64_t)n;
+        fh_progress_upload(u->meter, u->sent, u->size);
+    }
     return n < 0 ? -1 : n;
 }
 
@@ -145,19 +186,33 @@ static int add_headers(fh_request *r, const opts *o)
     return FH_OK;
 }
 
-static int set_body(fh_request *r, const opts *o, int *fd)
+static int set_body(fh_request *r, const opts *o, upload *u)
 {
     if (o->data)
         return fh_request_set_body(r, o->data, strlen(o->data), 0);
     if (!o->data_file)
         return FH_OK;
     struct stat st;
-    *fd = open(o->data_file, O_RDONLY | O_CLOEXEC);
-    if (*fd < 0 || fstat(*fd, &st) < 0) {
+    u->fd = open(o->data_file, O_RDONLY | O_CLOEXEC);
+    if (u->fd < 0 || fstat(u->fd, &st) < 0) {
         fprintf(stderr, "fh: cannot read %s: %s\n", o->data_file, strerror(errno));
         return FH_EINVAL;
     }
-    return fh_request_set_body_reader(r, read_file, fd, S_ISREG(st.st_mode) ? st.st_size : -1);
+    u->size = S_ISREG(st.st_mode) ? st.st_size : -1;
+    return fh_request_set_body_reader(r, read_file, u, u->size);
+}
+
+int fh_request_setup(fh_request *r, const opts *o)
+{
+    int rc = add_headers(r, o);
+    /* -b 'a=1; b=2' is a Cookie field, as in curl (a file name has no '='). */
+    if (!rc && o->cookie_in && strchr(o->cookie_in, '='))
+        rc = fh_request_add_header(r, "Cookie", o->cookie_in);
+    if (!rc && o->data)
+        rc = fh_request_set_body(r, o->data, strlen(o->data), 0);
+    if (!rc)
+        rc = fh_curl_request(r, o);
+    return rc;
 }
 
 static void print_head(fh_response *resp, FILE *f)
@@ -176,9 +231,15 @@ static void print_head(fh_response *resp, FILE *f)
     fprintf(f, "\r\n");
 }
 
-static int write_body(fh_response *resp, fh_request *req, FILE *f)
+static int write_body(fh_response *resp, fh_request *req, FILE *f, fh_progress *meter,
+                      uint64_t *got)
 {
     static uint8_t buf[65536];
+    /* The meter's total: the announced length, unless the body is encoded
+     * (it may be decoded here, and then the length says nothing). */
+    const char *cl = fh_response_header(resp, "Content-Length", NULL);
+    int64_t total = cl && !fh_response_header(resp, "Content-Encoding", NULL)
+                        ? strtoll(cl, NULL, 10) : -1;
     for (;;) {
         ssize_t n = fh_response_read(resp, buf, sizeof buf);
         if (n == 0)
@@ -191,39 +252,67 @@ static int write_body(fh_response *resp, fh_request *req, FILE *f)
             fprintf(stderr, "fh: write failed: %s\n", strerror(errno));
             return 1;
         }
+        *got += (uint64_t)n;
+        fh_progress_download(meter, *got, total);
     }
 }
 
-static int run(const opts *o, fh_client *c, FILE *out)
+/* The upload's meter is redrawn while the engine waits for the socket. */
+static int on_wait(void *ud)
 {
-    int rc, fd = -1, status = 1;
-    fh_request *req = fh_request_new(o->method, o->url, &rc);
+    upload *u = ud;
+    fh_progress_upload(u->meter, u->sent, u->size);
+    return 0;
+}
+
+static int run(const opts *o, fh_client *c, const char *url, FILE *out)
+{
+    int rc, status = 1;
+    upload up = {.fd = -1, .size = -1};
+    uint64_t got = 0;
+    fh_request *req = fh_request_new(o->method, url, &rc);
     if (!req) {
         char shown[512], why[128] = "";
-        fh_url_redact(o->url, strlen(o->url), shown, sizeof shown);
+        fh_url_redact(url, strlen(url), shown, sizeof shown);
         if (rc == FH_EURL || rc == FH_EUNSUPPORTED)
-            fh_url_check(o->url, why, sizeof why);
+            fh_url_check(url, why, sizeof why);
         fprintf(stderr, "fh: %s: %s%s%s\n", fh_strerror(rc), shown, *why ? ": " : "", why);
         return 2;
     }
     fh_response *resp = NULL;
-    if (add_headers(req, o) || set_body(req, o, &fd) || fh_request_set_stream(req, 1))
+    /* The meter only when the body goes to a file (curl shows none when it
+     * writes to the terminal), and for uploads. */
+    fh_progress *meter = o->out || o->data_file ? fh_progress_new(o) : NULL;
+    up.meter = meter;
+    if (fh_request_setup(req, o) || set_body(req, o, &up) || fh_request_set_stream(req, 1))
         goto done;
-    rc = fh_client_send(c, req, &resp);
+    fh_wait_hooks hooks;
+    fh_wait_hooks_init(&hooks);
+    if (meter && o->data_file) {
+        hooks.on_wait = on_wait;
+        hooks.interval_ms = 200;
+        hooks.ud = &up;
+    }
+    rc = fh_client_send_with(c, req, &hooks, &resp);
     if (rc) {
         fprintf(stderr, "fh: %s: %s\n", fh_strerror(rc), fh_request_error_message(req));
         goto done;
     }
     if (o->verbose)
-        print_head(resp, stderr);
+        fh_info_verbose(stderr, resp);
     if (o->include || o->head)
         print_head(resp, out);
-    status = o->head ? 0 : write_body(resp, req, out);
+    status = o->head ? 0 : write_body(resp, req, out, meter, &got);
+    if (o->verbose)
+        fh_info_verbose_timings(stderr, resp);
 done:
+    fh_progress_end(meter);
+    if (o->write_out)
+        fh_info_write_out(stdout, o->write_out, resp, got, up.sent);
     fh_response_free(resp);
     fh_request_free(req);
-    if (fd >= 0)
-        close(fd);
+    if (up.fd >= 0)
+        close(up.fd);
     return status;
 }
 
@@ -233,28 +322,41 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "ws") == 0)
         return fh_ws_main(argc - 1, argv + 1);
-    opts o = {0};
+    opts o = {.max_redirs = -1};
     if (parse_args(argc, argv, &o) < 0) {
         usage(stderr);
         return 2;
     }
     fh_client *c = fh_client_new();
-    if (!c || configure_client(c, &o)) {
+    fh_cookie_jar *jar = NULL;
+    if (!c || configure_client(c, &o) || fh_curl_configure(c, &o, &jar)) {
         fprintf(stderr, "fh: cannot set up the client\n");
         fh_client_free(c);
+        fh_cookie_jar_free(jar);
         return 2;
     }
     FILE *out = stdout;
     if (o.out && !(out = fopen(o.out, "wb"))) {
         fprintf(stderr, "fh: cannot open %s: %s\n", o.out, strerror(errno));
         fh_client_free(c);
+        fh_cookie_jar_free(jar);
         return 2;
     }
-    int status = run(&o, c, out);
+    int status = 0;
+    if (o.parallel && o.nurls > 1)
+        status = fh_multi_run(&o, c, out);
+    else /* one after the other over one client: connections are reused */
+        for (int i = 0; i < o.nurls; i++) {
+            int s = run(&o, c, o.urls[i], out);
+            status = s > status ? s : status;
+        }
     if (out != stdout && fclose(out) != 0 && !status) {
         fprintf(stderr, "fh: cannot write %s\n", o.out);
         status = 1;
     }
     fh_client_free(c);
+    if (fh_curl_save_cookies(&o, jar) && !status)
+        status = 1;
+    fh_cookie_jar_free(jar);
     return status;
 }

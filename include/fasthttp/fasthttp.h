@@ -479,6 +479,39 @@ FH_EXTERN int fh_response_request_header_at(const fh_response *resp, size_t i,
  * complete, the count so far while a stream is read. */
 FH_EXTERN uint64_t fh_response_body_bytes_received(const fh_response *resp);
 
+/* The connection a response came over, as it was when it became ready:
+ * for fh -v, logs and monitoring. Strings are NUL-terminated, live as long
+ * as the response, and are NULL when they do not apply (every TLS field on
+ * plain TCP; alpn when none was negotiated). Recorded once per connection,
+ * so asking costs nothing per request. Fields are only ever added at the end
+ * (docs/c-api.md, ABI). */
+typedef struct fh_conn_info {
+    uint64_t id;              /* the connection's number in its client, from 1: two
+                                 responses with the same id came over one connection */
+    const char *remote_ip;    /* the peer's address, "127.0.0.1" or "::1" */
+    int remote_port;
+    const char *tls_version;  /* "TLSv1.3", "TLSv1.2" (OpenSSL's names) */
+    const char *cipher;       /* "TLS_AES_256_GCM_SHA384" (OpenSSL's names) */
+    const char *alpn;         /* "h2" or "http/1.1" */
+    const char *peer_subject; /* the server certificate's subject, RFC 2253 ("CN=a,O=b") */
+    const char *peer_issuer;  /* its issuer, the same form */
+    int tls_resumed;          /* 1 when the handshake resumed a session */
+    /* New fields go here (docs/c-api.md, ABI). */
+} fh_conn_info;
+
+/* What fh_response_conn_info() calls with the caller's sizeof(fh_conn_info):
+ * writes size bytes at out (zeros for fields this library does not know).
+ * FH_OK, or FH_EINVAL for a NULL argument, a size below the first release's
+ * struct, or a response that no connection carried (one the caller built;
+ * *out is then zeroed when size allows). Redirect hops of
+ * fh_response_history_at() have their own. */
+FH_EXTERN int fh_response_conn_info_sized(const fh_response *resp, fh_conn_info *out,
+                                          size_t size);
+static inline int fh_response_conn_info(const fh_response *resp, fh_conn_info *out)
+{
+    return fh_response_conn_info_sized(resp, out, sizeof *out);
+}
+
 /* Frees the response. If its body was read to the end the connection goes
  * back to the pool; otherwise it is closed. */
 FH_EXTERN void fh_response_free(fh_response *resp);

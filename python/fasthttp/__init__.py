@@ -18,7 +18,16 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from . import auth, cookies, errors, formdata, retry, timeouts, websocket
+from . import (
+    _log,  # noqa: F401  (hands the "fasthttp" logger to the C core)
+    auth,
+    cookies,
+    errors,
+    formdata,
+    retry,
+    timeouts,
+    websocket,
+)
 from ._api import delete, get, head, options, patch, post, put, request, trace
 from ._elapsed import Elapsed
 from ._fasthttp import Client, Headers, Request, Response

@@ -1,5 +1,6 @@
 """Type stubs of the C extension fasthttp._fasthttp."""
 
+import logging
 import os
 from collections.abc import (
     AsyncIterable,
@@ -11,6 +12,9 @@ from collections.abc import (
     Iterator,
     Mapping,
     Sequence,
+)
+from collections.abc import (
+    Awaitable as _AnyAwaitable,
 )
 from types import TracebackType
 from typing import IO, Any, Generic, TypeVar, overload
@@ -57,6 +61,8 @@ def _pool_check(max_connections: int | None, max_connections_per_host: int | Non
     """None, or fh_pool_limits_check()'s sentence (None: the default)."""
 def _check_auth(kind: int, user: str, password: str, /) -> None:
     """ValueError when libfasthttp refuses the credentials (kind 1 Basic, 2 Digest)."""
+def _set_logger(logger: logging.Logger | None, /) -> None:
+    """The logger the C core writes request lines to (fasthttp._log); None: none."""
 
 class Headers:
     """HTTP header fields: ordered, multi-valued, case-insensitive.
@@ -125,7 +131,9 @@ StrPath = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 CertLike = StrPath | tuple[StrPath, StrPath | None]
 AuthLike = tuple[str, str] | AuthBase | Callable[[Request], Request | None]
 CookiesLike = CookieJar | Mapping[str, str]
-HookFn = Callable[[Response], Response | Awaitable[Response | None] | None]
+# Hooks may be coroutine functions: any awaitable (not only this module's own
+# Awaitable class below, which is what an asynchronous Client returns).
+HookFn = Callable[[Response], Response | _AnyAwaitable[Response | None] | None]
 HooksLike = Mapping[str, HookFn | Sequence[HookFn] | None]
 
 class _CookieJar:

@@ -74,6 +74,13 @@ typedef struct fhp_state {
 
 extern fhp_state S;
 
+/* log.c: the `fasthttp` logger (fasthttp/_log.py hands it over). */
+PyObject *fhp_mod_set_logger(PyObject *m, PyObject *logger);
+/* Writes the INFO (and DEBUG) lines for a response when the logger wants
+ * them; costs two dict look-ups when it does not. 0, or -1 with an
+ * exception set (a handler that raised). */
+int fhp_log_response(const fh_response *resp);
+
 extern PyTypeObject FhpHeaders_Type;
 extern PyTypeObject FhpRequest_Type;
 extern PyTypeObject FhpResponse_Type;

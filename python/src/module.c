@@ -226,6 +226,8 @@ static PyMethodDef module_methods[] = {
     {"_pool_check", fhp_mod_pool_check, METH_VARARGS,
      "_pool_check(max_connections, max_connections_per_host, max_keepalive_per_host): None "
      "(each may be None), or what is wrong."},
+    {"_set_logger", fhp_mod_set_logger, METH_O,
+     "Sets the logger for request lines (fasthttp._log does, with the 'fasthttp' logger)."},
     {"libfasthttp_version", mod_version, METH_NOARGS, "Version of the linked libfasthttp."},
     {"strerror", mod_strerror, METH_O, "Fixed description of an FH_E... error code."},
     {"_check_auth", fhp_mod_check_auth, METH_VARARGS,

@@ -37,6 +37,10 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
         Py_DECREF(r);
         return NULL;
     }
+    /* A logging handler that fails must not fail the request: reported as
+     * an unraisable exception, as logging's own handleError would. */
+    if (fhp_log_response(x->resp) < 0)
+        PyErr_WriteUnraisable(r->url);
     if (stream) {
         r->is_stream = 1;
         r->xfer = x;

@@ -15,6 +15,16 @@ import fasthttp  # noqa: E402
 
 
 @pytest.fixture(scope="session")
+def fh() -> str:
+    """The fh program of the C build (build/release/fh, which scripts/test.sh builds
+    first; FH_BIN points elsewhere). A missing binary fails the test."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.environ.get("FH_BIN", os.path.join(root, "build", "release", "fh"))
+    assert os.access(path, os.X_OK), f"{path} is missing: build it (cmake) or set FH_BIN"
+    return path
+
+
+@pytest.fixture(scope="session")
 def httpbin() -> Iterator[str]:
     """Base URL of a local httpbin (stands in for https://httpbin.org)."""
     server = Httpbin()

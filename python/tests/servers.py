@@ -43,6 +43,25 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def sigint_default() -> None:
+    """In a child: SIGINT back to its default, so that Python installs its
+    KeyboardInterrupt handler even when the test run itself was started as a
+    background job, which ignores SIGINT and passes that on to children."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _gunicorn_flags() -> list[str]:
+    """Recent gunicorn opens a control socket unless told not to; the last
+    release for Python 3.9 (23) has none and refuses the flag. Its settings
+    are classes of gunicorn.config, so the setting's presence tells."""
+    import gunicorn.config
+
+    return ["--no-control-socket"] if hasattr(gunicorn.config, "ControlSocketDisable") else []
+
+
+_GUNICORN_FLAGS = _gunicorn_flags()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,7 +108,7 @@ class Httpbin:
             port = free_port()
             log = open(os.path.join(self.dir, "gunicorn.log"), "wb")  # noqa: SIM115
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--no-control-socket",
+                [sys.executable, "-m", "gunicorn", *_GUNICORN_FLAGS,
                  "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread", "--threads", "16",
                  "--keep-alive", "30", "httpbin:app"],
                 stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, cwd=self.dir,

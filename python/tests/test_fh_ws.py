@@ -13,16 +13,6 @@ from pathlib import Path
 import pytest
 from ws_servers import ScriptedWs, frame
 
-ROOT = Path(__file__).resolve().parents[2]
-FH = os.environ.get("FH_BIN", str(ROOT / "build" / "release" / "fh"))
-
-
-@pytest.fixture(scope="module")
-def fh() -> str:
-    assert os.access(FH, os.X_OK), f"{FH} is missing: build it (cmake) or set FH_BIN"
-    return FH
-
-
 def run(fh: str, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([fh, "ws", *args], input=stdin, capture_output=True, timeout=30)
 

@@ -26,6 +26,7 @@ import pytest
 from aio_util import Runner, arun  # noqa: F401 (fixture)
 from h2.errors import ErrorCodes
 from h2scripted import H2Conn, H2Scripted
+from servers import sigint_default
 
 import fasthttp
 from fasthttp import Client, Response
@@ -308,7 +309,8 @@ def test_sigint_interrupts_a_call_on_the_shared_engine(scripted: Any) -> None:
     # reset) and KeyboardInterrupt propagates; the connection stays.
     server = scripted(never_answer_stall)
     proc = subprocess.Popen([sys.executable, "-c", INTERRUPT, server.url],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=sigint_default)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == b"ready"

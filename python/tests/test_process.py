@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from servers import BIG_SIZE, Nginx, RawServer, read_head
+from servers import BIG_SIZE, Nginx, RawServer, read_head, sigint_default
 
 INTERRUPT = r"""
 import sys
@@ -72,7 +72,7 @@ def stalling() -> Iterator[RawServer]:
 def test_sigint_interrupts_blocked_request(stalling: RawServer, mode: str) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", INTERRUPT, f"{stalling.url}/{mode}", mode],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=sigint_default,
     )
     try:
         assert proc.stdout is not None
