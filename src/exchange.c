@@ -181,7 +181,7 @@ static int grow_hdrs(fh__exchange *x, size_t need)
  * the measure of max_request_header_size, for every codec. */
 static size_t head_size(const fh__exchange *x)
 {
-    size_t n = x->method_len + strlen(x->url->target) + 14; /* SP SP HTTP/1.1 CRLF, CRLF */
+    size_t n = x->method_len + strlen(x->target) + 14; /* SP SP HTTP/1.1 CRLF, CRLF */
     if (x->authority)
         n += strlen(x->authority) + 8;
     for (size_t i = 0; i < x->nhdrs; i++)
@@ -193,8 +193,9 @@ int fh__ex_prepare(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    /* + Cookie, Authorization, User-Agent, Accept-Encoding, Expect */
-    if (grow_hdrs(x, r->nhdrs + 6) != FH_OK) {
+    /* + Cookie, Authorization, User-Agent, Accept-Encoding, Expect,
+     * Proxy-Authorization */
+    if (grow_hdrs(x, r->nhdrs + 7) != FH_OK) {
         fh__request_fail(r, "out of memory");
         return FH_ENOMEM;
     }
@@ -217,6 +218,11 @@ int fh__ex_prepare(fh__exchange *x)
         x->hdrs[n++] = (fh_header){"Accept-Encoding", 15, "gzip, deflate, br, zstd", 23};
     if (expects_continue(x))
         x->hdrs[n++] = (fh_header){"Expect", 6, "100-continue", 12};
+    x->target = x->url->target;
+    x->host_key = x->pool_key;
+    if (__builtin_expect(c->px != NULL || r->route != NULL, 0) &&
+        (rc = fh__route_prepare(x, &n)) != FH_OK)
+        return rc;
     x->nhdrs = n;
     /* A caller's Host (virtual hosting) replaces ours while it is sent. */
     x->authority = x->url->authority;
@@ -277,6 +283,7 @@ int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req)
     for (int k = 0; k < FH_LIMIT_KINDS; k++)
         x->limit[k] = req->limit[k] > 0 ? req->limit[k] : c->limit[k];
     req->errmsg[0] = 0;
+    req->proxy_status = 0;
     x->url = &req->url;
     x->pool_key = req->pool_key;
     x->method = req->method;
@@ -341,6 +348,10 @@ void fh__ex_free(fh__exchange *x)
     reset_io(x, 0);
     fh__engine_timer(x->engine, &x->timer, 0);
     fh__policy_free(x);
+    if (x->rt) {
+        fh__xroute_free(x->rt);
+        x->rt = NULL;
+    }
     if (x->req && x->req->xfer == x)
         x->req->xfer = NULL;
     if (x->resp) {
@@ -431,13 +442,13 @@ static void restart(fh__exchange *x)
     x->discard = 0;
     x->discarded = 0;
     x->body_sent = 0;
-    if (!x->host || strcmp(x->host->key, x->pool_key) != 0)
-        x->host = NULL; /* a redirect to another origin */
     int rc = fh__ex_prepare(x);
     if (rc) {
         fh__ex_fail_code(x, rc);
         return;
     }
+    if (!x->host || strcmp(x->host->key, x->host_key) != 0)
+        x->host = NULL; /* a redirect to another origin (or route) */
     x->state = FH__X_START;
     do_start(x);
 }
@@ -483,10 +494,10 @@ static fh__pool_host *host_of(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    int own = x->pool_key == r->pool_key;
+    int own = x->host_key == r->pool_key;
     if (own && r->host && r->host_client == c->id)
         return r->host;
-    fh__pool_host *h = fh__pool_host_get(&c->pool, x->pool_key);
+    fh__pool_host *h = fh__pool_host_get(&c->pool, x->host_key);
     if (own && h) {
         r->host = h;
         r->host_client = c->id;
@@ -565,6 +576,8 @@ static const char *phase_name(const fh__exchange *x)
         switch (x->conn->state) {
         case FH__C_RESOLVING: return "resolving the host name";
         case FH__C_CONNECTING: return "connecting";
+        case FH__C_PROXY_TLS: return "in the TLS handshake with the proxy";
+        case FH__C_PROXY: return "in the handshake with the proxy";
         default: return "in the TLS handshake";
         }
     }
