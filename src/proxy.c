@@ -439,26 +439,16 @@ int fh__proxy_connect_reply(const char *buf, size_t len, size_t *scan, int *stat
      * an endless head. */
     static const fh__h1_limits lim = {8192, 16384, 64, 0};
     fh_header hdrs[64];
-    size_t off = 0;
-    for (;;) {
-        fh__h1_head h = {0};
-        size_t sc = *scan > off ? *scan - off : 0;
-        int rc = fh__h1_parse_head(buf + off, len - off, &sc, &lim, 1, hdrs, 64, &h);
-        *scan = off + sc;
-        if (rc == FH_EAGAIN)
-            return rc;
-        if (rc < 0) {
-            *why = h.why ? h.why : "malformed reply";
-            return FH_EPROTO;
-        }
-        off += (size_t)rc;
-        *scan = off;
-        if (h.status >= 200 || h.status == 101) {
-            *status = h.status;
-            return (int)off;
-        }
-        /* 1xx interim answers are skipped (RFC 9110 §15.2). */
+    fh__h1_head h = {0};
+    int rc = fh__h1_parse_head(buf, len, scan, &lim, 1, hdrs, 64, &h);
+    if (rc == FH_EAGAIN)
+        return rc;
+    if (rc < 0) {
+        *why = h.why ? h.why : "malformed reply";
+        return FH_EPROTO;
     }
+    *status = h.status;
+    return rc;
 }
 
 /* ---- SOCKS5 -------------------------------------------------------------- */

@@ -86,9 +86,9 @@ int fh__proxy_connect_request(fh__buf *out, const char *host, int port, const fh
 /*
  * Parses the proxy's reply to CONNECT in buf[0..len). Incremental like
  * fh__h1_parse_head (*scan starts at 0). Returns the length of the head
- * (> 0) with *status set (any 2xx opens the tunnel; 1xx interim answers
- * are skipped, their length included), FH_EAGAIN for more bytes, or
- * FH_EPROTO with *why set.
+ * (> 0) with *status set (any 2xx opens the tunnel; a 1xx is an interim
+ * answer the caller skips before parsing again from its end with *scan
+ * reset), FH_EAGAIN for more bytes, or FH_EPROTO with *why set.
  */
 int fh__proxy_connect_reply(const char *buf, size_t len, size_t *scan, int *status,
                             const char **why);

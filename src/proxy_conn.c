@@ -233,6 +233,8 @@ static int hs_parse(fh__conn *c)
     hs->out.len = hs->out_pos = 0;
     switch (hs->step) {
     case HS_CONNECT: /* RFC 9110 §9.3.6: any 2xx opens the tunnel */
+        if (status >= 100 && status < 200 && status != 101)
+            return 1; /* an interim answer (RFC 9110 §15.2): the next head follows */
         if (status < 200 || status > 299)
             return fail_connect_status(c, status);
         hs->step = 0;
