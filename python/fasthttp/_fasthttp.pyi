@@ -367,11 +367,16 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = False,
         http1: bool = True,
         user_agent: str | None = None,
+        proxy: str | None = None,
+        proxies: Mapping[str, str | None] | None = None,
+        trust_env: bool = True,
+        uds: str | None = None,
     ) -> None:
         """http2=True: HTTPS offers h2 by ALPN and falls back to HTTP/1.1;
         with http1=False, HTTP/2 only (HTTPS must agree to h2, cleartext
         speaks it by prior knowledge; otherwise HTTP2NotAvailable).
-        Per request, http2=True/False overrides it (None: the client's)."""
+        Per request, http2=True/False overrides it (None: the client's).
+        proxy= / proxies= / trust_env= / uds=: see docs/python.md, "Proxies"."""
     def request(
         self,
         method: str,
@@ -393,6 +398,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def get(
         self,
@@ -414,6 +420,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def post(
         self,
@@ -435,6 +442,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def put(
         self,
@@ -456,6 +464,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def patch(
         self,
@@ -477,6 +486,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def delete(
         self,
@@ -498,6 +508,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def head(
         self,
@@ -519,6 +530,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def options(
         self,
@@ -540,6 +552,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def trace(
         self,
@@ -561,6 +574,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def send(
         self,
@@ -580,6 +594,8 @@ class _ClientMethods(Generic[_R]):
         """Closes the client (asyncio: cancels what is left); `await` it or not."""
     def _set_fake_clock_us(self, now_us: int | None) -> None:
         """For tests: the circuit breaker's clock (None: the real one)."""
+    def _proxy_for(self, url: str) -> str | None:
+        """For tests: the proxy id, 'unix:<path>', or None (direct) for url."""
     def _circuit_state(self, origin: str) -> str:
         """For tests: 'closed', 'open' or 'half-open' for 'scheme://host:port'."""
     def __enter__(self) -> SyncClient: ...
