@@ -114,7 +114,14 @@ int fh_client_set_proxy(fh_client *c, const char *scheme, const char *url)
     if (i < 0)
         return FH_EINVAL;
     fh__proxy_config *cfg = cfg_of(c);
-    return cfg ? slot_set(&cfg->slot[i], url, 0, NULL) : FH_ENOMEM;
+    if (!cfg)
+        return FH_ENOMEM;
+    /* A proxy for every scheme replaces the environment's per-scheme ones
+     * (as curl's -x does); the environment's NO_PROXY still applies. */
+    for (int k = 0; i == PS_ALL && k < PS_N; k++)
+        if (cfg->slot[k].from_env)
+            slot_clear(&cfg->slot[k]);
+    return slot_set(&cfg->slot[i], url, 0, NULL);
 }
 
 int fh_client_set_no_proxy(fh_client *c, const char *list)

@@ -277,7 +277,8 @@ static inline int fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
  * (the proxy resolves them); without a scheme it is http. Default ports:
  * 80, 443, 1080. Credentials are sent to the proxy only (Proxy-Authorization:
  * Basic, or RFC 1929). NULL or "" means no proxy for that scheme, even when
- * the environment names one. FH_OK, FH_EINVAL (unknown scheme), FH_EURL or
+ * the environment names one; setting "all" also drops the environment's
+ * per-scheme proxies (the environment's NO_PROXY still applies). FH_OK, FH_EINVAL (unknown scheme), FH_EURL or
  * FH_EUNSUPPORTED (a bad URL; fh_proxy_check says why), FH_ENOMEM. */
 FH_EXTERN int fh_client_set_proxy(fh_client *client, const char *scheme, const char *url);
 
