@@ -16,7 +16,6 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import trustme
@@ -382,7 +381,3 @@ def test_abstract_unix_socket() -> None:
     finally:
         t.join(5)
         srv.close()
-
-
-def _unused(x: Any) -> None:  # keeps imports used in every Python version
-    del x
