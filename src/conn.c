@@ -266,20 +266,31 @@ void fh__conn_join(fh__conn *c, fh__exchange *x)
 
 /* ---- TLS ------------------------------------------------------------------------------- */
 
-static void do_tls(fh__conn *c)
+int fh__conn_handshake(fh__conn *c)
 {
     int want = 0;
-    char err[200] = "";
+    char err[200] = "", peer[FH__ERRMSG / 2];
     int rc = fh__tls_handshake(c->ssl, &want, err, sizeof err);
     if (rc == FH_EAGAIN) {
         if (fh__conn_watch(c, want) != FH_OK)
             fh__conn_fail(c, FH_ELOOP, "event loop refused to watch a socket");
-        return;
+        return 0;
     }
     if (rc) {
-        fh__conn_fail(c, rc, "TLS handshake with %s:%d failed: %s", c->hostname, c->port, err);
-        return;
+        if (c->state == FH__C_PROXY_TLS)
+            fh__conn_peer(c, peer, sizeof peer); /* "proxy <id>" */
+        else
+            snprintf(peer, sizeof peer, "%s:%d", c->hostname, c->port);
+        fh__conn_fail(c, rc, "TLS handshake with %s failed: %s", peer, err);
+        return 0;
     }
+    return 1;
+}
+
+static void do_tls(fh__conn *c)
+{
+    if (!fh__conn_handshake(c))
+        return;
     for (fh__exchange *x = c->ex; x; x = x->cnext)
         x->tm.tls_us = fh__ex_elapsed(x);
     if (SSL_session_reused(c->ssl))

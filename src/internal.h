@@ -177,6 +177,10 @@ void fh__proxy_conn_connected(fh__conn *c);
 void fh__proxy_conn_io(fh__conn *c);
 /* The resolver answered for a SOCKS5 (local resolution) target. */
 void fh__proxy_conn_on_resolved(fh__conn *c);
+/* conn.c: advances c's TLS handshake (the proxy's in PROXY_TLS, else the
+ * origin's): 1 when it is done; 0 while it waits, or after it failed and
+ * failed c. */
+int fh__conn_handshake(fh__conn *c);
 /* conn.c: the tunnel stands (or there is none): TLS to the origin, or READY. */
 void fh__conn_tunnel_ready(fh__conn *c);
 /* conn.c: opening c failed; every exchange waiting on it fails. */

@@ -400,19 +400,8 @@ static void after_proxy_tls(fh__conn *c)
 
 static void proxy_tls_step(fh__conn *c)
 {
-    int want = 0;
-    char err[200] = "";
-    int rc = fh__tls_handshake(c->ssl, &want, err, sizeof err);
-    if (rc == FH_EAGAIN) {
-        if (fh__conn_watch(c, want) != FH_OK)
-            fh__conn_fail(c, FH_ELOOP, "event loop refused to watch a socket");
-        return;
-    }
-    if (rc) {
-        fh__conn_fail(c, rc, "TLS handshake with proxy %s failed: %s", c->route->px.id, err);
-        return;
-    }
-    after_proxy_tls(c);
+    if (fh__conn_handshake(c))
+        after_proxy_tls(c);
 }
 
 void fh__proxy_conn_connected(fh__conn *c)

@@ -124,19 +124,25 @@ static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
     }
 }
 
-static void nosig_init(void)
+/* A BIO method of ours, or NULL; it lives for the process, like OpenSSL's
+ * own methods. */
+static BIO_METHOD *method_new(int kind, const char *name, int (*wr)(BIO *, const char *, int),
+                              int (*rd)(BIO *, char *, int), long (*ctrl)(BIO *, int, long, void *))
 {
     int type = BIO_get_new_index();
-    BIO_METHOD *m = type < 0 ? NULL
-        : BIO_meth_new(type | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "fasthttp socket");
-    if (!m)
-        return;
-    if (!BIO_meth_set_write(m, nosig_write) || !BIO_meth_set_read(m, nosig_read) ||
-        !BIO_meth_set_ctrl(m, nosig_ctrl)) {
+    BIO_METHOD *m = type < 0 ? NULL : BIO_meth_new(type | kind, name);
+    if (m && (!BIO_meth_set_write(m, wr) || !BIO_meth_set_read(m, rd) ||
+              !BIO_meth_set_ctrl(m, ctrl))) {
         BIO_meth_free(m);
-        return;
+        m = NULL;
     }
-    nosig_method = m; /* lives for the process, like OpenSSL's own methods */
+    return m;
+}
+
+static void nosig_init(void)
+{
+    nosig_method = method_new(BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "fasthttp socket",
+                              nosig_write, nosig_read, nosig_ctrl);
 }
 
 /* A BIO over fd that does not own it: the transport closes the socket. */
@@ -211,16 +217,8 @@ static long tunnel_ctrl(BIO *b, int cmd, long num, void *ptr)
 
 static void tunnel_init(void)
 {
-    int type = BIO_get_new_index();
-    BIO_METHOD *m = type < 0 ? NULL : BIO_meth_new(type | BIO_TYPE_SOURCE_SINK, "fasthttp tunnel");
-    if (!m)
-        return;
-    if (!BIO_meth_set_write(m, tunnel_write) || !BIO_meth_set_read(m, tunnel_read) ||
-        !BIO_meth_set_ctrl(m, tunnel_ctrl)) {
-        BIO_meth_free(m);
-        return;
-    }
-    tunnel_method = m;
+    tunnel_method = method_new(BIO_TYPE_SOURCE_SINK, "fasthttp tunnel", tunnel_write,
+                               tunnel_read, tunnel_ctrl);
 }
 
 /* A BIO over the proxy's session, which it does not own. */

@@ -362,16 +362,7 @@ static void *abstract_main(void *arg)
     if (fd < 0)
         return NULL;
     char buf[2048];
-    size_t len = 0;
-    while (len < sizeof buf - 1) {
-        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = 0;
-        if (strstr(buf, "\r\n\r\n"))
-            break;
-    }
+    fh_test_recv_head(fd, buf, sizeof buf);
     static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\n"
                                "abstract";
     (void)send(fd, resp, sizeof resp - 1, MSG_NOSIGNAL);

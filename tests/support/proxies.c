@@ -131,19 +131,27 @@ void fh_proxyd_stop(fh_proxyd *p)
 
 /* ---- the scripted proxy -------------------------------------------------- */
 
-static void serve_one(fh_refuser *r, int fd)
+int fh_test_recv_head(int fd, char *buf, size_t cap)
 {
-    char buf[4096];
     size_t len = 0;
-    while (len < sizeof buf - 1) { /* the request head */
-        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+    buf[0] = 0;
+    while (len < cap - 1) {
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
         if (n <= 0)
-            return;
+            return -1;
         len += (size_t)n;
         buf[len] = 0;
         if (strstr(buf, "\r\n\r\n"))
-            break;
+            return (int)len;
     }
+    return -1;
+}
+
+static void serve_one(fh_refuser *r, int fd)
+{
+    char buf[4096];
+    if (fh_test_recv_head(fd, buf, sizeof buf) < 0)
+        return;
     char out[128];
     int n = 0;
     if (r->status > 0)

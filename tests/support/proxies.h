@@ -32,6 +32,10 @@ int fh_tinyproxy_start(fh_proxyd *p, const char *user, const char *pass);
 int fh_microsocks_start(fh_proxyd *p, const char *user, const char *pass);
 void fh_proxyd_stop(fh_proxyd *p);
 
+/* Reads a request head (up to CRLF CRLF) from fd into buf (NUL-terminated):
+ * its length, or -1 when the peer closed first or it does not fit. */
+int fh_test_recv_head(int fd, char *buf, size_t cap);
+
 /* The scripted proxy: status > 0 answers every request head with that
  * status ("HTTP/1.1 <status> X"); status 0 answers 200 and closes at once;
  * status -1 closes without answering. */
