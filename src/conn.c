@@ -422,10 +422,6 @@ static void begin_connect(fh__conn *c)
 
 void fh__conn_on_resolved(fh__conn *c)
 {
-    if (c->state == FH__C_PROXY) {
-        fh__proxy_conn_on_resolved(c); /* the origin's name, for SOCKS5 */
-        return;
-    }
     fh__addrs a = {0};
     const char *why = NULL;
     int rc = fh__resolve_result(c->job, &a, &why);
@@ -433,10 +429,16 @@ void fh__conn_on_resolved(fh__conn *c)
         return;
     fh__resolve_release(c->job);
     c->job = NULL;
+    /* In PROXY the name was the origin's, for SOCKS5; before, the dialled one. */
+    int port, origin = c->state == FH__C_PROXY || !c->route;
     if (rc) {
-        int port;
-        fh__conn_fail(c, rc, "cannot resolve %shost '%s': %s", c->route ? "proxy " : "",
-                      fh__conn_dial(c, &port), why ? why : "unknown error");
+        fh__conn_fail(c, rc, "cannot resolve %shost '%s': %s", origin ? "" : "proxy ",
+                      origin ? c->hostname : fh__conn_dial(c, &port),
+                      why ? why : "unknown error");
+        return;
+    }
+    if (c->state == FH__C_PROXY) {
+        fh__proxy_conn_resolved(c, &a);
         return;
     }
     c->addrs = a;

@@ -175,8 +175,9 @@ const char *fh__conn_peer(const fh__conn *c, char *buf, size_t len);
 void fh__proxy_conn_connected(fh__conn *c);
 /* Readiness in PROXY_TLS or PROXY. */
 void fh__proxy_conn_io(fh__conn *c);
-/* The resolver answered for a SOCKS5 (local resolution) target. */
-void fh__proxy_conn_on_resolved(fh__conn *c);
+/* The origin's addresses for a SOCKS5 (local resolution) target arrived:
+ * the CONNECT request goes out (a is freed). */
+void fh__proxy_conn_resolved(fh__conn *c, fh__addrs *a);
 /* conn.c: advances c's TLS handshake (the proxy's in PROXY_TLS, else the
  * origin's): 1 when it is done; 0 while it waits, or after it failed and
  * failed c. */

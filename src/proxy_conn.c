@@ -363,22 +363,10 @@ static void hs_begin(fh__conn *c)
     hs_run(c);
 }
 
-void fh__proxy_conn_on_resolved(fh__conn *c)
+void fh__proxy_conn_resolved(fh__conn *c, fh__addrs *a)
 {
-    fh__addrs a = {0};
-    const char *why = NULL;
-    int rc = fh__resolve_result(c->job, &a, &why);
-    if (rc == FH_EAGAIN)
-        return;
-    fh__resolve_release(c->job);
-    c->job = NULL;
-    if (rc) {
-        fh__conn_fail(c, rc, "cannot resolve host '%s': %s", c->hostname,
-                      why ? why : "unknown error");
-        return;
-    }
-    rc = s5_connect(c, &a.v[0]);
-    fh__addrs_free(&a);
+    int rc = s5_connect(c, &a->v[0]);
+    fh__addrs_free(a);
     if (rc) {
         fh__conn_fail(c, rc, "out of memory");
         return;
