@@ -283,7 +283,6 @@ int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req)
     for (int k = 0; k < FH_LIMIT_KINDS; k++)
         x->limit[k] = req->limit[k] > 0 ? req->limit[k] : c->limit[k];
     req->errmsg[0] = 0;
-    req->proxy_status = 0;
     x->url = &req->url;
     x->pool_key = req->pool_key;
     x->method = req->method;

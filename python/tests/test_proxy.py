@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -381,3 +382,26 @@ def test_abstract_unix_socket() -> None:
     finally:
         t.join(5)
         srv.close()
+
+
+# ---- fh ws through proxies (fh -x for HTTP is in tests/test_proxy.c) ---------------------
+
+
+def test_fh_ws_through_proxies(proxy_url: str, ws_server: str, wss_server: str,
+                               nginx: Nginx) -> None:
+    from test_fh_ws import FH
+
+    assert os.access(FH, os.X_OK), f"{FH} is missing: build it (cmake) or set FH_BIN"
+    for base in (ws_server, wss_server):
+        p = subprocess.Popen([FH, "ws", "--cacert", nginx.ca_file, "-x", proxy_url,
+                              f"{base}/echo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        assert p.stdin and p.stdout
+        p.stdin.write(b"via proxy\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == b"via proxy\n"
+        p.stdin.close()  # end of input: close with 1000
+        assert p.wait(10) == 0
+        p.stdout.close()
+        if p.stderr:
+            p.stderr.close()
