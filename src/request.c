@@ -151,7 +151,8 @@ void fh_request_free(fh_request *req)
     free(req->url_str);
     free(req->pool_key);
     free(req->body_owned);
-    fh__req_route_free(req->route);
+    if (req->route)
+        fh__req_route_free(req->route);
     free(req->auth_user);
     free(req->auth_pass);
     if (req->url_pass)
