@@ -415,20 +415,23 @@ static int build_target(struct fh__xroute *rt, const fh__url *u)
 int fh__route_prepare(fh__exchange *x, size_t *n)
 {
     fh_request *r = x->req;
+    fh__route route;
+    char err[160];
+    int rc = pick(x->engine->client->px, r->route, x->url, x->upgrade, &route, err, sizeof err);
+    if (rc) {
+        fh__request_fail(r, "%s", err);
+        return rc;
+    }
+    if (x->rt)
+        x->rt->route.kind = FH__ROUTE_DIRECT; /* a previous hop's */
+    if (!route.kind)
+        return FH_OK; /* direct (NO_PROXY): nothing to allocate */
     if (!x->rt && !(x->rt = calloc(1, sizeof *x->rt))) {
         fh__request_fail(r, "out of memory");
         return FH_ENOMEM;
     }
     struct fh__xroute *rt = x->rt;
-    char err[160];
-    int rc = pick(x->engine->client->px, r->route, x->url, x->upgrade, &rt->route, err,
-                  sizeof err);
-    if (rc) {
-        fh__request_fail(r, "%s", err);
-        return rc;
-    }
-    if (!rt->route.kind)
-        return FH_OK;
+    rt->route = route;
     if ((rc = build_key(rt, x->pool_key)) == FH_OK && rt->route.forward)
         rc = build_target(rt, x->url);
     if (rc) {

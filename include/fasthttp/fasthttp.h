@@ -409,9 +409,9 @@ FH_EXTERN int fh_request_set_decode(fh_request *req, int decode);
 /* Overrides the client's HTTP/2 mode for this request (-1: the client's). */
 FH_EXTERN int fh_request_set_http2(fh_request *req, int mode);
 
-/* This request's own proxy, replacing the client's ("" or NULL with
- * fh_request_set_proxy(r, "") : no proxy for it; the client's NO_PROXY
- * still applies). FH_EURL/FH_EUNSUPPORTED with the message set. */
+/* This request's own proxy URL, replacing the client's: "" means no proxy
+ * for this request, NULL gives it the client's again. The client's
+ * NO_PROXY still applies. FH_EURL/FH_EUNSUPPORTED with the message set. */
 FH_EXTERN int fh_request_set_proxy(fh_request *req, const char *url);
 /* This request's own Unix socket (see fh_client_set_unix_socket). */
 FH_EXTERN int fh_request_set_unix_socket(fh_request *req, const char *path);
