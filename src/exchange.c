@@ -181,9 +181,9 @@ static int grow_hdrs(fh__exchange *x, size_t need)
  * the measure of max_request_header_size, for every codec. */
 static size_t head_size(const fh__exchange *x)
 {
-    size_t n = x->method_len + strlen(x->target) + 14; /* SP SP HTTP/1.1 CRLF, CRLF */
+    size_t n = x->method_len + x->target_len + 14; /* SP SP HTTP/1.1 CRLF, CRLF */
     if (x->authority)
-        n += strlen(x->authority) + 8;
+        n += x->authority_len + 8;
     for (size_t i = 0; i < x->nhdrs; i++)
         n += x->hdrs[i].name_len + x->hdrs[i].value_len + 4;
     return n;
@@ -224,10 +224,14 @@ int fh__ex_prepare(fh__exchange *x)
         (rc = fh__route_prepare(x, &n)) != FH_OK)
         return rc;
     x->nhdrs = n;
+    x->target_len = strlen(x->target); /* the codecs and sent.c reuse these lengths */
     /* A caller's Host (virtual hosting) replaces ours while it is sent. */
     x->authority = x->url->authority;
-    if (!fh__policy_skip_header(x, "Host", 4) && fh__request_has_header(r, "Host"))
+    x->authority_len = strlen(x->authority);
+    if (!fh__policy_skip_header(x, "Host", 4) && fh__request_has_header(r, "Host")) {
         x->authority = NULL;
+        x->authority_len = 0;
+    }
     x->framing = framing_of(x);
     size_t size = head_size(x);
     if (size > (uint64_t)x->limit[FH_LIMIT_REQUEST_HEAD]) {

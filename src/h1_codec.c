@@ -211,7 +211,7 @@ static int build_head(h1 *st, fh__exchange *x)
     st->out.len = st->out_pos = st->body_pos = 0;
     const char *auth = x->authority;
     int rc = fh__h1_write_head(&st->out, x->method, x->method_len, x->target,
-                               strlen(x->target), auth, auth ? strlen(auth) : 0, x->hdrs,
+                               x->target_len, auth, x->authority_len, x->hdrs,
                                x->nhdrs, x->framing);
     if (rc) {
         fh__request_fail(r, "invalid request line or header for %s", r->url_str);

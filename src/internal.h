@@ -547,6 +547,7 @@ struct fh__exchange {
     const char *host_key;         /* the pool's key: pool_key, or with the route */
     const char *target;           /* the request-target written: the URL's, or the
                                      absolute form through a forward proxy */
+    size_t target_len;            /* strlen(target), measured once per hop */
     struct fh__xroute *rt;        /* the hop's route when the client or request has
                                      proxy settings, else NULL */
     const char *method;
@@ -588,6 +589,7 @@ struct fh__exchange {
     fh_header *hdrs;
     size_t nhdrs, hdr_cap;
     const char *authority;        /* Host value, or NULL when the caller sends Host */
+    size_t authority_len;         /* its length (0 when NULL) */
     int64_t framing;              /* body length, or FH__BODY_NONE / FH__BODY_CHUNKED */
     int in_queue;                 /* the waiter may be in the pool's queue */
     /* request body source */
