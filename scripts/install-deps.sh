@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libcmocka-dev
       libc-ares-dev libnghttp2-dev libidn2-dev libwslay-dev nghttp2-server nghttp2-client libpsl-dev libcurl4-openssl-dev wrk libuv1-dev nginx-light openssl python3 python3-venv python3-dev
-      nodejs)  # nodejs: pyright (the PyPI package bundles its JavaScript, not node)
+      nodejs tinyproxy microsocks libnginx-mod-stream)  # nodejs: pyright (the PyPI package bundles its JavaScript, not node)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -17,9 +17,9 @@ if command -v cmake >/dev/null 2>&1; then
   missing=("${missing[@]/cmake}")
 fi
 read -r -a missing <<< "${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if ((${#missing[@]})); then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
@@ -29,4 +29,12 @@ if ((${#missing[@]})); then
   $SUDO chmod +x /usr/sbin/policy-rc.d
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
   $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+# tinyproxy's package enables a system service that listens on every
+# interface; the tests start their own on 127.0.0.1, so the service stays off.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+fi
+if [ -s /run/tinyproxy/tinyproxy.pid ]; then
+  $SUDO kill "$(cat /run/tinyproxy/tinyproxy.pid)" 2>/dev/null || true
 fi

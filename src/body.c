@@ -228,6 +228,16 @@ void fh__ex_on_head(fh__exchange *x)
         fh__ex_fail(x, FH_ENOMEM, "out of memory");
         return;
     }
+    const fh__route *rt;
+    if (r->status == 407 && (rt = fh__ex_route(x)) && rt->forward) {
+        /* In forward mode the proxy answers for itself: its 407 (RFC 9110
+         * §15.5.8) is a refusal of the proxy, not the origin's response. */
+        x->req->proxy_status = 407;
+        fh__ex_fail(x, FH_EPROXY, "proxy %s requires authentication (407 Proxy Authentication "
+                    "Required)%s", rt->proxy->id,
+                    rt->proxy->user ? ": the credentials were refused" : "");
+        return;
+    }
     int taken = fh__policy_on_head(x);
     if (taken < 0) {
         fh__ex_fail_code(x, taken);

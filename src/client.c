@@ -39,7 +39,9 @@ fh_client *fh_client_new(void)
     c->follow_redirects = 1;
     c->max_redirects = 20;
     c->user_agent = strdup("fasthttp/" FH_VERSION_STRING);
-    if (!c->user_agent || fh__shared_init(c) != FH_OK) {
+    /* Proxies from the environment, as curl and httpx read them (trust_env
+     * is on by default; proxy_route.c says which variables). */
+    if (!c->user_agent || fh__shared_init(c) != FH_OK || fh_client_set_trust_env(c, 1) != FH_OK) {
         fh_client_free(c);
         return NULL;
     }
@@ -60,6 +62,7 @@ void fh_client_free(fh_client *c)
     free(c->user_agent);
     free(c->auth_user);
     free(c->auth_pass);
+    fh__proxy_config_free(c->px);
     fh__fork_unregister(&c->fork_node);
     pthread_mutex_destroy(&c->lock);
     free(c);

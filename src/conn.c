@@ -130,9 +130,9 @@ static void abandon(fh__conn *c)
 }
 
 /* Opening failed: every exchange waiting on it fails, after the slot went
- * back to the pool (so a retry may take it again). */
-__attribute__((format(printf, 3, 4)))
-static void open_fail(fh__conn *c, int code, const char *fmt, ...)
+ * back to the pool (so a retry may take it again). A proxy's refusal is
+ * kept on each request (fh_request_proxy_status). */
+void fh__conn_fail(fh__conn *c, int code, const char *fmt, ...)
 {
     char msg[FH__ERRMSG];
     va_list ap;
@@ -140,6 +140,7 @@ static void open_fail(fh__conn *c, int code, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fh__exchange *x = c->ex;
+    int status = c->proxy_status;
     c->ex = NULL;
     c->nex = 0;
     abandon(c);
@@ -147,6 +148,7 @@ static void open_fail(fh__conn *c, int code, const char *fmt, ...)
         fh__exchange *next = x->cnext;
         x->conn = NULL;
         x->cprev = x->cnext = NULL;
+        x->req->proxy_status = status;
         fh__ex_fail(x, code, "%s", msg);
         x = next;
     }
@@ -220,14 +222,14 @@ static void ready(fh__conn *c)
 {
     int h2 = pick_h2(c);
     if (h2 < 0) {
-        open_fail(c, FH_EHTTP2, "%s:%d did not agree to HTTP/2 (ALPN) and HTTP/2 was "
+        fh__conn_fail(c, FH_EHTTP2, "%s:%d did not agree to HTTP/2 (ALPN) and HTTP/2 was "
                   "required", c->hostname, c->port);
         return;
     }
     c->codec = h2 ? &fh__h2_codec : &fh__h1_codec;
     if (c->codec->init(c) != FH_OK) {
         c->codec = NULL;
-        open_fail(c, FH_ENOMEM, "out of memory");
+        fh__conn_fail(c, FH_ENOMEM, "out of memory");
         return;
     }
     c->state = FH__C_READY;
@@ -268,20 +270,31 @@ void fh__conn_join(fh__conn *c, fh__exchange *x)
 
 /* ---- TLS ------------------------------------------------------------------------------- */
 
-static void do_tls(fh__conn *c)
+int fh__conn_handshake(fh__conn *c)
 {
     int want = 0;
-    char err[200] = "";
+    char err[200] = "", peer[FH__ERRMSG / 2];
     int rc = fh__tls_handshake(c->ssl, &want, err, sizeof err);
     if (rc == FH_EAGAIN) {
         if (fh__conn_watch(c, want) != FH_OK)
-            open_fail(c, FH_ELOOP, "event loop refused to watch a socket");
-        return;
+            fh__conn_fail(c, FH_ELOOP, "event loop refused to watch a socket");
+        return 0;
     }
     if (rc) {
-        open_fail(c, rc, "TLS handshake with %s:%d failed: %s", c->hostname, c->port, err);
-        return;
+        if (c->state == FH__C_PROXY_TLS)
+            fh__conn_peer(c, peer, sizeof peer); /* "proxy <id>" */
+        else
+            snprintf(peer, sizeof peer, "%s:%d", c->hostname, c->port);
+        fh__conn_fail(c, rc, "TLS handshake with %s failed: %s", peer, err);
+        return 0;
     }
+    return 1;
+}
+
+static void do_tls(fh__conn *c)
+{
+    if (!fh__conn_handshake(c))
+        return;
     for (fh__exchange *x = c->ex; x; x = x->cnext)
         x->tm.tls_us = fh__ex_elapsed(x);
     if (SSL_session_reused(c->ssl))
@@ -295,13 +308,19 @@ static void begin_tls(fh__conn *c)
     SSL_CTX *ctx = NULL;
     fh_client *cl = c->engine->client;
     int rc = fh__client_ssl_ctx(cl, &ctx, err, sizeof err);
+    /* Through an HTTPS proxy, the origin's TLS runs inside the proxy's
+     * (docs/architecture.md, "Proxies and Unix sockets"). */
+    if (rc == FH_OK && c->ssl) {
+        c->proxy_ssl = c->ssl;
+        c->ssl = NULL;
+    }
     if (rc == FH_OK)
-        rc = fh__tls_conn_new(&c->ssl, ctx, c->fd, c->hostname, c->host_is_ip, cl->tls.verify,
-                              c->http2, err, sizeof err);
+        rc = fh__tls_conn_new(&c->ssl, ctx, c->fd, c->proxy_ssl, c->hostname, c->host_is_ip,
+                              cl->tls.verify, c->http2, err, sizeof err);
     if (rc == FH_OK)
         fh__tls_sessions_attach(c, &cl->pool);
     if (rc) {
-        open_fail(c, rc, "TLS setup for %s:%d failed: %s", c->hostname, c->port, err);
+        fh__conn_fail(c, rc, "TLS setup for %s:%d failed: %s", c->hostname, c->port, err);
         return;
     }
     c->state = FH__C_TLS;
@@ -324,6 +343,14 @@ static void connected(fh__conn *c, int i)
     fh__pool_opened(&c->engine->client->pool, c, c->host);
     for (fh__exchange *x = c->ex; x; x = x->cnext)
         x->tm.connect_us = fh__ex_elapsed(x);
+    if (c->route && !fh__conn_is_unix(c))
+        fh__proxy_conn_connected(c);
+    else
+        fh__conn_tunnel_ready(c);
+}
+
+void fh__conn_tunnel_ready(fh__conn *c)
+{
     if (c->tls)
         begin_tls(c);
     else
@@ -334,14 +361,14 @@ static void connected(fh__conn *c, int i)
  * connection failed (the waiting exchanges were failed). */
 static int start_attempt(fh__conn *c)
 {
-    char err[128] = "no address";
+    char err[128] = "no address", peer[FH__ERRMSG / 2];
     while (c->next_addr < c->addrs.n && c->nattempts < FH__MAX_ATTEMPTS) {
         int fd = fh__tcp_connect(&c->addrs.v[c->next_addr++], err, sizeof err);
         if (fd < 0)
             continue;
         if (fh__engine_watch(c->engine, c, fd, FH_WATCH_WRITE) != FH_OK) {
             close(fd);
-            open_fail(c, FH_ELOOP, "event loop refused to watch a socket");
+            fh__conn_fail(c, FH_ELOOP, "event loop refused to watch a socket");
             return FH_ELOOP;
         }
         c->attempt_fd[c->nattempts++] = fd;
@@ -353,7 +380,8 @@ static int start_attempt(fh__conn *c)
     }
     if (c->nattempts)
         return FH_OK;
-    open_fail(c, FH_ECONNECT, "cannot connect to %s:%d: %s", c->hostname, c->port, err);
+    fh__conn_fail(c, FH_ECONNECT, "cannot connect to %s: %s",
+                  fh__conn_peer(c, peer, sizeof peer), err);
     return FH_ECONNECT;
 }
 
@@ -364,7 +392,7 @@ static void on_connect_ready(fh__conn *c, int fd)
         i++;
     if (i == c->nattempts)
         return;
-    char err[128];
+    char err[128], peer[FH__ERRMSG / 2];
     int rc = fh__tcp_connect_result(fd, err, sizeof err);
     if (rc == FH_EAGAIN)
         return;
@@ -374,7 +402,8 @@ static void on_connect_ready(fh__conn *c, int fd)
     }
     close_attempt(c, i);
     if (c->nattempts == 0 && c->next_addr >= c->addrs.n) {
-        open_fail(c, FH_ECONNECT, "cannot connect to %s:%d: %s", c->hostname, c->port, err);
+        fh__conn_fail(c, FH_ECONNECT, "cannot connect to %s: %s",
+                      fh__conn_peer(c, peer, sizeof peer), err);
         return;
     }
     if (c->next_addr < c->addrs.n)
@@ -404,9 +433,16 @@ void fh__conn_on_resolved(fh__conn *c)
         return;
     fh__resolve_release(c->job);
     c->job = NULL;
+    /* In PROXY the name was the origin's, for SOCKS5; before, the dialled one. */
+    int port, origin = c->state == FH__C_PROXY || !c->route;
     if (rc) {
-        open_fail(c, rc, "cannot resolve host '%s': %s", c->hostname,
-                  why ? why : "unknown error");
+        fh__conn_fail(c, rc, "cannot resolve %shost '%s': %s", origin ? "" : "proxy ",
+                      origin ? c->hostname : fh__conn_dial(c, &port),
+                      why ? why : "unknown error");
+        return;
+    }
+    if (c->state == FH__C_PROXY) {
+        fh__proxy_conn_resolved(c, &a);
         return;
     }
     c->addrs = a;
@@ -420,11 +456,13 @@ static void hook_connect(fh__conn *c)
 {
     fh_client *cl = c->engine->client;
     c->state = FH__C_CONNECTING;
-    int fd = cl->connect_hook(cl->connect_ud, c->hostname, c->port);
+    int port;
+    const char *host = fh__conn_dial(c, &port);
+    int fd = cl->connect_hook(cl->connect_ud, host, port);
     if (fd < 0 || fh__engine_watch(c->engine, c, fd, FH_WATCH_WRITE) != FH_OK) {
         if (fd >= 0)
             close(fd);
-        open_fail(c, FH_ECONNECT, "connect hook failed for %s:%d", c->hostname, c->port);
+        fh__conn_fail(c, FH_ECONNECT, "connect hook failed for %s:%d", host, port);
         return;
     }
     c->attempt_fd[c->nattempts++] = fd;
@@ -435,7 +473,9 @@ void fh__conn_open(fh_engine *e, fh__exchange *x)
     fh__pool *p = &e->client->pool;
     fh__conn *c = fh__conn_new(-1);
     const fh__url *u = x->url;
-    if (c && !(c->hostname = strdup(u->host))) {
+    const fh__route *route = fh__ex_route(x);
+    if (c && (!(c->hostname = strdup(u->host)) ||
+              (route && fh__proxy_conn_setup(c, route) != FH_OK))) {
         fh__conn_close(c);
         c = NULL;
     }
@@ -457,19 +497,25 @@ void fh__conn_open(fh_engine *e, fh__exchange *x)
     xlink(c, x);
     x->state = FH__X_WAIT;
     fh__ex_set_phase(x, FH_TIMEOUT_CONNECT, FH_ETIMEOUT_CONNECT);
+    if (fh__conn_is_unix(c)) { /* its address is made: nothing to resolve */
+        begin_connect(c);
+        return;
+    }
     if (e->client->connect_hook) {
         hook_connect(c);
         return;
     }
-    if (fh__resolve_numeric(c->hostname, c->port, &c->addrs) == FH_OK) {
+    int port;
+    const char *host = fh__conn_dial(c, &port);
+    if (fh__resolve_numeric(host, port, &c->addrs) == FH_OK) {
         begin_connect(c);
         return;
     }
     int rc = fh__engine_wake_fd(e);
     if (rc == FH_OK)
-        rc = fh__resolve_start(&c->job, c->hostname, c->port, &e->wake, &c->note);
+        rc = fh__resolve_start(&c->job, host, port, &e->wake, &c->note);
     if (rc) {
-        open_fail(c, rc, "cannot start resolving '%s'", c->hostname);
+        fh__conn_fail(c, rc, "cannot start resolving '%s'", host);
         return;
     }
     c->state = FH__C_RESOLVING;
@@ -481,6 +527,8 @@ void fh__conn_on_ready(fh__conn *c, int fd, int events)
 {
     switch (c->state) {
     case FH__C_CONNECTING: on_connect_ready(c, fd); break;
+    case FH__C_PROXY_TLS:
+    case FH__C_PROXY: fh__proxy_conn_io(c); break;
     case FH__C_TLS: do_tls(c); break;
     case FH__C_READY: c->codec->io(c, events); break;
     default: break;

@@ -48,6 +48,7 @@ const char *fh_strerror(int code)
     case FH_EWS_HANDSHAKE: return "WebSocket handshake failed";
     case FH_EWS_CLOSED: return "WebSocket is closed";
     case FH_EWS_PROTO: return "WebSocket protocol violation by the peer";
+    case FH_EPROXY: return "the proxy refused or failed the connection";
     default: return "unknown error";
     }
 }

@@ -181,9 +181,9 @@ static int grow_hdrs(fh__exchange *x, size_t need)
  * the measure of max_request_header_size, for every codec. */
 static size_t head_size(const fh__exchange *x)
 {
-    size_t n = x->method_len + strlen(x->url->target) + 14; /* SP SP HTTP/1.1 CRLF, CRLF */
+    size_t n = x->method_len + x->target_len + 14; /* SP SP HTTP/1.1 CRLF, CRLF */
     if (x->authority)
-        n += strlen(x->authority) + 8;
+        n += x->authority_len + 8;
     for (size_t i = 0; i < x->nhdrs; i++)
         n += x->hdrs[i].name_len + x->hdrs[i].value_len + 4;
     return n;
@@ -193,8 +193,9 @@ int fh__ex_prepare(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    /* + Cookie, Authorization, User-Agent, Accept-Encoding, Expect */
-    if (grow_hdrs(x, r->nhdrs + 6) != FH_OK) {
+    /* + Cookie, Authorization, User-Agent, Accept-Encoding, Expect,
+     * Proxy-Authorization */
+    if (grow_hdrs(x, r->nhdrs + 7) != FH_OK) {
         fh__request_fail(r, "out of memory");
         return FH_ENOMEM;
     }
@@ -217,11 +218,20 @@ int fh__ex_prepare(fh__exchange *x)
         x->hdrs[n++] = (fh_header){"Accept-Encoding", 15, "gzip, deflate, br, zstd", 23};
     if (expects_continue(x))
         x->hdrs[n++] = (fh_header){"Expect", 6, "100-continue", 12};
+    x->target = x->url->target;
+    x->host_key = x->pool_key;
+    if (__builtin_expect(c->px != NULL || r->route != NULL, 0) &&
+        (rc = fh__route_prepare(x, &n)) != FH_OK)
+        return rc;
     x->nhdrs = n;
+    x->target_len = strlen(x->target); /* the codecs and sent.c reuse these lengths */
     /* A caller's Host (virtual hosting) replaces ours while it is sent. */
     x->authority = x->url->authority;
-    if (!fh__policy_skip_header(x, "Host", 4) && fh__request_has_header(r, "Host"))
+    x->authority_len = strlen(x->authority);
+    if (!fh__policy_skip_header(x, "Host", 4) && fh__request_has_header(r, "Host")) {
         x->authority = NULL;
+        x->authority_len = 0;
+    }
     x->framing = framing_of(x);
     size_t size = head_size(x);
     if (size > (uint64_t)x->limit[FH_LIMIT_REQUEST_HEAD]) {
@@ -341,6 +351,10 @@ void fh__ex_free(fh__exchange *x)
     reset_io(x, 0);
     fh__engine_timer(x->engine, &x->timer, 0);
     fh__policy_free(x);
+    if (x->rt) {
+        fh__xroute_free(x->rt);
+        x->rt = NULL;
+    }
     if (x->req && x->req->xfer == x)
         x->req->xfer = NULL;
     if (x->resp) {
@@ -431,13 +445,13 @@ static void restart(fh__exchange *x)
     x->discard = 0;
     x->discarded = 0;
     x->body_sent = 0;
-    if (!x->host || strcmp(x->host->key, x->pool_key) != 0)
-        x->host = NULL; /* a redirect to another origin */
     int rc = fh__ex_prepare(x);
     if (rc) {
         fh__ex_fail_code(x, rc);
         return;
     }
+    if (!x->host || strcmp(x->host->key, x->host_key) != 0)
+        x->host = NULL; /* a redirect to another origin (or route) */
     x->state = FH__X_START;
     do_start(x);
 }
@@ -483,10 +497,10 @@ static fh__pool_host *host_of(fh__exchange *x)
 {
     fh_request *r = x->req;
     fh_client *c = x->engine->client;
-    int own = x->pool_key == r->pool_key;
+    int own = x->host_key == r->pool_key;
     if (own && r->host && r->host_client == c->id)
         return r->host;
-    fh__pool_host *h = fh__pool_host_get(&c->pool, x->pool_key);
+    fh__pool_host *h = fh__pool_host_get(&c->pool, x->host_key);
     if (own && h) {
         r->host = h;
         r->host_client = c->id;
@@ -565,6 +579,8 @@ static const char *phase_name(const fh__exchange *x)
         switch (x->conn->state) {
         case FH__C_RESOLVING: return "resolving the host name";
         case FH__C_CONNECTING: return "connecting";
+        case FH__C_PROXY_TLS: return "in the TLS handshake with the proxy";
+        case FH__C_PROXY: return "in the handshake with the proxy";
         default: return "in the TLS handshake";
         }
     }

@@ -796,7 +796,7 @@ static int submit(h2 *h, h2s *st, fh__exchange *x)
     size_t n = 0, alen = 0;
     const char *auth = x->authority ? x->authority : caller_host(x, &alen);
     if (x->authority)
-        alen = strlen(x->authority);
+        alen = x->authority_len;
     v[n++] = nv(":method", 7, x->method, x->method_len);
     v[n++] = nv(":scheme", 7, x->url->tls ? "https" : "http", x->url->tls ? 5 : 4);
     v[n++] = nv(":authority", 10, auth, alen);

@@ -23,6 +23,7 @@
 #include "decode.h"
 #include "fork.h"
 #include "h1.h"
+#include "proxy.h"
 #include "resolve.h"
 #include "timer.h"
 #include "tls.h"
@@ -73,6 +74,8 @@ typedef struct fh__pool_host {
 enum fh__conn_state {
     FH__C_RESOLVING = 0, /* waiting for the resolver thread */
     FH__C_CONNECTING,    /* TCP attempts in flight (RFC 8305) */
+    FH__C_PROXY_TLS,     /* TLS handshake with an HTTPS proxy */
+    FH__C_PROXY,         /* CONNECT or SOCKS5 handshake with the proxy */
     FH__C_TLS,           /* TLS handshake */
     FH__C_READY,         /* a codec carries exchanges, or idle in the pool */
     FH__C_TAKEN          /* handed over after 101: no longer ours */
@@ -124,7 +127,67 @@ struct fh__conn {
     int last_err;
     char err[160];                 /* why opening failed */
     struct fh__conninfo *info;     /* what it is, made when ready (conninfo.h) */
+    /* proxies and Unix sockets (proxy_conn.c); all NULL/0 for direct ones */
+    struct fh__conn_route *route;  /* how it reaches the origin */
+    SSL *proxy_ssl;                /* TLS to an HTTPS proxy, under ssl (the origin's) */
+    struct fh__proxy_hs *phs;      /* the proxy handshake in progress */
+    int proxy_status;              /* the proxy's non-2xx answer to CONNECT */
 };
+
+/* ---- routes: proxies and Unix sockets (proxy_route.c, proxy_conn.c) ------ */
+
+enum { FH__ROUTE_DIRECT = 0, FH__ROUTE_PROXY = 1, FH__ROUTE_UNIX = 2 };
+
+/* The route of one hop (docs/architecture.md, "Proxies and Unix sockets");
+ * the strings are borrowed from the client's or request's settings. */
+typedef struct fh__route {
+    int kind;                /* FH__ROUTE_* */
+    int forward;             /* proxy in forward mode (plain http:// target) */
+    const fh__proxy *proxy;  /* FH__ROUTE_PROXY */
+    const char *uds;         /* FH__ROUTE_UNIX: a path, or "@name" (abstract) */
+} fh__route;
+
+typedef struct fh__proxy_config fh__proxy_config;
+typedef struct fh__proxy_hs fh__proxy_hs;
+struct fh__req_route;
+struct fh__xroute;
+
+void fh__proxy_config_free(fh__proxy_config *cfg);
+void fh__req_route_free(struct fh__req_route *rr);
+void fh__xroute_free(struct fh__xroute *rt);
+/* Picks the route of x's hop; for a non-direct one sets x->host_key, and in
+ * forward mode x->target (absolute form), HTTP/1.1 and the hop's
+ * Proxy-Authorization field at x->hdrs[*n] (room for one is reserved).
+ * FH_OK, or an error with the request's message set. */
+int fh__route_prepare(fh__exchange *x, size_t *n);
+/* The route of x's hop when it is not direct, else NULL. */
+const fh__route *fh__ex_route(const fh__exchange *x);
+
+/* c copies r (a Unix socket's address goes into c->addrs). */
+int fh__proxy_conn_setup(fh__conn *c, const fh__route *r);
+void fh__proxy_conn_free(fh__conn *c);
+int fh__conn_is_unix(const fh__conn *c);
+/* Where c connects to: the proxy, or the origin. */
+const char *fh__conn_dial(const fh__conn *c, int *port);
+/* "host:port", "proxy <id>" or "Unix socket <path>", for messages. */
+const char *fh__conn_peer(const fh__conn *c, char *buf, size_t len);
+/* TCP to the proxy is up: TLS to it, then the handshake; forward mode is
+ * ready at once. */
+void fh__proxy_conn_connected(fh__conn *c);
+/* Readiness in PROXY_TLS or PROXY. */
+void fh__proxy_conn_io(fh__conn *c);
+/* The origin's addresses for a SOCKS5 (local resolution) target arrived:
+ * the CONNECT request goes out (a is freed). */
+void fh__proxy_conn_resolved(fh__conn *c, fh__addrs *a);
+/* conn.c: advances c's TLS handshake (the proxy's in PROXY_TLS, else the
+ * origin's): 1 when it is done; 0 while it waits, or after it failed and
+ * failed c. */
+int fh__conn_handshake(fh__conn *c);
+/* conn.c: the tunnel stands (or there is none): TLS to the origin, or READY. */
+void fh__conn_tunnel_ready(fh__conn *c);
+/* conn.c: opening c failed; every exchange waiting on it fails. */
+void fh__conn_fail(fh__conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Opens a non-blocking TCP socket and starts connecting to addr. Returns the
  * fd, or a negative FH_E code (message in err). */
@@ -297,6 +360,7 @@ struct fh_client {
     fh_cookie_jar *jar;             /* borrowed */
     int64_t (*clock)(void *ud);     /* breaker clock (us), NULL: monotonic */
     void *clock_ud;
+    fh__proxy_config *px;           /* proxies, NO_PROXY, Unix socket; NULL: none */
 };
 
 /* shared.c: blocking calls that may use HTTP/2 run on one engine per client. */
@@ -365,6 +429,8 @@ struct fh_request {
     size_t nsensitive;
     char errmsg[FH__ERRMSG];
     fh__exchange *xfer;      /* the exchange in flight, if any */
+    struct fh__req_route *route; /* the request's own proxy or socket, NULL: client's */
+    int proxy_status;        /* the proxy's answer when it refused a CONNECT */
 };
 
 int fh__request_has_header(const fh_request *req, const char *name);
@@ -480,7 +546,13 @@ struct fh__exchange {
     fh_request *req;
     /* The current hop: the request's own URL and method, or a redirect's. */
     const fh__url *url;
-    const char *pool_key;
+    const char *pool_key;         /* the origin, as the policy compares them */
+    const char *host_key;         /* the pool's key: pool_key, or with the route */
+    const char *target;           /* the request-target written: the URL's, or the
+                                     absolute form through a forward proxy */
+    size_t target_len;            /* strlen(target), measured once per hop */
+    struct fh__xroute *rt;        /* the hop's route when the client or request has
+                                     proxy settings, else NULL */
     const char *method;
     size_t method_len;
     int send_body;                /* 0 once a 301/302/303 dropped the body */
@@ -520,6 +592,7 @@ struct fh__exchange {
     fh_header *hdrs;
     size_t nhdrs, hdr_cap;
     const char *authority;        /* Host value, or NULL when the caller sends Host */
+    size_t authority_len;         /* its length (0 when NULL) */
     int64_t framing;              /* body length, or FH__BODY_NONE / FH__BODY_CHUNKED */
     int in_queue;                 /* the waiter may be in the pool's queue */
     /* request body source */

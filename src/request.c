@@ -148,6 +148,8 @@ void fh_request_free(fh_request *req)
     free(req->url_str);
     free(req->pool_key);
     free(req->body_owned);
+    if (req->route)
+        fh__req_route_free(req->route);
     free(req->auth_user);
     free(req->auth_pass);
     if (req->url_pass)
@@ -326,6 +328,11 @@ int fh_request_set_http2(fh_request *req, int mode)
         return FH_EINVAL;
     req->http2 = mode;
     return FH_OK;
+}
+
+int fh_request_proxy_status(const fh_request *req)
+{
+    return req ? req->proxy_status : 0;
 }
 
 const char *fh_request_error_message(const fh_request *req)

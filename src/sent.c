@@ -41,7 +41,7 @@ static size_t list_fields(const fh__exchange *x, int h2, sent_field *f, char *cl
     const fh_header *ch = caller_host(x);
     if (x->authority || (h2 && ch)) {
         const char *v = x->authority ? x->authority : ch->value;
-        size_t vl = x->authority ? strlen(x->authority) : ch->value_len;
+        size_t vl = x->authority ? x->authority_len : ch->value_len;
         f[n++] = (sent_field){h2 ? "host" : "Host", v, 4, vl};
     }
     for (size_t i = 0; i < x->nhdrs; i++) {

@@ -128,19 +128,25 @@ static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
     }
 }
 
-static void nosig_init(void)
+/* A BIO method of ours, or NULL; it lives for the process, like OpenSSL's
+ * own methods. */
+static BIO_METHOD *method_new(int kind, const char *name, int (*wr)(BIO *, const char *, int),
+                              int (*rd)(BIO *, char *, int), long (*ctrl)(BIO *, int, long, void *))
 {
     int type = BIO_get_new_index();
-    BIO_METHOD *m = type < 0 ? NULL
-        : BIO_meth_new(type | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "fasthttp socket");
-    if (!m)
-        return;
-    if (!BIO_meth_set_write(m, nosig_write) || !BIO_meth_set_read(m, nosig_read) ||
-        !BIO_meth_set_ctrl(m, nosig_ctrl)) {
+    BIO_METHOD *m = type < 0 ? NULL : BIO_meth_new(type | kind, name);
+    if (m && (!BIO_meth_set_write(m, wr) || !BIO_meth_set_read(m, rd) ||
+              !BIO_meth_set_ctrl(m, ctrl))) {
         BIO_meth_free(m);
-        return;
+        m = NULL;
     }
-    nosig_method = m; /* lives for the process, like OpenSSL's own methods */
+    return m;
+}
+
+static void nosig_init(void)
+{
+    nosig_method = method_new(BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "fasthttp socket",
+                              nosig_write, nosig_read, nosig_ctrl);
 }
 
 /* A BIO over fd that does not own it: the transport closes the socket. */
@@ -150,6 +156,82 @@ static BIO *nosig_bio_new(int fd)
     BIO *b = nosig_method ? BIO_new(nosig_method) : NULL;
     if (b) {
         BIO_set_data(b, (void *)(intptr_t)fd);
+        BIO_set_init(b, 1);
+    }
+    return b;
+}
+
+/* ---- TLS inside TLS (a tunnel through an HTTPS proxy) -------------------- */
+
+/* The origin's session reads and writes its records through the proxy's
+ * session. A retry of the proxy's session becomes a retry of this BIO, so
+ * the origin's SSL_get_error() asks for the socket readiness the proxy's
+ * session needs. */
+static BIO_METHOD *tunnel_method;
+static pthread_once_t tunnel_once = PTHREAD_ONCE_INIT;
+
+static int tunnel_retry(BIO *b, SSL *outer, int r)
+{
+    int e = SSL_get_error(outer, r);
+    if (e == SSL_ERROR_WANT_READ)
+        BIO_set_retry_read(b);
+    else if (e == SSL_ERROR_WANT_WRITE)
+        BIO_set_retry_write(b);
+    else if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !ERR_peek_error())) {
+        BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+        return 0;
+    }
+    return -1;
+}
+
+static int tunnel_write(BIO *b, const char *p, int n)
+{
+    BIO_clear_retry_flags(b);
+    SSL *outer = BIO_get_data(b);
+    int r = SSL_write(outer, p, n);
+    if (r > 0)
+        return r;
+    tunnel_retry(b, outer, r);
+    return -1;
+}
+
+static int tunnel_read(BIO *b, char *p, int n)
+{
+    BIO_clear_retry_flags(b);
+    SSL *outer = BIO_get_data(b);
+    int r = SSL_read(outer, p, n);
+    return r > 0 ? r : tunnel_retry(b, outer, r);
+}
+
+static long tunnel_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    switch (cmd) {
+    case BIO_C_GET_FD: {
+        int fd = SSL_get_fd(BIO_get_data(b));
+        if (ptr)
+            *(int *)ptr = fd;
+        return fd;
+    }
+    case BIO_CTRL_FLUSH: return 1;
+    case BIO_CTRL_EOF: return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+    default: return 0;
+    }
+}
+
+static void tunnel_init(void)
+{
+    tunnel_method = method_new(BIO_TYPE_SOURCE_SINK, "fasthttp tunnel", tunnel_write,
+                               tunnel_read, tunnel_ctrl);
+}
+
+/* A BIO over the proxy's session, which it does not own. */
+static BIO *tunnel_bio_new(SSL *outer)
+{
+    pthread_once(&tunnel_once, tunnel_init);
+    BIO *b = tunnel_method ? BIO_new(tunnel_method) : NULL;
+    if (b) {
+        BIO_set_data(b, outer);
         BIO_set_init(b, 1);
     }
     return b;
@@ -439,12 +521,12 @@ static int conn_set_peer(SSL *ssl, const char *host, int host_is_ip, char *err,
  * fails with a clear FH_EHTTP2 (conn.c). */
 static const unsigned char alpn_h2[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
-int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host_is_ip,
-                     int verify, int http2, char *err, size_t errlen)
+int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, SSL *outer, const char *host,
+                     int host_is_ip, int verify, int http2, char *err, size_t errlen)
 {
     ERR_clear_error();
     SSL *ssl = SSL_new(ctx);
-    BIO *bio = ssl ? nosig_bio_new(fd) : NULL;
+    BIO *bio = !ssl ? NULL : outer ? tunnel_bio_new(outer) : nosig_bio_new(fd);
     if (!bio) {
         SSL_free(ssl);
         set_msg(err, errlen, "cannot create TLS connection: out of memory");

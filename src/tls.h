@@ -41,14 +41,17 @@ int fh__tls_check_ca(const char *path, int *is_dir, char *err, size_t errlen);
 int fh__tls_check_client_cert(const char *cert, const char *key, char *err, size_t errlen);
 
 /*
- * Creates the SSL for one connection on a connected non-blocking fd. Sets
+ * Creates the SSL for one connection on a connected non-blocking fd, or,
+ * when outer is not NULL, inside the TLS session outer (a CONNECT tunnel
+ * through an HTTPS proxy): its records are then read and written with
+ * SSL_read/SSL_write on outer. Sets
  * SNI (not for IP literals, RFC 6066 §3) and, when verify, the expected
  * host name or IP address (X509_VERIFY_PARAM_set1_host / set1_ip_asc) so
  * OpenSSL checks it during the handshake: names against dNSName SANs, IP
  * literals against iPAddress SANs, never against the subject's CN.
  */
-int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, const char *host, int host_is_ip,
-                     int verify, int http2, char *err, size_t errlen);
+int fh__tls_conn_new(SSL **out, SSL_CTX *ctx, int fd, SSL *outer, const char *host,
+                     int host_is_ip, int verify, int http2, char *err, size_t errlen);
 
 /*
  * Advances the handshake. Returns 0 when done, FH_EAGAIN with *want set to

@@ -80,6 +80,10 @@ void fh__conn_close(fh__conn *c)
     fh__tls_sessions_detach(c);
     if (c->ssl)
         fh__tls_conn_free(c->ssl);
+    if (c->proxy_ssl) /* after the origin's session, whose close_notify goes through it */
+        fh__tls_conn_free(c->proxy_ssl);
+    if (c->route || c->phs)
+        fh__proxy_conn_free(c);
     if (c->fd >= 0)
         close(c->fd);
     fh__buf_free(&c->rbuf);
@@ -95,13 +99,33 @@ void fh__conn_close_quiet(fh__conn *c)
         return;
     if (c->ssl)
         SSL_set_quiet_shutdown(c->ssl, 1); /* fh__tls_conn_free then skips SSL_shutdown */
+    if (c->proxy_ssl)
+        SSL_set_quiet_shutdown(c->proxy_ssl, 1);
     fh__conn_close(c);
+}
+
+/* TLS inside a proxy's TLS: reads until the origin's session wants the
+ * socket (or len is filled). A single read could leave whole records in the
+ * proxy session's buffer, where no socket readiness would ever announce
+ * them. */
+static ssize_t tunnel_read(fh__conn *c, uint8_t *buf, size_t len, int *want, char *err,
+                           size_t errlen)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = fh__tls_read(c->ssl, buf + got, len - got, want, err, errlen);
+        if (n <= 0)
+            return got ? (ssize_t)got : n;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
 }
 
 ssize_t fh__conn_read(fh__conn *c, void *buf, size_t len, int *want, char *err, size_t errlen)
 {
     if (c->ssl)
-        return fh__tls_read(c->ssl, buf, len, want, err, errlen);
+        return c->proxy_ssl ? tunnel_read(c, buf, len, want, err, errlen)
+                            : fh__tls_read(c->ssl, buf, len, want, err, errlen);
     for (;;) {
         ssize_t n = recv(c->fd, buf, len, 0);
         if (n >= 0)

@@ -46,11 +46,9 @@ static int teardown(void **state)
 {
     tctx *t = *state;
     fh_client_free(t->client);
-    int before = t->fds, after = fh_test_count_fds();
+    int before = t->fds;
     free(t);
-    if (after != before)
-        fprintf(stderr, "fd leak: %d open before the test, %d after\n", before, after);
-    return after == before ? 0 : -1;
+    return fh_test_fds_unchanged(before);
 }
 
 /* A client trusting the test CA, with generous timeouts so a bug fails

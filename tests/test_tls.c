@@ -342,7 +342,7 @@ static int conn_open(conn *c, SSL_CTX *cctx, SSL_CTX *sctx, enum srv_mode mode,
 {
     memset(c, 0, sizeof *c);
     c->fd = server_start(&c->srv, sctx, mode);
-    assert_int_equal(fh__tls_conn_new(&c->ssl, cctx, c->fd, host, is_ip, verify, 0, c->err,
+    assert_int_equal(fh__tls_conn_new(&c->ssl, cctx, c->fd, NULL, host, is_ip, verify, 0, c->err,
                                       sizeof c->err), FH_OK);
     return handshake(c->ssl, c->fd, c->err, sizeof c->err);
 }

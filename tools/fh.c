@@ -5,7 +5,7 @@
  *      [-o FILE] [--insecure] [--cacert F] [--cert F --key F] [--timeout S]
  *      [--compressed] [--http2 | --http2-prior-knowledge | --http1.1] [-v]
  *      [-L] [-u USER:PASS [--digest]] [--retry N] [-b FILE|'a=1'] [-c FILE]
- *      [-w FORMAT] [-s] [-Z] URL...
+ *      [-w FORMAT] [-s] [-Z] [-x PROXY] [--noproxy LIST] [--unix-socket PATH] URL...
  *
  *   fh ws [options] URL     a WebSocket client (tools/fh_ws.c)
  *
@@ -36,7 +36,8 @@ static void usage(FILE *f)
                "          [--timeout SECONDS] [--compressed]\n"
                "          [--http2 | --http2-prior-knowledge | --http1.1] [-v]\n"
                "          [-L [--max-redirs N]] [-u USER:PASS [--digest]] [--retry N]\n"
-               "          [-b FILE | -b 'name=value'] [-c FILE] [-w FORMAT] [-s] [-Z] URL...\n"
+               "          [-b FILE | -b 'name=value'] [-c FILE] [-w FORMAT] [-s] [-Z]\n"
+               "          [-x PROXY] [--noproxy LIST] [--unix-socket PATH] URL...\n"
                "  --http2                  offer HTTP/2 by ALPN (HTTPS), fall back to HTTP/1.1\n"
                "  --http2-prior-knowledge  HTTP/2 only (cleartext without negotiation)\n"
                "  -v                       connection, TLS, request and response heads, timings\n"
@@ -48,13 +49,18 @@ static void usage(FILE *f)
                "                           %%{time_total}, %%{size_download}, ... or %%{json}\n"
                "  -s                       no progress meter (shown on a terminal with -o)\n"
                "  -Z                       all URLs at once over one engine\n"
+               "  -x, --proxy URL          http://, https://, socks5:// or socks5h:// proxy for\n"
+               "                           every URL (\"\" for none); default from http_proxy,\n"
+               "                           https_proxy, all_proxy (and HTTPS_PROXY, ALL_PROXY)\n"
+               "  --noproxy LIST           hosts reached directly (NO_PROXY syntax)\n"
+               "  --unix-socket PATH       connect to a Unix socket (@name: abstract)\n"
                "       fh ws [options] URL  (WebSocket; fh ws --help)\n");
 }
 
 static int parse_args(int argc, char **argv, opts *o)
 {
     enum { O_DATA_FILE = 256, O_INSECURE, O_CACERT, O_CERT, O_KEY, O_TIMEOUT, O_COMPRESSED,
-           O_HTTP2, O_HTTP2_PK, O_HTTP11 };
+           O_HTTP2, O_HTTP2_PK, O_HTTP11, O_NOPROXY, O_UDS };
     static const struct option lo[] = {
         {"request", required_argument, 0, 'X'}, {"header", required_argument, 0, 'H'},
         {"data", required_argument, 0, 'd'},    {"data-file", required_argument, 0, O_DATA_FILE},
@@ -65,6 +71,8 @@ static int parse_args(int argc, char **argv, opts *o)
         {"compressed", no_argument, 0, O_COMPRESSED}, {"help", no_argument, 0, 'h'},
         {"http2", no_argument, 0, O_HTTP2}, {"http2-prior-knowledge", no_argument, 0, O_HTTP2_PK},
         {"http1.1", no_argument, 0, O_HTTP11}, {"verbose", no_argument, 0, 'v'},
+        {"proxy", required_argument, 0, 'x'}, {"noproxy", required_argument, 0, O_NOPROXY},
+        {"unix-socket", required_argument, 0, O_UDS},
         {0, 0, 0, 0}};
     /* This table and fh_curl.c's, as one. */
     enum { NBASE = sizeof lo / sizeof *lo - 1, NCURL = 16 };
@@ -77,7 +85,7 @@ static int parse_args(int argc, char **argv, opts *o)
     }
     memset(&all[NBASE + n], 0, sizeof *all);
     int c;
-    while ((c = getopt_long(argc, argv, "X:H:d:iIo:khv" FH_CURL_SHORT, all, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "X:H:d:iIo:khvx:" FH_CURL_SHORT, all, NULL)) != -1) {
         int curl = fh_curl_option(c, optarg, o);
         if (curl < 0)
             return -1;
@@ -106,6 +114,9 @@ static int parse_args(int argc, char **argv, opts *o)
         case O_HTTP2_PK: o->http2 = FH_HTTP2_ONLY; break;
         case O_HTTP11: o->http2 = FH_HTTP2_OFF; break;
         case 'v': o->verbose = 1; break;
+        case 'x': o->proxy = optarg; break;
+        case O_NOPROXY: o->noproxy = optarg; break;
+        case O_UDS: o->uds = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: return -1;
         }
@@ -142,10 +153,31 @@ static ssize_t read_file(void *ud, uint8_t *buf, size_t cap)
     return n < 0 ? -1 : n;
 }
 
+int fh_cli_route(fh_client *c, const char *proxy, const char *noproxy, const char *uds);
+
+/* -x, --noproxy and --unix-socket, shared with fh ws (the environment's
+ * proxy variables are read by the library, as curl reads them). */
+int fh_cli_route(fh_client *c, const char *proxy, const char *noproxy, const char *uds)
+{
+    char msg[256];
+    int rc = FH_OK;
+    if (proxy && (rc = fh_client_set_proxy(c, "all", proxy)) == FH_OK && !*proxy) {
+        fh_client_set_proxy(c, "http", ""); /* -x "": none, whatever the environment says */
+        rc = fh_client_set_proxy(c, "https", "");
+    } else if (proxy && rc != FH_OK && fh_proxy_check(proxy, msg, sizeof msg) != FH_OK) {
+        fprintf(stderr, "fh: --proxy: %s\n", msg);
+    }
+    if (!rc && noproxy)
+        rc = fh_client_set_no_proxy(c, noproxy);
+    if (!rc && uds && (rc = fh_client_set_unix_socket(c, uds)) != FH_OK)
+        fprintf(stderr, "fh: --unix-socket: path too long\n");
+    return rc;
+}
+
 static int configure_client(fh_client *c, const opts *o)
 {
-    int rc = FH_OK;
-    if (o->insecure)
+    int rc = fh_cli_route(c, o->proxy, o->noproxy, o->uds);
+    if (!rc && o->insecure)
         rc = fh_client_set_verify(c, 0);
     /* The setters check the files; the check functions say what is wrong. */
     char msg[512];

@@ -15,6 +15,7 @@
 
 typedef struct opts {
     const char *method, *data, *data_file, *out, *cacert, *cert, *key;
+    const char *proxy, *noproxy, *uds; /* -x, --noproxy, --unix-socket */
     const char *urls[FH_MAX_URLS];
     int nurls;
     const char *headers[128];

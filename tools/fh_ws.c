@@ -31,6 +31,7 @@
 
 typedef struct wsopts {
     const char *url, *out, *cacert, *headers[128], *protos[16];
+    const char *proxy, *noproxy, *uds;
     int nheaders, nprotos, compressed, echo, insecure, no_input;
     double timeout;
     long long max_message;
@@ -47,7 +48,8 @@ static void ws_usage(FILE *f)
     fprintf(f, "usage: fh ws [-H 'Name: value']... [--subprotocol P]... [--compressed]\n"
                "             [--echo | --no-input]\n"
                "             [-o FILE] [--insecure] [--cacert F] [--timeout S]\n"
-               "             [--max-message BYTES] URL\n"
+               "             [--max-message BYTES] [-x PROXY] [--noproxy LIST]\n"
+               "             [--unix-socket PATH] URL\n"
                "  lines of stdin are sent as text messages; messages received are printed\n"
                "  (binary in hex, or raw to FILE with -o); exit status from the close code\n");
 }
@@ -55,7 +57,7 @@ static void ws_usage(FILE *f)
 static int ws_args(int argc, char **argv, wsopts *o)
 {
     enum { O_PROTO = 256, O_COMPRESSED, O_ECHO, O_INSECURE, O_CACERT, O_TIMEOUT, O_MAXMSG,
-           O_NO_INPUT };
+           O_NO_INPUT, O_NOPROXY, O_UDS };
     static const struct option lo[] = {
         {"header", required_argument, 0, 'H'},   {"subprotocol", required_argument, 0, O_PROTO},
         {"compressed", no_argument, 0, O_COMPRESSED}, {"echo", no_argument, 0, O_ECHO},
@@ -63,10 +65,12 @@ static int ws_args(int argc, char **argv, wsopts *o)
         {"cacert", required_argument, 0, O_CACERT}, {"timeout", required_argument, 0, O_TIMEOUT},
         {"max-message", required_argument, 0, O_MAXMSG}, {"help", no_argument, 0, 'h'},
         {"no-input", no_argument, 0, O_NO_INPUT},
+        {"proxy", required_argument, 0, 'x'}, {"noproxy", required_argument, 0, O_NOPROXY},
+        {"unix-socket", required_argument, 0, O_UDS},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "H:o:kh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:o:khx:", lo, NULL)) != -1) {
         switch (c) {
         case 'H':
             if (o->nheaders == 128)
@@ -87,6 +91,9 @@ static int ws_args(int argc, char **argv, wsopts *o)
         case O_TIMEOUT: o->timeout = strtod(optarg, NULL); break;
         case O_MAXMSG: o->max_message = strtoll(optarg, NULL, 10); break;
         case O_NO_INPUT: o->no_input = 1; break;
+        case 'x': o->proxy = optarg; break;
+        case O_NOPROXY: o->noproxy = optarg; break;
+        case O_UDS: o->uds = optarg; break;
         case 'h': ws_usage(stdout); exit(0);
         default: return -1;
         }
@@ -97,9 +104,13 @@ static int ws_args(int argc, char **argv, wsopts *o)
     return 0;
 }
 
+int fh_cli_route(fh_client *c, const char *proxy, const char *noproxy, const char *uds);
+
 static int setup(fh_client *c, fh_ws *ws, const wsopts *o)
 {
-    int rc = o->insecure ? fh_client_set_verify(c, 0) : FH_OK;
+    int rc = fh_cli_route(c, o->proxy, o->noproxy, o->uds);
+    if (!rc && o->insecure)
+        rc = fh_client_set_verify(c, 0);
     if (!rc && o->cacert)
         rc = fh_client_set_ca_file(c, o->cacert);
     if (!rc && o->timeout > 0)

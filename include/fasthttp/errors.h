@@ -60,8 +60,13 @@ enum fh_error {
     FH_EWS_HANDSHAKE = -39,     /* the server refused or botched the WebSocket upgrade
                                    (RFC 6455 §4.1): see fh_ws_handshake_status() */
     FH_EWS_CLOSED = -40,        /* the WebSocket is closed (fh_ws_close_code() says how) */
-    FH_EWS_PROTO = -41          /* the peer broke RFC 6455 / RFC 7692: the WebSocket was
+    FH_EWS_PROTO = -41,         /* the peer broke RFC 6455 / RFC 7692: the WebSocket was
                                    failed with close code 1002, 1007 or 1009 */
+    /* -42 to -49 are left to other features; proxy codes start at -50. */
+    FH_EPROXY = -50             /* the proxy refused or failed the tunnel or the request:
+                                   a CONNECT answered with a non-2xx status (see
+                                   fh_request_proxy_status(), 407: proxy authentication
+                                   required), a SOCKS5 refusal, or a malformed reply */
 };
 
 /* A fixed, static description of an error code; never NULL. */

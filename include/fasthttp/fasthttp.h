@@ -262,6 +262,62 @@ static inline int fh_client_pool_stats(fh_client *client, fh_pool_stats *out)
     return fh_client_pool_stats_sized(client, out, sizeof *out);
 }
 
+/* ---- proxies and Unix sockets (docs/c-api.md, "Proxies") ----------------
+ *
+ * Settings of a client, to be made before it sends requests (they are read,
+ * not locked, by requests in flight). */
+
+/* The proxy for one kind of URL: scheme "http" (http:// and ws:// URLs),
+ * "https" (https:// and wss://) or "all" (both, when the scheme's own is
+ * not set; NULL means "all"); httpx's "http://" spellings are accepted.
+ * url: "http://[user:pass@]host[:port]" (an HTTP proxy: forward mode for
+ * http:// URLs, CONNECT tunnels for https:// and upgrades), "https://..."
+ * (the same inside TLS to the proxy, verified with the client's trust
+ * store), "socks5://..." (SOCKS5, names resolved here) or "socks5h://..."
+ * (the proxy resolves them); without a scheme it is http. Default ports:
+ * 80, 443, 1080. Credentials are sent to the proxy only (Proxy-Authorization:
+ * Basic, or RFC 1929). NULL or "" means no proxy for that scheme, even when
+ * the environment names one; setting "all" also drops the environment's
+ * per-scheme proxies (the environment's NO_PROXY still applies). FH_OK, FH_EINVAL (unknown scheme), FH_EURL or
+ * FH_EUNSUPPORTED (a bad URL; fh_proxy_check says why), FH_ENOMEM. */
+FH_EXTERN int fh_client_set_proxy(fh_client *client, const char *scheme, const char *url);
+
+/* Hosts reached without a proxy, as the NO_PROXY variable lists them:
+ * comma- or space-separated entries "*" (every host), "example.com"
+ * (itself and its subdomains; ".example.com" and "*.example.com" alike),
+ * "host:port", an IPv4 or IPv6 address ("[::1]:8080" with a port), or a
+ * CIDR range ("10.0.0.0/8", "fd00::/8"; matched against IP literals in
+ * URLs, names are not resolved to decide). Malformed entries are skipped.
+ * NULL or "" clears the list. Replaces the environment's. */
+FH_EXTERN int fh_client_set_no_proxy(fh_client *client, const char *list);
+
+/* Whether the environment's proxy variables apply (on by default, read when
+ * the client is made and again by each call with on = 1). Like curl:
+ * http_proxy (lower case only: HTTP_PROXY can be set by a CGI request's
+ * "Proxy:" header, "httpoxy"), https_proxy or HTTPS_PROXY, all_proxy or
+ * ALL_PROXY, no_proxy or NO_PROXY, the lower-case name first; empty values
+ * are unset. Settings made with the calls above win over the environment.
+ * A malformed proxy variable fails the requests it would apply to
+ * (FH_EURL), rather than sending them direct. */
+FH_EXTERN int fh_client_set_trust_env(fh_client *client, int on);
+
+/* Sends every request of the client over this Unix domain socket (a path,
+ * or "@name" for a Linux abstract socket); the URL's host still makes Host
+ * and, for https, SNI and the certificate check. Proxies do not apply to
+ * Unix sockets. NULL or "" for none. FH_EINVAL when the path is longer than
+ * a socket address holds (107 bytes). */
+FH_EXTERN int fh_client_set_unix_socket(fh_client *client, const char *path);
+
+/* What route the client would take for url: writes "" (direct), the
+ * proxy's id ("http://user@proxy:3128#<hash of the password>", never the
+ * password) or "unix:<path>" into out. For tests and diagnostics. FH_OK,
+ * FH_EURL, FH_EINVAL. */
+FH_EXTERN int fh_client_proxy_for(fh_client *client, const char *url, char *out, size_t cap);
+
+/* Checks a proxy URL as fh_client_set_proxy reads it: FH_OK, or an error
+ * with a sentence in msg. */
+FH_EXTERN int fh_proxy_check(const char *url, char *msg, size_t msglen);
+
 /* Test/integration hook: replaces TCP connect. Called with the resolved
  * host and port; must return a connected (or connecting) non-blocking stream
  * socket, or a negative FH_E code. Lets tests run the whole engine against
@@ -352,6 +408,17 @@ FH_EXTERN int fh_request_set_decode(fh_request *req, int decode);
 
 /* Overrides the client's HTTP/2 mode for this request (-1: the client's). */
 FH_EXTERN int fh_request_set_http2(fh_request *req, int mode);
+
+/* This request's own proxy URL, replacing the client's: "" means no proxy
+ * for this request, NULL gives it the client's again. The client's
+ * NO_PROXY still applies. FH_EURL/FH_EUNSUPPORTED with the message set. */
+FH_EXTERN int fh_request_set_proxy(fh_request *req, const char *url);
+/* This request's own Unix socket (see fh_client_set_unix_socket). */
+FH_EXTERN int fh_request_set_unix_socket(fh_request *req, const char *path);
+/* After FH_EPROXY: the status the proxy answered to CONNECT (407: it wants
+ * or refused credentials; 403, 502, ...), or 0 when the failure was not an
+ * HTTP status (SOCKS5, a malformed answer, a closed tunnel). */
+FH_EXTERN int fh_request_proxy_status(const fh_request *req);
 
 /* The message describing the last failure of this request ("" if none). */
 FH_EXTERN const char *fh_request_error_message(const fh_request *req);

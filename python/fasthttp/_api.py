@@ -12,9 +12,9 @@ fasthttp's speed comes from.
 Keyword arguments are those of ``Client.request`` (``params``, ``headers``,
 ``json``, ``data``, ``files``, ``content``, ``timeout``, ``stream``,
 ``cookies``, ``auth``, ``hooks``, ``follow_redirects``, ``retry``, ``http2``,
-``limits``, ``expect_continue``); ``verify``, ``cert``, ``max_redirects``,
-``http1`` and ``user_agent``, which only a Client takes, go to the client
-made for the call.
+``limits``, ``expect_continue``, ``uds``); ``verify``, ``cert``, ``max_redirects``,
+``http1``, ``user_agent``, ``proxy``, ``proxies`` and ``trust_env``, which only a
+Client takes, go to the client made for the call.
 
 These are synchronous, as ``requests.get`` is: in a coroutine they block the
 event loop for the duration of the request. In asyncio code use
@@ -29,7 +29,9 @@ from ._fasthttp import Client, Response
 
 __all__ = ["delete", "get", "head", "options", "patch", "post", "put", "request", "trace"]
 
-_CLIENT_ONLY = ("verify", "cert", "max_redirects", "http1", "user_agent")
+_CLIENT_ONLY = (
+    "verify", "cert", "max_redirects", "http1", "user_agent", "proxy", "proxies", "trust_env",
+)
 
 
 def request(method: str, url: str, **kwargs: Any) -> Response:

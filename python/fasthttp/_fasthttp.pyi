@@ -375,11 +375,16 @@ class _ClientMethods(Generic[_R]):
         http2: bool | None = False,
         http1: bool = True,
         user_agent: str | None = None,
+        proxy: str | None = None,
+        proxies: Mapping[str, str | None] | None = None,
+        trust_env: bool = True,
+        uds: str | None = None,
     ) -> None:
         """http2=True: HTTPS offers h2 by ALPN and falls back to HTTP/1.1;
         with http1=False, HTTP/2 only (HTTPS must agree to h2, cleartext
         speaks it by prior knowledge; otherwise HTTP2NotAvailable).
-        Per request, http2=True/False overrides it (None: the client's)."""
+        Per request, http2=True/False overrides it (None: the client's).
+        proxy= / proxies= / trust_env= / uds=: see docs/python.md, "Proxies"."""
     def request(
         self,
         method: str,
@@ -401,6 +406,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def get(
         self,
@@ -422,6 +428,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def post(
         self,
@@ -443,6 +450,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def put(
         self,
@@ -464,6 +472,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def patch(
         self,
@@ -485,6 +494,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def delete(
         self,
@@ -506,6 +516,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def head(
         self,
@@ -527,6 +538,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def options(
         self,
@@ -548,6 +560,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def trace(
         self,
@@ -569,6 +582,7 @@ class _ClientMethods(Generic[_R]):
         retry: RetryPolicy | None = None,
         limits: Limits | None = None,
         expect_continue: bool | float | None = None,
+        uds: str | None = None,
     ) -> _R: ...
     def send(
         self,
@@ -588,6 +602,8 @@ class _ClientMethods(Generic[_R]):
         """Closes the client (asyncio: cancels what is left); `await` it or not."""
     def _set_fake_clock_us(self, now_us: int | None) -> None:
         """For tests: the circuit breaker's clock (None: the real one)."""
+    def _proxy_for(self, url: str) -> str | None:
+        """For tests: the proxy id, 'unix:<path>', or None (direct) for url."""
     def _circuit_state(self, origin: str) -> str:
         """For tests: 'closed', 'open' or 'half-open' for 'scheme://host:port'."""
     def __enter__(self) -> SyncClient: ...

@@ -5,6 +5,7 @@ Hierarchy::
     FastHTTPError
     ├── RequestError                 the request could not be completed
     │   ├── ConnectError             name resolution or TCP connect failed
+    │   │   └── ProxyError           the proxy refused or failed (status_code: its answer)
     │   ├── TimeoutException         (also the builtin TimeoutError)
     │   │   ├── ConnectTimeout
     │   │   ├── ReadTimeout
@@ -72,6 +73,7 @@ __all__ = [
     "NetworkError",
     "PoolError",
     "PoolTimeout",
+    "ProxyError",
     "ReadTimeout",
     "RedirectError",
     "RemoteProtocolError",
@@ -183,6 +185,17 @@ class RequestBodyError(RequestError):
 class BodyNotReplayable(RequestBodyError):
     """A 307 or 308 redirect asks for the body again, but it came from an iterator or
     a file and was consumed (send bytes, or pass ``follow_redirects=False``)."""
+
+
+class ProxyError(ConnectError):
+    """The proxy refused or failed the connection: it answered CONNECT with a status
+    other than 2xx (``status_code``: 407 when it wants credentials or refused them,
+    403, 502, ...), answered a forward-mode request with 407, refused a SOCKS5
+    request (``status_code`` None; the message has RFC 1928's reason), or closed
+    during its handshake. The connection to the origin never opened, so the request
+    was not sent."""
+
+    status_code: int | None = None
 
 
 class HTTP2NotAvailable(RequestError):

@@ -842,7 +842,7 @@ PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_requ
         }
         int rc = fh_request_set_body_reader(req, x_body_read, x, len);
         if (rc != FH_OK) {
-            fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
+            fhp_raise_req(rc, req, (PyObject *)r, m, u);
             goto fail;
         }
     }
@@ -875,7 +875,7 @@ static int x_submit(fhp_aexch *x)
     int rc = fh_engine_submit(al->engine, x->req, &x_callbacks, x);
     if (rc != FH_OK) {
         Py_DECREF(fut);
-        fhp_raise(rc, fh_request_error_message(x->req), x->request,
+        fhp_raise_req(rc, x->req, x->request,
                   PyUnicode_AsUTF8(((FhpRequest *)x->request)->method),
                   PyUnicode_AsUTF8(x->url));
         return -1;
@@ -942,9 +942,11 @@ static int call_step(FhpAwait *aw, PyObject **out)
     if (x->status < 0) {
         /* A cancel after the fork replaced the engine's message: the code's
          * own sentence says what happened. */
-        fhp_raise(x->status, x->status == FH_EFORKED ? NULL : fh_request_error_message(x->req),
-                  x->request, PyUnicode_AsUTF8(((FhpRequest *)x->request)->method),
-                  PyUnicode_AsUTF8(x->url));
+        const char *m = PyUnicode_AsUTF8(((FhpRequest *)x->request)->method);
+        if (x->status == FH_EFORKED)
+            fhp_raise(x->status, NULL, x->request, m, PyUnicode_AsUTF8(x->url));
+        else
+            fhp_raise_req(x->status, x->req, x->request, m, PyUnicode_AsUTF8(x->url));
         return -1;
     }
     *out = x->response; /* a stream's response now owns the exchange */

@@ -25,12 +25,13 @@ static const char ASYNC_MSG[] =
     "inside a running event loop; a synchronous client is `with Client(...) as client:`";
 
 enum { A_URL, A_PARAMS, A_HEADERS, A_JSON, A_DATA, A_CONTENT, A_FILES, A_TIMEOUT, A_STREAM,
-       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_LIMITS, A_EXPECT, A_N };
+       A_COOKIES, A_AUTH, A_HOOKS, A_FOLLOW, A_HTTP2, A_RETRY, A_LIMITS, A_EXPECT, A_UDS, A_N };
 
 static PyObject **req_names[A_N + 1] = {
     &S.k_method, &S.k_url, &S.k_params, &S.k_headers, &S.k_json, &S.k_data, &S.k_content,
     &S.k_files, &S.k_timeout, &S.k_stream, &S.k_cookies, &S.k_auth, &S.k_hooks,
     &S.k_follow_redirects, &S.k_http2, &S.k_retry, &S.k_limits, &S.k_expect_continue,
+    &S.k_uds,
 };
 
 void fhp_client_unuse(FhpClient *c)
@@ -103,7 +104,7 @@ int fhp_request_prepare(FhpClient *self, fh_request *req, FhpRequest *r, const i
     if (rc == FH_OK && pol)
         rc = fhp_reqpol_apply(pol, req);
     if (rc != FH_OK) {
-        fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
+        fhp_raise_req(rc, req, (PyObject *)r, m, u);
         return -1;
     }
     return 0;
@@ -121,7 +122,7 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
         return -1;
     int rc = fh_request_set_body_reader(x->req, fhp_bodysrc_read, x->src, len);
     if (rc != FH_OK) {
-        fhp_raise(rc, fh_request_error_message(x->req), (PyObject *)r, m, u);
+        fhp_raise_req(rc, x->req, (PyObject *)r, m, u);
         return -1;
     }
     return 0;
@@ -198,7 +199,7 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
     if (rc == FH_OK)
         resp = fhp_response_from_xfer(x, (PyObject *)r, url, self, stream);
     else if (rc != FHP_PYERR)
-        fhp_raise(rc, fh_request_error_message(req), (PyObject *)r, m, u);
+        fhp_raise_req(rc, req, (PyObject *)r, m, u);
     if (resp && stream)
         return resp; /* the response owns x and this use of the client */
     fhp_xfer_release(x);
@@ -215,6 +216,7 @@ typedef struct call {
     fhp_reqpol pol;
     int http2;        /* http2=: an fh_http2_mode, or -1 for the client's */
     int64_t expect_ms; /* expect_continue=: -1 off */
+    PyObject *uds;     /* uds=, borrowed for the call */
 } call;
 
 /* Each exchange of a call (auth rounds send further Requests). */
@@ -283,6 +285,7 @@ static PyObject *run_call(FhpClient *self, call *c, PyObject *retry, PyObject *c
     }
     c->pol.http2 = c->http2;
     c->pol.expect_ms = c->expect_ms;
+    c->pol.uds = c->uds && c->uds != Py_None ? Py_NewRef(c->uds) : NULL;
     if (self->mode == FHP_MODE_ASYNC && fhp_reqpol_has_flow(&c->pol))
         return run_flow_async(self, c);
     PyObject *resp = fhp_reqpol_has_flow(&c->pol)
@@ -300,7 +303,7 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
     int http2 = -1;
     int64_t expect_ms;
     if (!usable(self) || fhp_http2_mode(a[A_HTTP2], self->http1, &http2) < 0 ||
-        fhp_expect_arg(a[A_EXPECT], &expect_ms) < 0)
+        fhp_expect_arg(a[A_EXPECT], &expect_ms) < 0 || fhp_uds_arg(a[A_UDS]) < 0)
         return NULL;
     int stream = a[A_STREAM] ? PyObject_IsTrue(a[A_STREAM]) : 0;
     if (stream < 0)
@@ -314,7 +317,7 @@ static PyObject *do_request(FhpClient *self, PyObject **out)
     if (!r)
         return NULL;
     call c = {.r = r, .url = r->url, .timeout = a[A_TIMEOUT], .stream = stream, .http2 = http2,
-              .expect_ms = expect_ms};
+              .expect_ms = expect_ms, .uds = a[A_UDS]};
     PyObject *resp = run_call(self, &c, a[A_RETRY], a[A_COOKIES], a[A_AUTH], a[A_HOOKS],
                               a[A_FOLLOW], a[A_LIMITS]);
     Py_DECREF(r);
@@ -561,16 +564,18 @@ static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"base_url", "headers", "params", "timeout", "verify", "cert",
                              "limits", "follow_redirects", "max_redirects", "retry",
-                             "cookies", "auth", "hooks", "http2", "http1", "user_agent", NULL};
+                             "cookies", "auth", "hooks", "http2", "http1", "user_agent",
+                             "proxy", "proxies", "trust_env", "uds", NULL};
     PyObject *base = NULL, *headers = NULL, *params = NULL, *timeout = NULL, *verify = NULL,
              *cert = NULL, *limits = NULL, *follow = NULL, *max_redirects = NULL,
              *retry = NULL, *cookies = NULL, *auth = NULL, *hooks = NULL, *http2 = NULL,
-             *http1 = NULL, *ua = NULL;
+             *http1 = NULL, *ua = NULL, *proxy = NULL, *proxies = NULL, *trust_env = NULL,
+             *uds = NULL;
     /* base_url may be positional, as in the original library's Client. */
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$OOOOOOOOOOOOOOO:Client", kwlist, &base,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$OOOOOOOOOOOOOOOOOOO:Client", kwlist, &base,
                                      &headers, &params, &timeout, &verify, &cert, &limits,
                                      &follow, &max_redirects, &retry, &cookies, &auth, &hooks,
-                                     &http2, &http1, &ua))
+                                     &http2, &http1, &ua, &proxy, &proxies, &trust_env, &uds))
         return -1;
     if (!self->c || self->timeout) {
         PyErr_SetString(PyExc_RuntimeError, "Client.__init__ may only run once");
@@ -588,7 +593,8 @@ static int Client_init(FhpClient *self, PyObject *args, PyObject *kw)
     if ((h2 > 0 && fh_client_set_http2(self->c, (fh_http2_mode)h2) != FH_OK) ||
         fhp_client_policies(self, follow, max_redirects, retry, cookies, auth, hooks) < 0)
         return -1;
-    if (fh_client_set_user_agent(self->c, NULL) != FH_OK) /* ours is in self->headers */
+    if (fh_client_set_user_agent(self->c, NULL) != FH_OK || /* ours is in self->headers */
+        fhp_client_proxies(self, proxy, proxies, trust_env, uds) < 0)
         return -1;
     self->timeout = Py_NewRef(timeout ? timeout : Py_None);
     self->verify = Py_NewRef(verify ? verify : Py_True);
@@ -720,7 +726,15 @@ static PyObject *Client_websocket(FhpClient *self, PyObject *args, PyObject *kw)
     return r;
 }
 
+static PyObject *Client_proxy_for(FhpClient *self, PyObject *url)
+{
+    return fhp_client_proxy_for(self, url);
+}
+
 static PyMethodDef Client_methods[] = {
+    {"_proxy_for", (PyCFunction)Client_proxy_for, METH_O,
+     "_proxy_for(url): the proxy id (never its password), 'unix:<path>', or None (direct) "
+     "that a request to url would use; for tests and diagnostics."},
     {"websocket", (PyCFunction)(void (*)(void))Client_websocket, METH_VARARGS | METH_KEYWORDS,
      "websocket(url, *, headers=None, subprotocols=None, extensions=None, timeout=None): a "
      "WebSocket to url (relative to base_url; http(s) is taken as ws(s)). Inside `with "

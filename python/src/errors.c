@@ -41,6 +41,7 @@ PyObject *fhp_error_class(int code)
     case FH_EREDIRECT: return S.E_RedirectError;
     case FH_ENOT_REPLAYABLE: return S.E_BodyNotReplayable;
     case FH_EHTTP2: return S.E_HTTP2NotAvailable;
+    case FH_EPROXY: return S.E_ProxyError;
     case FH_EFORKED: /* the request belongs to the parent: RequestError, code FH_EFORKED */
     case FH_EAGAIN:
     case FH_ECANCELED:
@@ -109,4 +110,21 @@ void fhp_raise(int code, const char *detail, PyObject *request, const char *meth
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
     }
+}
+
+void fhp_raise_req(int code, const fh_request *req, PyObject *request, const char *method,
+                   const char *url)
+{
+    fhp_raise(code, fh_request_error_message(req), request, method, url);
+    if (code != FH_EPROXY)
+        return;
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    int status = fh_request_proxy_status(req);
+    PyObject *st = status ? PyLong_FromLong(status) : Py_NewRef(Py_None);
+    if (v && st)
+        PyObject_SetAttrString(v, "status_code", st);
+    Py_XDECREF(st);
+    PyErr_Restore(t, v, tb);
 }

@@ -49,7 +49,7 @@ typedef struct fhp_state {
     PyObject *k_url, *k_method, *k_params, *k_headers, *k_json, *k_data, *k_content,
         *k_files, *k_timeout, *k_stream, *k_cookies, *k_auth, *k_hooks,
         *k_follow_redirects, *k_http2, *k_request, *k_chunk_size, *k_response, *k_retry,
-        *k_limits, *k_expect_continue, *k_encoding;
+        *k_limits, *k_expect_continue, *k_encoding, *k_uds;
     /* frequently built strings */
     PyObject *s_GET, *s_POST, *s_PUT, *s_PATCH, *s_DELETE, *s_HEAD, *s_OPTIONS, *s_TRACE;
     PyObject *s_http10, *s_http11, *s_http20, *s_utf8, *s_empty, *s_items, *s_read;
@@ -65,7 +65,8 @@ typedef struct fhp_state {
         *E_InvalidURL, *E_UnsupportedProtocol, *E_NetworkError, *E_RemoteProtocolError,
         *E_DecodingError, *E_ResponseTooLarge, *E_RequestBodyError, *E_HTTPStatusError,
         *E_ClientClosedError, *E_StreamConsumed, *E_StreamClosed, *E_CircuitOpenError,
-        *E_TooManyRedirects, *E_RedirectError, *E_BodyNotReplayable, *E_HTTP2NotAvailable;
+        *E_TooManyRedirects, *E_RedirectError, *E_BodyNotReplayable, *E_HTTP2NotAvailable,
+        *E_ProxyError;
     /* fasthttp.cookies / auth / _policy, imported on first use (policy.c) */
     PyObject *CookieJar_cls, *BasicAuth_cls, *DigestAuth_cls, *policy_flow,
         *policy_normalize_hooks, *policy_drive_sync, *policy_drive_async;
@@ -396,6 +397,18 @@ struct FhpClient {
 
 /* Applies a Timeout, a number or None to the client (kind by kind). */
 int fhp_timeout_values(PyObject *t, int64_t ms[FH_TIMEOUT_KINDS]);
+/* Client(proxy=, proxies=, trust_env=, uds=) (proxy.c): passed to libfasthttp,
+ * which validates them and reads the environment. */
+int fhp_client_proxies(FhpClient *self, PyObject *proxy, PyObject *proxies,
+                       PyObject *trust_env, PyObject *uds);
+/* Client._proxy_for(url): the route libfasthttp picks, str or None. */
+PyObject *fhp_client_proxy_for(FhpClient *self, PyObject *url);
+/* uds= of a request: NULL/None, or a str; -1 with TypeError otherwise. */
+int fhp_uds_arg(PyObject *uds);
+/* fhp_raise for a failed request: a ProxyError also gets the proxy's
+ * status_code (None when the proxy gave no HTTP status). */
+void fhp_raise_req(int code, const fh_request *req, PyObject *request, const char *method,
+                   const char *url);
 int fhp_client_configure(FhpClient *self, PyObject *timeout, PyObject *verify, PyObject *cert,
                          PyObject *limits);
 /* The size limits of a fasthttp.Limits (what names the argument in errors)
@@ -474,6 +487,7 @@ typedef struct fhp_reqpol {
     int64_t limit[FH_LIMIT_KINDS]; /* limits=: a value, or -1 for the client's */
     int http2;              /* http2=: an fh_http2_mode, or -1 for the client's */
     int64_t expect_ms;      /* expect_continue=: -1 off, else the wait (0: default) */
+    PyObject *uds;          /* uds=: this request's Unix socket (str), or NULL */
     PyObject *digest_alg;   /* DigestAuth.algorithm of the request's auth, or NULL */
     int keep_jar;           /* asyncio flow: jar outlives the exchanges, keep it here */
 } fhp_reqpol;

@@ -94,7 +94,7 @@ static int intern_all(void)
         {&S.k_hooks, "hooks"}, {&S.k_follow_redirects, "follow_redirects"},
         {&S.k_http2, "http2"}, {&S.k_request, "request"}, {&S.k_chunk_size, "chunk_size"},
         {&S.k_response, "response"}, {&S.k_retry, "retry"}, {&S.k_limits, "limits"},
-        {&S.k_expect_continue, "expect_continue"}, {&S.s_TRACE, "TRACE"},
+        {&S.k_expect_continue, "expect_continue"}, {&S.k_uds, "uds"}, {&S.s_TRACE, "TRACE"},
         {&S.k_encoding, "encoding"},
         {&S.s_GET, "GET"}, {&S.s_POST, "POST"}, {&S.s_PUT, "PUT"}, {&S.s_PATCH, "PATCH"},
         {&S.s_DELETE, "DELETE"}, {&S.s_HEAD, "HEAD"}, {&S.s_OPTIONS, "OPTIONS"},
@@ -170,7 +170,7 @@ static int import_errors(void)
         {&S.E_StreamClosed, "StreamClosed"}, {&S.E_CircuitOpenError, "CircuitOpenError"},
         {&S.E_TooManyRedirects, "TooManyRedirects"}, {&S.E_RedirectError, "RedirectError"},
         {&S.E_BodyNotReplayable, "BodyNotReplayable"},
-        {&S.E_HTTP2NotAvailable, "HTTP2NotAvailable"},
+        {&S.E_HTTP2NotAvailable, "HTTP2NotAvailable"}, {&S.E_ProxyError, "ProxyError"},
     };
     int rc = 0;
     for (size_t i = 0; i < sizeof t / sizeof t[0] && rc == 0; i++)

@@ -722,6 +722,8 @@ int fhp_reqpol_apply(const fhp_reqpol *p, fh_request *req)
         rc = fh_request_set_http2(req, p->http2);
     if (rc == FH_OK && p->expect_ms >= 0)
         rc = fh_request_set_expect_continue(req, 1, p->expect_ms);
+    if (rc == FH_OK && p->uds)
+        rc = fh_request_set_unix_socket(req, PyUnicode_AsUTF8(p->uds));
     if (rc == FH_OK && p->auth_kind == FH_AUTH_DIGEST)
         rc = fh_request_set_digest_algorithm(req, p->digest_alg ? PyUnicode_AsUTF8(p->digest_alg)
                                                                 : NULL);
@@ -731,6 +733,7 @@ int fhp_reqpol_apply(const fhp_reqpol *p, fh_request *req)
 void fhp_reqpol_free(fhp_reqpol *p)
 {
     Py_CLEAR(p->digest_alg);
+    Py_CLEAR(p->uds);
     Py_CLEAR(p->user);
     Py_CLEAR(p->pass);
     Py_CLEAR(p->auth_custom);

@@ -151,6 +151,9 @@ class Nginx:
         self.client_cert = os.path.join(self.dir, "client.crt")
         self.client_key = os.path.join(self.dir, "client.key")
         self.client_pem = os.path.join(self.dir, "client.pem")
+        # Unix sockets nginx also listens on (the proxy tests' uds=)
+        self.unix_http = os.path.join(self.dir, "http.sock")
+        self.unix_https = os.path.join(self.dir, "https.sock")
 
     def _files(self) -> None:
         www = Path(self.dir, "www")
@@ -201,6 +204,8 @@ http {{
   server {{
     listen 127.0.0.1:{http};
     listen 127.0.0.1:{https} ssl;
+    listen unix:{d}/http.sock;
+    listen unix:{d}/https.sock ssl;
     server_name localhost;
     root {d}/www;
     ssl_certificate {d}/server.pem;
@@ -224,6 +229,10 @@ http {{
     location = /status/404 {{ return 404 "not here\\n"; }}
     location = /status/503 {{ return 503 "busy\\n"; }}
     location = /protected {{ default_type text/plain; return 200 "cookie=$http_cookie"; }}
+    location = /headers {{
+      default_type text/plain;
+      return 200 "via=$http_via pa=$http_proxy_authorization auth=$http_authorization host=$host";
+    }}
     location /whoami/ {{ default_type text/plain; return 200 "$request_uri conn=$connection"; }}
   }}
 }}

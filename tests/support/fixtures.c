@@ -149,6 +149,15 @@ int fh_test_count_fds(void)
     return n - 1; /* the directory's own fd */
 }
 
+int fh_test_fds_unchanged(int before)
+{
+    int after = fh_test_count_fds();
+    if (after == before)
+        return 0;
+    fprintf(stderr, "fd leak: %d open before the test, %d after\n", before, after);
+    return -1;
+}
+
 long fh_test_maxrss_kib(void)
 {
     struct rusage ru;

@@ -37,6 +37,11 @@ char *fh_test_path(char *out, size_t cap, const char *dir, const char *name);
 /* Number of open file descriptors of this process (entries of /proc/self/fd). */
 int fh_test_count_fds(void);
 
+/* 0 when as many descriptors are open as before (a count taken with
+ * fh_test_count_fds), else -1 after printing the leak: a test teardown's
+ * check. */
+int fh_test_fds_unchanged(int before);
+
 /* Peak resident set size of this process in KiB (getrusage ru_maxrss). */
 long fh_test_maxrss_kib(void);
 

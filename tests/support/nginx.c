@@ -186,6 +186,8 @@ static int write_config(fh_nginx *n)
 {
     const char *d = n->dir;
     sbuf b = {0};
+    if (n->tls_front_upstream)
+        sb_printf(&b, "load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n");
     sb_printf(&b, "daemon off;\nmaster_process off;\nworker_processes 1;\n"
                   "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
                   "events { worker_connections 1024; }\n", d, d);
@@ -206,7 +208,13 @@ static int write_config(fh_nginx *n)
                   "    ssl_certificate %s/server.pem;\n    ssl_certificate_key %s/server.key;\n"
                   "    ssl_client_certificate %s/ca.pem;\n    ssl_verify_client optional;\n",
               n->http_port, n->https_port, n->http2 ? " http2" : "", d, d, d, d);
+    if (n->unix_sockets)
+        sb_printf(&b, "    listen unix:%s;\n    listen unix:%s ssl%s;\n", n->unix_http,
+                  n->unix_https, n->http2 ? " http2" : "");
     conf_locations(&b, n->http_port);
+    sb_printf(&b, "    location = /headers { default_type text/plain; return 200 "
+                  "\"via=$http_via pa=$http_proxy_authorization auth=$http_authorization "
+                  "host=$host\\n\"; }\n");
     if (n->upstream_port) /* a 101 from the upstream goes through (RFC 9110 §7.8) */
         sb_printf(&b, "    location /upgrade {\n"
                       "      proxy_pass http://127.0.0.1:%d;\n"
@@ -216,6 +224,11 @@ static int write_config(fh_nginx *n)
                       "      proxy_read_timeout 30s;\n"
                       "    }\n", n->upstream_port);
     sb_printf(&b, "  }\n}\n");
+    if (n->tls_front_upstream)
+        sb_printf(&b, "stream {\n  server {\n    listen 127.0.0.1:%d ssl;\n"
+                      "    ssl_certificate %s/server.pem;\n    ssl_certificate_key %s/server.key;\n"
+                      "    proxy_pass 127.0.0.1:%d;\n  }\n}\n",
+                  n->tls_front_port, d, d, n->tls_front_upstream);
     char path[512];
     snprintf(path, sizeof path, "%s/nginx.conf", d);
     int rc = fh_test_write_file(path, b.p, b.len);
@@ -241,6 +254,8 @@ static int try_start(fh_nginx *n, const char *nginx)
 {
     n->http_port = fh_test_free_port();
     n->https_port = fh_test_free_port();
+    if (n->tls_front_upstream)
+        n->tls_front_port = fh_test_free_port();
     if (n->http_port < 0 || n->https_port < 0 || n->http_port == n->https_port)
         return -1;
     if (write_config(n) < 0)
@@ -255,7 +270,8 @@ static int try_start(fh_nginx *n, const char *nginx)
     if (n->pid < 0)
         return -1;
     if (fh_test_wait_port(n->http_port, 15000, n->pid) == 0 &&
-        fh_test_wait_port(n->https_port, 15000, n->pid) == 0)
+        fh_test_wait_port(n->https_port, 15000, n->pid) == 0 &&
+        (!n->tls_front_upstream || fh_test_wait_port(n->tls_front_port, 15000, n->pid) == 0))
         return 0;
     fh_test_kill_wait(n->pid, SIGKILL, 1000); /* harmless if already reaped */
     n->pid = 0;
@@ -277,14 +293,19 @@ static int prepare_dir(fh_nginx *n)
     snprintf(n->ca_file, sizeof n->ca_file, "%s/ca.pem", n->dir);
     snprintf(n->client_cert, sizeof n->client_cert, "%s/client.pem", n->dir);
     snprintf(n->client_key, sizeof n->client_key, "%s/client.key", n->dir);
+    snprintf(n->unix_http, sizeof n->unix_http, "%s/http.sock", n->dir);
+    snprintf(n->unix_https, sizeof n->unix_https, "%s/https.sock", n->dir);
     return write_docroot(n);
 }
 
 int fh_nginx_start(fh_nginx *n)
 {
     int upstream = n->upstream_port, http2 = n->http2, ka = n->keepalive_requests;
-    int streams = n->h2_max_streams;
+    int streams = n->h2_max_streams, unix_sockets = n->unix_sockets;
+    int front = n->tls_front_upstream;
     memset(n, 0, sizeof *n);
+    n->unix_sockets = unix_sockets;
+    n->tls_front_upstream = front;
     n->upstream_port = upstream;
     n->http2 = http2;
     n->keepalive_requests = ka;

@@ -18,6 +18,8 @@
  *                    200 201 204 301 302 400 401 403 404 500 502 503
  *   /mtls (HTTPS)    200 "mtls ok\n" with a client certificate signed by
  *                    the test CA, 403 without
+ *   /headers         "via=<Via> pa=<Proxy-Authorization> auth=<Authorization>
+ *                    host=<Host>": what a request carried through proxies
  *   /upgrade...      with upstream_port set: proxied to 127.0.0.1:upstream_port,
  *                    protocol upgrades (101) passed through
  */
@@ -52,6 +54,14 @@ typedef struct fh_nginx {
     int keepalive_requests; /* set before start: requests per connection (0: 100000);
                                HTTP/2 connections end with GOAWAY after them */
     int h2_max_streams;     /* set before start: http2_max_concurrent_streams (0: 128) */
+    int unix_sockets;       /* set before start: also listen on unix_http (HTTP) and
+                               unix_https (HTTPS) in the temp dir */
+    char unix_http[320];
+    char unix_https[320];
+    int tls_front_upstream; /* set before start: a TLS front (the stream module) on
+                               tls_front_port relays to 127.0.0.1:tls_front_upstream
+                               (an HTTPS proxy made of a TLS front and a plain one) */
+    int tls_front_port;
 } fh_nginx;
 
 /* Starts nginx. Returns 0, or -1 with n->error set (nginx missing,
