@@ -388,12 +388,9 @@ def test_abstract_unix_socket() -> None:
 
 
 def test_fh_ws_through_proxies(proxy_url: str, ws_server: str, wss_server: str,
-                               nginx: Nginx) -> None:
-    from test_fh_ws import FH
-
-    assert os.access(FH, os.X_OK), f"{FH} is missing: build it (cmake) or set FH_BIN"
+                               nginx: Nginx, fh: str) -> None:
     for base in (ws_server, wss_server):
-        p = subprocess.Popen([FH, "ws", "--cacert", nginx.ca_file, "-x", proxy_url,
+        p = subprocess.Popen([fh, "ws", "--cacert", nginx.ca_file, "-x", proxy_url,
                               f"{base}/echo"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         assert p.stdin and p.stdout
