@@ -132,18 +132,20 @@ def test_sizes_and_document() -> None:
 
 
 def test_recorder_reservoir_and_percentiles() -> None:
-    rec = measure.Recorder(cap=100, body_len=0)
+    rec = measure.Recorder(cap=100, expect=10)
     for i in range(1000):
         rec.add(i / 1000, 200, 10)
     rec.add(0.5, 503, 0)
+    rec.add(0.5, 200, 9)  # a short body is an error, not a request done
     rec.exception(TimeoutError("slow"))
     assert rec.success == 1000 and rec.bytes_in == 10000 and len(rec.samples) == 100
-    assert rec.kinds == {"HTTP 503": 1, "TimeoutError": 1} and rec.errors == 2
+    assert rec.kinds == {"HTTP 503": 1, "TimeoutError": 1, "wrong body length": 1}
+    assert rec.errors == 3
     spec = RunSpec(client="x", url="http://127.0.0.1/")
     w = measure.Window(spec)
     w.t0, w.t1 = 0.0, 2.0
     r = measure.result(spec, w, [rec])
-    assert r.requests == 1002 and r.rps == 501 and r.success == 1000
+    assert r.requests == 1003 and r.rps == 501.5 and r.success == 1000
     ordered = [float(i) for i in range(1, 101)]
     assert measure._pct(50, ordered) == 50_000 and measure._pct(99, ordered) == 99_000
 

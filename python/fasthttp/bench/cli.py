@@ -15,7 +15,7 @@ from .clients import CLIENTS, select
 from .config import RunSpec
 from .runner import Results, Runner, Scenario
 from .sysinfo import machine, versions
-from .target import JSON_SIZE, NginxTarget, parse_size, size_label
+from .target import JSON_SIZE, UPLOAD_REPLY, NginxTarget, parse_size, size_label
 
 EPILOG = """\
 Without --url the benchmark starts its own nginx on a free loopback port (pinned to
@@ -157,8 +157,18 @@ def scenarios(args: argparse.Namespace, target: NginxTarget | None) -> list[Scen
                 what = f"{payload} payload"
             key = f"{payload.replace(' ', '-')}-c{c}"
             title = f"{method} {what}, concurrency {c}"
-            out.append(Scenario(key, title, payload, url, method, args.body_size, c))
+            out.append(Scenario(key, title, payload, url, method, args.body_size, c,
+                                expect_bytes=expected_length(payload, method)))
     return out
+
+
+def expected_length(payload: str, method: str) -> int:
+    """The body length of the embedded target's responses (-1: unknown)."""
+    if method == "HEAD" or payload == "url":
+        return -1
+    if payload.startswith("upload"):
+        return len(UPLOAD_REPLY)
+    return JSON_SIZE if payload == "json" else parse_size(payload)
 
 
 def _config(args: argparse.Namespace, target: NginxTarget | None,
