@@ -11,7 +11,8 @@ Served (every location keep-alive, 1 000 000 requests per connection):
   rest afterwards), which lets a client that stops sending on an early reply look
   fast. So this location makes nginx read the whole body first: a mirror
   subrequest with ``mirror_request_body on`` waits for it (kept in a 2 MiB
-  buffer, larger bodies spooled to a temporary file and deleted), then the
+  buffer, larger bodies spooled to a temporary file, on /dev/shm where there
+  is one, and deleted), then the
   static handler refuses the POST and ``error_page 405 =200`` answers with the
   3-byte file ``upload-reply`` (``UPLOAD_REPLY``).
 
@@ -171,6 +172,7 @@ class NginxTarget:
         self.nginx = nginx_binary()
         self.version = nginx_version(self.nginx) if self.nginx else ""
         self.dir = ""
+        self.spool = ""
         self.base = ""
         self.ca_file = ""
         self.proc: subprocess.Popen[bytes] | None = None
@@ -217,7 +219,7 @@ error_log {d}/error.log warn;
 events {{ worker_connections 4096; multi_accept on; }}
 http {{
   {log}
-  client_body_temp_path {d}/tmp/body;
+  client_body_temp_path {self.spool};
   proxy_temp_path {d}/tmp/proxy;
   fastcgi_temp_path {d}/tmp/fastcgi;
   uwsgi_temp_path {d}/tmp/uwsgi;
@@ -267,6 +269,12 @@ http {{
             raise RuntimeError("nginx not found (install nginx-light: bash scripts/install-deps.sh;"
                                " or set FH_NGINX, or pass --url)")
         self.dir = tempfile.mkdtemp(prefix="fh-pybench-")
+        # Upload bodies over 2 MiB are spooled to files: in memory (tmpfs) when there is
+        # one, so a 1 GiB upload measures the clients, not the disk's write-back.
+        shm = "/dev/shm"
+        self.spool = (tempfile.mkdtemp(prefix="fh-pybench-body-", dir=shm)
+                      if os.path.isdir(shm) and os.access(shm, os.W_OK)
+                      else os.path.join(self.dir, "tmp", "body"))
         os.chmod(self.dir, 0o755)
         self._files()
         if self.tls:
@@ -326,6 +334,8 @@ http {{
         self._kill()
         if self.dir and not os.environ.get("FH_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.spool and not self.spool.startswith(self.dir):
+                shutil.rmtree(self.spool, ignore_errors=True)
         self.dir = ""
 
     def __enter__(self) -> NginxTarget:
