@@ -5,7 +5,7 @@ workloads — JSON over keep-alive, the same over TLS, 1 MiB bodies, a new
 connection per request — against one embedded nginx (the Python benchmark's
 target, python/fasthttp/bench/target.py, pinned to the first CPU).
 
-    python3 bench/count_table.py BUILD_DIR [--quick] [--no-cpu] [--json FILE]
+    python3 bench/count_table.py BUILD_DIR [--quick] [--parts fh,curl,wrk,cpu] [--json FILE]
 
 (scripts/bench-count.sh --table builds the programs and runs this.)
 
@@ -99,8 +99,9 @@ def per_request_count(prog: str, url: str, w: Workload, scale: float,
 
 def wrk_requests(out: str) -> int:
     m = re.search(r"(\d+) requests in", out)
-    if not m or "Non-2xx" in out or "Socket errors" in out:
-        raise RuntimeError("wrk: " + out.strip()[-300:])
+    bad = re.search(r"(Non-2xx.*|Socket errors.*)", out)
+    if not m or bad:
+        raise RuntimeError("wrk: " + (bad.group(1) if bad else out.strip()[-300:]))
     return int(m.group(1))
 
 
@@ -108,7 +109,10 @@ def per_request_wrk(url: str, w: Workload, scale: float, env: dict[str, str]) ->
     runs = []
     for secs in ((w.wrk_s[0] // 2, w.wrk_s[1] // 2) if scale < 1 else w.wrk_s):
         hdr = ["-H", "Connection: close"] if w.fresh else []
-        instr, out = callgrind(["wrk", "-t1", f"-c{IN_FLIGHT}", f"-d{secs}s", *hdr, url], env)
+        # callgrind slows wrk 50-fold: its 2 s default timeout would count slow
+        # responses as socket errors
+        instr, out = callgrind(["wrk", "-t1", f"-c{IN_FLIGHT}", f"-d{secs}s", "--timeout",
+                                "120s", *hdr, url], env)
         runs.append((instr, wrk_requests(out)))
     (a, ra), (b, rb) = runs
     if rb <= ra:
@@ -168,15 +172,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(prog="bench/count_table.py")
     ap.add_argument("build", help="build directory with bench/fh-count, curl-count, fh-bench")
     ap.add_argument("--quick", action="store_true", help="a tenth of the requests")
-    ap.add_argument("--no-cpu", action="store_true", help="instructions only (no fh-bench)")
-    ap.add_argument("--no-wrk", action="store_true", help="leave wrk out")
-    ap.add_argument("--no-count", action="store_true", help="CPU only (no callgrind)")
+    ap.add_argument("--parts", default="fh,curl,wrk,cpu",
+                    help="what to measure: fh, curl, wrk (instructions under callgrind), cpu "
+                         "(fh-bench); default all")
     ap.add_argument("--rounds", type=int, default=3, help="fh-bench rounds (default 3)")
     ap.add_argument("--only", default="", help="workload keys, comma separated")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     bench = Path(args.build) / "bench"
     scale = 0.1 if args.quick else 1.0
+    parts = set(args.parts.split(","))
     target = _load_target()
     cpus = sorted(os.sched_getaffinity(0))
     nginx_cpu = cpus[0] if len(cpus) > 1 else None
@@ -191,18 +196,19 @@ def main() -> int:
             url = (tls if w.tls else plain).url(w.path)
             row: dict[str, object] = {"key": w.key, "title": w.title, "url": url}
             print(f"count_table: {w.title} ...", file=sys.stderr, flush=True)
-            for name, prog in () if args.no_count else (("fh", "fh-count"),
-                                                         ("curl", "curl-count")):
+            for name, prog in (("fh", "fh-count"), ("curl", "curl-count")):
+                if name not in parts:
+                    continue
                 try:
                     row[name] = per_request_count(str(bench / prog), url, w, scale, env)
                 except (RuntimeError, subprocess.SubprocessError) as e:
                     row[name] = f"failed: {e}"[:200]
-            if not args.no_wrk and not args.no_count:
+            if "wrk" in parts:
                 try:
                     row["wrk"] = per_request_wrk(url, w, scale, env)
                 except (RuntimeError, subprocess.SubprocessError, OSError) as e:
                     row["wrk"] = f"failed: {e}"[:200]
-            if not args.no_cpu:
+            if "cpu" in parts:
                 try:
                     row["cpu"] = cpu_per_request(str(bench / "fh-bench"), url, w, args.rounds,
                                                  env)
@@ -214,7 +220,7 @@ def main() -> int:
     finally:
         plain.stop()
         tls.stop()
-    print(table(rows, not args.no_cpu))
+    print(table(rows, "cpu" in parts))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

@@ -10,7 +10,7 @@
 #
 # Needs valgrind; the URL's server must allow CONNS connections.
 #
-#   scripts/bench-count.sh --table [--quick] [--no-cpu] [--json FILE]
+#   scripts/bench-count.sh --table [--quick] [--parts fh,curl,wrk,cpu] [--json FILE]
 #
 # The C table: fasthttp, libcurl and wrk on the same workloads (1 KiB JSON
 # keep-alive, the same over TLS, 1 MiB, a new connection per request) against

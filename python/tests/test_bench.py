@@ -401,3 +401,18 @@ def test_upload_is_answered_after_the_whole_body() -> None:
             s.sendall(b"x" * (size - size // 2))
             reply = s.recv(1000)
         assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"\r\n\r\nok\n")
+
+
+def test_matrix_report_from_json(matrix_smoke: tuple[str, dict[str, Any], Path]) -> None:
+    """--report prints a saved run again, the same matrix and CPU table."""
+    text, _, png = matrix_smoke
+    out = subprocess.run([sys.executable, "-m", "fasthttp.bench.matrix", "--report",
+                          str(png.with_name("m.json"))], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    def part(t: str) -> str:
+        return t[t.index("### The matrix"):t.index("### Where fasthttp stands")]
+
+    assert part(out.stdout) == part(text)
+    assert "### Client CPU per request" in out.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -324,10 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(out))
 
     if args.json:
-        doc = report.document(cfg, mach, vers, scs, rows, ts)
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
-        log.write(f"fasthttp.bench: wrote {args.json}\n")
+        report.write_json(args.json, report.document(cfg, mach, vers, scs, rows, ts), log,
+                          "fasthttp.bench")
     if args.plot:
         from .plot import plot
 

@@ -16,12 +16,15 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 from . import cells as cellmod
 from . import matrix_report, report, wrkref
 from .cells import Cell
-from .clients import CLIENTS, select
+from .clients import CLIENTS, ClientInfo, select
 from .config import RunSpec
+from .report import Summary
 from .runner import Results, Runner, Scenario
 from .sysinfo import machine, versions
 from .target import NginxTarget
@@ -44,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
       help="only the cells whose key contains one of these (e.g. json,1g)")
     a("--no-wrk", action="store_true", help="do not run wrk on the large-body cells")
     a("--json", metavar="FILE", help="also write everything as JSON")
+    a("--report", metavar="FILE.json", help="measure nothing: print (and --plot) the run "
+      "saved in FILE.json by --json again")
     a("--plot", metavar="FILE", help="also draw the matrix (.png with matplotlib, or .svg)")
     a("--max-other", type=float, default=25.0, metavar="PCT",
       help="wait for / repeat runs disturbed by other processes above PCT%% of a core "
@@ -76,25 +81,22 @@ def _cells(args: argparse.Namespace) -> list[Cell]:
     return [c for c in chosen if not wanted or any(w in c.key for w in wanted)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    duration = args.duration or (0.3 if args.quick else 2.0)
-    rounds = args.rounds or (1 if args.quick else 3)
-    try:
-        clients = select([c for c in args.clients.split(",") if c], "both")
-    except ValueError as e:
-        print(f"fasthttp.bench.matrix: {e}", file=sys.stderr)
-        return 2
-    cells = _cells(args)
-    if not cells or not clients:
-        print("fasthttp.bench.matrix: no cell or no client selected", file=sys.stderr)
-        return 2
-    log = sys.stderr
+@dataclass
+class Measured:
+    scenarios: list[Scenario]
+    results: Results
+    refs: dict[str, wrkref.WrkRef]
+    repeats: int
+    nginx: str
+
+
+def measure(args: argparse.Namespace, cells: list[Cell], clients: list[ClientInfo],
+            duration: float, rounds: int, log: TextIO) -> Measured:
+    """Starts the targets, runs every cell for every client (and wrk), stops them."""
     pins = _pins(args.no_pin)
     sizes = cellmod.payload_sizes(cells)
     plain = NginxTarget(sizes, cpu=pins[0])
     tls = NginxTarget(sizes, tls=True, cpu=pins[0])
-    started = time.monotonic()
     try:
         plain.start()
         if any(c.tls for c in cells):
@@ -107,36 +109,66 @@ def main(argv: list[str] | None = None) -> int:
         log.write(f"fasthttp.bench.matrix: {len(clients)} clients x {len(scs)} cells x "
                   f"{rounds} round(s), {duration:g} s per timed run\n")
         runner = Runner(base, clients, scs, rounds, args.max_other, log)
-        results: Results = runner.run()
-        refs = {} if args.no_wrk or args.quick else wrkref.run_all(cells, scs, rounds, duration,
-                                                                   log)
-    except KeyboardInterrupt:
-        log.write("\ninterrupted\n")
-        return 130
-    except RuntimeError as e:
-        log.write(f"fasthttp.bench.matrix: {e}\n")
-        return 1
+        results = runner.run()
+        refs = ({} if args.no_wrk or args.quick
+                else wrkref.run_all(cells, scs, rounds, duration, log))
+        return Measured(scs, results, refs, runner.repeats, plain.version)
     finally:
         plain.stop()
         tls.stop()
-    elapsed = time.monotonic() - started
-    rows = report.summaries(clients, scs, results)
-    mach, vers = machine(), versions(clients, rows, plain.version)
+
+
+def _report(args: argparse.Namespace, scs: list[Scenario], rows: dict[str, list[Summary]],
+            refs: dict[str, wrkref.WrkRef], mach: dict[str, Any], vers: dict[str, str],
+            config: dict[str, Any]) -> None:
     m = matrix_report.matrix(scs, rows, refs)
-    print(matrix_report.text(scs, rows, m, mach, vers, duration, rounds, args.quick, elapsed,
-                             runner.repeats))
+    print(matrix_report.text(scs, rows, m, mach, vers, config))
     if args.json:
-        doc = matrix_report.document(scs, rows, m, mach, vers, duration, rounds, elapsed)
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
-        log.write(f"fasthttp.bench.matrix: wrote {args.json}\n")
+        report.write_json(args.json, matrix_report.document(scs, rows, m, refs, mach, vers,
+                                                            config),
+                          sys.stderr, "fasthttp.bench.matrix")
     if args.plot:
         from .plot import plot_matrix
 
-        sub = (f"{plain.version}, {duration:g} s x {rounds} rounds, {mach['cpu_model']} "
-               f"({mach['cpus']} CPUs), {mach['python']}")
-        plot_matrix(args.plot, m, sub)
-        log.write(f"fasthttp.bench.matrix: wrote {args.plot}\n")
+        plot_matrix(args.plot, m, f"{vers.get('nginx', '')}, {config['duration_s']:g} s x "
+                    f"{config['rounds']} rounds, {mach['cpu_model']} ({mach['cpus']} CPUs), "
+                    f"{mach['python']}")
+        sys.stderr.write(f"fasthttp.bench.matrix: wrote {args.plot}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.report:
+        with open(args.report) as f:
+            saved = matrix_report.load(json.load(f))
+        args.json = None
+        _report(args, saved.scenarios, saved.rows, saved.refs, saved.machine, saved.versions,
+                saved.config)
+        return 0
+    duration = args.duration or (0.3 if args.quick else 2.0)
+    rounds = args.rounds or (1 if args.quick else 3)
+    try:
+        clients = select([c for c in args.clients.split(",") if c], "both")
+    except ValueError as e:
+        print(f"fasthttp.bench.matrix: {e}", file=sys.stderr)
+        return 2
+    cells = _cells(args)
+    if not cells or not clients:
+        print("fasthttp.bench.matrix: no cell or no client selected", file=sys.stderr)
+        return 2
+    log = sys.stderr
+    started = time.monotonic()
+    try:
+        got = measure(args, cells, clients, duration, rounds, log)
+    except (KeyboardInterrupt, RuntimeError) as e:  # nginx missing or failing; ^C
+        log.write(f"\nfasthttp.bench.matrix: {e or 'interrupted'}\n")
+        return 130 if isinstance(e, KeyboardInterrupt) else 1
+    rows = report.summaries(clients, got.scenarios, got.results)
+    config = {"duration_s": duration, "rounds": rounds, "quick": args.quick,
+              "elapsed_s": round(time.monotonic() - started, 1), "repeats": got.repeats,
+              "max_other_pct": args.max_other}
+    _report(args, got.scenarios, rows, got.refs, machine(), versions(clients, rows, got.nginx),
+            config)
     return 0
 
 

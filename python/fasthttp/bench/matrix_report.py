@@ -53,6 +53,35 @@ class MatrixRow:
     wrk_note: str = ""
     notes: list[str] = field(default_factory=list)
     rss_extra_mib: dict[str, float] = field(default_factory=dict)  # streamed cells
+    # The client's own CPU per request (user + system of its process, median over the
+    # rounds without errors), which a busy machine moves far less than the rates: the
+    # cheapest fasthttp face, the cheapest peer, and peer / fasthttp (> 1: fasthttp is
+    # cheaper).
+    cpu_face: str = ""
+    cpu_face_us: float = 0.0
+    cpu_peer: str = ""
+    cpu_peer_us: float = 0.0
+    cpu_ratio: float | None = None
+
+
+def cpu_us(s: Summary) -> float:
+    """Median client CPU per request over the rounds that had no error (0: none)."""
+    vals = [r.client_cpu_us_per_req for r in s.rounds
+            if r.status == "ok" and r.success and not r.errors]
+    return float(statistics.median(vals)) if vals else 0.0
+
+
+def _cpu(m: MatrixRow, faces: list[Summary], peers: list[Summary]) -> None:
+    def cheapest(rows: list[Summary]) -> Summary | None:
+        return min((r for r in rows if cpu_us(r) > 0), key=cpu_us, default=None)
+
+    a, b = cheapest(faces), cheapest(peers)
+    if a:
+        m.cpu_face, m.cpu_face_us = a.label, cpu_us(a)
+    if b:
+        m.cpu_peer, m.cpu_peer_us = b.label, cpu_us(b)
+    if a and b:
+        m.cpu_ratio = m.cpu_peer_us / m.cpu_face_us
 
 
 def _row(sc: Scenario, rows: list[Summary], ref: WrkRef | None) -> MatrixRow:
@@ -76,6 +105,7 @@ def _row(sc: Scenario, rows: list[Summary], ref: WrkRef | None) -> MatrixRow:
         m.peer, m.peer_value = best_peer.label, value(best_peer, stream)
     if best_face and best_peer and m.peer_value > 0:
         m.ratio = m.face_value / m.peer_value
+    _cpu(m, faces, peers)
     fa, ai = by_id.get("fasthttp-async"), by_id.get("aiohttp")
     if fa and ai:
         m.async_value, m.aiohttp_value = value(fa, stream), value(ai, stream)
@@ -114,6 +144,19 @@ def matrix_table(m: list[MatrixRow]) -> str:
     return "\n".join(lines)
 
 
+def cpu_table(m: list[MatrixRow]) -> str:
+    lines = ["| Cell | fasthttp (cheapest face) | CPU µs/req | cheapest peer | CPU µs/req | "
+             "peer / fasthttp |", "|---|---|---:|---|---:|---:|"]
+    for r in m:
+        unit = 1.0 if r.unit == "req/s" else 1e-3  # streamed: ms per transfer
+        ratio = f"{r.cpu_ratio:.2f}x" if r.cpu_ratio is not None else "n/a"
+        lines.append(f"| {r.title} | {r.cpu_face or '-'} | {r.cpu_face_us * unit:,.1f}"
+                     f"{'' if r.unit == 'req/s' else ' ms'} | {r.cpu_peer or '-'} | "
+                     f"{r.cpu_peer_us * unit:,.1f}{'' if r.unit == 'req/s' else ' ms'} | "
+                     f"{ratio} |")
+    return "\n".join(lines)
+
+
 def stream_table(scs: list[Scenario], rows: dict[str, list[Summary]]) -> str:
     """Per client: MB/s and extra peak RSS of each streamed cell."""
     streamed = [sc for sc in scs if sc.stream]
@@ -140,6 +183,18 @@ def _failed(ratio_of: list[tuple[str, float | None]], want: float) -> list[str]:
     return [f"{k} {x:.2f}x" for k, x in ratio_of if x is not None and x < want]
 
 
+def noise(rows: dict[str, list[Summary]]) -> str:
+    """How busy the rest of the machine was during the measured windows."""
+    other = sorted(r.other_cpu_pct for rs in rows.values() for s in rs for r in s.rounds
+                   if r.status == "ok" and r.other_cpu_pct >= 0)
+    if not other:
+        return ""
+    q = len(other) // 4
+    return (f"Machine noise: other processes took a median {statistics.median(other):.0f}% of "
+            f"one core during the measured windows (quartiles {other[q]:.0f}%-"
+            f"{other[-q - 1]:.0f}%, max {other[-1]:.0f}%).")
+
+
 def targets_text(m: list[MatrixRow]) -> str:
     timed = [r for r in m if r.unit == "req/s"]
     out = ["### Where fasthttp stands (issue 14)", ""]
@@ -160,6 +215,11 @@ def targets_text(m: list[MatrixRow]) -> str:
             ok = r.wrk_ratio is not None and r.wrk_ratio >= WRK_RATIO
             out.append(f"- {r.title}: fasthttp >= {WRK_RATIO}x wrk: **{got} — "
                        f"{'met' if ok else 'NOT met'}**")
+    cpu = [(r.title, r.cpu_ratio) for r in m if r.cpu_ratio is not None]
+    dear = [f"{k} {x:.2f}x" for k, x in cpu if x < 1]
+    out.append(f"- (for reading the rates) client CPU per request, cheapest fasthttp face "
+               f"against the cheapest peer: fasthttp cheaper in {len(cpu) - len(dear)} of "
+               f"{len(cpu)} cells" + (f"; dearer: {'; '.join(dear)}" if dear else ""))
     for r in m:
         if r.unit != "MB/s":
             continue
@@ -173,9 +233,9 @@ def targets_text(m: list[MatrixRow]) -> str:
 
 
 def text(scs: list[Scenario], rows: dict[str, list[Summary]], m: list[MatrixRow],
-         mach: dict[str, Any], vers: dict[str, str], duration: float, rounds: int,
-         quick: bool, elapsed: float, repeats: int) -> str:
-    out = ["", "## Benchmark matrix" + (" (--quick)" if quick else ""), "",
+         mach: dict[str, Any], vers: dict[str, str], config: dict[str, Any]) -> str:
+    duration, rounds = config["duration_s"], config["rounds"]
+    out = ["", "## Benchmark matrix" + (" (--quick)" if config.get("quick") else ""), "",
            f"Machine: {mach['cpu_model']}, {mach['cpus']} CPUs, {mach['kernel']}, "
            f"{mach['python']}.",
            "Versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()) + ".",
@@ -190,26 +250,60 @@ def text(scs: list[Scenario], rows: dict[str, list[Summary]], m: list[MatrixRow]
             "streamed transfers); a response with the wrong body length is an error, not "
             "a request. Best face: the faster of fasthttp sync and async; best peer: the "
             "fastest other client in the cell.", "", matrix_table(m), ""]
+    out += ["### Client CPU per request", "",
+            "What each client's process spent (user + system, all its threads) per request "
+            "(per transfer for the streamed cells), medians over the rounds without errors; "
+            "the other processes of a busy machine move it far less than the rates above. "
+            "peer / fasthttp above 1: fasthttp is cheaper.", "", cpu_table(m), ""]
     notes = [f"- {r.title}: {n}" for r in m for n in r.notes]
     if notes:
         out += ["Errors:", "", *notes, ""]
     st = stream_table(scs, rows)
     if st:
         out += ["### Streamed transfers: throughput and extra peak RSS", "", st, ""]
-    out += [targets_text(m), "", f"Runs repeated because the machine was busy: {repeats}. "
-            f"Total time {elapsed:.0f} s."]
+    out += [targets_text(m), "", noise(rows),
+            f"Runs repeated because the machine was busy: {config.get('repeats', 0)}. "
+            f"Total time {config.get('elapsed_s', 0):.0f} s."]
     return "\n".join(out)
 
 
 def document(scs: list[Scenario], rows: dict[str, list[Summary]], m: list[MatrixRow],
-             mach: dict[str, Any], vers: dict[str, str], duration: float, rounds: int,
-             elapsed: float) -> dict[str, Any]:
+             refs: dict[str, WrkRef], mach: dict[str, Any], vers: dict[str, str],
+             config: dict[str, Any]) -> dict[str, Any]:
+    """Everything, for --json; load() reads it back for --report."""
     return {
-        "config": {"duration_s": duration, "rounds": rounds, "elapsed_s": round(elapsed, 1)},
+        "config": config,
         "machine": mach, "versions": vers,
         "matrix": [asdict(r) for r in m],
+        "wrk": {k: asdict(v) for k, v in refs.items()},
         "cells": [{"key": sc.key, "title": sc.title, "stream": sc.stream,
-                   "concurrency": sc.concurrency,
+                   "concurrency": sc.concurrency, "scenario": asdict(sc),
                    "clients": {r.client.id: report.summary_json(r, rows[sc.key])
                                for r in rows[sc.key]}} for sc in scs],
     }
+
+
+@dataclass
+class Loaded:
+    """A run read back from its JSON (--report): enough to print it again."""
+
+    scenarios: list[Scenario]
+    rows: dict[str, list[Summary]]
+    refs: dict[str, WrkRef]
+    machine: dict[str, Any]
+    versions: dict[str, str]
+    config: dict[str, Any]
+
+
+def load(doc: dict[str, Any]) -> Loaded:
+    from .clients import BY_ID, CLIENTS
+
+    scs = [Scenario(**{**c["scenario"], "headers": tuple(map(tuple, c["scenario"]["headers"]))})
+           for c in doc["cells"]]
+    ids = {cid for c in doc["cells"] for cid in c["clients"]}
+    clients = [c for c in CLIENTS if c.id in ids]
+    results = {(c["key"], cid): [RunResult.from_dict(x) for x in r["rounds"]]
+               for c in doc["cells"] for cid, r in c["clients"].items() if cid in BY_ID}
+    refs = {k: WrkRef(**v) for k, v in doc.get("wrk", {}).items()}
+    return Loaded(scs, report.summaries(clients, scs, results), refs, doc["machine"],
+                  doc["versions"], doc["config"])

@@ -36,9 +36,9 @@ def run(spec: RunSpec) -> RunResult:
                 r = await request(method, url, data=body)
                 return int(r.status_code), len(r.content)
 
-            probe = await request(method, url, data=body)
+            protocol = _protocol((await request(method, url, data=body)).http_version)
             res = await run_tasks(spec, one)
-            res.protocol = _protocol(probe.http_version)
+            res.protocol = protocol
             return res
 
     return run_async(spec, main)
