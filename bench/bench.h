@@ -29,6 +29,8 @@ typedef struct bench_cfg {
                         version counts as an error */
     const char *ca_file; /* trust this CA (the built-in HTTPS target's certificate) */
     const char *h2load;  /* h2load binary */
+    int fresh;           /* a new connection per request: Connection: close (fasthttp,
+                            wrk), CURLOPT_FORBID_REUSE (libcurl) */
 } bench_cfg;
 
 /* The result of one run of one mode. */

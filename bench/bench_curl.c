@@ -46,6 +46,7 @@ static CURL *make_easy(const bench_cfg *cfg, size_t *bytes)
     curl_easy_setopt(h, CURLOPT_WRITEDATA, bytes);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, (long)cfg->fresh);
     if (cfg->insecure) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);

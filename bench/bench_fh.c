@@ -47,6 +47,8 @@ int run_fh_sync(const bench_cfg *cfg, bench_result *r)
     int err = 0;
     fh_client *c = make_client(cfg, 1);
     fh_request *req = fh_request_new("GET", cfg->url, &err);
+    if (req && cfg->fresh)
+        fh_request_add_header(req, "Connection", "close");
     if (!c || !req) {
         snprintf(r->note, sizeof r->note, "fh_request_new: %s", fh_strerror(err));
         fh_request_free(req);
@@ -188,6 +190,8 @@ int run_fh_async(const bench_cfg *cfg, bench_result *r)
         if (!slots[i].req) {
             snprintf(r->note, sizeof r->note, "fh_request_new: %s", fh_strerror(err));
             rc = -1;
+        } else if (cfg->fresh) {
+            fh_request_add_header(slots[i].req, "Connection", "close");
         }
     }
     if (rc == 0) {

@@ -122,7 +122,7 @@ int run_wrk(const bench_cfg *cfg, bench_result *r)
     if (wsecs) {
         snprintf(dur, sizeof dur, "%lds", wsecs);
         char *wargv[] = {(char *)cfg->wrk, "-t1", "-c", conns, "-d", dur, (char *)cfg->url,
-                         NULL};
+                         cfg->fresh ? "-H" : NULL, "Connection: close", NULL};
         if (bench_run_capture(wargv, out, sizeof out, &cpu) != 0) {
             snprintf(r->note, sizeof r->note, "%s failed: %.100s", cfg->wrk, out);
             return -1;
@@ -130,7 +130,7 @@ int run_wrk(const bench_cfg *cfg, bench_result *r)
     }
     snprintf(dur, sizeof dur, "%lds", secs);
     char *argv[] = {(char *)cfg->wrk, "-t1", "-c", conns, "-d", dur, "--latency",
-                    (char *)cfg->url, NULL};
+                    (char *)cfg->url, cfg->fresh ? "-H" : NULL, "Connection: close", NULL};
     int64_t tcpu0 = bench_cpu_pid_tree_us(cfg->target_pid);
     int64_t other0 = bench_cpu_others_us(cfg->target_pid);
     int rc = bench_run_capture(argv, out, sizeof out, &cpu);

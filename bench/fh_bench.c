@@ -5,7 +5,7 @@
  *   fh-bench [--url URL] [--duration S] [--warmup S] [--connections N]
  *            [--modes fh-sync,fh-async,curl-easy,curl-multi,wrk,h2load]
  *            [--rounds R] [--json FILE] [--nginx-workers W] [--wrk PATH]
- *            [--http2] [--in-flight N] [--h2load PATH] [--pin | --no-pin]
+ *            [--http2] [--in-flight N] [--h2load PATH] [--pin | --no-pin] [--fresh]
  *
  * Without --url it starts its own nginx (nginx_target.c) serving 1 KiB of
  * JSON; with --http2 over HTTPS and HTTP/2, where h2load (nghttp2's load
@@ -70,6 +70,8 @@ static void usage(FILE *f)
             "                       target serves HTTPS + HTTP/2 on a throw-away certificate;\n"
             "                       a response over another version counts as an error\n"
             "  --insecure           no certificate verification (https --url)\n"
+            "  --fresh              a new connection per request (Connection: close;\n"
+            "                       libcurl: CURLOPT_FORBID_REUSE)\n"
             "  --in-flight N        fh-async (and with --http2 curl-multi, h2load): requests\n"
             "                       in flight over those connections (default: as many as\n"
             "                       connections; over HTTP/1.1 more wait in the pool's queue,\n"
@@ -269,7 +271,8 @@ int main(int argc, char **argv)
         {"json", 1, 0, 'j'},       {"nginx-workers", 1, 0, 'n'}, {"wrk", 1, 0, 'W'},
         {"pin", 0, 0, 'p'},        {"no-pin", 0, 0, 'P'},   {"max-other", 1, 0, 'o'},
         {"in-flight", 1, 0, 'i'},  {"http2", 0, 0, '2'},    {"insecure", 0, 0, 'k'},
-        {"h2load", 1, 0, 'H'},     {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"h2load", 1, 0, 'H'},     {"fresh", 0, 0, 'F'},    {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "u:d:w:c:m:r:j:n:h", opts, NULL)) != -1) {
         switch (o) {
@@ -289,6 +292,7 @@ int main(int argc, char **argv)
         case '2': cfg.http2 = 1; break;
         case 'k': cfg.insecure = 1; break;
         case 'H': cfg.h2load = optarg; break;
+        case 'F': cfg.fresh = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -9,9 +9,24 @@
 #   scripts/bench-count.sh http://127.0.0.1:8080/json 10000 1000
 #
 # Needs valgrind; the URL's server must allow CONNS connections.
+#
+#   scripts/bench-count.sh --table [--quick] [--parts fh,curl,wrk,cpu] [--json FILE]
+#
+# The C table: fasthttp, libcurl and wrk on the same workloads (1 KiB JSON
+# keep-alive, the same over TLS, 1 MiB, a new connection per request) against
+# an embedded nginx: instructions per request under callgrind, client CPU per
+# request and req/s from fh-bench (bench/count_table.py; about 15 minutes,
+# --quick a tenth of the requests).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${FH_BENCH_BUILD:-$root/build/release}"
+if [ "${1:-}" = --table ]; then
+  shift
+  command -v valgrind >/dev/null || { echo "bench-count: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" --target fh-count curl-count fh-bench -j "$(nproc)" >/dev/null
+  exec python3 "$root/bench/count_table.py" "$build" "$@"
+fi
 url=$1 k=$2 conns=$3; shift 3
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target fh-count -j "$(nproc)" >/dev/null

@@ -2,21 +2,30 @@
 # The main job: fasthttp against the other Python HTTP clients, on a fresh
 # Debian machine, end to end.
 #   1. installs missing Debian packages (scripts/install-deps.sh: compilers,
-#      -dev libraries, nginx-light, python3-venv);
+#      -dev libraries, nginx-light, wrk, python3-venv);
 #   2. creates or reuses the virtual environment .venv and installs the
-#      package editable with its dev extras (builds the C extension; the peers
-#      aiohttp, httpx with h2 (httpx[http2]), requests, urllib3, pycurl (its
-#      wheel's libcurl has nghttp2), niquests, pyreqwest, and matplotlib);
-#   3. runs the default comparison (python -m fasthttp.bench): every client,
-#      sequential and 64 concurrent, on an embedded nginx serving 1 KiB of
-#      JSON, 5 s per client per round, 3 interleaved rounds, medians; prints the
-#      table and where fasthttp stands against DESIGN.md's targets.
-# Results land in bench-results/ (ignored by git): python.md (the printed
-# report), python.json, python.png. Arguments are passed to the benchmark
-# (e.g. `bash scripts/bench.sh --rounds 1 --clients fasthttp,aiohttp`; see
-# --help). FH_BENCH_C=1 also runs the C benchmark (scripts/bench-c.sh), over
-# HTTP/2 against h2load when --http2 is among the arguments.
-# HTTP/2 (issue 12): `bash scripts/bench.sh --http2 --concurrency 64,256`.
+#      package editable with its dev extras, which include the `bench` extra
+#      (builds the C extension; the peers aiohttp, httpx with h2, requests,
+#      urllib3, pycurl, niquests, pyreqwest, curl_cffi, maxhttp, and matplotlib);
+#   3. runs the benchmark matrix (python -m fasthttp.bench.matrix): every client
+#      on every cell of python/fasthttp/bench/cells.py — GET of 1 KiB JSON,
+#      64 KiB and 1 MiB, sequential and 64 concurrent, plain and TLS; a new
+#      connection per request; 1 KiB and 1 MiB uploads; a 1 GiB streamed
+#      download and upload with the extra peak RSS — on embedded nginx targets,
+#      2 s per run, 3 interleaved rounds, medians (about an hour on 2 CPUs);
+#      prints every cell's table, the matrix and where fasthttp stands.
+#
+#   bash scripts/bench.sh                the full matrix
+#   bash scripts/bench.sh --quick        the CI-sized matrix (about a minute)
+#   bash scripts/bench.sh --matrix ARGS  the matrix with its own flags (e.g.
+#                                        --matrix --cells json --rounds 1)
+#   bash scripts/bench.sh ARGS           one comparison of python -m fasthttp.bench
+#                                        (e.g. --http2 --concurrency 64,256)
+#
+# Results land in bench-results/ (ignored by git): matrix.{md,json,png}, or
+# python.{md,json,png} for a single comparison. FH_BENCH_C=1 also runs the C
+# benchmark (scripts/bench-c.sh), over HTTP/2 against h2load when --http2 is
+# among the arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,11 +62,19 @@ if [ -e "$site/urllib3_future.pth" ]; then
 fi
 "$PY" -c 'import fasthttp, urllib3; print("fasthttp", fasthttp.__version__, "| urllib3", urllib3.__version__)'
 
-step "benchmark: fasthttp against its peers (python -m fasthttp.bench)"
 mkdir -p "$OUT"
-"$PY" -m fasthttp.bench --json "$OUT/python.json" --plot "$OUT/python.png" "$@" \
-  | tee "$OUT/python.md"
-echo "results: $OUT/python.md, $OUT/python.json, $OUT/python.png"
+if [ $# -eq 0 ] || [ "$1" = --quick ] || [ "$1" = --matrix ]; then
+  [ "${1:-}" = --matrix ] && shift
+  step "benchmark matrix: fasthttp against its peers (python -m fasthttp.bench.matrix)"
+  "$PY" -m fasthttp.bench.matrix --json "$OUT/matrix.json" --plot "$OUT/matrix.png" "$@" \
+    | tee "$OUT/matrix.md"
+  echo "results: $OUT/matrix.md, $OUT/matrix.json, $OUT/matrix.png"
+else
+  step "benchmark: fasthttp against its peers (python -m fasthttp.bench)"
+  "$PY" -m fasthttp.bench --json "$OUT/python.json" --plot "$OUT/python.png" "$@" \
+    | tee "$OUT/python.md"
+  echo "results: $OUT/python.md, $OUT/python.json, $OUT/python.png"
+fi
 
 if [ "${FH_BENCH_C:-0}" = 1 ]; then
   c_args=() ceiling=wrk

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libcmocka-dev
-      libc-ares-dev libnghttp2-dev libidn2-dev libwslay-dev nghttp2-server nghttp2-client libpsl-dev libcurl4-openssl-dev wrk libuv1-dev nginx-light openssl python3 python3-venv python3-dev
+      libc-ares-dev libnghttp2-dev libidn2-dev libwslay-dev nghttp2-server nghttp2-client libpsl-dev libcurl4-openssl-dev wrk valgrind libuv1-dev nginx-light openssl python3 python3-venv python3-dev
       nodejs tinyproxy microsocks libnginx-mod-stream)  # nodejs: pyright (the PyPI package bundles its JavaScript, not node)
 
 missing=()

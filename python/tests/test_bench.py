@@ -15,7 +15,17 @@ from typing import Any
 
 import pytest
 
-from fasthttp.bench import clients, measure, report, target, targets
+from fasthttp.bench import (
+    cells,
+    clients,
+    matrix_report,
+    measure,
+    report,
+    stream,
+    target,
+    targets,
+    wrkref,
+)
 from fasthttp.bench.config import RunResult, RunSpec, Skip
 
 SEED_COLUMNS = ("| Library | Requests | Success | Req/s | Avg Lat (ms) | P95 Lat (ms) | "
@@ -29,11 +39,17 @@ def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=timeout)
 
 
+# The single-comparison CLI on the clients its targets name; every client is run by
+# the matrix smoke below.
+SMOKE_CLIENTS = ("fasthttp", "aiohttp", "requests", "pycurl", "maxhttp")
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any], Path]:
     d = tmp_path_factory.mktemp("bench")
-    out = bench("--duration", "1", "--rounds", "1", "--concurrency", "1,2", "--warmup", "2",
-                "--max-other", "0", "--json", str(d / "r.json"), "--plot", str(d / "r.png"))
+    out = bench("--duration", "0.5", "--rounds", "1", "--concurrency", "1,2", "--warmup", "2",
+                "--max-other", "0", "--clients", ",".join(SMOKE_CLIENTS),
+                "--json", str(d / "r.json"), "--plot", str(d / "r.png"))
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout, json.loads((d / "r.json").read_text()), d / "r.png"
 
@@ -43,7 +59,7 @@ def test_smoke_table(smoke: tuple[str, dict[str, Any], Path]) -> None:
     assert text.count(SEED_COLUMNS) == 2  # one table per concurrency
     assert "vs fasthttp" in text and "Errors" in text and "nginx CPU" in text
     assert "Server saw" not in text  # the protocol log is for --http2 runs
-    for c in clients.select([c.id for c in clients.CLIENTS], "both"):
+    for c in clients.select(list(SMOKE_CLIENTS), "both"):
         assert text.count(f"| {c.label} |") == 2, c.label
     assert "HTTP/1.1) |" not in text  # the reference rows are for --http2 runs
     assert "Where fasthttp stands against DESIGN.md's Python targets" in text
@@ -54,7 +70,7 @@ def test_smoke_every_client_measured_or_skipped(smoke: tuple[str, dict[str, Any]
     _, doc, _ = smoke
     assert [s["concurrency"] for s in doc["scenarios"]] == [1, 2]
     for sc in doc["scenarios"]:
-        assert set(sc["clients"]) == {c.id for c in clients.CLIENTS if not c.http1_reference}
+        assert set(sc["clients"]) == {c.id for c in clients.select(list(SMOKE_CLIENTS), "both")}
         for cid, r in sc["clients"].items():
             assert r["status"] in ("ok", "skipped"), f"{cid}: {r['status']}: {r['reason']}"
             if r["status"] == "skipped":
@@ -75,7 +91,7 @@ def test_smoke_json_and_plot(smoke: tuple[str, dict[str, Any], Path]) -> None:
     _, doc, png = smoke
     cfg = doc["config"]
     assert cfg["embedded_target"] and cfg["nginx"].startswith("nginx/")
-    assert cfg["duration_s"] == 1 and cfg["rounds"] == 1 and cfg["concurrency"] == [1, 2]
+    assert cfg["duration_s"] == 0.5 and cfg["rounds"] == 1 and cfg["concurrency"] == [1, 2]
     assert {"python", "nginx", "fasthttp"} <= set(doc["versions"])
     assert doc["machine"]["cpu_model"] and doc["machine"]["cpus"] >= 1
     goals = [t["goal"] for t in doc["targets"]]
@@ -85,6 +101,8 @@ def test_smoke_json_and_plot(smoke: tuple[str, dict[str, Any], Path]) -> None:
     # sequential targets are measurable in this run (concurrency 1 was run)
     seq = [t for t in doc["targets"] if t["peer"] in ("pycurl", "requests")]
     assert all(t["ratio"] is not None for t in seq)
+    seed = next(t for t in doc["targets"] if t["peer"] == "maxhttp-async")
+    assert seed["verdict"].startswith("not measured: run with --concurrency 64")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -132,18 +150,20 @@ def test_sizes_and_document() -> None:
 
 
 def test_recorder_reservoir_and_percentiles() -> None:
-    rec = measure.Recorder(cap=100, body_len=0)
+    rec = measure.Recorder(cap=100, expect=10)
     for i in range(1000):
         rec.add(i / 1000, 200, 10)
     rec.add(0.5, 503, 0)
+    rec.add(0.5, 200, 9)  # a short body is an error, not a request done
     rec.exception(TimeoutError("slow"))
     assert rec.success == 1000 and rec.bytes_in == 10000 and len(rec.samples) == 100
-    assert rec.kinds == {"HTTP 503": 1, "TimeoutError": 1} and rec.errors == 2
+    assert rec.kinds == {"HTTP 503": 1, "TimeoutError": 1, "wrong body length": 1}
+    assert rec.errors == 3
     spec = RunSpec(client="x", url="http://127.0.0.1/")
     w = measure.Window(spec)
     w.t0, w.t1 = 0.0, 2.0
     r = measure.result(spec, w, [rec])
-    assert r.requests == 1002 and r.rps == 501 and r.success == 1000
+    assert r.requests == 1003 and r.rps == 501.5 and r.success == 1000
     ordered = [float(i) for i in range(1, 101)]
     assert measure._pct(50, ordered) == 50_000 and measure._pct(99, ordered) == 99_000
 
@@ -269,3 +289,130 @@ def test_websocket_bench_smoke(tmp_path: Path) -> None:
         for client in ("fasthttp", "websockets", "aiohttp"):
             runs = data[scenario][client]
             assert runs and runs[0]["trips"] > 0, (scenario, client, r.stderr)
+
+
+@pytest.fixture(scope="module")
+def matrix_smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any], Path]:
+    """python -m fasthttp.bench.matrix --quick: every client on every kind of cell."""
+    d = tmp_path_factory.mktemp("matrix")
+    out = subprocess.run([sys.executable, "-m", "fasthttp.bench.matrix", "--quick",
+                          "--max-other", "0", "--json", str(d / "m.json"),
+                          "--plot", str(d / "m.png")],
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout, json.loads((d / "m.json").read_text()), d / "m.png"
+
+
+def test_matrix_smoke_every_client_correct(matrix_smoke: tuple[str, dict[str, Any], Path]) -> None:
+    """Each client ran each cell and every response it counted was right (status and
+    body length; uploads whole), or the client is unable and says so."""
+    _, doc, _ = matrix_smoke
+    keys = [c.key for c in cells.quick()]
+    assert [c["key"] for c in doc["cells"]] == keys
+    for cell in doc["cells"]:
+        assert set(cell["clients"]) == {c.id for c in clients.CLIENTS if not c.http1_reference}
+        for cid, r in cell["clients"].items():
+            where = (cell["key"], cid)
+            if r["status"] == "skipped":  # the peers are installed: only inability skips
+                assert r["reason"].startswith("unsupported:"), (where, r["reason"])
+                assert cell["stream"] and not cid.startswith("fasthttp"), where
+                continue
+            assert r["status"] == "ok", (where, r["reason"])
+            assert r["errors_total"] == 0, (where, r["error_example"])
+            assert r["median"]["success"] >= 1, where
+            for run in r["rounds"]:
+                if cell["stream"]:
+                    moved = run["bytes_in"] if cell["stream"] == "down" else run["bytes_out"]
+                    assert moved == 8 << 20 and run["rss_peak_kib"] > 0, where
+                else:
+                    assert run["bytes_in"] == run["success"] * cells.quick()[
+                        keys.index(cell["key"])].expect_bytes, where
+
+
+def test_matrix_smoke_table_and_plot(matrix_smoke: tuple[str, dict[str, Any], Path]) -> None:
+    text, doc, png = matrix_smoke
+    table = text[text.index("### The matrix"):]
+    for c in cells.quick():
+        assert f"| {c.title} | fasthttp (" in table, c.title
+    assert "### Streamed transfers: throughput and extra peak RSS" in text
+    assert "fasthttp's best face >= 1.2x the best peer" in text
+    assert "fasthttp async >= 1.5x aiohttp" in text and "extra RSS < 32 MiB" in text
+    assert all(row["face"].startswith("fasthttp") for row in doc["matrix"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_matrix_counts_only_correct_responses() -> None:
+    """A peer's errors never make it the best peer: its figure is successful requests/s."""
+    from fasthttp.bench.runner import Scenario
+
+    sc = Scenario("k", "t", "json", "http://x/json", "GET", 0, 64, expect_bytes=1024)
+
+    def row(cid: str, success: int, errors: int) -> report.Summary:
+        run = RunResult(client=cid, requests=success + errors, success=success, errors=errors,
+                        seconds=1.0, rps=float(success + errors))
+        return report.summarize(clients.BY_ID[cid], [run])
+
+    rows = [row("fasthttp", 1000, 0), row("fasthttp-async", 1200, 0), row("aiohttp", 600, 0),
+            row("pycurl", 100, 5000)]  # fast at failing
+    m = matrix_report.matrix([sc], {"k": rows}, {})[0]
+    assert m.face == "fasthttp (async)" and m.peer == "aiohttp (async)"
+    assert m.ratio == 2.0 and m.async_ratio == 2.0
+    assert any("pycurl" in n for n in m.notes)
+
+
+def test_cells() -> None:
+    full = cells.full()
+    assert len({c.key for c in full}) == len(full)  # keys are unique
+    assert {c.concurrency for c in full} == {1, 64} and any(c.tls for c in full)
+    big = [c for c in full if c.stream]
+    assert {c.stream for c in big} == {"down", "up"} and all(c.stream_size == 1 << 30
+                                                             for c in big)
+    assert cells.Cell("/payload/64k", 1).expect_bytes == 65536
+    assert cells.Cell("/upload", 64, body_size=1024).expect_bytes == 3
+    assert cells.payload_sizes(full) == [64 << 10, 1 << 20, 1 << 30]
+
+
+def test_upload_body_and_wrk_parse() -> None:
+    up = stream.Upload(stream.CHUNK * 2 + 5)
+    assert sum(len(c) for c in up) == up.size == up.sent
+    pull = stream.Upload(10)
+    assert pull.read(4) == b"xxxx" and pull.read() == b"x" * 6 and pull.read() == b""
+    assert wrkref.parse("Requests/sec:   1234.50\n") == (1234.5, "")
+    assert wrkref.parse("Non-2xx or 3xx responses: 7\nRequests/sec: 9\n")[1] == (
+        "7 non-2xx responses")
+
+
+def test_upload_is_answered_after_the_whole_body() -> None:
+    """/upload replies once nginx has read every byte: a client cannot stop early."""
+    import socket
+    import time
+
+    with target.NginxTarget([]) as t:
+        port = int(t.base.rsplit(":", 1)[1])
+        size = 16 << 20
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+            s.sendall(b"x" * (size // 2))
+            time.sleep(0.2)
+            s.setblocking(False)
+            with pytest.raises(BlockingIOError):  # no reply to half a body
+                s.recv(100)
+            s.setblocking(True)
+            s.sendall(b"x" * (size - size // 2))
+            reply = s.recv(1000)
+        assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"\r\n\r\nok\n")
+
+
+def test_matrix_report_from_json(matrix_smoke: tuple[str, dict[str, Any], Path]) -> None:
+    """--report prints a saved run again, the same matrix and CPU table."""
+    text, _, png = matrix_smoke
+    out = subprocess.run([sys.executable, "-m", "fasthttp.bench.matrix", "--report",
+                          str(png.with_name("m.json"))], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    def part(t: str) -> str:
+        return t[t.index("### The matrix"):t.index("### Where fasthttp stands")]
+
+    assert part(out.stdout) == part(text)
+    assert "### Client CPU per request" in out.stdout

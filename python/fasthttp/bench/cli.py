@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -15,7 +14,7 @@ from .clients import CLIENTS, select
 from .config import RunSpec
 from .runner import Results, Runner, Scenario
 from .sysinfo import machine, versions
-from .target import JSON_SIZE, NginxTarget, parse_size, size_label
+from .target import JSON_SIZE, UPLOAD_REPLY, NginxTarget, parse_size, size_label
 
 EPILOG = """\
 Without --url the benchmark starts its own nginx on a free loopback port (pinned to
@@ -157,8 +156,18 @@ def scenarios(args: argparse.Namespace, target: NginxTarget | None) -> list[Scen
                 what = f"{payload} payload"
             key = f"{payload.replace(' ', '-')}-c{c}"
             title = f"{method} {what}, concurrency {c}"
-            out.append(Scenario(key, title, payload, url, method, args.body_size, c))
+            out.append(Scenario(key, title, payload, url, method, args.body_size, c,
+                                expect_bytes=expected_length(payload, method)))
     return out
+
+
+def expected_length(payload: str, method: str) -> int:
+    """The body length of the embedded target's responses (-1: unknown)."""
+    if method == "HEAD" or payload == "url":
+        return -1
+    if payload.startswith("upload"):
+        return len(UPLOAD_REPLY)
+    return JSON_SIZE if payload == "json" else parse_size(payload)
 
 
 def _config(args: argparse.Namespace, target: NginxTarget | None,
@@ -314,10 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(out))
 
     if args.json:
-        doc = report.document(cfg, mach, vers, scs, rows, ts)
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=2)
-        log.write(f"fasthttp.bench: wrote {args.json}\n")
+        report.write_json(args.json, report.document(cfg, mach, vers, scs, rows, ts), log,
+                          "fasthttp.bench")
     if args.plot:
         from .plot import plot
 

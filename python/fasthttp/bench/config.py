@@ -28,6 +28,15 @@ class RunSpec:
     latency_samples: int = 200_000
     loop: str = "asyncio"  # event loop of the async clients: asyncio | uvloop
     target_pid: int = 0  # the embedded nginx (0: external target), for its CPU share
+    # The body length every response must have (the embedded target knows it); a 2xx
+    # response of another length counts as an error, so a client that returns short or
+    # empty bodies is never counted as fast. -1: unknown (--url).
+    expect_bytes: int = -1
+    # A single streamed transfer instead of a timed loop (stream.py): "down" reads
+    # the URL's body chunk by chunk, "up" POSTs stream_size bytes from a generator;
+    # the result is the throughput and the extra peak RSS it took.
+    stream: str = ""
+    stream_size: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -75,6 +84,11 @@ class RunResult:
     # $server_protocol spells it ("HTTP/2.0", "HTTP/1.1"), and connections used.
     server_protocols: dict[str, int] = field(default_factory=dict)
     server_connections: int = 0
+    # Streamed transfers (spec.stream): resident memory before the transfer (the client
+    # set up) and its peak during it, KiB; extra = peak - base.
+    rss_base_kib: int = 0
+    rss_peak_kib: int = 0
+    rss_extra_kib: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

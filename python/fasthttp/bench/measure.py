@@ -30,14 +30,16 @@ AsyncOne = Callable[[], "Awaitable[tuple[int, int]]"]
 class Recorder:
     """Counts and latency samples of one worker (one thread, or every task of
     one event loop). Latencies of successful requests only; beyond ``cap`` the
-    samples are a uniform reservoir sample (algorithm R)."""
+    samples are a uniform reservoir sample (algorithm R). A 2xx response whose
+    body is not ``expect`` bytes long (when expect >= 0) is an error: a client
+    that drops or truncates bodies must not be counted as fast."""
 
-    __slots__ = ("body_len", "bytes_in", "cap", "example", "kinds", "samples", "seen",
+    __slots__ = ("bytes_in", "cap", "example", "expect", "kinds", "samples", "seen",
                  "success")
 
-    def __init__(self, cap: int, body_len: int) -> None:
+    def __init__(self, cap: int, expect: int = -1) -> None:
         self.cap = max(1, cap)
-        self.body_len = body_len
+        self.expect = expect
         self.samples: list[float] = []
         self.seen = 0
         self.success = 0
@@ -46,7 +48,9 @@ class Recorder:
         self.example = ""
 
     def add(self, latency: float, status: int, nbytes: int) -> None:
-        if 200 <= status < 300:
+        if 200 <= status < 300 and 0 <= self.expect != nbytes:
+            self.error("wrong body length", f"{nbytes} bytes, expected {self.expect}")
+        elif 200 <= status < 300:
             self.success += 1
             self.bytes_in += nbytes
             self.seen += 1
@@ -183,9 +187,8 @@ def run_threads(spec: RunSpec, ones: Sequence[SyncOne]) -> RunResult:
     worker; they may share one client object). With one, no thread at all."""
     n = len(ones)
     cap = max(1, spec.latency_samples // n)
-    blen = max(spec.body_size, 0)
-    warm = [Recorder(1, blen) for _ in range(n)]
-    recs = [Recorder(cap, blen) for _ in range(n)]
+    warm = [Recorder(1, spec.expect_bytes) for _ in range(n)]
+    recs = [Recorder(cap, spec.expect_bytes) for _ in range(n)]
     w = Window(spec)
     if n == 1:
         _sync_warm(ones[0], spec.warmup, warm[0])
@@ -228,8 +231,8 @@ def run_threads(spec: RunSpec, ones: Sequence[SyncOne]) -> RunResult:
 async def run_tasks(spec: RunSpec, one: AsyncOne) -> RunResult:
     """Async clients: `concurrency` tasks on the running loop, one client."""
     n = spec.concurrency
-    warm = Recorder(1, 0)
-    rec = Recorder(spec.latency_samples, max(spec.body_size, 0))
+    warm = Recorder(1, spec.expect_bytes)
+    rec = Recorder(spec.latency_samples, spec.expect_bytes)
 
     async def warmer() -> None:
         for _ in range(spec.warmup):

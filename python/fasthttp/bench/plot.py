@@ -1,11 +1,13 @@
 """--plot FILE.png: per scenario, median req/s per client (with the range over
-rounds) and the latency percentiles (avg, p50, p95, p99). matplotlib, Agg."""
+rounds) and the latency percentiles (avg, p50, p95, p99); for the matrix, the
+ratio of each cell against its target. matplotlib, Agg."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
+from .matrix_report import MatrixRow
 from .report import Summary
 from .runner import Scenario
 
@@ -13,14 +15,19 @@ COLORS = {"sync": "#4c72b0", "async": "#dd8452"}
 FASTHTTP = {"sync": "#1f3f7a", "async": "#a0461a"}
 
 
-def plot(path: str, scenarios: list[Scenario], rows: dict[str, list[Summary]],
-         subtitle: str) -> None:
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no display), or RuntimeError saying how."""
     try:
         matplotlib = importlib.import_module("matplotlib")
     except ImportError as e:
         raise RuntimeError("--plot needs matplotlib (pip install matplotlib)") from e
     matplotlib.use("Agg")
-    plt: Any = importlib.import_module("matplotlib.pyplot")
+    return importlib.import_module("matplotlib.pyplot")
+
+
+def plot(path: str, scenarios: list[Scenario], rows: dict[str, list[Summary]],
+         subtitle: str) -> None:
+    plt = _pyplot()
     patch: Any = importlib.import_module("matplotlib.patches").Patch
     legend = [patch(color=FASTHTTP["sync"], label="fasthttp sync"),
               patch(color=FASTHTTP["async"], label="fasthttp async"),
@@ -67,4 +74,46 @@ def plot(path: str, scenarios: list[Scenario], rows: dict[str, list[Summary]],
     fig.suptitle(subtitle, fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_matrix(path: str, rows: list[MatrixRow], subtitle: str) -> None:
+    """The matrix as three panels of horizontal bars, one bar per cell: fasthttp's best
+    face over the best peer (target 1.2x), fasthttp async over aiohttp (1.5x), and the
+    cheapest peer's client CPU per request over fasthttp's (above 1: fasthttp is
+    cheaper; the figure a busy machine moves least). Bars below their line are red.
+    .png or .svg, by the file name."""
+    plt = _pyplot()
+    titles = [r.title for r in rows]
+    y = list(range(len(rows)))[::-1]
+    fig, axes = plt.subplots(1, 3, figsize=(19, 0.42 * len(rows) + 1.8), sharey=True)
+    panels = ((axes[0], [r.ratio for r in rows], [r.peer for r in rows], 1.2,
+               "req/s: fasthttp best face / best peer"),
+              (axes[1], [r.async_ratio for r in rows], ["aiohttp"] * len(rows), 1.5,
+               "req/s: fasthttp async / aiohttp"),
+              (axes[2], [r.cpu_ratio for r in rows], [r.cpu_peer for r in rows], 1.0,
+               "client CPU per request: cheapest peer / fasthttp"))
+    ticks = [0.25, 0.5, 1, 2, 4]
+    for ax, ratios, peers, want, name in panels:
+        vals = [x or 0.0 for x in ratios]
+        colors = ["#2a7a3b" if x >= want else "#c0392b" for x in vals]
+        ax.barh(y, vals, color=colors)
+        ax.axvline(want, color="#333", linestyle="--", linewidth=1)
+        ax.axvline(1.0, color="#999", linewidth=0.8)
+        for yi, v, peer in zip(y, vals, peers):
+            if v:
+                ax.annotate(f"{v:.2f}x vs {peer}", (v, yi), xytext=(3, 0),
+                            textcoords="offset points", va="center", fontsize=7)
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t:g}x" for t in ticks])
+        ax.set_xlim(0.2, 6)
+        ax.set_xlabel(f"log scale; dashed: {want:g}x")
+        ax.set_title(name, fontsize=10)
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels(titles, fontsize=8)
+    fig.suptitle(subtitle, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=100)
     plt.close(fig)

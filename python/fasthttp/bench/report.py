@@ -3,9 +3,10 @@ targets are in targets.py)."""
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .clients import ClientInfo, http_version
 from .config import RunResult
@@ -197,6 +198,12 @@ def summary_json(s: Summary, rows: list[Summary]) -> dict[str, Any]:
         "error_example": s.error_example, "notes": s.notes,
         "rounds": [r.to_dict() for r in s.rounds],
     }
+
+
+def write_json(path: str, doc: dict[str, Any], log: TextIO, who: str) -> None:
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+    log.write(f"{who}: wrote {path}\n")
 
 
 def document(config: dict[str, Any], machine: dict[str, Any], versions: dict[str, str],

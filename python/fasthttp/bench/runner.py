@@ -17,7 +17,7 @@ from typing import TextIO
 
 from . import cpu
 from .clients import ClientInfo
-from .config import RunResult, RunSpec
+from .config import RunResult, RunSpec, Verify
 from .target import ProtocolLog
 
 
@@ -32,6 +32,16 @@ class Scenario:
     method: str
     body_size: int
     concurrency: int
+    expect_bytes: int = -1  # every response's body length (-1: unknown, --url)
+    headers: tuple[tuple[str, str], ...] = ()  # added to the run's --header fields
+    stream: str = ""  # "down" | "up": one streamed transfer of stream_size bytes
+    stream_size: int = 0
+    # Set by a run over several targets (the matrix: plain and TLS nginx): the target
+    # this scenario's URL is on and how to trust it, and its own timeout; 0 / None: the
+    # run's.
+    target_pid: int = 0
+    verify: Verify | None = None
+    timeout: float = 0.0
 
 
 Results = dict[tuple[str, str], list[RunResult]]  # (scenario key, client id) → one per round
@@ -63,6 +73,9 @@ def run_worker(spec: RunSpec) -> RunResult:
 
 
 def _line(res: RunResult) -> str:
+    if res.status == "ok" and res.rss_peak_kib:  # a streamed transfer
+        errs = f", error: {res.error_example}" if res.errors else ""
+        return (f"{res.mbps / 8:10.0f} MB/s, +{res.rss_extra_kib / 1024:.1f} MiB RSS{errs}")
     if res.status == "ok":
         errs = f", {res.errors} errors" if res.errors else ""
         return f"{res.rps:10.0f} req/s{errs}"
@@ -89,7 +102,12 @@ class Runner:
     def _spec(self, s: Scenario, c: ClientInfo) -> RunSpec:
         return replace(self.base, client=c.id, url=s.url, method=s.method,
                        body_size=s.body_size, concurrency=s.concurrency,
-                       http2=self.base.http2 and not c.http1_reference)
+                       http2=self.base.http2 and not c.http1_reference,
+                       expect_bytes=s.expect_bytes, headers=[*self.base.headers, *s.headers],
+                       stream=s.stream, stream_size=s.stream_size,
+                       target_pid=s.target_pid or self.base.target_pid,
+                       verify=self.base.verify if s.verify is None else s.verify,
+                       timeout=s.timeout or self.base.timeout)
 
     def _run_logged(self, spec: RunSpec) -> RunResult:
         """One worker run, with the server's view of it when there is a log."""
@@ -135,18 +153,20 @@ class Runner:
 
     def run(self) -> Results:
         results: Results = {}
-        skipped: dict[str, RunResult] = {}  # a skip (not installed, unsupported) is final
+        # A skip (not installed, unsupported) is final for the client, per kind of run
+        # (timed loop, streamed download, streamed upload).
+        skipped: dict[tuple[str, str], RunResult] = {}
         for r in range(self.rounds):
             for s in self.scenarios:
                 for c in self.clients:
                     self.log.write(f"  round {r + 1}/{self.rounds}  {s.key:<12} {c.label:<18} ... ")
                     self.log.flush()
-                    if c.id in skipped:
-                        res = replace(skipped[c.id])
+                    if (c.id, s.stream) in skipped:
+                        res = replace(skipped[c.id, s.stream])
                     else:
                         res = self._one(self._spec(s, c))
                         if res.status == "skipped":
-                            skipped[c.id] = res
+                            skipped[c.id, s.stream] = res
                     results.setdefault((s.key, c.id), []).append(res)
                     self.log.write(_line(res) + "\n")
                     self.log.flush()

@@ -6,9 +6,15 @@ Served (every location keep-alive, 1 000 000 requests per connection):
 - ``/json``: a 1 KiB JSON document (1024 bytes exactly);
 - ``/payload/<size>``: incompressible bytes of each size of --payload
   (``/payload/64k`` is 65 536 bytes);
-- ``/upload``: for request bodies. nginx cannot echo a body natively, so this
-  location reads the whole body and discards it (``client_max_body_size 0``,
-  then ``return 200 "ok"``): the upload is measured, the reply is 3 bytes.
+- ``/upload``: for request bodies. nginx cannot echo a body natively, and a
+  plain ``return 200`` answers before the body has arrived (nginx discards the
+  rest afterwards), which lets a client that stops sending on an early reply look
+  fast. So this location makes nginx read the whole body first: a mirror
+  subrequest with ``mirror_request_body on`` waits for it (kept in a 2 MiB
+  buffer, larger bodies spooled to a temporary file, on /dev/shm where there
+  is one, and deleted), then the
+  static handler refuses the POST and ``error_page 405 =200`` answers with the
+  3-byte file ``upload-reply`` (``UPLOAD_REPLY``).
 
 It is tuned not to be the bottleneck, as fh-bench's target is: one worker in a
 single process (``master_process off``), ``access_log off``, open-file cache,
@@ -42,18 +48,20 @@ from pathlib import Path
 from types import TracebackType
 
 JSON_SIZE = 1024
+UPLOAD_REPLY = b"ok\n"  # what /upload answers: the file upload-reply
+SPARSE_FROM = 256 << 20  # payloads this large are sparse files (zeros): no disk, no wait
 
 
 def parse_size(text: str) -> int:
-    """'1k' → 1024, '64k' → 65536, '1m' → 1048576, '512' → 512."""
-    m = re.fullmatch(r"\s*(\d+)\s*([kKmM]?)[iI]?[bB]?\s*", text)
+    """'1k' → 1024, '64k' → 65536, '1m' → 1048576, '1g' → 2**30, '512' → 512."""
+    m = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)[iI]?[bB]?\s*", text)
     if not m or int(m.group(1)) <= 0:
-        raise ValueError(f"not a size: {text!r} (examples: 512, 1k, 64k, 1m)")
-    return int(m.group(1)) * {"": 1, "k": 1024, "m": 1024 * 1024}[m.group(2).lower()]
+        raise ValueError(f"not a size: {text!r} (examples: 512, 1k, 64k, 1m, 1g)")
+    return int(m.group(1)) * {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[m.group(2).lower()]
 
 
 def size_label(n: int) -> str:
-    for unit, mult in (("m", 1024 * 1024), ("k", 1024)):
+    for unit, mult in (("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10)):
         if n % mult == 0:
             return f"{n // mult}{unit}"
     return str(n)
@@ -164,6 +172,7 @@ class NginxTarget:
         self.nginx = nginx_binary()
         self.version = nginx_version(self.nginx) if self.nginx else ""
         self.dir = ""
+        self.spool = ""
         self.base = ""
         self.ca_file = ""
         self.proc: subprocess.Popen[bytes] | None = None
@@ -179,8 +188,15 @@ class NginxTarget:
         www = Path(self.dir, "www")
         (www / "payload").mkdir(parents=True)
         (www / "json").write_bytes(json_document())
+        (www / "upload").write_bytes(b"")  # the static handler's 405 for POST needs a file
+        (www / "upload-reply").write_bytes(UPLOAD_REPLY)
         for n in self.payloads:
-            (www / "payload" / size_label(n)).write_bytes(os.urandom(n))
+            path = www / "payload" / size_label(n)
+            if n >= SPARSE_FROM:  # the 1 GiB download: nothing compresses it on the way
+                with open(path, "wb") as f:
+                    f.truncate(n)
+            else:
+                path.write_bytes(os.urandom(n))
         Path(self.dir, "tmp").mkdir()
 
     def _config(self, port: int) -> None:
@@ -203,7 +219,7 @@ error_log {d}/error.log warn;
 events {{ worker_connections 4096; multi_accept on; }}
 http {{
   {log}
-  client_body_temp_path {d}/tmp/body;
+  client_body_temp_path {self.spool};
   proxy_temp_path {d}/tmp/proxy;
   fastcgi_temp_path {d}/tmp/fastcgi;
   uwsgi_temp_path {d}/tmp/uwsgi;
@@ -222,12 +238,15 @@ http {{
 {tls}    root {d}/www;
     location = /json {{ default_type application/json; sendfile off; }}
     location /payload/ {{ sendfile on; }}
+    client_max_body_size 0;
     location = /upload {{
-      client_max_body_size 0;
-      client_body_buffer_size 1m;
-      default_type text/plain;
-      return 200 "ok\\n";
+      client_body_buffer_size 2m;
+      mirror /read-body;
+      mirror_request_body on;
+      error_page 405 =200 /upload-reply;
     }}
+    location = /read-body {{ internal; return 204; }}
+    location = /upload-reply {{ internal; default_type text/plain; }}
   }}
 }}
 """
@@ -250,6 +269,12 @@ http {{
             raise RuntimeError("nginx not found (install nginx-light: bash scripts/install-deps.sh;"
                                " or set FH_NGINX, or pass --url)")
         self.dir = tempfile.mkdtemp(prefix="fh-pybench-")
+        # Upload bodies over 2 MiB are spooled to files: in memory (tmpfs) when there is
+        # one, so a 1 GiB upload measures the clients, not the disk's write-back.
+        shm = "/dev/shm"
+        self.spool = (tempfile.mkdtemp(prefix="fh-pybench-body-", dir=shm)
+                      if os.path.isdir(shm) and os.access(shm, os.W_OK)
+                      else os.path.join(self.dir, "tmp", "body"))
         os.chmod(self.dir, 0o755)
         self._files()
         if self.tls:
@@ -309,6 +334,8 @@ http {{
         self._kill()
         if self.dir and not os.environ.get("FH_KEEP_TMP"):
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.spool and not self.spool.startswith(self.dir):
+                shutil.rmtree(self.spool, ignore_errors=True)
         self.dir = ""
 
     def __enter__(self) -> NginxTarget:

@@ -31,7 +31,9 @@ def run_one(spec: RunSpec) -> RunResult:
         version = ""
     try:
         module = importlib.import_module(f"{__package__}.clients.{info.module}")
-        res: RunResult = module.run(spec)
+        if spec.stream and not hasattr(module, "stream"):
+            raise Skip("unsupported: no streamed transfer written for this client")
+        res: RunResult = (module.stream if spec.stream else module.run)(spec)
     except Skip as e:
         return RunResult(client=spec.client, status="skipped", reason=str(e), version=version)
     except WarmupFailed as e:

@@ -64,6 +64,11 @@ CLIENTS: tuple[ClientInfo, ...] = (
                "pyreqwest_sync", "threads sharing one SyncClient (reqwest/hyper in Rust)"),
     ClientInfo("pyreqwest-async", "pyreqwest (async)", "pyreqwest", "pyreqwest", "async",
                "pyreqwest_async", "asyncio tasks, one Client (reqwest/hyper in Rust)"),
+    ClientInfo("curl_cffi-async", "curl_cffi (async)", "curl_cffi", "curl_cffi", "async",
+               "curl_cffi_async", "asyncio tasks, one AsyncSession (libcurl through cffi)"),
+    ClientInfo("maxhttp-async", "maxhttp (async)", "maxhttp", "maxhttp", "async",
+               "maxhttp_async", "asyncio tasks, one Client (the original pure-Python "
+               "fasthttp, on h11pro)"),
 )
 
 BY_ID = {c.id: c for c in CLIENTS}

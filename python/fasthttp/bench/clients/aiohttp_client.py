@@ -36,3 +36,30 @@ def run(spec: RunSpec) -> RunResult:
             return res
 
     return run_async(spec, main)
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): content.iter_chunked() down, an async
+    generator up."""
+    aiohttp = need("aiohttp")
+    from ..stream import CHUNK, Upload, atransfer
+
+    async def main() -> RunResult:
+        ssl: Any = False if spec.verify is False else ssl_context(spec.verify)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl),
+                                         timeout=aiohttp.ClientTimeout(total=None),
+                                         headers=headers(spec)) as session:
+
+            async def one(up: Upload | None) -> tuple[int, int]:
+                if up is not None:
+                    async with session.post(spec.url, data=up.aiter()) as r:
+                        return int(r.status), len(await r.read())
+                n = 0
+                async with session.get(spec.url) as r:
+                    async for chunk in r.content.iter_chunked(CHUNK):
+                        n += len(chunk)
+                return int(r.status), n
+
+            return await atransfer(spec, one)
+
+    return run_async(spec, main)

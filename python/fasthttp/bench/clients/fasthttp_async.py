@@ -53,3 +53,31 @@ def run(spec: RunSpec) -> RunResult:
             await cm.__aexit__(None, None, None)
 
     return run_async(spec, main)
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): aiter_bytes() down, an async generator up."""
+    from fasthttp import Client, Timeout
+
+    from ..stream import CHUNK, Upload, atransfer
+
+    async def main() -> RunResult:
+        async with Client(timeout=Timeout(spec.timeout), verify=spec.verify) as client:
+            hdrs = headers(spec) or None
+
+            async def one(up: Upload | None) -> tuple[int, int]:
+                if up is not None:
+                    r = await client.post(spec.url, headers=hdrs, content=up.aiter())
+                    return int(r.status_code), len(r.content)
+                n = 0
+                resp = await client.get(spec.url, headers=hdrs, stream=True)
+                async with resp:
+                    async for chunk in resp.aiter_bytes(CHUNK):
+                        n += len(chunk)
+                return int(resp.status_code), n
+
+            res = await atransfer(spec, one)
+            res.version = fasthttp_version()
+            return res
+
+    return run_async(spec, main)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..config import RunResult, RunSpec, Skip
 from ..measure import SyncOne, run_threads
-from . import headers, http_version
+from . import fasthttp_version, headers, http_version
 
 
 def run(spec: RunSpec) -> RunResult:
@@ -35,5 +35,29 @@ def run(spec: RunSpec) -> RunResult:
         ones: list[SyncOne] = [one] * c
         res = run_threads(spec, ones)
         res.protocol = http_version(probe.http_version)
+        res.version = fasthttp_version()
+        return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): iter_bytes() down, a generator up."""
+    from fasthttp import Client, Timeout
+
+    from ..stream import CHUNK, Upload, transfer
+
+    with Client(timeout=Timeout(spec.timeout), verify=spec.verify) as client:
+        hdrs = headers(spec) or None
+
+        def one(up: Upload | None) -> tuple[int, int]:
+            if up is not None:
+                r = client.post(spec.url, headers=hdrs, content=iter(up))
+                return r.status_code, len(r.content)
+            n = 0
+            with client.get(spec.url, headers=hdrs, stream=True) as r:
+                for chunk in r.iter_bytes(CHUNK):
+                    n += len(chunk)
+            return r.status_code, n
+
+        res = transfer(spec, one)
         res.version = fasthttp_version()
         return res

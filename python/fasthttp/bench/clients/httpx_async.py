@@ -29,3 +29,26 @@ def run(spec: RunSpec) -> RunResult:
             return res
 
     return run_async(spec, main)
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): client.stream() down, an async generator up."""
+    httpx = need("httpx")
+    from ..stream import CHUNK, Upload, atransfer
+
+    async def main() -> RunResult:
+        async with httpx.AsyncClient(**client_kwargs(spec, httpx)) as client:
+
+            async def one(up: Upload | None) -> tuple[int, int]:
+                if up is not None:
+                    r = await client.post(spec.url, content=up.aiter())
+                    return int(r.status_code), len(r.content)
+                n = 0
+                async with client.stream("GET", spec.url) as r:
+                    async for chunk in r.aiter_bytes(CHUNK):
+                        n += len(chunk)
+                return int(r.status_code), n
+
+            return await atransfer(spec, one)
+
+    return run_async(spec, main)

@@ -42,3 +42,23 @@ def run(spec: RunSpec) -> RunResult:
         res = run_threads(spec, ones)
         res.protocol = http_version(probe.http_version)
         return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): client.stream() down, a generator up."""
+    httpx = need("httpx")
+    from ..stream import CHUNK, Upload, transfer
+
+    with httpx.Client(**client_kwargs(spec, httpx)) as client:
+
+        def one(up: Upload | None) -> tuple[int, int]:
+            if up is not None:
+                r = client.post(spec.url, content=iter(up))
+                return int(r.status_code), len(r.content)
+            n = 0
+            with client.stream("GET", spec.url) as r:
+                for chunk in r.iter_bytes(CHUNK):
+                    n += len(chunk)
+            return int(r.status_code), n
+
+        return transfer(spec, one)

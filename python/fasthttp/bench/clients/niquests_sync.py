@@ -54,3 +54,26 @@ def run(spec: RunSpec) -> RunResult:
     for s in {id(s): s for _, s in made}.values():
         s.close()
     return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): stream=True and iter_content() down, a
+    generator up (sent chunked)."""
+    niquests = need("niquests")
+    from ..stream import CHUNK, Upload, transfer
+
+    with niquests.Session(**session_kwargs(spec, 1)) as s:
+        s.headers.update(headers(spec))
+
+        def one(up: Upload | None) -> tuple[int, int]:
+            if up is not None:
+                r = s.post(spec.url, data=iter(up), timeout=spec.timeout, verify=spec.verify)
+                return int(r.status_code or 0), len(r.content or b"")
+            n = 0
+            r = s.get(spec.url, stream=True, timeout=spec.timeout, verify=spec.verify)
+            for chunk in r.iter_content(CHUNK):
+                n += len(chunk)
+            r.close()
+            return int(r.status_code or 0), n
+
+        return transfer(spec, one)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import time
+from dataclasses import replace
 from typing import Any
 
 from ..config import RunResult, RunSpec, Skip
@@ -165,11 +166,11 @@ def run(spec: RunSpec) -> RunResult:
 
 def _concurrent(pycurl: Any, spec: RunSpec) -> RunResult:
     multi = _Multi(pycurl, spec)
-    warm = Recorder(1, 0)
+    warm = Recorder(1, spec.expect_bytes)
     multi.pump(warm, max(1, spec.warmup), 0.0)
     if warm.success == 0:
         raise WarmupFailed(f"every warm-up request failed: {warm.example}")
-    rec = Recorder(spec.latency_samples, max(spec.body_size, 0))
+    rec = Recorder(spec.latency_samples, spec.expect_bytes)
     w = Window(spec)
     deadline = w.start()
     multi.pump(rec, 0, deadline)
@@ -177,4 +178,32 @@ def _concurrent(pycurl: Any, spec: RunSpec) -> RunResult:
     res = result(spec, w, [rec])
     res.protocol = _protocol(pycurl, multi.handles[0][0])
     multi.close()
+    return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): a WRITEFUNCTION that counts down, a
+    READFUNCTION up (POST with the length known)."""
+    pycurl = need("pycurl")
+    from ..stream import Upload, transfer
+
+    c, _ = _handle(pycurl, replace(spec, timeout=0.0))
+    c.setopt(pycurl.TIMEOUT_MS, 0)  # no overall deadline for a long transfer
+
+    def one(up: Upload | None) -> tuple[int, int]:
+        got = [0]
+
+        def sink(data: bytes) -> None:
+            got[0] += len(data)
+
+        c.setopt(pycurl.WRITEFUNCTION, sink)
+        if up is not None:
+            c.setopt(pycurl.POST, 1)
+            c.setopt(pycurl.READFUNCTION, up.read)
+            c.setopt(pycurl.POSTFIELDSIZE_LARGE, up.size)
+        c.perform()
+        return int(c.getinfo(pycurl.RESPONSE_CODE)), got[0]
+
+    res = transfer(spec, one)
+    c.close()
     return res

@@ -33,3 +33,29 @@ def run(spec: RunSpec) -> RunResult:
             return res
 
     return run_async(spec, main)
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): build_streamed() and read_chunk() down,
+    body_stream() of an async generator up."""
+    client_mod = need("pyreqwest.client", "pyreqwest")
+    from ..stream import Upload, atransfer
+
+    async def main() -> RunResult:
+        async with configure(client_mod.ClientBuilder(), spec).build() as client:
+
+            async def one(up: Upload | None) -> tuple[int, int]:
+                if up is not None:
+                    rb = client.request("POST", spec.url).body_stream(up.aiter())
+                    r = await rb.build().send()
+                    return int(r.status), len(await r.bytes())
+                n = 0
+                async with client.request("GET", spec.url).build_streamed() as resp:
+                    reader = resp.body_reader
+                    while (chunk := await reader.read_chunk()) is not None:
+                        n += len(chunk)
+                return int(resp.status), n
+
+            return await atransfer(spec, one)
+
+    return run_async(spec, main)

@@ -48,3 +48,25 @@ def run(spec: RunSpec) -> RunResult:
         res = run_threads(spec, ones)
         res.protocol = http_version(pr.version)
         return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): build_streamed() and read_chunk() down,
+    body_stream() of a generator up."""
+    client_mod = need("pyreqwest.client", "pyreqwest")
+    from ..stream import Upload, transfer
+
+    with configure(client_mod.SyncClientBuilder(), spec).build() as client:
+
+        def one(up: Upload | None) -> tuple[int, int]:
+            if up is not None:
+                r = client.request("POST", spec.url).body_stream(iter(up)).build().send()
+                return int(r.status), len(r.bytes())
+            n = 0
+            with client.request("GET", spec.url).build_streamed() as resp:
+                reader = resp.body_reader
+                while (chunk := reader.read_chunk()) is not None:
+                    n += len(chunk)
+            return int(resp.status), n
+
+        return transfer(spec, one)

@@ -38,3 +38,25 @@ def run(spec: RunSpec) -> RunResult:
     res.protocol = http_version(probe.raw.version)
     res.version = f"{requests.__version__} (urllib3 {urllib3_version()})"
     return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): stream=True and iter_content() down, a
+    generator up (sent chunked)."""
+    requests = need("requests")
+    from ..stream import CHUNK, Upload, transfer
+
+    with requests.Session() as s:
+        s.headers.update(headers(spec))
+
+        def one(up: Upload | None) -> tuple[int, int]:
+            if up is not None:
+                r = s.post(spec.url, data=iter(up), timeout=spec.timeout, verify=spec.verify)
+                return int(r.status_code), len(r.content)
+            n = 0
+            with s.get(spec.url, stream=True, timeout=spec.timeout, verify=spec.verify) as r:
+                for chunk in r.iter_content(CHUNK):
+                    n += len(chunk)
+            return int(r.status_code), n
+
+        return transfer(spec, one)

@@ -49,3 +49,33 @@ def run(spec: RunSpec) -> RunResult:
     res.version = urllib3_version()
     pool.clear()
     return res
+
+
+def stream(spec: RunSpec) -> RunResult:
+    """One streamed transfer (stream.py): preload_content=False and stream() down, a
+    generator up (sent chunked)."""
+    urllib3 = need("urllib3")
+    from ..stream import CHUNK, Upload, transfer
+
+    kw: dict[str, object] = {}
+    if spec.verify is False:
+        kw["cert_reqs"] = "CERT_NONE"
+    elif isinstance(spec.verify, str):
+        kw["ca_certs"] = spec.verify
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=spec.timeout),
+                               headers=headers(spec), **kw)
+
+    def one(up: Upload | None) -> tuple[int, int]:
+        if up is not None:
+            r = pool.request("POST", spec.url, body=iter(up), chunked=True)
+            return int(r.status), len(r.data)
+        n = 0
+        r = pool.request("GET", spec.url, preload_content=False)
+        for chunk in r.stream(CHUNK):
+            n += len(chunk)
+        r.release_conn()
+        return int(r.status), n
+
+    res = transfer(spec, one)
+    res.version = urllib3_version()
+    return res
