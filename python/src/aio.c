@@ -280,12 +280,8 @@ static void x_store_error(fhp_aexch *x)
     Py_XSETREF(x->exc, v);
 }
 
-void fhp_aexch_wake(fhp_aexch *x)
+void fhp_future_wake(PyObject *f)
 {
-    PyObject *f = x->fut;
-    if (!f)
-        return;
-    Py_INCREF(f);
     PyObject *d = PyObject_CallMethodNoArgs(f, A.s_done);
     int done = d ? PyObject_IsTrue(d) : 1;
     Py_XDECREF(d);
@@ -296,6 +292,15 @@ void fhp_aexch_wake(fhp_aexch *x)
         Py_XDECREF(r);
     }
     PyErr_Clear();
+}
+
+void fhp_aexch_wake(fhp_aexch *x)
+{
+    PyObject *f = x->fut;
+    if (!f)
+        return;
+    Py_INCREF(f); /* set_result may run code that drops x->fut */
+    fhp_future_wake(f);
     Py_DECREF(f);
 }
 

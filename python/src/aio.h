@@ -131,6 +131,10 @@ void fhp_al_soon(AioLoop *al);
  * stream: its connection is pooled only when the body was read to the
  * end), marks it X_DONE with status, and drops the AioLoop's reference. */
 void fhp_aexch_leave(fhp_aexch *x, int status);
+/* Resolves the future f with None unless it is done already (a waiter
+ * woken twice, or cancelled); errors are reported as unraisable and cleared.
+ * The caller keeps its reference. */
+void fhp_future_wake(PyObject *f);
 /* Wakes the task waiting on x->fut (if it still waits). */
 void fhp_aexch_wake(fhp_aexch *x);
 

@@ -184,16 +184,7 @@ static void wake(FhpWS *w, int op)
     if (!f)
         return;
     w->fut[op] = NULL;
-    PyObject *d = PyObject_CallMethodNoArgs(f, A.s_done);
-    int done = d ? PyObject_IsTrue(d) : 1;
-    Py_XDECREF(d);
-    if (done == 0) {
-        PyObject *r = PyObject_CallMethodOneArg(f, A.s_set_result, Py_None);
-        if (!r)
-            PyErr_WriteUnraisable(f);
-        Py_XDECREF(r);
-    }
-    PyErr_Clear();
+    fhp_future_wake(f);
     Py_DECREF(f);
 }
 
