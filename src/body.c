@@ -165,7 +165,14 @@ static void fill_body(fh__exchange *x)
     fh_limit_kind kind;
     uint64_t limit = body_limit(x, &kind);
     for (;;) {
-        if (fh__buf_reserve(b, next_want(x, b))) {
+        size_t want = next_want(x, b);
+        if (x->resp->storage_handle && b->cap - b->len < want) {
+            /* The caller's storage cannot grow; the framing never lets a
+             * body outrun its Content-Length, so this is a library bug. */
+            fh__ex_fail(x, FH_EPROTO, "response body longer than its Content-Length");
+            return;
+        }
+        if (fh__buf_reserve(b, want)) {
             fh__ex_fail(x, FH_ENOMEM, "out of memory for the response body");
             return;
         }
@@ -219,6 +226,25 @@ static int setup_decoder(fh__exchange *x)
     return rc;
 }
 
+/* A body of known length goes into the caller's storage when the request
+ * has some (fh_body_storage): no copy out of a library buffer afterwards.
+ * 1 when it does. */
+static int use_storage(fh__exchange *x, uint64_t len)
+{
+    const fh_body_storage *st = &x->req->storage;
+    fh_response *r = x->resp;
+    if (!st->alloc || len < st->min_size || len >= SIZE_MAX || r->body.data)
+        return 0;
+    void *handle = NULL;
+    uint8_t *p = st->alloc(st->ud, (size_t)len, &handle);
+    if (!p || !handle)
+        return 0;
+    r->storage = *st;
+    r->storage_handle = handle;
+    r->body = (fh__buf){p, 0, (size_t)len + 1};
+    return 1;
+}
+
 void fh__ex_on_head(fh__exchange *x)
 {
     fh_response *r = x->resp;
@@ -270,7 +296,7 @@ void fh__ex_on_head(fh__exchange *x)
             body_too_large(x, kind, limit);
             return;
         }
-        if (want <= (64u << 20))
+        if (!use_storage(x, want) && want <= (64u << 20))
             fh__buf_reserve(&r->body, (size_t)want + 1); /* one allocation */
     }
     fill_body(x);

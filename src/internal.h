@@ -411,6 +411,7 @@ struct fh_request {
     int64_t timeout_ms[FH_TIMEOUT_KINDS]; /* -1: client's default */
     int64_t limit[FH_LIMIT_KINDS];        /* -1: client's */
     int stream;
+    fh_body_storage storage; /* alloc NULL: none */
     int expect_continue;     /* 1: Expect: 100-continue */
     int64_t expect_wait_ms;
     int decode;              /* -1: client's default */
@@ -454,6 +455,9 @@ struct fh_response {
     fh_header *hdrs;         /* views into head; both in the response's own block */
     size_t nhdrs;
     fh__buf body;            /* buffered body */
+    /* body.data is the caller's storage (fh_body_storage) when handle is set. */
+    fh_body_storage storage;
+    void *storage_handle;
     int has_body;            /* the framing announced a body */
     uint64_t content_length; /* announced length, UINT64_MAX when unknown */
     fh_timings timings;
@@ -473,6 +477,9 @@ struct fh_response {
 /* sent.c: records on r the request x wrote for it (method, url as shown,
  * the header fields in the order and form the codec wrote them). */
 int fh__response_record_request(fh_response *r, const fh__exchange *x, const char *url);
+/* response.c: frees the buffered body, or releases the caller's storage
+ * (fh_body_storage) nobody took. */
+void fh__response_drop_body(fh_response *r);
 /* h2_codec.c: 1 when HTTP/2 does not carry the field (RFC 9113 §8.2.2). */
 int fh__h2_field_dropped(const fh_header *f);
 

@@ -314,6 +314,14 @@ int fh_request_set_stream(fh_request *req, int stream)
     return FH_OK;
 }
 
+int fh_request_set_body_storage(fh_request *req, const fh_body_storage *storage)
+{
+    if (!req || (storage && (!storage->alloc || !storage->release)))
+        return FH_EINVAL;
+    req->storage = storage ? *storage : (fh_body_storage){0};
+    return FH_OK;
+}
+
 int fh_request_set_decode(fh_request *req, int decode)
 {
     if (!req)

@@ -160,6 +160,30 @@ const uint8_t *fh_response_body(const fh_response *r, size_t *len)
     return r && r->body.len ? r->body.data : NULL;
 }
 
+void *fh_response_take_body_storage(fh_response *r, size_t *len)
+{
+    void *h = r ? r->storage_handle : NULL;
+    if (len)
+        *len = h ? r->body.len : 0;
+    if (h) {
+        r->storage_handle = NULL;
+        r->body = (fh__buf){0};
+    }
+    return h;
+}
+
+/* Storage nobody took goes back to its owner; the library's own buffer is
+ * freed. */
+void fh__response_drop_body(fh_response *r)
+{
+    if (r->storage_handle)
+        r->storage.release(r->storage.ud, r->storage_handle);
+    else
+        fh__buf_free(&r->body);
+    r->storage_handle = NULL;
+    r->body = (fh__buf){0};
+}
+
 ssize_t fh_response_read(fh_response *r, uint8_t *buf, size_t cap)
 {
     if (!r || (!buf && cap))
@@ -224,7 +248,7 @@ void fh_response_free(fh_response *r)
     free(r->history);
     fh__conninfo_unref(r->conn_info);
     free(r->sent);
-    fh__buf_free(&r->body);
+    fh__response_drop_body(r);
     free(r);
 }
 

@@ -105,6 +105,78 @@ static void test_large_body_direct_read(void **state)
     fh_test_result_free(&r);
 }
 
+/* Caller storage (fh_body_storage) on a scripted peer: a complete body is
+ * received into it and handed over; a body cut short gives the storage
+ * back through release(), once; a response freed without taking it too. */
+static void test_body_storage(void **state)
+{
+    tctx *t = *state;
+    static uint8_t body[60000];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i * 13 + 5);
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 60000\r\n\r\n";
+    static const char head_short[] = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+    const fh_peer_step ok[] = {PEER_READ, PEER_SEND(head), PEER_SLEEP(20),
+                               PEER_SEND_N(body, sizeof body), PEER_READ, PEER_SEND(head),
+                               PEER_SEND_N(body, sizeof body), PEER_END};
+    fh_test_storage st;
+    fh_test_storage_init(&st, 1000);
+    const fh_peer_step *script = ok;
+    peer(t, &script, 1);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_int_equal(fh_request_set_body_storage(req, &st.api), FH_OK);
+    fh_client *c = client(t);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(c, req, &resp), FH_OK);
+    assert_int_equal(st.allocs, 1);
+    assert_int_equal(st.last_size, sizeof body);
+    size_t len = 0;
+    const uint8_t *p = fh_response_body(resp, &len);
+    assert_int_equal(len, sizeof body);
+    assert_memory_equal(p, body, sizeof body);
+    size_t took = 0;
+    uint8_t *h = fh_response_take_body_storage(resp, &took);
+    assert_ptr_equal(h, p); /* the very storage: no copy */
+    assert_int_equal(took, sizeof body);
+    assert_null(fh_response_body(resp, &len));
+    assert_null(fh_response_take_body_storage(resp, NULL));
+    fh_response_free(resp);
+    assert_int_equal(st.releases, 0);
+    free(h);
+    /* Again on the same connection, not taken: freeing the response
+     * releases it. */
+    assert_int_equal(fh_client_send(c, req, &resp), FH_OK);
+    assert_int_equal(st.allocs, 2);
+    p = fh_response_body(resp, &len);
+    assert_memory_equal(p, body, sizeof body);
+    fh_response_free(resp);
+    assert_int_equal(st.releases, 1);
+    fh_request_free(req);
+    reset(t);
+    /* Cut short: the request fails and the storage goes back. */
+    const fh_peer_step cut[] = {PEER_READ, PEER_SEND(head_short), PEER_SLEEP(20),
+                                PEER_SEND_N(body, sizeof body), PEER_CLOSE, PEER_END};
+    fh_test_storage_init(&st, 1000);
+    fh_test_result r;
+    script = cut;
+    peer(t, &script, 1);
+    req = fh_request_new("GET", url(t, "/"), NULL);
+    fh_request_set_body_storage(req, &st.api);
+    assert_int_equal(fh_test_send(client(t), req, &r), FH_ECLOSED);
+    assert_non_null(strstr(r.msg, "60000 of 100000"));
+    assert_int_equal(st.allocs, 1);
+    assert_int_equal(st.releases, 1);
+    fh_test_result_free(&r);
+    fh_request_free(req);
+    /* Bad arguments. */
+    fh_body_storage half = {NULL, NULL, NULL, 0};
+    assert_int_equal(fh_request_set_body_storage(NULL, NULL), FH_EINVAL);
+    req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_int_equal(fh_request_set_body_storage(req, &half), FH_EINVAL);
+    assert_int_equal(fh_request_set_body_storage(req, NULL), FH_OK);
+    fh_request_free(req);
+}
+
 static void test_bad_content_length(void **state)
 {
     EXPECT_ERROR("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
@@ -523,6 +595,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_body_shorter_than_content_length),
         T(test_large_body_direct_read),
+        T(test_body_storage),
         T(test_bad_content_length),
         T(test_headers_too_large),
         T(test_too_many_headers),

@@ -240,6 +240,53 @@ static void test_zstd(void **state)
     check_precompressed(client(*state), "zstd.json", "zstd");
 }
 
+/* Caller storage (fh_body_storage) over HTTP and HTTPS against nginx: a
+ * 1 MiB identity body lands in it, exactly; a compressed body, a body
+ * under min_size and a refusing allocator use the library's buffer. */
+static void test_body_storage(void **state)
+{
+    fh_client *c = client(*state);
+    const char *bases[] = {ngx.http_url, ngx.https_url};
+    for (int i = 0; i < 2; i++) {
+        fh_test_storage st;
+        fh_test_storage_init(&st, 4096);
+        fh_request *req = fh_request_new("GET", u(bases[i], "/big.txt"), NULL);
+        fh_request_add_header(req, "Accept-Encoding", "identity");
+        fh_request_set_body_storage(req, &st.api);
+        fh_response *resp = NULL;
+        assert_int_equal(fh_client_send(c, req, &resp), FH_OK);
+        assert_int_equal(st.allocs, 1);
+        assert_int_equal(st.last_size, ngx.big_len);
+        size_t len = 0;
+        uint8_t *h = fh_response_take_body_storage(resp, &len);
+        assert_non_null(h);
+        assert_int_equal(len, ngx.big_len);
+        assert_memory_equal(h, ngx.big, len);
+        free(h);
+        fh_response_free(resp);
+        fh_request_free(req);
+
+        fh_test_result r;
+        const char *paths[] = {"/big.txt", "/json", "/big.txt"}; /* gzip, small, refused */
+        for (int k = 0; k < 3; k++) {
+            fh_test_storage_init(&st, 4096);
+            st.refuse = k == 2;
+            req = fh_request_new("GET", u(bases[i], paths[k]), NULL);
+            if (k == 2)
+                fh_request_add_header(req, "Accept-Encoding", "identity");
+            fh_request_set_body_storage(req, &st.api);
+            assert_int_equal(fh_test_send(c, req, &r), FH_OK);
+            assert_int_equal(st.allocs, 0);
+            assert_int_equal(st.releases, 0);
+            size_t want = k == 1 ? ngx.json_len : ngx.big_len;
+            assert_int_equal(r.body_len, want);
+            assert_memory_equal(r.body, k == 1 ? ngx.json : ngx.big, want);
+            fh_test_result_free(&r);
+            fh_request_free(req);
+        }
+    }
+}
+
 static void test_stream_big_in_pieces(void **state)
 {
     fh_client *c = client(*state);
@@ -533,6 +580,7 @@ int main(void)
         T(test_brotli),
         T(test_zstd),
         T(test_stream_big_in_pieces),
+        T(test_body_storage),
         T(test_keep_alive_reuse),
         T(test_tls_session_resumption),
         T(test_many_threads),

@@ -403,6 +403,36 @@ FH_EXTERN int fh_request_set_timeout(fh_request *req, fh_timeout_kind kind, int6
  * body is pulled with fh_response_read(). Otherwise the body is buffered. */
 FH_EXTERN int fh_request_set_stream(fh_request *req, int stream);
 
+/*
+ * Caller-supplied storage for a buffered body, so it is received straight
+ * into the object that will hold it (a language runtime's string, a
+ * mapped file) and never copied out of a library buffer. Used only for a
+ * body of known length (Content-Length, HTTP/1.1 or HTTP/2) that is not
+ * content-decoded, is at least min_size bytes and within the body limit;
+ * any other body goes to the library's own buffer as before.
+ *
+ *   alloc(ud, size, &handle): storage of size + 1 writable bytes (the
+ *     library may write one byte past the body; the caller's terminator,
+ *     if any, goes there after the body ends), or NULL to let the library
+ *     allocate. Runs on the thread driving the request, inside the engine
+ *     (for fh_client_send: that call's thread), so it must not block or
+ *     call into the library.
+ *   release(ud, handle): storage the caller never took (the request failed,
+ *     or the response was freed first). Runs where fh_response_free() or
+ *     the failing engine runs.
+ *
+ * fh_response_body() reads the storage as usual; take it with
+ * fh_response_take_body_storage(). The struct is copied; NULL removes it.
+ */
+typedef struct fh_body_storage {
+    void *(*alloc)(void *ud, size_t size, void **handle);
+    void (*release)(void *ud, void *handle);
+    void *ud;
+    size_t min_size; /* smaller bodies use the library's buffer */
+} fh_body_storage;
+
+FH_EXTERN int fh_request_set_body_storage(fh_request *req, const fh_body_storage *storage);
+
 /* Overrides the client's decode setting for this request (0 raw, 1 decode). */
 FH_EXTERN int fh_request_set_decode(fh_request *req, int decode);
 
@@ -500,6 +530,11 @@ FH_EXTERN const char *fh_response_header(const fh_response *resp, const char *na
 
 /* The buffered body (non-stream mode); NULL/0 in stream mode. */
 FH_EXTERN const uint8_t *fh_response_body(const fh_response *resp, size_t *len);
+/* When the buffered body is in storage from fh_request_set_body_storage():
+ * hands it over (its handle, *len set to the body's length) and the
+ * response forgets it (fh_response_body() is then NULL/0, and release() is
+ * not called for it). NULL when the body is in the library's buffer. */
+FH_EXTERN void *fh_response_take_body_storage(fh_response *resp, size_t *len);
 
 /* Streams the body: fills buf with up to cap bytes (decoded unless decoding
  * is off) and returns the count, 0 at the end of the body, or a negative

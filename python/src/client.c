@@ -179,15 +179,20 @@ static PyObject *execute(FhpClient *self, FhpRequest *r, PyObject *url, PyObject
         raise_invalid(err, r, url, u, (size_t)ulen);
         return NULL;
     }
-    if (self->mode == FHP_MODE_ASYNC)
+    if (self->mode == FHP_MODE_ASYNC) {
+        if (!stream)
+            fhp_body_storage_set(req, NULL);
         return fhp_aio_request(self, r, url, req, has_tmo ? ms : NULL, stream, with_defaults,
                                pol);
+    }
     fhp_xfer *x = PyMem_Calloc(1, sizeof *x);
     if (!x) {
         fh_request_free(req);
         return PyErr_NoMemory();
     }
     x->req = req;
+    if (!stream)
+        fhp_body_storage_set(req, x);
     x->start_us = fhp_now_us();
     if (prepare(self, x, r, has_tmo ? ms : NULL, stream, with_defaults, pol, m, u) < 0) {
         fhp_xfer_release(x);

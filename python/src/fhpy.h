@@ -264,8 +264,18 @@ typedef struct fhp_xfer {
     fhp_bodysrc *src;
     int64_t start_us;  /* monotonic clock when the call began */
     PyThreadState *ts; /* while a blocking call waits with the GIL released */
+    unsigned long thread; /* the thread of that call (PyThread_get_thread_ident) */
     int main;          /* that thread handles signals */
 } fhp_xfer;
+
+/* Buffered bodies of known length are received straight into the bytes
+ * object that becomes Response.content (fh_body_storage, bodystore.c).
+ * x: the blocking call the request belongs to (its thread may take the
+ * GIL for the allocation), or NULL for the asyncio face (allocations only
+ * where the GIL is held, as in the loop's polls). */
+void fhp_body_storage_set(fh_request *req, fhp_xfer *x);
+/* The body as a bytes object when it was received into one, else NULL. */
+PyObject *fhp_body_storage_take(fh_response *resp);
 
 /* A Python exception is set: a signal handler raised, or the body iterator
  * failed (returned by the hooks, passed on by libfasthttp). */

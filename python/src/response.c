@@ -49,9 +49,11 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
         return (PyObject *)r;
     }
     size_t len = 0;
-    const uint8_t *body = fh_response_body(x->resp, &len);
-    r->content = len ? PyBytes_FromStringAndSize((const char *)body, (Py_ssize_t)len)
-                     : Py_NewRef(S.empty_bytes);
+    if (!(r->content = fhp_body_storage_take(x->resp)) && !PyErr_Occurred()) {
+        const uint8_t *body = fh_response_body(x->resp, &len);
+        r->content = len ? PyBytes_FromStringAndSize((const char *)body, (Py_ssize_t)len)
+                         : Py_NewRef(S.empty_bytes);
+    }
     r->tm = *fh_response_timings(x->resp);
     r->has_tm = 1;
     r->elapsed_us = r->tm.total_us;

@@ -50,7 +50,8 @@ static int hook_body(void *ud, fh_request *req)
 static void hooks_for(fhp_xfer *x, fh_wait_hooks *h)
 {
     fh_wait_hooks_init(h);
-    x->main = PyThread_get_thread_ident() == S.main_thread;
+    x->thread = PyThread_get_thread_ident();
+    x->main = x->thread == S.main_thread;
     if (x->main) {
         h->on_wait = hook_wait;
         h->interval_ms = CHECK_MS;

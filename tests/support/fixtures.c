@@ -480,6 +480,34 @@ static void copy_header(const fh_response *resp, const char *name, char *out, si
     out[len] = 0;
 }
 
+static void *storage_alloc(void *ud, size_t size, void **handle)
+{
+    fh_test_storage *s = ud;
+    if (s->refuse)
+        return NULL;
+    s->allocs++;
+    s->last_size = size;
+    /* Poisoned so a test sees bytes the library failed to write. */
+    uint8_t *p = malloc(size + 1);
+    if (p)
+        memset(p, 0xa5, size + 1);
+    *handle = p;
+    return p;
+}
+
+static void storage_release(void *ud, void *handle)
+{
+    fh_test_storage *s = ud;
+    s->releases++;
+    free(handle);
+}
+
+void fh_test_storage_init(fh_test_storage *s, size_t min_size)
+{
+    memset(s, 0, sizeof *s);
+    s->api = (fh_body_storage){storage_alloc, storage_release, s, min_size};
+}
+
 int fh_test_send(fh_client *c, fh_request *req, fh_test_result *r)
 {
     memset(r, 0, sizeof *r);

@@ -120,6 +120,16 @@ void fh_test_result_free(fh_test_result *r);
  * (returns the FH_E code) if a read returns more than piece. */
 int fh_test_read_all(fh_response *resp, size_t piece, uint8_t **out, size_t *len);
 
+/* Caller storage for bodies (fh_request_set_body_storage): malloc'ed
+ * blocks, each a handle of its own, with counts of what the library did. */
+typedef struct fh_test_storage {
+    int allocs, releases;
+    size_t last_size;
+    int refuse;          /* 1: alloc returns NULL (the library's buffer is used) */
+    fh_body_storage api; /* pass &api to fh_request_set_body_storage() */
+} fh_test_storage;
+void fh_test_storage_init(fh_test_storage *s, size_t min_size);
+
 /* ---- request bodies -------------------------------------------------------- */
 
 /* A body source for fh_request_set_body_reader(): hands out the strings of
