@@ -155,3 +155,44 @@ def test_streaming_200mb_in_bounded_memory(nginx: Nginx, sink: RawServer) -> Non
     assert res["uploaded"] > BIG_SIZE  # payload plus chunk framing
     assert res["after_download"] - res["before"] < 32 * 1024  # KiB
     assert res["after_upload"] - res["before"] < 32 * 1024
+
+
+EXIT_BUSY = r"""
+import asyncio, sys, threading
+import fasthttp
+url = sys.argv[1]
+c = fasthttp.Client()
+s = c.__enter__()  # never closed
+s.get(url + "/json")
+held = s.get(url + "/big.bin", stream=True)  # a stream left unread
+
+async def main():
+    ac = fasthttp.Client()
+    await ac.__aenter__()  # never closed either
+    await ac.get(url + "/json")
+    asyncio.ensure_future(ac.get(url + "/json"))  # still in flight when the loop ends
+    await asyncio.sleep(0)
+
+asyncio.run(main())
+
+def loop():
+    while True:
+        s.get(url + "/json")
+
+for _ in range(4):  # daemon threads inside requests while the interpreter finalizes
+    threading.Thread(target=loop, daemon=True).start()
+print("ok")
+"""
+
+
+def test_interpreter_exit_with_clients_busy(nginx: Nginx) -> None:
+    """The interpreter exits cleanly with clients left open, a stream unread,
+    an asyncio request abandoned and daemon threads blocked in requests: no
+    fatal error, no hang, status 0 (a few times: the threads' state at
+    finalization varies)."""
+    for _ in range(5):
+        proc = subprocess.run([sys.executable, "-c", EXIT_BUSY, nginx.http], capture_output=True,
+                              timeout=60)
+        err = proc.stderr.decode(errors="replace")
+        assert proc.returncode == 0 and proc.stdout == b"ok\n", err
+        assert "Fatal Python error" not in err, err
