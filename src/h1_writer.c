@@ -7,6 +7,7 @@
  */
 #include "h1.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /*
@@ -54,7 +55,22 @@ static int is_field_value(const char *v, size_t len)
 {
     if (len && !v)
         return 0;
-    for (size_t i = 0; i < len; i++) {
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t highs = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    /* Eight bytes at a time while none is < 0x20 or 0x7f (as the parser's
+     * skip_value): a word with one of them, an HTAB included, goes to the
+     * byte loop, which decides. Values are most of a head, and every
+     * header is checked when added and again when written. */
+    for (; len - i >= 8; i += 8) {
+        uint64_t x;
+        memcpy(&x, v + i, 8);
+        uint64_t low = (x - ones * 0x20) & ~x & highs;
+        uint64_t y = x ^ (ones * 0x7f);
+        if (low | ((y - ones) & ~y & highs))
+            break;
+    }
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)v[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f)
             return 0;
