@@ -387,11 +387,14 @@ typedef struct fh__hdr {
     size_t value_len;
 } fh__hdr;
 
+typedef struct fh__url_shared fh__url_shared; /* url_cache.c */
+
 struct fh_request {
     char *method;
     size_t method_len;
     char *url_str;           /* the URL as given, without user:password@ */
     fh__url url;
+    fh__url_shared *url_shared; /* url, url_str and pool_key belong to it, or NULL */
     char *url_user, *url_pass; /* decoded credentials from the URL, or NULL */
     char *pool_key;
     /* The pool's entry for pool_key in the client whose id is host_client:
@@ -435,6 +438,17 @@ struct fh_request {
 };
 
 int fh__request_has_header(const fh_request *req, const char *name);
+
+/* url_cache.c: a parsed URL shared by requests with the same bytes (each
+ * thread remembers its last). fh__url_shared_get gives a new reference, or
+ * FH_EAGAIN for a URL with user:password@ (parse it for the request alone),
+ * or FH_EURL/FH_EUNSUPPORTED/FH_ENOMEM with *why as fh__url_parse sets it.
+ * The strings are read-only and live as long as a reference does. */
+int fh__url_shared_get(const char *s, size_t len, fh__url_shared **out, const char **why);
+void fh__url_shared_unref(fh__url_shared *s);
+const fh__url *fh__url_shared_url(const fh__url_shared *s);
+char *fh__url_shared_str(const fh__url_shared *s);
+char *fh__url_shared_pool_key(const fh__url_shared *s);
 int fh__request_is_sensitive(const fh_request *req, const char *name, size_t len);
 
 /* Sets req's message from a printf format. */

@@ -45,7 +45,19 @@ static void url_fail(fh_request *r, const char *url, size_t len, const char *why
 static int set_url(fh_request *r, const char *url, size_t len)
 {
     const char *why = NULL;
-    int rc = fh__url_parse(&r->url, url, len, &why);
+    int rc = fh__url_shared_get(url, len, &r->url_shared, &why);
+    if (rc == FH_OK) { /* parsed before on this thread, or kept for the next */
+        r->url = *fh__url_shared_url(r->url_shared);
+        r->url_str = fh__url_shared_str(r->url_shared);
+        r->pool_key = fh__url_shared_pool_key(r->url_shared);
+        return FH_OK;
+    }
+    if (rc != FH_EAGAIN) {
+        url_fail(r, url, len, why ? why : fh_strerror(rc));
+        return rc;
+    }
+    why = NULL;
+    rc = fh__url_parse(&r->url, url, len, &why);
     if (rc == FH_OK)
         rc = fh__url_credentials(&r->url, &r->url_user, &r->url_pass, &why);
     if (rc) {
@@ -145,8 +157,13 @@ void fh_request_free(fh_request *req)
         free(req->hdrs[i].name);
     free(req->hdrs);
     free(req->method);
-    free(req->url_str);
-    free(req->pool_key);
+    if (req->url_shared) {
+        fh__url_shared_unref(req->url_shared);
+        req->url = (fh__url){0};
+    } else {
+        free(req->url_str);
+        free(req->pool_key);
+    }
     free(req->body_owned);
     if (req->route)
         fh__req_route_free(req->route);

@@ -12,6 +12,8 @@
 #include "fasthttp/fasthttp.h"
 #include "url.h"
 
+#include <pthread.h>
+
 struct ok_case {
     const char *url;
     int tls;
@@ -528,11 +530,71 @@ static void test_request_new_n(void **state)
     assert_string_equal(msg, "user information in URL contains a control character");
 }
 
+/* Requests with the same URL share one parsed copy (url_cache.c): the
+ * same strings, alive as long as any of them; a URL with credentials is
+ * never shared; a request made on a thread that has ended stays whole. */
+static void *make_on_thread(void *arg)
+{
+    return fh_request_new("GET", arg, NULL);
+}
+
+static void test_shared_between_requests(void **state)
+{
+    (void)state;
+    const char *a = "http://example.com/a?x=1#frag";
+    fh_request *r1 = fh_request_new("GET", a, NULL);
+    fh_request *r2 = fh_request_new("POST", a, NULL);
+    assert_non_null(r1);
+    assert_non_null(r2);
+    assert_ptr_equal(fh_request_url(r1), fh_request_url(r2));
+    assert_string_equal(fh_request_url(r2), "http://example.com/a?x=1#frag");
+    fh_request_free(r1);
+    assert_string_equal(fh_request_url(r2), "http://example.com/a?x=1#frag"); /* still alive */
+    fh_request *r3 = fh_request_new("GET", "http://example.com/b", NULL);
+    assert_ptr_not_equal(fh_request_url(r3), fh_request_url(r2));
+    fh_request *r4 = fh_request_new("GET", a, NULL); /* the last one is remembered: parsed anew */
+    assert_string_equal(fh_request_url(r4), fh_request_url(r2));
+    fh_request_free(r2);
+    fh_request_free(r3);
+    fh_request_free(r4);
+    /* Credentials: each request its own, and never in the URL shown. */
+    const char *c = "http://user:pw@example.com/c";
+    fh_request *c1 = fh_request_new("GET", c, NULL), *c2 = fh_request_new("GET", c, NULL);
+    assert_ptr_not_equal(fh_request_url(c1), fh_request_url(c2));
+    assert_string_equal(fh_request_url(c1), "http://example.com/c");
+    fh_request_free(c1);
+    fh_request_free(c2);
+    /* An empty userinfo is stripped from the URL shown, shared or not. */
+    fh_request *e1 = fh_request_new("GET", "http://@example.com/e", NULL);
+    char *want = fh__url_strip_userinfo("http://@example.com/e", 21);
+    assert_string_equal(fh_request_url(e1), want);
+    free(want);
+    fh_request_free(e1);
+    /* A bad URL is refused the same way twice (nothing cached). */
+    for (int i = 0; i < 2; i++) {
+        int err = 0;
+        assert_null(fh_request_new("GET", "http://exa mple.com/", &err));
+        assert_int_equal(err, FH_EURL);
+    }
+    /* Made on a thread that ended (its memory of the URL dropped). */
+    pthread_t t;
+    void *made = NULL;
+    const char *d = "https://example.org:8443/d";
+    assert_int_equal(pthread_create(&t, NULL, make_on_thread, (void *)d), 0);
+    assert_int_equal(pthread_join(t, &made), 0);
+    fh_request *d2 = fh_request_new("GET", d, NULL);
+    assert_string_equal(fh_request_url(made), "https://example.org:8443/d");
+    assert_string_equal(fh_request_url(d2), fh_request_url(made));
+    fh_request_free(made);
+    fh_request_free(d2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_href),
+        cmocka_unit_test(test_shared_between_requests),
         cmocka_unit_test(test_resolve_rfc3986_examples),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_embedded_nul),
