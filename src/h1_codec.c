@@ -292,9 +292,15 @@ static ssize_t read_some(fh__conn *c, h1 *st, char *err, size_t errlen)
     }
     if (fh__buf_reserve(&c->rbuf, FH__READ_CHUNK))
         return FH_ENOMEM;
+    size_t room = c->rbuf.cap - c->rbuf.len;
+    /* While the head is awaited, at most FH__DIRECT_MIN: the head and a
+     * small body come in one read, and the rest of a larger body goes from
+     * the socket straight to its destination (read_into) instead of
+     * through this buffer and a copy (a 64 KiB body: 48 KiB less copied). */
+    if (st->phase == H1_HEAD && room > FH__DIRECT_MIN)
+        room = FH__DIRECT_MIN;
     int want = 0;
-    ssize_t n = fh__conn_read(c, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len, &want,
-                              err, errlen);
+    ssize_t n = fh__conn_read(c, c->rbuf.data + c->rbuf.len, room, &want, err, errlen);
     if (n > 0) {
         if (!x->got_bytes)
             x->tm.ttfb_us = fh__ex_elapsed(x);
