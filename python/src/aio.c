@@ -368,7 +368,7 @@ static void x_on_done(void *ud, fh_request *req, int status, fh_response *resp)
         x->response = fhp_response_from_xfer(&tmp, x->request, x->url, x->client, 0);
         if (!x->response)
             x_store_error(x);
-        fh_response_free(resp); /* the connection went back to the pool already */
+        fh_response_free(tmp.resp); /* NULL when the Response kept it */
         x->state = X_DONE;
         al_unlink(x);
     }

@@ -299,7 +299,8 @@ typedef struct FhpResponse {
     int version;         /* 10, 11, 20; 0 unknown */
     PyObject *reason;    /* str, or NULL: made from raw */
     PyObject *headers;   /* Headers, or NULL: made from raw */
-    fhp_rawhdrs *raw;
+    fhp_rawhdrs *raw;    /* NULL until wanted while fresp holds the head */
+    fh_response *fresp;  /* a buffered response, kept until raw is made from it */
     PyObject *content;   /* bytes, or NULL while a stream is unread */
     PyObject *encoding;  /* str set by the user, or NULL: detected */
     PyObject *url;
@@ -326,6 +327,9 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
 PyObject *fhp_response_from_hop(const fh_response *hop, PyObject *request);
 /* Releases the stream (connection back to the pool if read to the end). */
 void fhp_response_release(FhpResponse *r);
+/* The response's copied head (status line, fields, the request as sent),
+ * made on first use; NULL with an exception set when that fails. */
+const fhp_rawhdrs *fhp_response_raw(FhpResponse *r);
 /* The body bytes; reads a pending stream to the end. New reference. */
 PyObject *fhp_response_read_all(FhpResponse *r);
 /* One chunk of at most cap bytes from a stream (exactly cap unless the

@@ -33,7 +33,11 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
     r->version = fh_response_version(x->resp);
     r->url = Py_NewRef(url);
     r->request = Py_NewRef(request);
-    if (!(r->raw = fhp_rawhdrs_new(x->resp)) || fhp_response_policy(r, x->resp) < 0) {
+    /* A stream's head is copied now (the exchange lives on); a buffered
+     * response is kept and its head copied when first asked for, which
+     * most callers of .content or .json() never do. */
+    if ((stream && !(r->raw = fhp_rawhdrs_new(x->resp))) ||
+        fhp_response_policy(r, x->resp) < 0) {
         Py_DECREF(r);
         return NULL;
     }
@@ -62,7 +66,18 @@ PyObject *fhp_response_from_xfer(fhp_xfer *x, PyObject *request, PyObject *url,
         Py_DECREF(r);
         return NULL;
     }
+    r->fresp = x->resp; /* the connection went back to the pool: only memory */
+    x->resp = NULL;
     return (PyObject *)r;
+}
+
+const fhp_rawhdrs *fhp_response_raw(FhpResponse *r)
+{
+    if (!r->raw && r->fresp && (r->raw = fhp_rawhdrs_new(r->fresp))) {
+        fh_response_free(r->fresp);
+        r->fresp = NULL;
+    }
+    return r->raw;
 }
 
 PyObject *fhp_response_from_hop(const fh_response *hop, PyObject *request)
@@ -236,21 +251,23 @@ PyObject *fhp_response_header(FhpResponse *r, const char *name)
     if (r->headers)
         return fhp_headers_first((FhpHeaders *)r->headers, name, strlen(name));
     size_t len;
-    const char *v = fhp_rawhdrs_get(r->raw, name, &len);
+    const fhp_rawhdrs *raw = fhp_response_raw(r);
+    const char *v = raw ? fhp_rawhdrs_get(raw, name, &len) : NULL;
     return v ? PyUnicode_DecodeLatin1(v, (Py_ssize_t)len, NULL) : NULL;
 }
 
 static PyObject *get_headers(FhpResponse *r, void *c)
 {
-    if (!r->headers && !(r->headers = fhp_headers_from_raw(r->raw)))
+    if (!r->headers && (!fhp_response_raw(r) || !(r->headers = fhp_headers_from_raw(r->raw))))
         return NULL;
     return Py_NewRef(r->headers);
 }
 
 static PyObject *get_reason(FhpResponse *r, void *c)
 {
-    if (!r->reason && r->raw)
-        r->reason = PyUnicode_DecodeLatin1(r->raw->data, r->raw->reason_len, NULL);
+    const fhp_rawhdrs *raw = r->reason ? NULL : fhp_response_raw(r);
+    if (!r->reason && raw)
+        r->reason = PyUnicode_DecodeLatin1(raw->data, raw->reason_len, NULL);
     return r->reason ? Py_NewRef(r->reason) : NULL;
 }
 
@@ -508,6 +525,7 @@ static void Response_dealloc(FhpResponse *r)
     PyObject_GC_UnTrack(r);
     Response_clear(r);
     fhp_rawhdrs_free(r->raw);
+    fh_response_free(r->fresp);
     PyObject_GC_Del(r);
 }
 

@@ -52,8 +52,13 @@ static PyObject *sent_request(FhpResponse *r)
 
 PyObject *fhp_response_get_request(FhpResponse *r, void *c)
 {
-    if (!r->sent && r->raw && r->raw->has_req && !(r->sent = sent_request(r)))
-        return NULL;
+    if (!r->sent && (r->raw || r->fresp)) {
+        const fhp_rawhdrs *raw = fhp_response_raw(r);
+        if (!raw)
+            return NULL;
+        if (raw->has_req && !(r->sent = sent_request(r)))
+            return NULL;
+    }
     PyObject *q = r->sent ? r->sent : r->request;
     return Py_NewRef(q ? q : Py_None);
 }
