@@ -72,12 +72,25 @@ int fhp_aio_ready(void)
         intern(&A.s_is_closed, "is_closed") < 0 ||
         intern(&A.s_add_done_callback, "add_done_callback") < 0)
         return -1;
-    PyObject *loop_kw;
+    PyObject *loop_kw, *ctx_kw;
     if (intern(&loop_kw, "loop") < 0 || !(A.s_loop_kw = PyTuple_Pack(1, loop_kw))) {
         Py_XDECREF(loop_kw);
         return -1;
     }
     Py_DECREF(loop_kw);
+    if (intern(&ctx_kw, "context") < 0 || !(A.s_context_kw = PyTuple_Pack(1, ctx_kw))) {
+        Py_XDECREF(ctx_kw);
+        return -1;
+    }
+    Py_DECREF(ctx_kw);
+    PyObject *exc = PyImport_ImportModule("asyncio.exceptions");
+    if (exc) {
+        A.cancelled_error = PyObject_GetAttrString(exc, "CancelledError");
+        A.invalid_state_error = PyObject_GetAttrString(exc, "InvalidStateError");
+        Py_DECREF(exc);
+    }
+    if (!A.cancelled_error || !A.invalid_state_error)
+        return -1;
     A.ready = 1;
     return 0;
 }
@@ -119,7 +132,7 @@ void fhp_set_stop_iteration(PyObject *value)
 
 /* ---- the loop glue ------------------------------------------------------------------- */
 
-static void al_service(AioLoop *al);
+static int al_service(AioLoop *al);
 static void al_detach(AioLoop *al);
 
 /* al was made before this process forked (it is the parent's). */
@@ -142,7 +155,8 @@ void fhp_al_check_fork(AioLoop *al)
 
 static PyObject *al_on_ready(AioLoop *al, PyObject *unused)
 {
-    al_service(al);
+    if (al_service(al) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -150,14 +164,16 @@ static PyObject *al_on_timer(AioLoop *al, PyObject *unused)
 {
     Py_CLEAR(al->timer);
     al->timer_at = 0;
-    al_service(al);
+    if (al_service(al) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
 static PyObject *al_on_soon(AioLoop *al, PyObject *unused)
 {
     al->soon = 0;
-    al_service(al);
+    if (al_service(al) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -300,7 +316,10 @@ void fhp_aexch_wake(fhp_aexch *x)
     if (!f)
         return;
     Py_INCREF(f); /* set_result may run code that drops x->fut */
-    fhp_future_wake(f);
+    if (fhp_waiter_check(f))
+        fhp_waiter_wake(f, x->al ? x->al->batch : NULL);
+    else
+        fhp_future_wake(f);
     Py_DECREF(f);
 }
 
@@ -512,27 +531,44 @@ static void service_wants(AioLoop *al)
     }
 }
 
-static void al_service(AioLoop *al)
+/* Polls the engine, then wakes the tasks whose requests finished in that
+ * poll, one after another (aio_waiter.c). -1 with SystemExit or
+ * KeyboardInterrupt set, which must reach the loop's caller. */
+static int al_service(AioLoop *al)
 {
     if (!al->engine || al->busy)
-        return;
+        return 0;
     if (al_forked(al)) { /* an inherited loop ran in a forked child */
         al_detach(al);
-        return;
+        return 0;
     }
     Py_INCREF(al);
     PyObject *client = (PyObject *)al->client;
     Py_XINCREF(client); /* nothing freed during the poll may free the engine */
+    PyObject *batch = al->batch ? NULL : PyList_New(0);
+    if (batch)
+        al->batch = batch;
+    PyErr_Clear();
     al->busy = 1;
     fh_engine_poll(al->engine, 0);
     al->busy = 0;
     if (al->want && al->engine)
         service_wants(al);
-    fhp_al_arm(al);
+    if (batch)
+        al->batch = NULL;
     if (PyErr_Occurred())
         PyErr_WriteUnraisable((PyObject *)al);
+    int rc = batch ? fhp_waiter_run(batch) : 0;
+    Py_XDECREF(batch);
+    if (rc == 0 && PyErr_Occurred())
+        PyErr_WriteUnraisable((PyObject *)al);
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb); /* arming clears errors of loop calls */
+    fhp_al_arm(al);
+    PyErr_Restore(t, v, tb);
     Py_XDECREF(client);
     Py_DECREF(al);
+    return rc;
 }
 
 /* ---- AioLoop: one engine per client and event loop ------------------------------------ */
@@ -872,7 +908,7 @@ static int x_submit(fhp_aexch *x)
     AioLoop *al = fhp_al_get(c);
     if (!al)
         return -1;
-    PyObject *fut = fhp_al_future(al);
+    PyObject *fut = fhp_waiter_new(al->loop);
     if (!fut)
         return -1;
     x->al = (AioLoop *)Py_NewRef((PyObject *)al);
@@ -927,7 +963,7 @@ static int call_step(FhpAwait *aw, PyObject **out)
     if (x->state == X_LIVE)
         fhp_al_check_fork(x->al); /* awaited in a forked child: it fails */
     if (x->state == X_LIVE) { /* woken without a result: wait again */
-        PyObject *fut = fhp_al_future(x->al);
+        PyObject *fut = fhp_waiter_new(x->al->loop);
         if (!fut)
             return -1;
         Py_XSETREF(x->fut, fut);

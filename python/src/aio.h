@@ -79,6 +79,7 @@ struct AioLoop {
     fhp_aexch *want;       /* strong references: body readers waiting for a chunk */
     struct FhpWS *ws;      /* open WebSockets on this engine (borrowed; ws.c) */
     unsigned long gen;     /* fork generation it was made in */
+    PyObject *batch;       /* during a service: the waiters woken, run after the poll */
 };
 
 /* Interned names and imported helpers (filled by fhp_aio_ready()). */
@@ -87,7 +88,8 @@ typedef struct fhp_aio_state {
     PyObject *get_running_loop, *ensure_future, *aio_helpers;
     PyObject *s_create_future, *s_set_result, *s_done, *s_cancel, *s_cancelled,
         *s_exception, *s_result, *s_add_reader, *s_remove_reader, *s_call_later,
-        *s_call_soon, *s_blocking, *s_is_closed, *s_add_done_callback, *s_loop_kw;
+        *s_call_soon, *s_blocking, *s_is_closed, *s_add_done_callback, *s_loop_kw,
+        *s_context_kw, *cancelled_error, *invalid_state_error;
 } fhp_aio_state;
 
 extern fhp_aio_state A;
@@ -135,6 +137,16 @@ void fhp_aexch_leave(fhp_aexch *x, int status);
  * woken twice, or cancelled); errors are reported as unraisable and cleared.
  * The caller keeps its reference. */
 void fhp_future_wake(PyObject *f);
+
+/* aio_waiter.c: what a task awaiting a request waits on (Future-compatible).
+ * fhp_waiter_wake marks it done and, with batch (a list), queues it for
+ * fhp_waiter_run, which calls every waiting task's wakeup in its context
+ * (-1: SystemExit or KeyboardInterrupt propagates, the rest is rescheduled);
+ * without, its callbacks go through loop.call_soon() like a Future's. */
+PyObject *fhp_waiter_new(PyObject *loop);
+int fhp_waiter_check(PyObject *o);
+void fhp_waiter_wake(PyObject *w, PyObject *batch);
+int fhp_waiter_run(PyObject *batch);
 /* Wakes the task waiting on x->fut (if it still waits). */
 void fhp_aexch_wake(fhp_aexch *x);
 
