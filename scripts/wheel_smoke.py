@@ -22,6 +22,7 @@ wheel alone. Usage: python wheel_smoke.py [--quiet]
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gzip
 import json
 import os
@@ -112,10 +113,30 @@ def main() -> int:
         resp = client.get(url + "/sync")
         assert resp.status_code == 200 and resp.json() == {"path": "/sync", "ok": True}, resp.text
 
+    var: contextvars.ContextVar[int] = contextvars.ContextVar("var")
+
     async def use_async() -> None:
         async with fasthttp.Client() as client:
             resp = await client.get(url + "/async")
             assert resp.json()["path"] == "/async"
+
+            # Tasks woken in a batch (aio_waiter.c), on this version's asyncio:
+            # each in its own context; a cancelled wait raises CancelledError.
+            async def one(i: int) -> None:
+                var.set(i)
+                r = await client.get(f"{url}/async/{i}")
+                assert r.json()["path"] == f"/async/{i}" and var.get() == i
+
+            await asyncio.gather(*(one(i) for i in range(16)))
+            task = asyncio.ensure_future(client.get(url + "/cancelled"))
+            await asyncio.sleep(0)  # the task now waits on its request
+            task.cancel()
+            try:
+                await task
+                raise AssertionError("a cancelled request completed")
+            except asyncio.CancelledError:
+                pass
+            assert (await client.get(url + "/after")).status_code == 200
 
     asyncio.run(use_async())
     loaded = mapped_objects() - before
