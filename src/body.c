@@ -237,8 +237,10 @@ static int use_storage(fh__exchange *x, uint64_t len)
         return 0;
     void *handle = NULL;
     uint8_t *p = st->alloc(st->ud, (size_t)len, &handle);
-    if (!p || !handle)
+    if (!p)
         return 0;
+    if (!handle)
+        handle = p; /* the storage is its own handle */
     r->storage = *st;
     r->storage_handle = handle;
     r->body = (fh__buf){p, 0, (size_t)len + 1};

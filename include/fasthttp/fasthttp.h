@@ -414,7 +414,7 @@ FH_EXTERN int fh_request_set_stream(fh_request *req, int stream);
  *   alloc(ud, size, &handle): storage of size + 1 writable bytes (the
  *     library may write one byte past the body; the caller's terminator,
  *     if any, goes there after the body ends), or NULL to let the library
- *     allocate. Runs on the thread driving the request, inside the engine
+ *     allocate. A handle left NULL means the storage pointer itself. Runs on the thread driving the request, inside the engine
  *     (for fh_client_send: that call's thread), so it must not block or
  *     call into the library.
  *   release(ud, handle): storage the caller never took (the request failed,
