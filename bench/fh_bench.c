@@ -261,7 +261,7 @@ static void json_result(FILE *f, const bench_result *r)
 
 int main(int argc, char **argv)
 {
-    bench_cfg cfg = {NULL, 5.0, 1.0, 64, "wrk", 0, 0, 0, 0, NULL, "h2load"};
+    bench_cfg cfg = {.duration = 5.0, .warmup = 1.0, .conns = 64, .wrk = "wrk", .h2load = "h2load"};
     const char *modes_arg = NULL, *json_path = NULL;
     int rounds = 1, workers = 1, pin = 0;
     double max_other = 25;

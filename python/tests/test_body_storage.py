@@ -16,11 +16,11 @@ import os
 import socket
 import threading
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from scripted import Scripted, Seen, reply
-from servers import BIG8_SIZE, NginxH2, RawServer
+from servers import BIG8_SIZE, NginxH2, RawServer, read_head
 
 import fasthttp
 from fasthttp.errors import RemoteProtocolError
@@ -59,25 +59,34 @@ def test_sync_every_size(origin: str, kind: str) -> None:
             assert r.num_bytes_downloaded > 0
 
 
+def _in_threads(n: int, fn: Callable[[], None]) -> None:
+    """fn in n threads at once; the first failure is raised here."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as e:  # reported in the test's thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=run) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors[0]
+
+
 def test_sync_threads_share_the_gil(origin: str) -> None:
     """16 threads of one Client, each allocation on its own thread with the
     GIL taken back: every body intact, in every thread."""
     big = SIZES[-1]
-    errors: list[BaseException] = []
     with fasthttp.Client() as c:
         def worker() -> None:
-            try:
-                for _ in range(8):
-                    assert c.get(f"{origin}/length/{big}").content == BODIES[big]
-            except BaseException as e:  # reported below, in the test's thread
-                errors.append(e)
+            for _ in range(8):
+                assert c.get(f"{origin}/length/{big}").content == BODIES[big]
 
-        ts = [threading.Thread(target=worker) for _ in range(16)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-    assert not errors, errors[0]
+        _in_threads(16, worker)
 
 
 @pytest.mark.parametrize("kind", ["length", "gzip", "chunked"])
@@ -99,22 +108,12 @@ def test_http2_large_bodies(nginx_h2: NginxH2) -> None:
     base, ca = nginx_h2.h2, nginx_h2.ca_file
     want = bytes(range(256)) * 4096 * (BIG8_SIZE // (1 << 20))
     with fasthttp.Client(http2=True, verify=ca) as c:
-        errors: list[BaseException] = []
-
         def worker() -> None:
-            try:
-                for _ in range(4):
-                    r = c.get(base + "/big8.bin")
-                    assert r.http_version == "HTTP/2" and r.content == want
-            except BaseException as e:
-                errors.append(e)
+            for _ in range(4):
+                r = c.get(base + "/big8.bin")
+                assert r.http_version == "HTTP/2" and r.content == want
 
-        ts = [threading.Thread(target=worker) for _ in range(8)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        assert not errors, errors[0]
+        _in_threads(8, worker)
 
     async def main() -> None:
         async with fasthttp.Client(http2=True, verify=ca) as c:
@@ -126,12 +125,8 @@ def test_http2_large_bodies(nginx_h2: NginxH2) -> None:
 
 def _cut_short(conn: socket.socket) -> None:
     """Announces 4 MiB, sends 1 MiB of it, closes."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return
-        buf += chunk
+    if b"\r\n\r\n" not in read_head(conn):
+        return
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4194304\r\n\r\n" + bytes(1 << 20))
     conn.close()
 
