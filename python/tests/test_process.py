@@ -38,9 +38,13 @@ with Client() as c:
             c.post(url, content=gen())
         else:  # the server stops reading: the client waits in the driver to write
             def endless():
+                # "ready" once a chunk is out; the socket's buffers (about 4 MiB on
+                # loopback, counted with the kernel's overhead, which depends on the
+                # write sizes) fill within the test's half second, and the client then
+                # waits to write. Waiting for more than they hold would never come.
                 chunk = b"u" * (1 << 20)
                 for i in range(1 << 20):
-                    if i == 4:
+                    if i == 1:
                         print("ready", flush=True)
                     yield chunk
             c.post(url, content=endless())
