@@ -441,10 +441,12 @@ int fh__request_has_header(const fh_request *req, const char *name);
 
 /* url_cache.c: a parsed URL shared by requests with the same bytes (each
  * thread remembers its last). fh__url_shared_get gives a new reference, or
- * FH_EAGAIN for a URL with user:password@ (parse it for the request alone),
- * or FH_EURL/FH_EUNSUPPORTED/FH_ENOMEM with *why as fh__url_parse sets it.
+ * FH_EAGAIN for a URL with user:password@, which is never shared: it is
+ * then parsed into *own for the request alone (the caller frees it), or
+ * FH_EURL/FH_EUNSUPPORTED/FH_ENOMEM with *why as fh__url_parse sets it.
  * The strings are read-only and live as long as a reference does. */
-int fh__url_shared_get(const char *s, size_t len, fh__url_shared **out, const char **why);
+int fh__url_shared_get(const char *s, size_t len, fh__url_shared **out, fh__url *own,
+                       const char **why);
 void fh__url_shared_unref(fh__url_shared *s);
 const fh__url *fh__url_shared_url(const fh__url_shared *s);
 char *fh__url_shared_str(const fh__url_shared *s);

@@ -45,7 +45,7 @@ static void url_fail(fh_request *r, const char *url, size_t len, const char *why
 static int set_url(fh_request *r, const char *url, size_t len)
 {
     const char *why = NULL;
-    int rc = fh__url_shared_get(url, len, &r->url_shared, &why);
+    int rc = fh__url_shared_get(url, len, &r->url_shared, &r->url, &why);
     if (rc == FH_OK) { /* parsed before on this thread, or kept for the next */
         r->url = *fh__url_shared_url(r->url_shared);
         r->url_str = fh__url_shared_str(r->url_shared);
@@ -56,10 +56,8 @@ static int set_url(fh_request *r, const char *url, size_t len)
         url_fail(r, url, len, why ? why : fh_strerror(rc));
         return rc;
     }
-    why = NULL;
-    rc = fh__url_parse(&r->url, url, len, &why);
-    if (rc == FH_OK)
-        rc = fh__url_credentials(&r->url, &r->url_user, &r->url_pass, &why);
+    why = NULL; /* FH_EAGAIN: r->url is the request's own parse, with credentials */
+    rc = fh__url_credentials(&r->url, &r->url_user, &r->url_pass, &why);
     if (rc) {
         url_fail(r, url, len, why ? why : fh_strerror(rc));
         return rc;

@@ -65,7 +65,8 @@ static void remember(fh__url_shared *s)
     pthread_setspecific(last_key, s);
 }
 
-int fh__url_shared_get(const char *s, size_t len, fh__url_shared **out, const char **why)
+int fh__url_shared_get(const char *s, size_t len, fh__url_shared **out, fh__url *own,
+                       const char **why)
 {
     fh__url_shared *l = last;
     if (l && l->len == len && memcmp(l->input, s, len) == 0) {
@@ -81,9 +82,9 @@ int fh__url_shared_get(const char *s, size_t len, fh__url_shared **out, const ch
     atomic_init(&n->refs, 1);
     int rc = fh__url_parse(&n->url, s, len, why);
     if (rc == FH_OK && n->url.userinfo) {
-        fh__url_free(&n->url);
+        *own = n->url; /* credentials: the parse is the caller's alone */
         free(n);
-        return FH_EAGAIN; /* credentials: the caller parses its own copy */
+        return FH_EAGAIN;
     }
     if (rc == FH_OK) {
         n->url_str = fh__url_strip_userinfo(n->url.href, strlen(n->url.href));
