@@ -53,6 +53,8 @@ void fh_client_free(fh_client *c)
     if (!c)
         return;
     fh__shared_free(c); /* its thread stops; its connections go back to the pool */
+    while (c->nidle)
+        fh_engine_free(c->idle[--c->nidle]);
     fh__pool_destroy(&c->pool);
     if (c->ssl_ctx)
         SSL_CTX_free(c->ssl_ctx);
@@ -275,6 +277,44 @@ void fh_wait_hooks_init(fh_wait_hooks *h)
     memset(h, 0, sizeof *h);
 }
 
+/*
+ * A blocking call drives an engine of its own. Making one and freeing it
+ * costs more than a thousand instructions and several allocations (the
+ * engine, its fd table, the exchange with its header array) per call, so
+ * the client keeps the engines of ended calls for the next ones, whatever
+ * thread makes them. An engine is kept only when nothing of its call is
+ * left in it (fh__engine_park); one inherited from the parent process is
+ * freed (that drops the parent's descriptors untouched) and a new one made.
+ */
+static fh_engine *engine_take(fh_client *c)
+{
+    fh_engine *e = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->nidle)
+        e = c->idle[--c->nidle];
+    pthread_mutex_unlock(&c->lock);
+    if (e && e->gen != fh__fork_gen()) {
+        fh_engine_free(e);
+        e = NULL;
+    }
+    return e ? e : fh_engine_new(c, NULL, NULL);
+}
+
+static void engine_give(fh_client *c, fh_engine *e)
+{
+    int kept = 0;
+    if (fh__engine_park(e)) { /* before the lock: it may take the pool's */
+        pthread_mutex_lock(&c->lock);
+        if (c->nidle < FH__IDLE_ENGINES) {
+            c->idle[c->nidle++] = e;
+            kept = 1;
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (!kept)
+        fh_engine_free(e);
+}
+
 int fh_client_send(fh_client *client, fh_request *req, fh_response **out)
 {
     return fh_client_send_with(client, req, NULL, out);
@@ -290,7 +330,7 @@ int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks 
         return FH_EINVAL;
     if (fh__shared_wanted(client, req)) /* may ride on a multiplexed connection */
         return fh__shared_send(client, req, hooks, out);
-    fh_engine *e = fh_engine_new(client, NULL, NULL);
+    fh_engine *e = engine_take(client);
     if (!e)
         return FH_ENOMEM;
     blocking_state st = {0};
@@ -319,7 +359,7 @@ int fh_client_send_with(fh_client *client, fh_request *req, const fh_wait_hooks 
         if (hooks)
             st.resp->wait = *hooks;
     } else {
-        fh_engine_free(e);
+        engine_give(client, e);
     }
     if (rc == FH_OK)
         *out = st.resp;

@@ -212,6 +212,18 @@ static void flush_hot(fh_engine *e, int all)
     }
 }
 
+int fh__engine_park(fh_engine *e)
+{
+    if (e->gen != fh__fork_gen() || !e->builtin || e->in_action || e->note_hook || e->live ||
+        e->nall || e->run_head || e->done_head || e->defer_head || e->flushes)
+        return 0;
+    flush_hot(e, 1); /* other threads' calls may take the connections at once */
+    if (e->conns || e->timers.n)
+        return 0;
+    e->timer_at = 0;
+    return 1;
+}
+
 /* ---- fork -------------------------------------------------------------- */
 
 /*

@@ -333,9 +333,14 @@ void fh__pool_slot_release(fh__pool *p, fh__pool_host *h);
 
 /* ---- client, request, response ---------------------------------------- */
 
+/* Engines a client keeps for its next blocking calls (client.c): enough for
+ * the threads of a busy application, each with no descriptor unless it
+ * once waited for DNS or a pool slot (its eventfd). */
+#define FH__IDLE_ENGINES 32
+
 struct fh_client {
     uint64_t id;                    /* unique in the process, from 1 */
-    pthread_mutex_t lock;           /* guards lazy TLS context creation */
+    pthread_mutex_t lock;           /* guards lazy TLS context creation, idle[] */
     fh__fork_lock fork_node;        /* the lock's entry in the fork registry */
     int64_t timeout_ms[FH_TIMEOUT_KINDS];
     int64_t limit[FH_LIMIT_KINDS];
@@ -349,6 +354,8 @@ struct fh_client {
     fh_connect_fn connect_hook;
     void *connect_ud;
     struct fh__shared *shared;      /* the shared engine of blocking calls (shared.c) */
+    fh_engine *idle[FH__IDLE_ENGINES]; /* engines of ended blocking calls, under lock */
+    int nidle;
     /* policies (policy.c, retry.c) */
     fh_retry_policy retry;
     int has_retry;
@@ -826,6 +833,11 @@ int fh__engine_watch(fh_engine *e, fh__conn *c, int fd, int events);
 void fh__engine_unwatch(fh_engine *e, int fd);
 /* The inbox's eventfd, created on first need. */
 int fh__engine_wake_fd(fh_engine *e);
+/* The blocking call that drove e (built-in loop) has ended: hands its hot
+ * connections to the pool and returns 1 when nothing of the call is left,
+ * so the client may keep e for its next blocking call (client.c); 0 when e
+ * must be freed instead. */
+int fh__engine_park(fh_engine *e);
 /* Queues x for its next step on the next turn. */
 void fh__engine_run(fh_engine *e, fh__exchange *x);
 /* Queues x's callback. */

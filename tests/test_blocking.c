@@ -3,7 +3,8 @@
  * fh_wait_hooks, fh_response_set_wait_hooks) against scripted peers:
  * on_wait runs every interval while a call waits and can stop it,
  * on_body_paused feeds a body reader that returned FH_EAGAIN, and a
- * streamed response's reads use the hooks too.
+ * streamed response's reads use the hooks too; the engines of ended calls
+ * are kept by the client for its next calls, from any thread.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "fasthttp/fasthttp.h"
+#include "internal.h" /* the client's idle engines */
 #include "support/fixtures.h"
 #include "support/peer.h"
 
@@ -350,6 +352,123 @@ static void test_engine_streams_take_no_hooks(void **state)
     fh_peer_stop(peer);
 }
 
+/* ---- the engines of blocking calls ------------------------------------------------- */
+
+#define OK2 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+static int idle_engines(fh_client *c, fh_engine **top)
+{
+    pthread_mutex_lock(&c->lock);
+    int n = c->nidle;
+    if (top)
+        *top = n ? c->idle[n - 1] : NULL;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+static void get_ok(fh_client *c, const char *url)
+{
+    fh_request *r = fh_request_new("GET", url, NULL);
+    fh_response *resp = NULL;
+    int rc = fh_client_send(c, r, &resp);
+    if (rc != FH_OK)
+        fprintf(stderr, "GET %s: %s\n", url, fh_request_error_message(r));
+    assert_int_equal(rc, FH_OK);
+    assert_int_equal(fh_response_status(resp), 200);
+    size_t len = 0;
+    const uint8_t *body = fh_response_body(resp, &len);
+    assert_int_equal(len, 2);
+    assert_memory_equal(body, "ok", 2);
+    fh_response_free(resp);
+    fh_request_free(r);
+}
+
+/* An ended call leaves its engine to the client, and the next call drives
+ * the same engine; a call stopped by a hook (its connection closed, its
+ * exchange cancelled) leaves nothing behind that breaks the next one. */
+static void test_engine_kept_for_the_next_call(void **state)
+{
+    static const fh_peer_step ka[] = {PEER_READ, PEER_SEND(OK2), PEER_READ, PEER_SEND(OK2),
+                                      PEER_READ, PEER_SEND(OK2), PEER_WAIT_CLOSE, PEER_END};
+    static const fh_peer_step hold[] = {PEER_READ, PEER_HOLD, PEER_END};
+    fh_peer *peer = fh_peer_start1(ka), *held = fh_peer_start1(hold);
+    fh_client *c = fh_client_new();
+    char url[128], url2[128];
+    fh_peer_url(peer, "/", url, sizeof url);
+    assert_int_equal(idle_engines(c, NULL), 0);
+    get_ok(c, url);
+    fh_engine *first = NULL, *now = NULL;
+    assert_int_equal(idle_engines(c, &first), 1);
+    get_ok(c, url);
+    assert_int_equal(idle_engines(c, &now), 1);
+    assert_ptr_equal(now, first);
+    fh_pool_stats st;
+    fh_client_pool_stats(c, &st);
+    assert_int_equal(st.reused, 1); /* its connection went back to the pool */
+
+    fh_request *r = fh_request_new("GET", fh_peer_url(held, "/", url2, sizeof url2), NULL);
+    probe p;
+    probe_init(&p);
+    p.stop_after = 1;
+    fh_wait_hooks h = hooks_of(&p, 10);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send_with(c, r, &h, &resp), STOP_CODE);
+    fh_request_free(r);
+    assert_true(idle_engines(c, NULL) <= 1);
+    get_ok(c, url);
+    assert_int_equal(idle_engines(c, NULL), 1);
+    fh_client_free(c); /* frees the idle engine: teardown counts descriptors */
+    fh_peer_stop(peer);
+    fh_peer_stop(held);
+}
+
+enum { CALLERS = 8, CALLS = 25 };
+
+typedef struct caller {
+    fh_client *c;
+    const char *url;
+} caller;
+
+static void *call_many(void *ud)
+{
+    caller *k = ud;
+    for (int i = 0; i < CALLS; i++)
+        get_ok(k->c, k->url);
+    return NULL;
+}
+
+/* Threads making calls at once on one client each take an engine of their
+ * own: a kept engine goes to one call at a time, and no more are kept than
+ * were ever busy at once. */
+static void test_engines_shared_by_threads(void **state)
+{
+    /* Any connection may carry every call. */
+    static fh_peer_step ka[2 * CALLERS * CALLS + 2];
+    for (int i = 0; i < CALLERS * CALLS; i++) {
+        ka[2 * i] = (fh_peer_step)PEER_READ;
+        ka[2 * i + 1] = (fh_peer_step)PEER_SEND(OK2);
+    }
+    ka[2 * CALLERS * CALLS] = (fh_peer_step)PEER_WAIT_CLOSE;
+    ka[2 * CALLERS * CALLS + 1] = (fh_peer_step)PEER_END;
+    fh_peer *peer = fh_peer_start1(ka);
+    fh_client *c = fh_client_new();
+    char url[128];
+    fh_peer_url(peer, "/", url, sizeof url);
+    caller k = {c, url};
+    pthread_t t[CALLERS];
+    for (int i = 0; i < CALLERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, call_many, &k), 0);
+    for (int i = 0; i < CALLERS; i++)
+        pthread_join(t[i], NULL);
+    int n = idle_engines(c, NULL);
+    assert_true(n >= 1 && n <= CALLERS);
+    fh_pool_stats st;
+    fh_client_pool_stats(c, &st);
+    assert_int_equal(st.created + st.reused, CALLERS * CALLS); /* every call got an answer */
+    fh_client_free(c);
+    fh_peer_stop(peer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +481,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_paused_hook_stops_the_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_reads_use_the_hooks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_streams_take_no_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_kept_for_the_next_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engines_shared_by_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
