@@ -388,10 +388,12 @@ int64_t fh__client_now(const fh_client *c);
 int fh__client_ssl_ctx(fh_client *c, SSL_CTX **out, char *err, size_t errlen);
 
 typedef struct fh__hdr {
-    char *name;   /* name and value in one allocation */
+    char *name;   /* name and value in one allocation, or in a header set's */
     size_t name_len;
     char *value;
     size_t value_len;
+    int borrowed;          /* the strings are a header set's (request.c) */
+    fh_header_set *set;    /* on the first field of a set: the request's reference */
 } fh__hdr;
 
 typedef struct fh__url_shared fh__url_shared; /* url_cache.c */
@@ -445,6 +447,10 @@ struct fh_request {
 };
 
 int fh__request_has_header(const fh_request *req, const char *name);
+/* Room for more fields in req->hdrs: FH_OK or FH_ENOMEM. */
+int fh__request_reserve_hdrs(fh_request *req, size_t more);
+/* 1 for the fields the library owns (Content-Length, Transfer-Encoding). */
+int fh__request_is_managed(const char *name, size_t len);
 
 /* url_cache.c: a parsed URL shared by requests with the same bytes (each
  * thread remembers its last). fh__url_shared_get gives a new reference, or

@@ -151,8 +151,12 @@ void fh_request_free(fh_request *req)
 {
     if (!req)
         return;
-    for (size_t i = 0; i < req->nhdrs; i++)
-        free(req->hdrs[i].name);
+    for (size_t i = 0; i < req->nhdrs; i++) {
+        if (!req->hdrs[i].borrowed)
+            free(req->hdrs[i].name);
+        else if (req->hdrs[i].set)
+            fh_header_set_free(req->hdrs[i].set);
+    }
     free(req->hdrs);
     free(req->method);
     if (req->url_shared) {
@@ -179,7 +183,7 @@ void fh_request_free(fh_request *req)
 }
 
 /* Headers whose framing role the library owns (RFC 9112 §6). */
-static int is_managed(const char *n, size_t len)
+int fh__request_is_managed(const char *n, size_t len)
 {
     return (len == 14 && strncasecmp(n, "content-length", 14) == 0) ||
            (len == 17 && strncasecmp(n, "transfer-encoding", 17) == 0);
@@ -195,18 +199,12 @@ int fh_request_add_header_n(fh_request *req, const char *name, size_t nlen, cons
                          "contain CR, LF, NUL or control bytes", (int)(nlen > 64 ? 64 : nlen), name);
         return FH_EHEADER;
     }
-    if (is_managed(name, nlen)) {
+    if (fh__request_is_managed(name, nlen)) {
         fh__request_fail(req, "header '%.*s' is set by the library", (int)nlen, name);
         return FH_EHEADER;
     }
-    if (req->nhdrs == req->hdr_cap) {
-        size_t cap = req->hdr_cap ? req->hdr_cap * 2 : 8;
-        fh__hdr *h = realloc(req->hdrs, cap * sizeof *h);
-        if (!h)
-            return FH_ENOMEM;
-        req->hdrs = h;
-        req->hdr_cap = cap;
-    }
+    if (fh__request_reserve_hdrs(req, 1) != FH_OK)
+        return FH_ENOMEM;
     char *mem = malloc(nlen + vlen + 2);
     if (!mem)
         return FH_ENOMEM;
@@ -214,7 +212,22 @@ int fh_request_add_header_n(fh_request *req, const char *name, size_t nlen, cons
     mem[nlen] = 0;
     memcpy(mem + nlen + 1, value, vlen);
     mem[nlen + 1 + vlen] = 0;
-    req->hdrs[req->nhdrs++] = (fh__hdr){mem, nlen, mem + nlen + 1, vlen};
+    req->hdrs[req->nhdrs++] = (fh__hdr){mem, nlen, mem + nlen + 1, vlen, 0, NULL};
+    return FH_OK;
+}
+
+int fh__request_reserve_hdrs(fh_request *req, size_t more)
+{
+    if (more <= req->hdr_cap - req->nhdrs)
+        return FH_OK;
+    size_t cap = req->hdr_cap ? req->hdr_cap : 8;
+    while (cap - req->nhdrs < more)
+        cap *= 2;
+    fh__hdr *h = realloc(req->hdrs, cap * sizeof *h);
+    if (!h)
+        return FH_ENOMEM;
+    req->hdrs = h;
+    req->hdr_cap = cap;
     return FH_OK;
 }
 

@@ -324,6 +324,71 @@ static void test_header_injection_rejected(void **state)
     assert_int_equal(fh_peer_wait_connections(t->peer, 1, 200), 0);
 }
 
+/* A header set's fields go out as if added one by one, in order, with the
+ * request's own fields around them; the set may be freed by its maker
+ * while requests still carry it, and carried by several at once. */
+static void test_request_bytes_header_set(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    const fh_header f[] = {{"User-Agent", 10, "me/1", 4}, {"Accept", 6, "*/*", 3},
+                           {"X-Empty", 7, "", 0}};
+    fh_header_set *set = NULL;
+    assert_int_equal(fh_header_set_new(f, 3, &set), FH_OK);
+    fh_request *a = fh_request_new("GET", url(t, "/a"), NULL);
+    fh_request *b = fh_request_new("GET", url(t, "/b"), NULL);
+    assert_int_equal(fh_request_add_header(a, "X-Before", "1"), FH_OK);
+    assert_int_equal(fh_request_add_header_set(a, set), FH_OK);
+    assert_int_equal(fh_request_add_header(a, "X-After", "2"), FH_OK);
+    assert_int_equal(fh_request_add_header_set(b, set), FH_OK);
+    fh_header_set_free(set); /* the requests keep theirs */
+    char want[512];
+    snprintf(want, sizeof want,
+             "GET /a HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Before: 1\r\nUser-Agent: me/1\r\n"
+             "Accept: */*\r\nX-Empty: \r\nX-After: 2\r\n\r\n",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, a), want);
+    fh_request_free(a);
+    snprintf(want, sizeof want,
+             "GET /b HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: me/1\r\nAccept: */*\r\n"
+             "X-Empty: \r\n\r\n",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, b), want);
+    fh_request_free(b);
+    /* An empty set adds nothing. */
+    assert_int_equal(fh_header_set_new(NULL, 0, &set), FH_OK);
+    fh_request *c = fh_request_new("GET", url(t, "/c"), NULL);
+    assert_int_equal(fh_request_add_header_set(c, set), FH_OK);
+    fh_header_set_free(set);
+    snprintf(want, sizeof want, "GET /c HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, c), want);
+    fh_request_free(c);
+}
+
+/* A set is checked as fh_request_add_header checks: nothing is made from a
+ * field that could not be added one by one. */
+static void test_header_set_rejected(void **state)
+{
+    const fh_header bad[][1] = {
+        {{"X-Bad", 5, "a\r\nInjected: 1", 14}}, {{"X-Bad", 5, "a\0b", 3}},
+        {{"X Bad", 5, "v", 1}},                 {{"", 0, "v", 1}},
+        {{"Content-Length", 14, "5", 1}},       {{"transfer-encoding", 17, "chunked", 7}},
+        {{NULL, 0, "v", 1}},                    {{"X-Null", 6, NULL, 3}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fh_header_set *set = (fh_header_set *)bad; /* must be reset */
+        const fh_header two[2] = {{"X-Good", 6, "1", 1}, bad[i][0]};
+        assert_int_equal(fh_header_set_new(two, 2, &set), FH_EHEADER);
+        assert_null(set);
+    }
+    fh_header_set *set = NULL;
+    assert_int_equal(fh_header_set_new(NULL, 1, &set), FH_EINVAL);
+    assert_int_equal(fh_header_set_new(NULL, 0, NULL), FH_EINVAL);
+    assert_int_equal(fh_request_add_header_set(NULL, NULL), FH_EINVAL);
+    fh_header_set_free(NULL);
+}
+
 /* The peer can also be reached through the connect hook (a socketpair,
  * no TCP and no DNS): the host name is only used for the Host header. */
 static void test_connect_hook_socketpair(void **state)
@@ -380,6 +445,8 @@ int main(void)
         T(test_request_bytes_chunked_reader),
         T(test_request_bytes_sized_reader),
         T(test_header_injection_rejected),
+        T(test_request_bytes_header_set),
+        T(test_header_set_rejected),
         T(test_connect_hook_socketpair),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -368,6 +368,26 @@ FH_EXTERN int fh_request_add_header(fh_request *req, const char *name, const cha
 FH_EXTERN int fh_request_add_header_n(fh_request *req, const char *name, size_t name_len,
                                       const char *value, size_t value_len);
 
+/* A header set: fields checked and copied once (the rules of
+ * fh_request_add_header), then carried by any number of requests without
+ * being checked or copied again. Made for the fields a client sends with
+ * every request (User-Agent, Accept, an API key). A set never changes
+ * once made; it may be shared by requests on any threads (its reference
+ * count is atomic).
+ *
+ * fh_header_set_new copies hdrs[0, n) into *out: FH_OK, FH_EINVAL (out
+ * NULL, or hdrs NULL with n > 0), FH_EHEADER (a field fh_request_add_header
+ * would refuse; *out is NULL and nothing is kept) or FH_ENOMEM.
+ * fh_header_set_free drops the caller's reference: requests that carry the
+ * set keep theirs until they are freed. NULL is ignored. */
+typedef struct fh_header_set fh_header_set;
+FH_EXTERN int fh_header_set_new(const fh_header *hdrs, size_t n, fh_header_set **out);
+FH_EXTERN void fh_header_set_free(fh_header_set *set);
+/* Appends the fields of set to req, in order, as fh_request_add_header_n
+ * would one by one, without a copy: req takes a reference to set. FH_OK,
+ * FH_EINVAL (req or set NULL) or FH_ENOMEM. */
+FH_EXTERN int fh_request_add_header_set(fh_request *req, fh_header_set *set);
+
 /* Body from memory; copied when copy != 0, otherwise borrowed until the
  * request is freed. Sent with Content-Length. */
 FH_EXTERN int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy);

@@ -73,15 +73,130 @@ static int usable(FhpClient *self)
 
 /* ---- one exchange -------------------------------------------------------------------- */
 
+/*
+ * The client's headers as one fh_header_set, so a request carries them with
+ * no per-field conversion, check, allocation or copy. The set is made again
+ * when the client's (name, value) pairs are not the very objects it was
+ * made from, in the same order: a pair is a tuple of str, never changed in
+ * place, and the cache holds a reference to each, so identity means the
+ * same fields whatever changed Client.headers in between. NULL without an
+ * exception when a field cannot go into a set: the caller then adds the
+ * fields one by one, which raises the error a bad field deserves.
+ */
+static fh_header_set *client_header_set(FhpClient *self)
+{
+    PyObject *list = ((FhpHeaders *)self->headers)->list;
+    Py_ssize_t n = PyList_GET_SIZE(list), i = 0;
+    PyObject *from = self->hset_from;
+    if (from && PyTuple_GET_SIZE(from) == n) {
+        while (i < n && PyTuple_GET_ITEM(from, i) == PyList_GET_ITEM(list, i))
+            i++;
+        if (i == n)
+            return self->hset;
+    }
+    fh_header stack[8];
+    fh_header *f = n <= 8 ? stack : PyMem_Calloc((size_t)n, sizeof *f);
+    if (!f)
+        return (fh_header_set *)PyErr_NoMemory();
+    PyObject *pairs = PyList_AsTuple(list); /* before any conversion: list may not change */
+    fh_header_set *set = NULL;
+    int rc = pairs ? FH_OK : FH_ENOMEM;
+    for (i = 0; i < n && rc == FH_OK; i++) {
+        PyObject *t = PyTuple_GET_ITEM(pairs, i);
+        Py_ssize_t kl, vl;
+        f[i].name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(t, 0), &kl);
+        f[i].value = f[i].name ? PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(t, 1), &vl) : NULL;
+        if (!f[i].value) {
+            rc = FH_ENOMEM; /* the exception is set */
+        } else {
+            f[i].name_len = (size_t)kl;
+            f[i].value_len = (size_t)vl;
+        }
+    }
+    if (rc == FH_OK && (rc = fh_header_set_new(f, (size_t)n, &set)) == FH_ENOMEM)
+        PyErr_NoMemory();
+    if (f != stack)
+        PyMem_Free(f);
+    if (rc != FH_OK) {
+        Py_XDECREF(pairs);
+        return NULL;
+    }
+    fh_header_set_free(self->hset);
+    self->hset = set;
+    Py_XSETREF(self->hset_from, pairs);
+    return set;
+}
+
+/* How many of list's first fields are the very pairs the client's set was
+ * made from: a request built by Client.get() and the like starts with a
+ * copy of the client's pairs (the same objects), unless its own headers=
+ * replaced one of them. Returns 0 or the set's length. */
+static Py_ssize_t set_prefix(FhpClient *self, PyObject *list)
+{
+    PyObject *from = self->hset_from;
+    Py_ssize_t n = PyTuple_GET_SIZE(from);
+    if (!n || PyList_GET_SIZE(list) < n)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyTuple_GET_ITEM(from, i) != PyList_GET_ITEM(list, i))
+            return 0;
+    return n;
+}
+
+/* Adds set to req, raising InvalidRequest on failure. */
+static int add_set(fh_request *req, fh_header_set *set, FhpRequest *r, const char *m,
+                   const char *u)
+{
+    int rc = fh_request_add_header_set(req, set);
+    if (rc != FH_OK) {
+        fhp_raise_req(rc, req, (PyObject *)r, m, u);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The header fields of req: the client's unless with_defaults is 0 (when
+ * the request was built with a copy of them), but none whose name the
+ * request's own fields have (those win), then the request's own. Client
+ * fields go as the client's set when they all go, field by field
+ * otherwise.
+ */
+static int apply_headers(FhpClient *self, fh_request *req, FhpRequest *r, int with_defaults,
+                         const char *m, const char *u)
+{
+    FhpHeaders *own = (FhpHeaders *)r->headers;
+    fh_header_set *set = client_header_set(self);
+    if (!set && PyErr_Occurred())
+        return -1;
+    if (with_defaults) {
+        Py_ssize_t n = set ? PyTuple_GET_SIZE(self->hset_from) : 0;
+        for (Py_ssize_t i = 0; set && PyList_GET_SIZE(own->list) && i < n; i++) {
+            Py_ssize_t kl;
+            PyObject *pair = PyTuple_GET_ITEM(self->hset_from, i);
+            const char *k = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &kl);
+            if (!k)
+                return -1;
+            if (fhp_headers_has(own, k, (size_t)kl))
+                set = NULL; /* the request replaces one */
+        }
+        if (set ? add_set(req, set, r, m, u) < 0
+                : fhp_headers_apply((FhpHeaders *)self->headers, 0, req, own, (PyObject *)r,
+                                    m, u) < 0)
+            return -1;
+        return fhp_headers_apply(own, 0, req, NULL, (PyObject *)r, m, u);
+    }
+    Py_ssize_t done = set ? set_prefix(self, own->list) : 0;
+    if (done && add_set(req, set, r, m, u) < 0)
+        return -1;
+    return fhp_headers_apply(own, done, req, NULL, (PyObject *)r, m, u);
+}
+
 int fhp_request_prepare(FhpClient *self, fh_request *req, FhpRequest *r, const int64_t *ms,
                         int stream, int with_defaults, const fhp_reqpol *pol, const char *m,
                         const char *u)
 {
-    if (with_defaults &&
-        fhp_headers_apply((FhpHeaders *)self->headers, req, (FhpHeaders *)r->headers,
-                          (PyObject *)r, m, u) < 0)
-        return -1;
-    if (fhp_headers_apply((FhpHeaders *)r->headers, req, NULL, (PyObject *)r, m, u) < 0)
+    if (apply_headers(self, req, r, with_defaults, m, u) < 0)
         return -1;
     /* Credentials a custom auth added never follow a redirect to another
      * origin, like Authorization and Cookie. */
@@ -629,6 +744,7 @@ static int Client_traverse(FhpClient *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->base_url);
     Py_VISIT(self->headers);
+    Py_VISIT(self->hset_from);
     Py_VISIT(self->query);
     Py_VISIT(self->timeout);
     Py_VISIT(self->verify);
@@ -645,6 +761,9 @@ static int Client_clear(FhpClient *self)
     fhp_aio_client_close(self);
     Py_CLEAR(self->base_url);
     Py_CLEAR(self->headers);
+    Py_CLEAR(self->hset_from);
+    fh_header_set_free(self->hset); /* requests in flight keep their references */
+    self->hset = NULL;
     Py_CLEAR(self->query);
     Py_CLEAR(self->timeout);
     Py_CLEAR(self->verify);

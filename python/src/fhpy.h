@@ -169,10 +169,11 @@ int fhp_headers_has(FhpHeaders *h, const char *name, size_t len);
 int fhp_headers_append(FhpHeaders *h, const char *name, PyObject *value);
 /* The first value of name as a new reference, or NULL without error. */
 PyObject *fhp_headers_first(FhpHeaders *h, const char *name, size_t len);
-/* Adds every field to req (errors raised as InvalidRequest). skip: when
- * not NULL, fields whose name is in it are skipped. */
-int fhp_headers_apply(FhpHeaders *h, fh_request *req, FhpHeaders *skip, PyObject *request,
-                      const char *method, const char *url);
+/* Adds the fields from index from on to req (errors raised as
+ * InvalidRequest). skip: when not NULL, fields whose name is in it are
+ * skipped. */
+int fhp_headers_apply(FhpHeaders *h, Py_ssize_t from, fh_request *req, FhpHeaders *skip,
+                      PyObject *request, const char *method, const char *url);
 /* ASCII case-insensitive comparison of a str with a C string. */
 int fhp_name_eq(PyObject *s, const char *name, size_t len);
 
@@ -393,6 +394,10 @@ struct FhpClient {
     long inflight;        /* calls in C and open streams using c */
     PyObject *base_url;   /* str or NULL */
     PyObject *headers;    /* Headers */
+    /* headers as one fh_header_set, and the (name, value) pairs it was made
+     * from (a tuple), or NULL: made again when the pairs differ (client.c) */
+    fh_header_set *hset;
+    PyObject *hset_from;
     PyObject *query;      /* bytes: the encoded client params, or NULL */
     PyObject *timeout;    /* as given */
     PyObject *verify, *cert, *limits;

@@ -363,11 +363,11 @@ int fhp_headers_merge(FhpHeaders *h, PyObject *src, int replace)
     return rc;
 }
 
-int fhp_headers_apply(FhpHeaders *h, fh_request *req, FhpHeaders *skip, PyObject *request,
-                      const char *method, const char *url)
+int fhp_headers_apply(FhpHeaders *h, Py_ssize_t from, fh_request *req, FhpHeaders *skip,
+                      PyObject *request, const char *method, const char *url)
 {
     Py_ssize_t n = PyList_GET_SIZE(h->list);
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = from; i < n; i++) {
         PyObject *k = FIELD_NAME(h, i), *v = FIELD_VALUE(h, i);
         Py_ssize_t kl, vl;
         const char *ks = PyUnicode_AsUTF8AndSize(k, &kl);
