@@ -207,6 +207,7 @@ int fh__ex_prepare(fh__exchange *x)
             continue;
         x->hdrs[n++] = (fh_header){e->name, e->name_len, e->value, e->value_len};
     }
+    x->nchecked = n; /* by fh_request_add_header_n or fh_header_set_new */
     size_t extra = 0;
     int rc = fh__policy_headers(x, x->hdrs + n, &extra);
     if (rc)

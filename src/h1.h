@@ -42,6 +42,11 @@ int fh__h1_check_header(const char *name, size_t nlen, const char *value, size_t
 int fh__h1_write_head(fh__buf *out, const char *method, size_t mlen, const char *target,
                       size_t tlen, const char *authority, size_t alen, const fh_header *hdrs,
                       size_t nhdrs, int64_t body_len);
+/* The same, when hdrs[0, nchecked) passed fh__h1_check_header already (a
+ * request's fields, checked when added): only the others are checked. */
+int fh__h1_write_head_n(fh__buf *out, const char *method, size_t mlen, const char *target,
+                        size_t tlen, const char *authority, size_t alen, const fh_header *hdrs,
+                        size_t nhdrs, size_t nchecked, int64_t body_len);
 
 /* Writes "<hex>\r\n" for a chunk of n bytes (n > 0) into out (>= 20 bytes);
  * returns its length. The last chunk is the literal "0\r\n\r\n". */

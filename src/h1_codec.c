@@ -218,9 +218,9 @@ static int build_head(h1 *st, fh__exchange *x)
     fh_request *r = x->req;
     st->out.len = st->out_pos = st->body_pos = 0;
     const char *auth = x->authority;
-    int rc = fh__h1_write_head(&st->out, x->method, x->method_len, x->target,
-                               x->target_len, auth, x->authority_len, x->hdrs,
-                               x->nhdrs, x->framing);
+    int rc = fh__h1_write_head_n(&st->out, x->method, x->method_len, x->target,
+                                 x->target_len, auth, x->authority_len, x->hdrs, x->nhdrs,
+                                 x->nchecked, x->framing);
     if (rc) {
         fh__request_fail(r, "invalid request line or header for %s", r->url_str);
         return rc;

@@ -194,7 +194,18 @@ int fh__h1_write_head(fh__buf *out, const char *method, size_t mlen, const char 
                       size_t tlen, const char *authority, size_t alen, const fh_header *hdrs,
                       size_t nhdrs, int64_t body_len)
 {
-    int rc = check_all(method, mlen, target, tlen, authority, alen, hdrs, nhdrs, body_len);
+    return fh__h1_write_head_n(out, method, mlen, target, tlen, authority, alen, hdrs, nhdrs, 0,
+                               body_len);
+}
+
+int fh__h1_write_head_n(fh__buf *out, const char *method, size_t mlen, const char *target,
+                        size_t tlen, const char *authority, size_t alen, const fh_header *hdrs,
+                        size_t nhdrs, size_t nchecked, int64_t body_len)
+{
+    if (nchecked > nhdrs)
+        return FH_EINVAL;
+    int rc = check_all(method, mlen, target, tlen, authority, alen,
+                       hdrs ? hdrs + nchecked : NULL, nhdrs - nchecked, body_len);
     if (rc)
         return rc;
     size_t need = head_size(mlen, tlen, authority, alen, hdrs, nhdrs);

@@ -627,6 +627,7 @@ struct fh__exchange {
     /* the current hop's request header fields (fh__ex_prepare) */
     fh_header *hdrs;
     size_t nhdrs, hdr_cap;
+    size_t nchecked;              /* hdrs[0, nchecked) are the request's, checked when added */
     const char *authority;        /* Host value, or NULL when the caller sends Host */
     size_t authority_len;         /* its length (0 when NULL) */
     int64_t framing;              /* body length, or FH__BODY_NONE / FH__BODY_CHUNKED */

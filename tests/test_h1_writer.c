@@ -109,6 +109,27 @@ static void test_appends_and_omits_host(void **state)
     fh__buf_free(&b);
 }
 
+/* Fields checked when they were added are not checked again: only those
+ * after the first nchecked are (fh__h1_write_head_n). */
+static void test_checked_fields_skipped(void **state)
+{
+    (void)state;
+    fh__buf b = {0};
+    const fh_header h[] = {H("A", "1"), H("B", "2"), H("Bad Name", "v")};
+    assert_int_equal(fh__h1_write_head_n(&b, S("GET"), S("/"), S("h"), h, 2, 2, FH__BODY_NONE),
+                     FH_OK);
+    assert_buf(&b, "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n");
+    b.len = 0;
+    /* the third is not in the checked part: refused, nothing written */
+    assert_int_equal(fh__h1_write_head_n(&b, S("GET"), S("/"), S("h"), h, 3, 2, FH__BODY_NONE),
+                     FH_EHEADER);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(fh__h1_write_head_n(&b, S("GET"), S("/"), S("h"), h, 2, 3, FH__BODY_NONE),
+                     FH_EINVAL);
+    assert_int_equal(fh__h1_write_head_n(&b, S("GET"), S("/"), S("h"), NULL, 0, 0, 0), FH_OK);
+    fh__buf_free(&b);
+}
+
 static void test_large_head(void **state)
 {
     (void)state;
@@ -296,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_chunked),
         cmocka_unit_test(test_appends_and_omits_host),
         cmocka_unit_test(test_large_head),
+        cmocka_unit_test(test_checked_fields_skipped),
         cmocka_unit_test(test_bad_method),
         cmocka_unit_test(test_bad_target),
         cmocka_unit_test(test_bad_header),
