@@ -72,17 +72,34 @@ static unsigned char lower(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* Case-insensitive comparison with a lower-case literal. */
-static int ieq(const char *s, size_t len, const char *lit)
+/*
+ * Case-insensitive comparison with a literal of lower-case letters, digits
+ * and '-', eight bytes at a time. Setting bit 0x20 of a byte maps 'A'-'Z'
+ * onto 'a'-'z' and leaves those, the digits and '-' as they are; the only
+ * other bytes it maps onto such a literal byte are control bytes (0x0D onto
+ * '-', 0x10-0x19 onto the digits), which never reach here: names are
+ * tokens and values have been checked for control bytes.
+ */
+static int ieq_n(const char *s, size_t len, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
     if (len != n)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != (unsigned char)lit[i])
+    const uint64_t bits = UINT64_C(0x2020202020202020);
+    size_t i = 0;
+    for (; n - i >= 8; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, s + i, 8);
+        memcpy(&b, lit + i, 8);
+        if ((a | bits) != b)
+            return 0;
+    }
+    for (; i < n; i++)
+        if (((unsigned char)s[i] | 0x20) != (unsigned char)lit[i])
             return 0;
     return 1;
 }
+
+#define ieq(s, len, lit) ieq_n((s), (len), "" lit, sizeof(lit) - 1)
 
 static int fail(fh__h1_head *out, int code, const char *why)
 {
@@ -361,8 +378,14 @@ static const char *skip_value(const char *p, const char *lim)
         /* any byte == 0x7f */
         uint64_t y = x ^ (ones * 0x7f);
         uint64_t del = (y - ones) & ~y & highs;
-        if (low | del)
+        if (low | del) {
+            /* The lowest flagged byte is exact (a borrow only flags bytes
+             * above a true one): start the byte loop there. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            p += (size_t)__builtin_ctzll(low | del) / 8;
+#endif
             break;
+        }
         p += 8;
     }
     while (vchar[(unsigned char)*p])
@@ -401,7 +424,13 @@ static int parse_field_line(const char *s, const char *lim, fh_header *h, size_t
 {
     if (is_ows(s[0]))
         return fail(out, FH_EPROTO, "header line folding (obs-fold) is not allowed");
+    /* Four name bytes per test: the head is complete, so its final empty
+     * line lies ahead and the non-token byte that ends the name (':' or
+     * the LF) comes before lim, the start of that line. */
     const char *p = s;
+    while (lim - p >= 4 && tchar[(unsigned char)p[0]] & tchar[(unsigned char)p[1]] &
+                               tchar[(unsigned char)p[2]] & tchar[(unsigned char)p[3]])
+        p += 4;
     while (tchar[(unsigned char)*p])
         p++;
     if (*p != ':')

@@ -644,6 +644,103 @@ static const h1case bad_bodies[] = {
      .body_rc = FH_ECLOSED, .body_why = "closed"},
 };
 
+/* Parses in (len bytes, a private copy) whole; returns rc, fills out. */
+static int head_of(const char *in, size_t len, fh__h1_head *out, fh_header *hdrs)
+{
+    char *copy = malloc(len);
+    memcpy(copy, in, len);
+    size_t scan = 0;
+    int rc = fh__h1_parse_head(copy, len, &scan, NULL, 0, hdrs, MAXH, out);
+    free(copy);
+    return rc;
+}
+
+/*
+ * The word-at-a-time paths (names four bytes per test, values eight, the
+ * framing names compared eight at a time with bit 0x20 set): every byte
+ * value at every position of values and names of lengths 1 to 24 decides
+ * as the byte-by-byte rules say, and the framing names are recognised in
+ * any case and never when one byte differs.
+ */
+static void test_word_paths(void **state)
+{
+    (void)state;
+    fh_header hdrs[MAXH];
+    fh__h1_head out;
+    char in[256];
+    for (size_t vlen = 1; vlen <= 24; vlen++) {
+        for (size_t pos = 0; pos < vlen; pos++) {
+            for (int b = 0; b < 256; b++) {
+                char v[32];
+                memset(v, 'v', vlen);
+                v[pos] = (char)b;
+                int n = snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nX: ");
+                memcpy(in + n, v, vlen);
+                n += (int)vlen;
+                n += snprintf(in + n, sizeof in - (size_t)n, "\r\nContent-Length: 0\r\n\r\n");
+                int ok = !((b < 0x20 && b != '\t') || b == 0x7f);
+                int rc = head_of(in, (size_t)n, &out, hdrs);
+                if (b == '\n') /* a bare LF ends the line (RFC 9112 §2.2): other cases */
+                    continue;
+                if (b == '\r') /* a bare CR */
+                    assert_true(rc < 0);
+                else if (ok != (rc > 0))
+                    fail_msg("value byte 0x%02x at %zu of %zu: rc %d", b, pos, vlen, rc);
+                if (rc > 0 && !(b == '\t' || b == ' ') ) /* OWS is trimmed at the ends */
+                    assert_int_equal(hdrs[0].value_len, vlen);
+                /* The same byte in a name of this length. */
+                n = snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\n");
+                memset(in + n, 'n', vlen);
+                in[n + (int)pos] = (char)b;
+                n += (int)vlen;
+                n += snprintf(in + n, sizeof in - (size_t)n, ": 1\r\nContent-Length: 0\r\n\r\n");
+                int token = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') ||
+                            (b >= 'A' && b <= 'Z') || (b && strchr("!#$%&'*+-.^_`|~", b));
+                rc = head_of(in, (size_t)n, &out, hdrs);
+                if (b == ':') /* a shorter name, or none */
+                    assert_true(pos ? rc > 0 && hdrs[0].name_len == pos : rc < 0);
+                else if (token != (rc > 0))
+                    fail_msg("name byte 0x%02x at %zu of %zu: rc %d", b, pos, vlen, rc);
+                if (rc > 0 && b != ':')
+                    assert_int_equal(hdrs[0].name_len, vlen);
+            }
+        }
+    }
+    /* Content-Length (14 bytes: a word and six more) in any case. */
+    static const char *const names[] = {"Content-Length", "CONTENT-LENGTH", "content-length",
+                                        "cONTENT-lENGTh"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int n = snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\n%s: 7\r\n\r\n", names[i]);
+        assert_true(head_of(in, (size_t)n, &out, hdrs) > 0);
+        assert_int_equal(out.body_kind, FH__FRAME_LENGTH);
+        assert_int_equal(out.content_length, 7);
+    }
+    /* One token byte off anywhere: not Content-Length (read to close
+     * instead); '^' and '`' are letters' neighbours less bit 0x20, '|' and
+     * '~' with it, '_' a byte the test would take for DEL. */
+    static const char subst[] = "_`^~|0!#";
+    for (size_t pos = 0; pos < 14; pos++) {
+        for (const char *c = subst; *c; c++) {
+            char name[15];
+            memcpy(name, "content-length", 15);
+            if (name[pos] == *c || (name[pos] | 0x20) == (*c | 0x20))
+                continue;
+            name[pos] = *c;
+            int n = snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\n%s: 7\r\n\r\n", name);
+            assert_true(head_of(in, (size_t)n, &out, hdrs) > 0);
+            if (out.body_kind != FH__FRAME_CLOSE)
+                fail_msg("%s taken for Content-Length", name);
+        }
+    }
+    /* Transfer-Encoding (17 bytes: two words and one more) and its value. */
+    int n = snprintf(in, sizeof in,
+                     "HTTP/1.1 200 OK\r\nTRANSFER-encoding: CHUNKED\r\nConnection: Keep-Alive, "
+                     "CLOSE\r\n\r\n");
+    assert_true(head_of(in, (size_t)n, &out, hdrs) > 0);
+    assert_int_equal(out.body_kind, FH__FRAME_CHUNKED);
+    assert_int_equal(out.keep_alive, 0);
+}
+
 static void test_valid(void **state)
 {
     (void)state;
@@ -889,6 +986,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_word_paths),
         cmocka_unit_test(test_invalid_heads),
         cmocka_unit_test(test_invalid_bodies),
         cmocka_unit_test(test_long_chunk_extension),
