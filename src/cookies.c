@@ -395,6 +395,8 @@ static int serialize(ck **sel, size_t m, fh__buf *out)
 
 static int header_locked(fh_cookie_jar *jar, const fh__url *u, fh__buf *out)
 {
+    if (!jar->n)
+        return 0; /* the common case of a jar nothing was stored in: no clock read */
     ck *small[32], **sel = small;
     size_t m = 0, path_len = strcspn(u->target, "?");
     purge(jar, jar_now(jar));

@@ -48,6 +48,9 @@ int fh__h1_write_head_n(fh__buf *out, const char *method, size_t mlen, const cha
                         size_t tlen, const char *authority, size_t alen, const fh_header *hdrs,
                         size_t nhdrs, size_t nchecked, int64_t body_len);
 
+/* Decimal digits of v into out (>= 20 bytes, no NUL); returns the length. */
+size_t fh__h1_format_u64(char *out, uint64_t v);
+
 /* Writes "<hex>\r\n" for a chunk of n bytes (n > 0) into out (>= 20 bytes);
  * returns its length. The last chunk is the literal "0\r\n\r\n". */
 size_t fh__h1_chunk_prefix(char *out, size_t n);

@@ -424,13 +424,7 @@ static int parse_field_line(const char *s, const char *lim, fh_header *h, size_t
 {
     if (is_ows(s[0]))
         return fail(out, FH_EPROTO, "header line folding (obs-fold) is not allowed");
-    /* Four name bytes per test: the head is complete, so its final empty
-     * line lies ahead and the non-token byte that ends the name (':' or
-     * the LF) comes before lim, the start of that line. */
     const char *p = s;
-    while (lim - p >= 4 && tchar[(unsigned char)p[0]] & tchar[(unsigned char)p[1]] &
-                               tchar[(unsigned char)p[2]] & tchar[(unsigned char)p[3]])
-        p += 4;
     while (tchar[(unsigned char)*p])
         p++;
     if (*p != ':')

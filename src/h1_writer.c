@@ -106,8 +106,7 @@ int fh__h1_check_header(const char *name, size_t nlen, const char *value, size_t
     return FH_OK;
 }
 
-/* Decimal digits of v (v >= 0) into out (>= 20 bytes); returns the length. */
-static size_t format_u64(char *out, uint64_t v)
+size_t fh__h1_format_u64(char *out, uint64_t v)
 {
     char tmp[20];
     size_t n = 0;
@@ -184,7 +183,7 @@ static char *put_framing(char *p, int64_t body_len)
         return PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
     if (body_len >= 0) {
         p = PUT_LIT(p, "Content-Length: ");
-        p += format_u64(p, (uint64_t)body_len);
+        p += fh__h1_format_u64(p, (uint64_t)body_len);
         p = PUT_LIT(p, "\r\n");
     }
     return p;

@@ -35,11 +35,11 @@ static const fh_header *caller_host(const fh__exchange *x)
  * §6.1). HTTP/2 (RFC 9113 §8.2.2, §8.3.1): what h2_codec.c submits, names
  * in lower case, :authority shown as "host", connection-specific fields
  * left out. */
-static size_t list_fields(const fh__exchange *x, int h2, sent_field *f, char *cl, size_t clcap)
+static size_t list_fields(const fh__exchange *x, int h2, sent_field *f, char *cl)
 {
     size_t n = 0;
-    const fh_header *ch = caller_host(x);
-    if (x->authority || (h2 && ch)) {
+    const fh_header *ch = x->authority || !h2 ? NULL : caller_host(x);
+    if (x->authority || ch) {
         const char *v = x->authority ? x->authority : ch->value;
         size_t vl = x->authority ? x->authority_len : ch->value_len;
         f[n++] = (sent_field){h2 ? "host" : "Host", v, 4, vl};
@@ -51,7 +51,7 @@ static size_t list_fields(const fh__exchange *x, int h2, sent_field *f, char *cl
                               x->hdrs[i].value_len};
     }
     if (x->framing >= 0) {
-        size_t len = (size_t)snprintf(cl, clcap, "%lld", (long long)x->framing);
+        size_t len = fh__h1_format_u64(cl, (uint64_t)x->framing); /* cl: 24 bytes */
         f[n++] = (sent_field){h2 ? "content-length" : "Content-Length", cl, 14, len};
     } else if (x->framing == FH__BODY_CHUNKED && !h2) {
         f[n++] = (sent_field){"Transfer-Encoding", "chunked", 17, 7};
@@ -67,7 +67,7 @@ int fh__response_record_request(fh_response *r, const fh__exchange *x, const cha
     if (x->nhdrs + 2 > sizeof small / sizeof small[0] &&
         !(f = malloc((x->nhdrs + 2) * sizeof *f)))
         return FH_ENOMEM;
-    size_t n = list_fields(x, h2, f, cl, sizeof cl);
+    size_t n = list_fields(x, h2, f, cl);
     size_t ulen = strlen(url), size = n * sizeof(fh_header) + x->method_len + ulen + 2;
     for (size_t i = 0; i < n; i++)
         size += f[i].name_len + f[i].value_len + 2;
@@ -89,9 +89,11 @@ int fh__response_record_request(fh_response *r, const fh__exchange *x, const cha
     for (size_t i = 0; i < n; i++) {
         h[i].name = p;
         h[i].name_len = f[i].name_len;
-        for (size_t k = 0; k < f[i].name_len; k++) /* RFC 9113 §8.2.1 */
-            p[k] = (char)(h2 && f[i].name[k] >= 'A' && f[i].name[k] <= 'Z' ? f[i].name[k] | 0x20
-                                                                          : f[i].name[k]);
+        if (!h2)
+            memcpy(p, f[i].name, f[i].name_len);
+        for (size_t k = 0; h2 && k < f[i].name_len; k++) /* RFC 9113 §8.2.1 */
+            p[k] = (char)(f[i].name[k] >= 'A' && f[i].name[k] <= 'Z' ? f[i].name[k] | 0x20
+                                                                    : f[i].name[k]);
         p[f[i].name_len] = '\0';
         p += f[i].name_len + 1;
         h[i].value = p;
