@@ -174,18 +174,25 @@ int fh__conn_fits(const fh__conn *c, int http2)
            __atomic_load_n(&c->host->proto, __ATOMIC_RELAXED) == 11;
 }
 
-/* Pops a live idle connection of h that fits the exchange's HTTP/2 mode
- * (the newest first), closing dead ones on the way. */
+/* Pops the newest idle connection of h that fits the exchange's HTTP/2
+ * mode, not yet checked for liveness. */
+static fh__conn *pop_idle(fh__pool *p, fh__pool_host *h, int http2)
+{
+    for (fh__conn *c = h->idle_top; c; c = c->next) {
+        if (fh__conn_fits(c, http2)) {
+            idle_unlink(p, c);
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Pops a live idle connection of h that fits (the newest first), closing
+ * dead ones on the way. */
 static fh__conn *take_idle(fh__pool *p, fh__pool_host *h, int http2)
 {
-    fh__conn *c = h->idle_top;
-    while (c) {
-        fh__conn *next = c->next;
-        if (!fh__conn_fits(c, http2)) {
-            c = next;
-            continue;
-        }
-        idle_unlink(p, c);
+    fh__conn *c;
+    while ((c = pop_idle(p, h, http2))) {
         if (fh__conn_alive(c)) {
             p->reused++;
             return c;
@@ -193,7 +200,6 @@ static fh__conn *take_idle(fh__pool *p, fh__pool_host *h, int http2)
         h->open--;
         p->open--;
         fh__conn_close(c);
-        c = next;
     }
     return NULL;
 }
@@ -358,21 +364,24 @@ static void forget_waiter(fh__waiter *w)
 
 /* ---- public to the engine --------------------------------------------- */
 
-int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w, int fresh,
-                      int http2, fh__conn **out)
+/* One try of fh__pool_checkout under the lock; an idle connection taken
+ * goes to *idle, unchecked (and already counted as reused). */
+static int checkout_locked(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w,
+                           int fresh, int http2, fh__conn **out, fh__conn **idle)
 {
     int rc = FH_EAGAIN;
     *out = NULL;
     fh__pool_lock(p);
     expire_idle(p, fh__now_us());
     w->http2 = http2;
-    if (!fresh && (*out = take_shared(h, e, http2)))
+    if (!fresh && (*out = take_shared(h, e, http2))) {
         rc = FH__CHECKOUT_SHARED; /* no slot needed: a stream on a connection */
-    else if (!fresh && !p->wait_head && (*out = take_idle(p, h, http2)))
+    } else if (!fresh && !p->wait_head && (*idle = pop_idle(p, h, http2))) {
+        p->reused++;
         rc = FH__CHECKOUT_CONN;
-    else if (!p->wait_head && reserve_slot(p, h))
+    } else if (!p->wait_head && reserve_slot(p, h)) {
         rc = FH__CHECKOUT_SLOT;
-    else {
+    } else {
         /* FIFO fairness: join the queue behind earlier waiters. */
         w->host = h;
         w->gen = p->gen;
@@ -396,6 +405,36 @@ int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w
     }
     fh__pool_unlock(p);
     return rc;
+}
+
+/*
+ * An idle connection is checked for liveness (a system call) after the
+ * lock is released: every thread of a busy client takes this lock for
+ * each request, and none should wait while another is in the kernel. A
+ * dead one gives its slot back (which may serve a waiter) and is closed
+ * outside the lock too, since a TLS close does I/O; then the checkout
+ * starts over.
+ */
+int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w, int fresh,
+                      int http2, fh__conn **out)
+{
+    for (;;) {
+        fh__conn *idle = NULL;
+        int rc = checkout_locked(p, h, e, w, fresh, http2, out, &idle);
+        if (!idle)
+            return rc;
+        if (fh__conn_alive(idle)) {
+            *out = idle;
+            return rc;
+        }
+        fh__pool_lock(p);
+        p->reused--;
+        h->open--;
+        p->open--;
+        serve_waiters(p);
+        fh__pool_unlock(p);
+        fh__conn_close(idle);
+    }
 }
 
 int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out)
