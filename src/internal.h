@@ -487,6 +487,10 @@ struct fh_response {
     /* body.data is the caller's storage (fh_body_storage) when handle is set. */
     fh_body_storage storage;
     void *storage_handle;
+    /* Room for a small body of known length in the response's own block
+     * (response.c), used when neither storage nor decoding applies. */
+    uint8_t *inline_body;
+    size_t inline_cap;
     int has_body;            /* the framing announced a body */
     uint64_t content_length; /* announced length, UINT64_MAX when unknown */
     fh_timings timings;
@@ -514,7 +518,8 @@ int fh__h2_field_dropped(const fh_header *f);
 
 /* Builds a response from a parsed head (copies the head bytes) that came
  * from url (the hop's, without credentials; copied too). */
-fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url);
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url,
+                              size_t inline_cap);
 /* Appends one field to a buffer of fields for fh__response_new_fields
  * (each stored as two 32-bit lengths, then name NUL value NUL). */
 int fh__response_field_add(fh__buf *fields, const char *name, size_t nlen, const char *value,

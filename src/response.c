@@ -14,22 +14,28 @@
  * (head_size) and its URL: a response costs one malloc and one free, which
  * matters with hundreds in flight, where malloc's per-thread caches run
  * dry. */
-static fh_response *response_alloc(size_t n, size_t head_size, const char *url)
+static fh_response *response_alloc(size_t n, size_t head_size, const char *url,
+                                   size_t inline_cap)
 {
     size_t views = (n ? n : 1) * sizeof(fh_header), ulen = strlen(url) + 1;
-    fh_response *r = malloc(sizeof *r + views + head_size + ulen);
+    fh_response *r = malloc(sizeof *r + views + head_size + ulen + inline_cap);
     if (!r)
         return NULL;
     memset(r, 0, sizeof *r);
     r->hdrs = (fh_header *)(r + 1);
     r->head = (char *)r->hdrs + views;
     r->url = memcpy(r->head + head_size, url, ulen);
+    if (inline_cap) {
+        r->inline_body = (uint8_t *)r->url + ulen;
+        r->inline_cap = inline_cap;
+    }
     return r;
 }
 
-fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url)
+fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url,
+                              size_t inline_cap)
 {
-    fh_response *r = response_alloc(h->nheaders, h->head_len + 1, url);
+    fh_response *r = response_alloc(h->nheaders, h->head_len + 1, url, inline_cap);
     if (!r)
         return NULL;
     memcpy(r->head, raw, h->head_len);
@@ -71,7 +77,7 @@ fh_response *fh__response_new_fields(int status, int version, const fh__buf *fie
                                      const char *url)
 {
     size_t len = fields->len;
-    fh_response *r = response_alloc(n, len + 1, url);
+    fh_response *r = response_alloc(n, len + 1, url, 0);
     if (!r)
         return NULL;
     if (len)
@@ -178,7 +184,7 @@ void fh__response_drop_body(fh_response *r)
 {
     if (r->storage_handle)
         r->storage.release(r->storage.ud, r->storage_handle);
-    else
+    else if (r->body.data != r->inline_body || !r->inline_body)
         fh__buf_free(&r->body);
     r->storage_handle = NULL;
     r->body = (fh__buf){0};

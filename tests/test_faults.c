@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fasthttp/fasthttp.h"
+#include "internal.h" /* where a small body was received */
 #include "support/fixtures.h"
 #include "support/peer.h"
 
@@ -174,6 +175,76 @@ static void test_body_storage(void **state)
     req = fh_request_new("GET", url(t, "/"), NULL);
     assert_int_equal(fh_request_set_body_storage(req, &half), FH_EINVAL);
     assert_int_equal(fh_request_set_body_storage(req, NULL), FH_OK);
+    fh_request_free(req);
+}
+
+/* A small body of known length is received into the response's own block
+ * (no allocation of its own) unless the caller's storage takes it; a
+ * larger one, or one cut short, is handled as before. */
+static void test_small_body_in_response_block(void **state)
+{
+    tctx *t = *state;
+    static uint8_t body[4097];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i * 7 + 3);
+    static const size_t sizes[] = {1, 2, 1000, 4096, 4097};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        char head[128];
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+        /* the body whole after the head, then in two pieces later */
+        const fh_peer_step s[] = {PEER_READ, PEER_SEND_N(head, strlen(head)),
+                                  PEER_SEND_N(body, n), PEER_READ,
+                                  PEER_SEND_N(head, strlen(head)), PEER_SLEEP(20),
+                                  PEER_SEND_N(body, n / 2), PEER_SLEEP(20),
+                                  PEER_SEND_N(body + n / 2, n - n / 2), PEER_END};
+        const fh_peer_step *script = s;
+        peer(t, &script, 1);
+        fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+        fh_client *c = client(t);
+        for (int round = 0; round < 2; round++) {
+            fh_response *resp = NULL;
+            assert_int_equal(fh_client_send(c, req, &resp), FH_OK);
+            size_t len = 0;
+            const uint8_t *p = fh_response_body(resp, &len);
+            assert_int_equal(len, n);
+            assert_memory_equal(p, body, n);
+            if (n <= 4096)
+                assert_ptr_equal(p, resp->inline_body);
+            else
+                assert_null(resp->inline_body);
+            fh_response_free(resp);
+        }
+        fh_request_free(req);
+        reset(t);
+    }
+    /* The caller's storage comes first. */
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    const fh_peer_step s[] = {PEER_READ, PEER_SEND(head), PEER_SEND_N(body, 1000), PEER_END};
+    const fh_peer_step *script = s;
+    peer(t, &script, 1);
+    fh_test_storage st;
+    fh_test_storage_init(&st, 1);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    fh_request_set_body_storage(req, &st.api);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(client(t), req, &resp), FH_OK);
+    assert_int_equal(st.allocs, 1);
+    assert_null(resp->inline_body);
+    fh_response_free(resp);
+    assert_int_equal(st.releases, 1);
+    fh_request_free(req);
+    reset(t);
+    /* Cut short: the request fails, nothing leaks (ASan). */
+    static const char head_short[] = "HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n";
+    const fh_peer_step cut[] = {PEER_READ, PEER_SEND(head_short), PEER_SEND_N(body, 100),
+                                PEER_CLOSE, PEER_END};
+    script = cut;
+    peer(t, &script, 1);
+    fh_test_result r;
+    req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_int_equal(fh_test_send(client(t), req, &r), FH_ECLOSED);
+    fh_test_result_free(&r);
     fh_request_free(req);
 }
 
@@ -596,6 +667,7 @@ int main(void)
         T(test_body_shorter_than_content_length),
         T(test_large_body_direct_read),
         T(test_body_storage),
+        T(test_small_body_in_response_block),
         T(test_bad_content_length),
         T(test_headers_too_large),
         T(test_too_many_headers),

@@ -338,6 +338,16 @@ static int add_all(FhpHeaders *h, PyObject *src)
 
 PyObject *fhp_headers_from(PyObject *src)
 {
+    if (src && Py_IS_TYPE(src, &FhpHeaders_Type)) {
+        /* A copy of a Headers (a client's, into each request): one slice of
+         * the same pair objects, which also lets the request carry the
+         * client's header set (client.c, set_prefix). */
+        FhpHeaders *h = (FhpHeaders *)FhpHeaders_Type.tp_alloc(&FhpHeaders_Type, 0);
+        PyObject *list = ((FhpHeaders *)src)->list;
+        if (h && !(h->list = PyList_GetSlice(list, 0, PyList_GET_SIZE(list))))
+            Py_CLEAR(h);
+        return (PyObject *)h;
+    }
     PyObject *h = fhp_headers_new();
     if (h && add_all((FhpHeaders *)h, src) < 0)
         Py_CLEAR(h);
