@@ -166,7 +166,7 @@ static void fill_body(fh__exchange *x)
     uint64_t limit = body_limit(x, &kind);
     for (;;) {
         size_t want = next_want(x, b);
-        if ((x->resp->storage_handle || (b->data && b->data == x->resp->inline_body)) &&
+        if ((x->resp->storage_handle || fh__response_body_inline(x->resp)) &&
             b->cap - b->len < want) {
             /* The caller's storage (or the room in the response's block)
              * cannot grow; the framing never lets a body outrun its
@@ -300,12 +300,12 @@ void fh__ex_on_head(fh__exchange *x)
             body_too_large(x, kind, limit);
             return;
         }
-        if (use_storage(x, want))
-            ;
-        else if (want < r->inline_cap && !r->body.data)
-            r->body = (fh__buf){r->inline_body, 0, r->inline_cap}; /* no allocation */
-        else if (want <= (64u << 20))
-            fh__buf_reserve(&r->body, (size_t)want + 1); /* one allocation */
+        if (!use_storage(x, want)) {
+            if (want < r->inline_cap && !r->body.data)
+                r->body = (fh__buf){r->inline_body, 0, r->inline_cap}; /* no allocation */
+            else if (want <= (64u << 20))
+                fh__buf_reserve(&r->body, (size_t)want + 1); /* one allocation */
+        }
     }
     fill_body(x);
 }

@@ -518,6 +518,12 @@ int fh__h2_field_dropped(const fh_header *f);
 
 /* Builds a response from a parsed head (copies the head bytes) that came
  * from url (the hop's, without credentials; copied too). */
+/* 1 when r's body lives in the room of r's own block (it cannot grow and
+ * is not freed on its own). */
+static inline int fh__response_body_inline(const fh_response *r)
+{
+    return r->inline_body && r->body.data == r->inline_body;
+}
 fh_response *fh__response_new(const fh__h1_head *h, const char *raw, const char *url,
                               size_t inline_cap);
 /* Appends one field to a buffer of fields for fh__response_new_fields

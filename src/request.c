@@ -220,6 +220,8 @@ int fh__request_reserve_hdrs(fh_request *req, size_t more)
 {
     if (more <= req->hdr_cap - req->nhdrs)
         return FH_OK;
+    if (more > SIZE_MAX / 2 / sizeof(fh__hdr) - req->nhdrs)
+        return FH_ENOMEM; /* the doubling below could overflow */
     size_t cap = req->hdr_cap ? req->hdr_cap : 8;
     while (cap - req->nhdrs < more)
         cap *= 2;

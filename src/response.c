@@ -184,7 +184,7 @@ void fh__response_drop_body(fh_response *r)
 {
     if (r->storage_handle)
         r->storage.release(r->storage.ud, r->storage_handle);
-    else if (r->body.data != r->inline_body || !r->inline_body)
+    else if (!fh__response_body_inline(r))
         fh__buf_free(&r->body);
     r->storage_handle = NULL;
     r->body = (fh__buf){0};

@@ -96,8 +96,10 @@ static fh_header_set *client_header_set(FhpClient *self)
     }
     fh_header stack[8];
     fh_header *f = n <= 8 ? stack : PyMem_Calloc((size_t)n, sizeof *f);
-    if (!f)
-        return (fh_header_set *)PyErr_NoMemory();
+    if (!f) {
+        PyErr_NoMemory();
+        return NULL;
+    }
     PyObject *pairs = PyList_AsTuple(list); /* before any conversion: list may not change */
     fh_header_set *set = NULL;
     int rc = pairs ? FH_OK : FH_ENOMEM;
