@@ -613,6 +613,13 @@ void fh__ex_on_timer(fh__exchange *x, int64_t now)
             x->conn->codec->on_timer(x->conn, x);
         return;
     }
+    if (!total && x->phase_error == FH_ETIMEOUT_READ && x->conn && x->conn->fd >= 0 &&
+        fh__conn_lowat_rescue(x->conn)) {
+        /* Bytes arrived but stayed under the large-body low-water mark:
+         * they are progress (transport.c), so the read timeout restarts. */
+        fh__ex_set_phase(x, FH_TIMEOUT_READ, FH_ETIMEOUT_READ);
+        return;
+    }
     int code = total ? FH_ETIMEOUT_TOTAL : x->phase_error;
     int kind = total ? FH_TIMEOUT_TOTAL
                : code == FH_ETIMEOUT_CONNECT ? FH_TIMEOUT_CONNECT

@@ -300,6 +300,8 @@ static ssize_t read_some(fh__conn *c, h1 *st, char *err, size_t errlen)
     }
     if (fh__buf_reserve(&c->rbuf, FH__READ_CHUNK))
         return FH_ENOMEM;
+    if (c->lowat > 1)
+        fh__conn_set_lowat(c, 1); /* heads and framed bytes: any byte counts */
     size_t room = c->rbuf.cap - c->rbuf.len;
     /* While the head is awaited, at most FH__DIRECT_MIN: the head and a
      * small body come in one read, and the rest of a larger body goes from
@@ -565,8 +567,13 @@ static ssize_t h1_read_into(fh__conn *c, fh__exchange *x, uint8_t *dst, size_t c
     int w = 0;
     char msg[160] = "";
     ssize_t n = fh__conn_read(c, dst, want, &w, msg, sizeof msg);
-    if (n == FH_EAGAIN)
+    if (n == FH_EAGAIN) {
+        /* Wake up once per FH__LOWAT bytes, not per segment; the mark never
+         * exceeds what the body still has to bring (transport.c). */
+        if (want >= FH__LOWAT)
+            fh__conn_set_lowat(c, FH__LOWAT);
         return FH_EAGAIN;
+    }
     if (n == 0) {
         st->peer_eof = 1;
         return FH__DIRECT_NO; /* span() reports the early close */
@@ -581,6 +588,8 @@ static ssize_t h1_read_into(fh__conn *c, fh__exchange *x, uint8_t *dst, size_t c
     const uint8_t *data = NULL;
     if (fh__h1_body_feed(&st->body, dst, (size_t)n, &used, &data, &dlen) == 1)
         st->body_done = 1;
+    if (c->lowat > 1 && b->expected - b->received < (uint64_t)c->lowat)
+        fh__conn_set_lowat(c, 1); /* the rest is smaller than the mark */
     if (x->state == FH__X_ACTIVE)
         fh__ex_set_phase(x, FH_TIMEOUT_READ, FH_ETIMEOUT_READ); /* progress */
     return n;
@@ -608,11 +617,14 @@ static void h1_leave(fh__conn *c, fh__exchange *x, int clean)
     h1 *st = c->cs;
     st->x = NULL;
     st->phase = H1_IDLE;
+    /* Whoever reads this socket next waits for any byte again. */
+    int lowat_reset = fh__conn_set_lowat(c, 1) == 0;
+    c->lowat_off = 0;
     if (clean && st->upgraded && x->resp) {
         fh__conn_take_over(c, x->resp);
         return;
     }
-    int reusable = clean && st->keep_alive && !st->peer_eof && !st->body_unsent &&
+    int reusable = clean && lowat_reset && st->keep_alive && !st->peer_eof && !st->body_unsent &&
                    !st->upgraded && c->rpos == c->rbuf.len;
     if (clean)
         c->uses++;

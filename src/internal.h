@@ -116,6 +116,8 @@ struct fh__conn {
     int watch;                     /* events registered for fd */
     fh__buf rbuf;                  /* bytes received and not yet consumed */
     size_t rpos;                   /* parse offset into rbuf */
+    int lowat;                     /* SO_RCVLOWAT we set; 0 or 1: the kernel's default */
+    int lowat_off;                 /* not for the rest of this response (transport.c) */
     /* opening */
     fh__resolve_job *job;
     fh__note note;                 /* the resolver's completion, posted to the engine */
@@ -202,6 +204,17 @@ ssize_t fh__conn_writev(fh__conn *c, const struct iovec *iov, int iovcnt, int *w
                         size_t errlen);
 /* 1 when an idle connection is still usable: no EOF, no unexpected bytes. */
 int fh__conn_alive(fh__conn *c);
+/* Large bodies: the socket is reported readable only once `bytes` are
+ * queued (SO_RCVLOWAT), or at the first byte again when bytes <= 1. The
+ * caller keeps bytes <= what the peer still has to send, so the wait always
+ * ends (docs/architecture.md, "Large bodies: one wake-up per 64 KiB").
+ * Returns 0, or -1 when the mark could not be put back to 1 (the
+ * connection must not be reused then). A no-op where unsupported. */
+int fh__conn_set_lowat(fh__conn *c, int bytes);
+/* A read timeout while a raised mark holds back bytes that did arrive:
+ * 1 when there were some (the mark is dropped for the rest of the response
+ * and the socket reads as ready, so it is progress, not a timeout). */
+int fh__conn_lowat_rescue(fh__conn *c);
 fh__conn *fh__conn_new(int fd);
 /* Closes the socket (TLS shutdown best-effort) and frees the connection. */
 void fh__conn_close(fh__conn *c);
@@ -738,6 +751,7 @@ int fh__ex_prepare(fh__exchange *x);
 #define FH__SPAN_END 2 /* codec span(): the body ended, validated */
 #define FH__DIRECT_NO (-100000) /* codec read_into(): use span() instead */
 #define FH__DIRECT_MIN 16384    /* read_into() only for reads at least this large */
+#define FH__LOWAT 65536         /* read_into(): wake up per this many bytes (transport.c) */
 
 /* The protocol behind a connection (docs/architecture.md, "Three objects").
  * Calls come from the engine's thread only. */

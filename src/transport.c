@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,4 +189,61 @@ int fh__conn_alive(fh__conn *c)
     char b;
     ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* ---- the receive low-water mark ---------------------------------------------------------- */
+
+/* Reading a large body as fast as it arrives wakes the reader for every few
+ * segments: on loopback and in virtual machines the wake-up (an IPI, a VM
+ * exit on the sender's CPU) costs more than the copy, and the sender slows
+ * down waiting for it. With SO_RCVLOWAT raised, poll/epoll report the socket
+ * only once that many bytes are queued, and since Linux 4.18 the kernel also
+ * skips the wake-ups below the mark (tcp_data_ready), grows the receive
+ * buffer so the mark fits in the window, and acknowledges at once while
+ * below it, so the sender never waits for a window the mark holds shut.
+ * Older kernels lack those guarantees, so the mark is left alone there. */
+static int lowat_supported(void)
+{
+#ifdef __linux__
+    static int known; /* 0 unknown, 1 yes, -1 no; a race only computes it twice */
+    if (!known) {
+        struct utsname u;
+        int major = 0, minor = 0;
+        known = (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+                 (major > 4 || (major == 4 && minor >= 18)))
+                    ? 1
+                    : -1;
+    }
+    return known > 0;
+#else
+    return 0;
+#endif
+}
+
+int fh__conn_set_lowat(fh__conn *c, int bytes)
+{
+    int now = c->lowat > 1 ? c->lowat : 1;
+    if (bytes < 1)
+        bytes = 1;
+    if (bytes == now || (bytes > 1 && (c->lowat_off || c->fd < 0 || !lowat_supported())))
+        return 0;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0) {
+        c->lowat = bytes;
+        return 0;
+    }
+    c->lowat_off = 1; /* not raised: nothing held back; not lowered: unusable */
+    return bytes > 1 ? 0 : -1;
+}
+
+int fh__conn_lowat_rescue(fh__conn *c)
+{
+    int queued = 0;
+    if (c->lowat <= 1 || ioctl(c->fd, FIONREAD, &queued) < 0 || queued <= 0)
+        return 0;
+    /* Setting the mark wakes the socket's waiters when bytes are queued
+     * (tcp_set_rcvlowat calls tcp_data_ready), so the loop reads them. */
+    if (fh__conn_set_lowat(c, 1) < 0)
+        return 0;
+    c->lowat_off = 1;
+    return 1;
 }

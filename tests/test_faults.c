@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "fasthttp/fasthttp.h"
 #include "internal.h" /* where a small body was received */
@@ -423,6 +424,169 @@ static void test_slow_drip_total_timeout(void **state)
     assert_int_equal(send_with_timeouts(*state, s, 5000, 400), FH_ETIMEOUT_TOTAL);
 }
 
+/* ---- large bodies under the receive low-water mark ----------------------- */
+
+/* A body of TRICKLE_LEN bytes: the first TRICKLE_FAST at once, the rest in
+ * PIECES pieces of PIECE bytes, PIECE_MS apart. The client raises the
+ * socket's low-water mark to 64 KiB while more than that is left (transport.c),
+ * so the trickle alone would take 32 pieces (800 ms) to wake it: longer than
+ * the read timeout these tests set. Then, unless `hold`, a small response on
+ * the same connection. */
+enum { TRICKLE_FAST = 100000, PIECE = 2000, PIECES = 40, PIECE_MS = 25,
+       TRICKLE_LEN = TRICKLE_FAST + PIECE * PIECES };
+
+static const uint8_t *trickle_body(void)
+{
+    static uint8_t body[320000]; /* test_large_body_rest_under_mark uses 310000 */
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i * 13 + 5);
+    return body;
+}
+
+static void trickle_script(fh_peer_step *s, size_t cap, int pieces, int then)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 180000\r\n\r\n";
+    const uint8_t *body = trickle_body();
+    size_t k = 0;
+    s[k++] = (fh_peer_step)PEER_READ;
+    s[k++] = (fh_peer_step)PEER_SEND(head);
+    s[k++] = (fh_peer_step)PEER_SEND_N(body, TRICKLE_FAST);
+    for (int i = 0; i < pieces; i++) {
+        s[k++] = (fh_peer_step)PEER_SLEEP(PIECE_MS);
+        s[k++] = (fh_peer_step)PEER_SEND_N(body + TRICKLE_FAST + (size_t)i * PIECE, PIECE);
+    }
+    if (then == 1) { /* the same connection carries the next exchange */
+        s[k++] = (fh_peer_step)PEER_READ;
+        s[k++] = (fh_peer_step)PEER_SEND(OK_RESP);
+    } else if (then == 2) {
+        s[k++] = (fh_peer_step)PEER_HOLD;
+    }
+    s[k++] = (fh_peer_step)PEER_END;
+    assert_true(k <= cap);
+}
+
+static fh_request *trickle_request(tctx *t, int stream)
+{
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_non_null(req);
+    fh_request_set_timeout(req, FH_TIMEOUT_READ, 300);
+    fh_request_set_stream(req, stream);
+    return req;
+}
+
+/* Bytes held back by the mark are progress, not a read timeout: the body
+ * completes, and the connection's next exchange reads its head at once
+ * (the mark is back at one byte), buffered and streamed. */
+static void test_trickle_under_low_water_mark(void **state)
+{
+    tctx *t = *state;
+    fh_peer_step s[2 * PIECES + 8];
+    trickle_script(s, sizeof s / sizeof *s, PIECES, 1);
+    for (int stream = 0; stream <= 1; stream++) {
+        peer(t, (const fh_peer_step *const[]){s}, 1);
+        client(t);
+        fh_request *req = trickle_request(t, stream);
+        fh_test_result r;
+        if (!stream) {
+            assert_int_equal(fh_test_send(t->client, req, &r), FH_OK);
+        } else {
+            fh_response *resp = NULL; /* read 64 KiB at a time, as Python does */
+            assert_int_equal(fh_client_send(t->client, req, &resp), FH_OK);
+            r = (fh_test_result){0};
+            assert_int_equal(fh_test_read_all(resp, 65536, &r.body, &r.body_len), FH_OK);
+            fh_response_free(resp);
+        }
+        assert_int_equal(r.body_len, TRICKLE_LEN);
+        assert_memory_equal(r.body, trickle_body(), TRICKLE_LEN);
+        fh_test_result_free(&r);
+        fh_request_free(req);
+        fh_test_result r2;
+        assert_int_equal(fh_test_get(t->client, url(t, "/"), &r2), FH_OK);
+        assert_int_equal(r2.body_len, 2); /* OK_RESP: so on the same connection */
+        fh_test_result_free(&r2);
+        reset(t);
+    }
+}
+
+/* The mark as the stream's connection has it now (1: the kernel's default). */
+static int stream_lowat(const fh_response *resp)
+{
+    const fh__conn *c = resp->xfer ? resp->xfer->conn : NULL;
+    return c && c->lowat > 1 ? c->lowat : 1;
+}
+
+/* The mark rises to 64 KiB only while at least that much is left, and drops
+ * back to one byte once less is left: the last 10000 bytes then wake the
+ * client at once, with no read timeout to run out first (10 s here: the
+ * total timeout of 3 s would fail the exchange). The peer keeps the
+ * connection open, so no FIN wakes the client either. */
+static void test_large_body_rest_under_mark(void **state)
+{
+    tctx *t = *state;
+    enum { LEN = 310000, MIDDLE = 200000 };
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 310000\r\n\r\n";
+    const uint8_t *body = trickle_body();
+    const fh_peer_step s[] = {PEER_READ, PEER_SEND(head), PEER_SEND_N(body, TRICKLE_FAST),
+                              PEER_SLEEP(50), PEER_SEND_N(body + TRICKLE_FAST, MIDDLE),
+                              PEER_SLEEP(50),
+                              PEER_SEND_N(body + TRICKLE_FAST + MIDDLE, LEN - TRICKLE_FAST - MIDDLE),
+                              PEER_HOLD, PEER_END};
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    fh_request *req = fh_request_new("GET", url(t, "/"), NULL);
+    assert_non_null(req);
+    fh_request_set_timeout(req, FH_TIMEOUT_READ, 10000);
+    fh_request_set_timeout(req, FH_TIMEOUT_TOTAL, 3000);
+    fh_request_set_stream(req, 1);
+    fh_response *resp = NULL;
+    assert_int_equal(fh_client_send(t->client, req, &resp), FH_OK);
+    static uint8_t got[LEN];
+    size_t have = 0;
+    int raised = 0;
+    ssize_t n;
+    while ((n = fh_response_read(resp, got + have, 65536)) > 0) {
+        have += (size_t)n;
+        int m = stream_lowat(resp);
+        assert_true(m == 1 || (m == 65536 && LEN - have >= 65536));
+        raised |= m > 1;
+    }
+    assert_int_equal(n, 0);
+    assert_int_equal(have, LEN);
+    assert_memory_equal(got, body, LEN);
+    struct utsname u;
+    int major = 0, minor = 0;
+    if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+        (major > 4 || (major == 4 && minor >= 18)))
+        assert_true(raised); /* the wait for the middle part, with 210000 bytes to come */
+    fh_response_free(resp);
+    fh_request_free(req);
+}
+
+/* A body that stops coming is still a read timeout, mark or no mark; one
+ * cut short is still "closed after N of M" at once. */
+static void test_large_body_stalls_or_ends(void **state)
+{
+    tctx *t = *state;
+    fh_peer_step s[2 * PIECES + 8];
+    trickle_script(s, sizeof s / sizeof *s, 0, 2); /* 100000 bytes, then nothing */
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    fh_request *req = trickle_request(t, 0);
+    fh_test_result r;
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_ETIMEOUT_READ);
+    fh_test_result_free(&r);
+    fh_request_free(req);
+    reset(t);
+    trickle_script(s, sizeof s / sizeof *s, 0, 0); /* 100000 bytes, then a close */
+    peer(t, (const fh_peer_step *const[]){s}, 1);
+    client(t);
+    req = trickle_request(t, 0);
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_ECLOSED);
+    assert_non_null(strstr(r.msg, "100000 of 180000"));
+    fh_test_result_free(&r);
+    fh_request_free(req);
+}
+
 static const fh_peer_step hold[] = {PEER_READ, PEER_HOLD, PEER_END};
 
 static void test_no_answer_read_timeout(void **state)
@@ -678,6 +842,9 @@ int main(void)
         T(test_stream_short_body),
         T(test_interim_responses),
         T(test_slow_drip_read_timeout),
+        T(test_trickle_under_low_water_mark),
+        T(test_large_body_rest_under_mark),
+        T(test_large_body_stalls_or_ends),
         T(test_slow_drip_total_timeout),
         T(test_no_answer_read_timeout),
         T(test_no_answer_total_timeout),

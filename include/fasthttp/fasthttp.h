@@ -563,7 +563,10 @@ FH_EXTERN void *fh_response_take_body_storage(fh_response *resp, size_t *len);
  * the response's wait hooks (fh_client_send_with), and returns the negative
  * value a hook stopped with; for responses from an engine it returns
  * FH_EAGAIN when nothing is available (the engine calls the request's body
- * callback when there is more). */
+ * callback when there is more). With cap >= 64 KiB and at least that much
+ * of an HTTP/1.1 body of known length still to come, a wait ends once 64 KiB
+ * have arrived, not at the first segment (docs/architecture.md, "Large
+ * bodies: one wake-up per 64 KiB"). */
 FH_EXTERN ssize_t fh_response_read(fh_response *resp, uint8_t *buf, size_t cap);
 
 /* Replaces the wait hooks of a streamed response from fh_client_send or
