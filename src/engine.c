@@ -105,6 +105,8 @@ int fh__engine_watch(fh_engine *e, fh__conn *c, int fd, int events)
         return FH_OK;
     int old = ent->events;
     ent->events = events;
+    if (events && (size_t)fd >= e->fd_hi)
+        e->fd_hi = (size_t)fd + 1;
     return loop_watch(e, fd, old, events);
 }
 
@@ -131,6 +133,8 @@ int fh__engine_wake_fd(fh_engine *e)
     rc = fds_grow(e, e->wake.fd);
     if (rc == FH_OK) {
         e->fds[e->wake.fd].events = FH_WATCH_READ;
+        if ((size_t)e->wake.fd >= e->fd_hi)
+            e->fd_hi = (size_t)e->wake.fd + 1;
         rc = loop_watch(e, e->wake.fd, 0, FH_WATCH_READ);
     }
     return rc;
@@ -247,6 +251,7 @@ static void after_fork(fh_engine *e)
     e->gen = fh__fork_gen();
     if (e->nfds)
         memset(e->fds, 0, e->nfds * sizeof *e->fds);
+    e->fd_hi = 0;
     if (e->epfd >= 0)
         close(e->epfd);
     e->epfd = -1;

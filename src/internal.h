@@ -832,6 +832,7 @@ struct fh_engine {
     /* fd table: which connection an fd belongs to and what is watched */
     struct fh__fdent { fh__conn *c; int events; } *fds;
     size_t nfds;
+    size_t fd_hi;                 /* no fd at or above it is watched (poll_loop.c) */
     fh__heap timers;              /* deadlines of exchanges and connections */
     int64_t timer_at;             /* armed deadline in us, 0 none, 1 at once */
     int in_action;                /* re-entrancy guard */

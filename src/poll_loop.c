@@ -17,11 +17,15 @@
 #include <unistd.h>
 
 /* Fills *pfds with the watched fds. *pfds starts as a stack array of *cap
- * entries and moves to the heap only when more fds are watched. */
+ * entries and moves to the heap only when more fds are watched. The scan
+ * stops at fd_hi, lowered here past fds no longer watched: the table has at
+ * least 64 entries, and a blocking call watches one or two low fds. */
 static int collect(fh_engine *e, struct pollfd **pfds, size_t *cap, struct pollfd *stackbuf)
 {
     int n = 0;
-    for (size_t fd = 0; fd < e->nfds; fd++) {
+    while (e->fd_hi && !e->fds[e->fd_hi - 1].events)
+        e->fd_hi--;
+    for (size_t fd = 0; fd < e->fd_hi; fd++) {
         int ev = e->fds[fd].events;
         if (!ev)
             continue;
