@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TextIO
 
@@ -85,13 +85,17 @@ def _line(res: RunResult) -> str:
 class Runner:
     """`server_log`, when given, returns what the server logged since its last call
     (NginxTarget.take_log): called before a run to start afresh, and after it, so
-    each run is told which protocol the server really saw."""
+    each run is told which protocol the server really saw. `prepare` maps a
+    scenario's key to what must happen before each of its runs, outside the
+    measured window (NginxTarget.warm for the 1 GiB download)."""
 
     def __init__(self, base: RunSpec, clients: list[ClientInfo], scenarios: list[Scenario],
                  rounds: int, max_other: float, log: TextIO,
-                 server_log: Callable[[], ProtocolLog] | None = None) -> None:
+                 server_log: Callable[[], ProtocolLog] | None = None,
+                 prepare: Mapping[str, Callable[[], None]] | None = None) -> None:
         self.base = base
         self.server_log = server_log
+        self.prepare = prepare or {}
         self.clients = clients
         self.scenarios = scenarios
         self.rounds = rounds
@@ -164,6 +168,8 @@ class Runner:
                     if (c.id, s.stream) in skipped:
                         res = replace(skipped[c.id, s.stream])
                     else:
+                        if s.key in self.prepare:
+                            self.prepare[s.key]()
                         res = self._one(self._spec(s, c))
                         if res.status == "skipped":
                             skipped[c.id, s.stream] = res

@@ -184,6 +184,16 @@ class NginxTarget:
     def url(self, path: str) -> str:
         return self.base + path
 
+    def warm(self, path: str) -> None:
+        """Reads the file served at `path` (e.g. ``/payload/1g``) once, so its pages are
+        in the page cache before a client asks for it: a sparse file's pages are
+        zero-filled by whoever reads them first, which must not be nginx during a
+        client's measured run."""
+        buf = bytearray(1 << 20)
+        with open(Path(self.dir, "www", path.lstrip("/")), "rb", buffering=0) as f:
+            while f.readinto(buf):
+                pass
+
     def _files(self) -> None:
         www = Path(self.dir, "www")
         (www / "payload").mkdir(parents=True)
