@@ -205,16 +205,20 @@ int fh__conn_alive(fh__conn *c)
 static int lowat_supported(void)
 {
 #ifdef __linux__
-    static int known; /* 0 unknown, 1 yes, -1 no; a race only computes it twice */
-    if (!known) {
+    /* 0 unknown, 1 yes, -1 no; engines on several threads may race to
+     * compute it, which is harmless, but the accesses must be atomic. */
+    static int known;
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (!k) {
         struct utsname u;
         int major = 0, minor = 0;
-        known = (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-                 (major > 4 || (major == 4 && minor >= 18)))
-                    ? 1
-                    : -1;
+        k = (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+             (major > 4 || (major == 4 && minor >= 18)))
+                ? 1
+                : -1;
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
     }
-    return known > 0;
+    return k > 0;
 #else
     return 0;
 #endif
