@@ -130,14 +130,7 @@ int fh__engine_wake_fd(fh_engine *e)
     int rc = fh__wakeup_init(&e->wake);
     if (rc)
         return rc;
-    rc = fds_grow(e, e->wake.fd);
-    if (rc == FH_OK) {
-        e->fds[e->wake.fd].events = FH_WATCH_READ;
-        if ((size_t)e->wake.fd >= e->fd_hi)
-            e->fd_hi = (size_t)e->wake.fd + 1;
-        rc = loop_watch(e, e->wake.fd, 0, FH_WATCH_READ);
-    }
-    return rc;
+    return fh__engine_watch(e, NULL, e->wake.fd, FH_WATCH_READ); /* an fd of no connection */
 }
 
 /* Handles what other threads posted, one note at a time: a handler may

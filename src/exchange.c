@@ -613,7 +613,7 @@ void fh__ex_on_timer(fh__exchange *x, int64_t now)
             x->conn->codec->on_timer(x->conn, x);
         return;
     }
-    if (!total && x->phase_error == FH_ETIMEOUT_READ && x->conn && x->conn->fd >= 0 &&
+    if (!total && x->phase_error == FH_ETIMEOUT_READ && x->conn &&
         fh__conn_lowat_rescue(x->conn)) {
         /* Bytes arrived but stayed under the large-body low-water mark:
          * they are progress (transport.c), so the read timeout restarts. */

@@ -144,12 +144,18 @@ static void idle_unlink(fh__pool *p, fh__conn *c)
     c->prev = c->next = c->lprev = c->lnext = NULL;
 }
 
+/* Gives back the slot of a connection (open or reserved) of h. */
+static void free_slot(fh__pool *p, fh__pool_host *h)
+{
+    h->open--;
+    p->open--;
+}
+
 /* Closes an idle connection and frees its slot. */
 static void idle_drop(fh__pool *p, fh__conn *c)
 {
     idle_unlink(p, c);
-    c->host->open--;
-    p->open--;
+    free_slot(p, c->host);
     fh__conn_close(c);
 }
 
@@ -197,8 +203,7 @@ static fh__conn *take_idle(fh__pool *p, fh__pool_host *h, int http2)
             p->reused++;
             return c;
         }
-        h->open--;
-        p->open--;
+        free_slot(p, h);
         fh__conn_close(c);
     }
     return NULL;
@@ -429,8 +434,7 @@ int fh__pool_checkout(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__waiter *w
         }
         fh__pool_lock(p);
         p->reused--;
-        h->open--;
-        p->open--;
+        free_slot(p, h);
         serve_waiters(p);
         fh__pool_unlock(p);
         fh__conn_close(idle);
@@ -471,8 +475,7 @@ void fh__pool_waiter_cancel(fh__pool *p, fh__waiter *w)
             w->conn->idle_since_us = fh__now_us();
             idle_push(p, w->conn);
         } else {
-            w->host->open--;
-            p->open--;
+            free_slot(p, w->host);
         }
         w->conn = NULL;
         serve_waiters(p);
@@ -506,8 +509,7 @@ void fh__pool_release(fh__pool *p, fh__conn *c, int reusable)
         idle_push(p, c);
         c = NULL;
     } else {
-        h->open--;
-        p->open--;
+        free_slot(p, h);
     }
     serve_waiters(p);
     fh__pool_unlock(p);
@@ -541,8 +543,7 @@ void fh__pool_forget(fh__pool *p, fh__conn *c)
     fh__pool_lock(p);
     if (c->gen == p->gen) {
         shared_unlink(c);
-        c->host->open--;
-        p->open--;
+        free_slot(p, c->host);
         serve_waiters(p);
     }
     fh__pool_unlock(p);
@@ -551,8 +552,7 @@ void fh__pool_forget(fh__pool *p, fh__conn *c)
 void fh__pool_slot_release(fh__pool *p, fh__pool_host *h)
 {
     fh__pool_lock(p);
-    h->open--;
-    p->open--;
+    free_slot(p, h);
     serve_waiters(p);
     fh__pool_unlock(p);
 }
