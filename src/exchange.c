@@ -244,10 +244,11 @@ int fh__ex_prepare(fh__exchange *x)
     return FH_OK;
 }
 
-ssize_t fh__ex_body_read(fh__exchange *x, uint8_t *buf, size_t cap)
+/* Counts n bytes from the body source (a reader's or a lender's answer) and
+ * checks them against the declared length. */
+static ssize_t count_body(fh__exchange *x, ssize_t n, size_t cap)
 {
     fh_request *r = x->req;
-    ssize_t n = r->body_fn(r->body_ud, buf, cap);
     if (n == FH_EAGAIN) {
         x->body_paused = 1;
         return FH_EAGAIN;
@@ -267,6 +268,22 @@ ssize_t fh__ex_body_read(fh__exchange *x, uint8_t *buf, size_t cap)
     return n;
 }
 
+ssize_t fh__ex_body_read(fh__exchange *x, uint8_t *buf, size_t cap)
+{
+    fh_request *r = x->req;
+    return count_body(x, r->body_fn(r->body_ud, buf, cap), cap);
+}
+
+ssize_t fh__ex_body_lend(fh__exchange *x, const uint8_t **data)
+{
+    fh_request *r = x->req;
+    *data = NULL;
+    ssize_t n = r->lend_fn(r->lend_ud, data);
+    if (n > 0 && !*data)
+        n = FH_EBODY_SOURCE; /* a piece with no bytes behind it */
+    return count_body(x, n, n > 0 ? (size_t)n : 0);
+}
+
 /* ---- setup ------------------------------------------------------------------ */
 
 int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req)
@@ -277,6 +294,8 @@ int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req)
     x->state = FH__X_START;
     x->timer.kind = 1; /* engine.c dispatches on it: an exchange's timer */
     x->t_start = fh__now_us();
+    req->lent = NULL; /* a lent piece of an earlier send is gone */
+    req->lent_len = 0;
     for (int k = 0; k < FH_TIMEOUT_KINDS; k++) {
         int64_t ms = req->timeout_ms[k] >= 0 ? req->timeout_ms[k] : c->timeout_ms[k];
         x->tmo[k] = ms * 1000;

@@ -22,9 +22,9 @@
 #define BODY_INLINE_MAX 16384 /* memory bodies up to this go out with the head */
 /* A reader body goes out in pieces of up to this, read straight into the
  * output buffer (one copy from the reader to the socket's buffer): a piece
- * per sendmsg, four per 256 KiB, instead of sixteen 16 KiB ones through a
- * scratch buffer. */
-#define READER_PIECE 65536
+ * per sendmsg. A lent body (fh_request_set_body_lender) goes out in the
+ * lender's pieces, with no copy at all. */
+#define READER_PIECE 262144
 #define CHUNK_PREFIX_MAX 18 /* "ffffffffffffffff\r\n": the size of a piece in hex */
 
 enum { H1_IDLE = 0, H1_SEND, H1_HEAD, H1_BODY };
@@ -36,6 +36,9 @@ typedef struct h1 {
     fh__buf out;               /* request head (+ small body, chunk frames) */
     size_t out_pos;
     size_t body_pos;           /* memory body bytes sent */
+    const uint8_t *lent;       /* the unsent rest of a lent piece */
+    size_t lent_len;
+    int crlf_due;              /* a lent chunk's closing CRLF goes out with the next frame */
     int body_phase;            /* 0 head, 1 body, 2 done */
     int body_eof;              /* the reader ended */
     int awaiting_continue;     /* head sent, body held until 100 Continue */
@@ -125,6 +128,47 @@ static int fill_from_reader(h1 *st, fh__exchange *x)
     return 1;
 }
 
+/* The next piece of a lent body, sent from where it is: out gets only the
+ * framing, the CRLF that ends the previous chunk and this chunk's size line
+ * (RFC 9112 §7.1), or the last-chunk at the end. Returns as
+ * fill_from_reader does. */
+static int fill_from_lender(h1 *st, fh__exchange *x)
+{
+    int chunked = x->req->body_fn_len < 0;
+    const uint8_t *p = NULL;
+    st->out.len = st->out_pos = 0;
+    ssize_t n = fh__ex_body_lend(x, &p);
+    if (n == FH_EAGAIN)
+        return 0;
+    if (n < 0)
+        return (int)n;
+    char frame[2 + CHUNK_PREFIX_MAX + 5];
+    size_t len = 0;
+    if (chunked && st->crlf_due) {
+        memcpy(frame, "\r\n", 2);
+        len = 2;
+    }
+    st->crlf_due = 0;
+    if (n == 0) {
+        st->body_phase = 2;
+        if (chunked) {
+            memcpy(frame + len, "0\r\n\r\n", 5); /* last-chunk, no trailers */
+            len += 5;
+        }
+    } else {
+        st->lent = p;
+        st->lent_len = (size_t)n;
+        if (chunked) {
+            len += fh__h1_chunk_prefix(frame + len, (size_t)n);
+            st->crlf_due = 1;
+        }
+    }
+    int rc = len ? fh__buf_append(&st->out, frame, len) : 0;
+    if (rc)
+        fh__request_fail(x->req, "out of memory");
+    return rc ? rc : 1;
+}
+
 static int build_iov(h1 *st, fh__exchange *x, struct iovec *iov)
 {
     int n = 0;
@@ -134,6 +178,8 @@ static int build_iov(h1 *st, fh__exchange *x, struct iovec *iov)
     int held = expects_continue(x) && !st->expect_done; /* body waits for 100 */
     if (st->body_phase == 1 && !r->body_fn && st->body_pos < r->body_len && !held)
         iov[n++] = (struct iovec){(void *)(r->body + st->body_pos), r->body_len - st->body_pos};
+    else if (st->lent_len)
+        iov[n++] = (struct iovec){(void *)st->lent, st->lent_len};
     return n;
 }
 
@@ -142,6 +188,11 @@ static void advance(h1 *st, const fh__exchange *x, size_t n)
     size_t h = st->out.len - st->out_pos;
     size_t a = n < h ? n : h;
     st->out_pos += a;
+    if (st->lent_len) {
+        st->lent += n - a;
+        st->lent_len -= n - a;
+        return;
+    }
     st->body_pos += n - a;
     if (st->body_phase == 1 && !x->req->body_fn && st->body_pos == x->req->body_len)
         st->body_phase = 2;
@@ -171,7 +222,7 @@ static void do_send(fh__conn *c)
             return;
         }
         if (n == 0 && st->body_phase == 1) {
-            int rc = fill_from_reader(st, x);
+            int rc = x->req->lend_fn ? fill_from_lender(st, x) : fill_from_reader(st, x);
             if (rc < 0) {
                 fh__ex_fail_code(x, rc);
                 return;
@@ -217,6 +268,9 @@ static int build_head(h1 *st, fh__exchange *x)
 {
     fh_request *r = x->req;
     st->out.len = st->out_pos = st->body_pos = 0;
+    st->lent = NULL;
+    st->lent_len = 0;
+    st->crlf_due = 0;
     const char *auth = x->authority;
     int rc = fh__h1_write_head_n(&st->out, x->method, x->method_len, x->target,
                                  x->target_len, auth, x->authority_len, x->hdrs, x->nhdrs,

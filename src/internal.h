@@ -433,6 +433,13 @@ struct fh_request {
     fh_body_read_fn body_fn; /* streamed body */
     void *body_ud;
     int64_t body_fn_len;     /* -1: chunked */
+    /* A lent body (fh_request_set_body_lender): body_fn is then
+     * fh__body_lent_copy, which copies from the lent piece for the codecs
+     * that need a copy (HTTP/2); HTTP/1.1 sends the pieces as they are. */
+    fh_body_lend_fn lend_fn;
+    void *lend_ud;
+    const uint8_t *lent;     /* the rest of the current piece (copy path) */
+    size_t lent_len;
     int64_t timeout_ms[FH_TIMEOUT_KINDS]; /* -1: client's default */
     int64_t limit[FH_LIMIT_KINDS];        /* -1: client's */
     int stream;
@@ -726,6 +733,11 @@ static inline int fh__ex_has_body(const fh__exchange *x)
 /* Pulls the next piece of a reader body: n > 0 bytes, 0 at its end, FH_EAGAIN
  * when paused (fh_engine_resume continues), or FH_EBODY_SOURCE (message set). */
 ssize_t fh__ex_body_read(fh__exchange *x, uint8_t *buf, size_t cap);
+/* The next piece of a lent body (fh_request_set_body_lender) without a
+ * copy: *data and its length, 0 at the end, FH_EAGAIN (body_paused set) or
+ * FH_EBODY_SOURCE; counted and checked as fh__ex_body_read counts. */
+ssize_t fh__ex_body_lend(fh__exchange *x, const uint8_t **data);
+ssize_t fh__body_lent_copy(void *ud, uint8_t *buf, size_t cap);
 
 /* body.c: the response body, whatever the codec. */
 /* A final head arrived in x->resp (the codec parsed it); the policy decides

@@ -292,6 +292,7 @@ int fh_request_set_body(fh_request *req, const void *data, size_t len, int copy)
     req->body_len = len;
     req->has_body = 1;
     req->body_fn = NULL;
+    req->lend_fn = NULL;
     return FH_OK;
 }
 
@@ -301,6 +302,7 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud, in
         return FH_EINVAL;
     if (req->xfer)
         return FH_ESTATE;
+    req->lend_fn = NULL;
     req->body_fn = fn;
     req->body_ud = ud;
     req->body_fn_len = length < 0 ? -1 : length;
@@ -308,6 +310,42 @@ int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud, in
     req->body = NULL;
     req->body_len = 0;
     return FH_OK;
+}
+
+/* The reader of a lent body for the codecs that copy (HTTP/2): copies from
+ * the current piece, asking the lender for the next one when it is used up. */
+ssize_t fh__body_lent_copy(void *ud, uint8_t *buf, size_t cap)
+{
+    fh_request *req = ud;
+    if (req->lent_len == 0) {
+        const uint8_t *p = NULL;
+        ssize_t n = req->lend_fn(req->lend_ud, &p);
+        if (n <= 0)
+            return n; /* the end, FH_EAGAIN or a failure */
+        if (!p)
+            return FH_EBODY_SOURCE;
+        req->lent = p;
+        req->lent_len = (size_t)n;
+    }
+    size_t k = req->lent_len < cap ? req->lent_len : cap;
+    memcpy(buf, req->lent, k);
+    req->lent += k;
+    req->lent_len -= k;
+    return (ssize_t)k;
+}
+
+int fh_request_set_body_lender(fh_request *req, fh_body_lend_fn fn, void *ud, int64_t length)
+{
+    if (!req || !fn)
+        return FH_EINVAL;
+    int rc = fh_request_set_body_reader(req, fh__body_lent_copy, req, length);
+    if (rc == FH_OK) {
+        req->lend_fn = fn;
+        req->lend_ud = ud;
+        req->lent = NULL;
+        req->lent_len = 0;
+    }
+    return rc;
 }
 
 int fh_request_set_limit(fh_request *req, fh_limit_kind kind, int64_t value)

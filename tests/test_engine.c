@@ -524,6 +524,51 @@ static void test_chunked_upload_with_pause(void **state)
     peer_join(&p);
 }
 
+/* The lender's twin of pausing_reader: lends "abc" three times, saying
+ * FH_EAGAIN once between the first and the second. */
+static ssize_t pausing_lender(void *ud, const uint8_t **data)
+{
+    body_src *s = ud;
+    s->calls++;
+    if (s->calls == 2 && !s->paused_once) {
+        s->paused_once = 1;
+        return FH_EAGAIN;
+    }
+    if (s->calls > 4)
+        return 0;
+    *data = (const uint8_t *)"abc";
+    return 3;
+}
+
+static void test_chunked_lent_upload_with_pause(void **state)
+{
+    peer p = {.scripts = {serve_ok}, .nscripts = 1};
+    fh_client *c = client_for(&p);
+    ext_loop l = {.timer_ms = -1};
+    fh_loop_ops ops = {ext_watch, ext_timer};
+    fh_engine *e = fh_engine_new(c, &ops, &l);
+    fh_request *r = fh_request_new("POST", "http://example.test/up", NULL);
+    body_src src = {0};
+    assert_int_equal(fh_request_set_body_lender(r, pausing_lender, &src, -1), FH_OK);
+    fh_callbacks cb = {ext_done, NULL};
+    assert_int_equal(fh_engine_submit(e, r, &cb, &l), FH_OK);
+    for (int i = 0; i < 20 && !src.paused_once; i++)
+        ext_run_once(&l, e);
+    assert_true(src.paused_once);
+    assert_int_equal(src.calls, 2); /* nothing asked of a paused lender */
+    assert_int_equal(fh_engine_resume(e, r), FH_OK);
+    while (!l.done)
+        ext_run_once(&l, e);
+    assert_int_equal(l.status, FH_OK);
+    assert_non_null(strstr(p.request[0], "Transfer-Encoding: chunked\r\n"));
+    assert_non_null(strstr(p.request[0], "\r\n\r\n3\r\nabc\r\n3\r\nabc\r\n3\r\nabc\r\n0\r\n\r\n"));
+    fh_response_free(l.resp);
+    fh_engine_free(e);
+    fh_request_free(r);
+    fh_client_free(c);
+    peer_join(&p);
+}
+
 static void test_invalid_header_rejected_before_connect(void **state)
 {
     peer p = {.scripts = {serve_ok}, .nscripts = 1};
@@ -605,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_stale_connection_retried_for_get_only),
         cmocka_unit_test(test_cancel_frees_everything),
         cmocka_unit_test(test_chunked_upload_with_pause),
+        cmocka_unit_test(test_chunked_lent_upload_with_pause),
         cmocka_unit_test(test_invalid_header_rejected_before_connect),
         cmocka_unit_test(test_host_override_and_url_check),
         cmocka_unit_test(test_expect_continue),

@@ -297,6 +297,149 @@ static void test_request_bytes_sized_reader(void **state)
     fh_request_free(req);
 }
 
+/* A lent body goes out as lent: each piece one chunk, framed exactly as
+ * RFC 9112 §7.1 has it, with no copy in between. */
+static void test_request_bytes_chunked_lender(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    static const char *const parts[] = {"abc", "defgh", "i", NULL};
+    fh_test_pieces src = {parts, 0};
+    fh_request *req = fh_request_new("PUT", url(t, "/up"), NULL);
+    assert_int_equal(fh_request_set_body_lender(req, fh_test_pieces_lend, &src, -1), FH_OK);
+    char want[256];
+    snprintf(want, sizeof want,
+             "PUT /up HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n5\r\ndefgh\r\n1\r\ni\r\n0\r\n\r\n",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, req), want);
+    fh_request_free(req);
+}
+
+static void test_request_bytes_sized_lender(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    static const char *const parts[] = {"12345", "678", NULL};
+    fh_test_pieces src = {parts, 0};
+    fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+    assert_int_equal(fh_request_set_body_lender(req, fh_test_pieces_lend, &src, 8), FH_OK);
+    char want[256];
+    snprintf(want, sizeof want,
+             "POST /up HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 8\r\n\r\n12345678",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, req), want);
+    fh_request_free(req);
+}
+
+/* A lender that refills one buffer per call and spoils the previous piece
+ * first: the body arrives intact only if every piece was sent whole before
+ * the next call, as the contract says, through the partial writes of
+ * pieces larger than the socket buffers. */
+typedef struct spoiling_lender {
+    char *buf;
+    size_t piece, pieces, i;
+} spoiling_lender;
+
+static char piece_byte(size_t piece, size_t k)
+{
+    return (char)('a' + (piece * 7 + k) % 26);
+}
+
+static ssize_t spoiling_lend(void *ud, const uint8_t **data)
+{
+    spoiling_lender *s = ud;
+    memset(s->buf, 'X', s->piece);
+    if (s->i == s->pieces)
+        return 0;
+    for (size_t k = 0; k < s->piece; k++)
+        s->buf[k] = piece_byte(s->i, k);
+    s->i++;
+    *data = (const uint8_t *)s->buf;
+    return (ssize_t)s->piece;
+}
+
+static void test_large_lent_body_sent_whole(void **state)
+{
+    tctx *t = *state;
+    const size_t piece = 1 << 20, pieces = 8, total = piece * pieces;
+    char *want = malloc(total + 1), *got = malloc(total + 1);
+    assert_non_null(want);
+    assert_non_null(got);
+    for (size_t i = 0; i < pieces; i++)
+        for (size_t k = 0; k < piece; k++)
+            want[i * piece + k] = piece_byte(i, k);
+    for (int chunked = 0; chunked <= 1; chunked++) {
+        /* A socketpair's buffers (about 200 KiB) are far smaller than a
+         * piece, so every piece goes out in several partial writes. */
+        fh_client *c = bare_client(t);
+        fh_client_set_connect_hook(c, fh_peer_connect_hook, t->peer);
+        spoiling_lender src = {malloc(piece), piece, pieces, 0};
+        assert_non_null(src.buf);
+        fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+        fh_request_set_body_lender(req, spoiling_lend, &src, chunked ? -1 : (int64_t)total);
+        size_t len = 0;
+        fh_test_result r;
+        assert_int_equal(fh_test_send(t->client, req, &r), FH_OK);
+        fh_test_result_free(&r);
+        const char *raw = fh_peer_request(t->peer, 0, &len, NULL);
+        assert_non_null(raw);
+        const char *body = strstr(raw, "\r\n\r\n");
+        assert_non_null(body);
+        body += 4;
+        if (chunked) {
+            assert_int_equal(fh_test_dechunk(body, got, total + 1), (ssize_t)total);
+        } else {
+            assert_int_equal(len - (size_t)(body - raw), total);
+            memcpy(got, body, total);
+        }
+        assert_memory_equal(got, want, total);
+        assert_int_equal(src.i, pieces);
+        fh_request_free(req);
+        free(src.buf);
+        fh_client_free(t->client);
+        t->client = NULL;
+        fh_peer_stop(t->peer);
+        t->peer = NULL;
+    }
+    free(want);
+    free(got);
+}
+
+/* The lender's answers are held to the same rules as a reader's. */
+static ssize_t too_long_lend(void *ud, const uint8_t **data)
+{
+    (void)ud;
+    *data = (const uint8_t *)"0123456789";
+    return 10;
+}
+
+static ssize_t null_piece_lend(void *ud, const uint8_t **data)
+{
+    (void)ud;
+    (void)data; /* leaves *data NULL */
+    return 4;
+}
+
+static void test_lender_errors(void **state)
+{
+    tctx *t = *state;
+    peer(t, (const fh_peer_step *const[]){answer_ok}, 1);
+    client(t);
+    fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+    assert_int_equal(fh_request_set_body_lender(NULL, too_long_lend, NULL, 4), FH_EINVAL);
+    assert_int_equal(fh_request_set_body_lender(req, NULL, NULL, 4), FH_EINVAL);
+    assert_int_equal(fh_request_set_body_lender(req, too_long_lend, NULL, 4), FH_OK);
+    fh_test_result r;
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_EBODY_SOURCE);
+    assert_non_null(strstr(r.msg, "Content-Length is 4"));
+    fh_test_result_free(&r);
+    assert_int_equal(fh_request_set_body_lender(req, null_piece_lend, NULL, -1), FH_OK);
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_EBODY_SOURCE);
+    fh_test_result_free(&r);
+    fh_request_free(req);
+}
+
 static void test_header_injection_rejected(void **state)
 {
     tctx *t = *state;
@@ -444,6 +587,10 @@ int main(void)
         T(test_request_bytes_post),
         T(test_request_bytes_chunked_reader),
         T(test_request_bytes_sized_reader),
+        T(test_request_bytes_chunked_lender),
+        T(test_request_bytes_sized_lender),
+        T(test_large_lent_body_sent_whole),
+        T(test_lender_errors),
         T(test_header_injection_rejected),
         T(test_request_bytes_header_set),
         T(test_header_set_rejected),

@@ -403,6 +403,20 @@ typedef ssize_t (*fh_body_read_fn)(void *ud, uint8_t *buf, size_t cap);
 FH_EXTERN int fh_request_set_body_reader(fh_request *req, fh_body_read_fn fn, void *ud,
                                          int64_t length);
 
+/* Body from a callback that lends its bytes instead of copying them: the
+ * zero-copy twin of fh_request_set_body_reader, with the same rules for
+ * length, failure, blocking and FH_EAGAIN / fh_engine_resume(). The
+ * callback sets *data to the next bytes of the body and returns how many
+ * (> 0), 0 at the end, or a negative value on failure. The bytes must stay
+ * valid and unchanged until the callback is called again or the request is
+ * done (completed, failed or freed): over HTTP/1.1 they go from there to
+ * the socket, each piece as one chunk when the body is chunked; HTTP/2
+ * copies them into its DATA frames. FH_OK, FH_EINVAL (req or fn NULL) or
+ * FH_ESTATE (the request is in flight). */
+typedef ssize_t (*fh_body_lend_fn)(void *ud, const uint8_t **data);
+FH_EXTERN int fh_request_set_body_lender(fh_request *req, fh_body_lend_fn fn, void *ud,
+                                         int64_t length);
+
 /* Sends "Expect: 100-continue" and holds the body back until the server
  * answers 100 (RFC 9110 §10.1.1), or until wait_ms passed without an
  * answer (then the body is sent anyway; 0 picks 1000 ms). A final response

@@ -17,7 +17,7 @@
  * through throw(): the request is cancelled in the engine (its connection
  * is closed and its pool slot freed) and the exception propagates.
  *
- * Request bodies from iterators: the engine's body reader (which must not
+ * Request bodies from iterators: the engine's body lender (which must not
  * call Python) returns FH_EAGAIN and queues the exchange; after the poll
  * the next chunk is pulled (next() for sync iterators and files, a task
  * awaiting __anext__() for async iterators) and the engine resumed.
@@ -402,21 +402,23 @@ static void x_on_body(void *ud, fh_response *resp)
 
 static const fh_callbacks x_callbacks = {x_on_done, x_on_body};
 
-/* The engine's body reader: never calls Python. */
-static ssize_t x_body_read(void *ud, uint8_t *buf, size_t cap)
+/* The engine's body lender: never calls Python. A chunk is lent whole and
+ * stays alive until the next call: only the pump started after FH_EAGAIN
+ * replaces it. */
+static ssize_t x_body_lend(void *ud, const uint8_t **data)
 {
     fhp_aexch *x = ud;
     if (x->src) {
-        ssize_t n = fhp_bodysrc_read(x->src, buf, cap);
+        ssize_t n = fhp_bodysrc_lend(x->src, data);
         if (n == FH_EAGAIN)
             want_push(x);
         return n;
     }
     if (x->aleft > 0) {
-        size_t n = (size_t)x->aleft < cap ? (size_t)x->aleft : cap;
-        memcpy(buf, x->ap, n);
+        Py_ssize_t n = x->aleft;
+        *data = (const uint8_t *)x->ap;
         x->ap += n;
-        x->aleft -= (Py_ssize_t)n;
+        x->aleft = 0;
         return (ssize_t)n;
     }
     if (x->aeof)
@@ -881,7 +883,7 @@ PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_requ
         } else if (!(x->src = fhp_bodysrc_new(r->stream))) {
             goto fail;
         }
-        int rc = fh_request_set_body_reader(req, x_body_read, x, len);
+        int rc = fh_request_set_body_lender(req, x_body_lend, x, len);
         if (rc != FH_OK) {
             fhp_raise_req(rc, req, (PyObject *)r, m, u);
             goto fail;

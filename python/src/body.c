@@ -3,9 +3,10 @@
  * object (sent with Content-Length, borrowed by libfasthttp without a copy);
  * iterators of bytes and file-like objects are streamed chunked.
  *
- * Streaming and the GIL: the body reader callback runs inside the engine
- * with the GIL released, so it never touches Python objects. It only copies
- * from the chunk pulled earlier and returns FH_EAGAIN when that is used up;
+ * Streaming and the GIL: the body lender callback runs inside the engine
+ * with the GIL released, so it never touches Python objects. It only lends
+ * the chunk pulled earlier (the engine sends it from the bytes object, no
+ * copy) and returns FH_EAGAIN when that is used up;
  * libfasthttp's blocking driver then calls send.c's on_body_paused hook,
  * which takes the GIL and pulls the next chunk with next() (or .read());
  * the driver resumes the request (asyncio: aio.c does the same per loop turn).
@@ -134,15 +135,17 @@ int fhp_bodysrc_pull(fhp_bodysrc *s)
     return 0;
 }
 
-/* The engine's body reader: no Python calls here (no GIL). */
-ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap)
+/* The engine's body lender: no Python calls here (no GIL). The chunk is
+ * lent whole; it stays alive until the next call, since only a pull
+ * (after this returned FH_EAGAIN) replaces it. */
+ssize_t fhp_bodysrc_lend(void *ud, const uint8_t **data)
 {
     fhp_bodysrc *s = ud;
     if (s->left > 0) {
-        size_t n = (size_t)s->left < cap ? (size_t)s->left : cap;
-        memcpy(buf, s->p, n);
+        Py_ssize_t n = s->left;
+        *data = (const uint8_t *)s->p;
         s->p += n;
-        s->left -= (Py_ssize_t)n;
+        s->left = 0;
         return (ssize_t)n;
     }
     return s->eof ? 0 : FH_EAGAIN;

@@ -237,7 +237,7 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
     int64_t len;
     if (fhp_formdata_sync_length(r->stream, &len) < 0 || !(x->src = fhp_bodysrc_new(r->stream)))
         return -1;
-    int rc = fh_request_set_body_reader(x->req, fhp_bodysrc_read, x->src, len);
+    int rc = fh_request_set_body_lender(x->req, fhp_bodysrc_lend, x->src, len);
     if (rc != FH_OK) {
         fhp_raise_req(rc, x->req, (PyObject *)r, m, u);
         return -1;

@@ -226,9 +226,10 @@ fhp_bodysrc *fhp_bodysrc_new(PyObject *stream);
 void fhp_bodysrc_free(fhp_bodysrc *s);
 /* Pulls the next chunk (GIL held). 0, or -1 with an exception set. */
 int fhp_bodysrc_pull(fhp_bodysrc *s);
-/* The engine's body reader (no GIL): copies from the chunk, FH_EAGAIN when
- * it is used up (the driver then pulls the next one), 0 at the end. */
-ssize_t fhp_bodysrc_read(void *ud, uint8_t *buf, size_t cap);
+/* The engine's body lender (no GIL, fh_request_set_body_lender): lends the
+ * chunk, FH_EAGAIN when it is used up (the driver then pulls the next one),
+ * 0 at the end. */
+ssize_t fhp_bodysrc_lend(void *ud, const uint8_t **data);
 /* Visits the Python objects of s (tp_traverse of its owner); s may be NULL. */
 int fhp_bodysrc_traverse(fhp_bodysrc *s, visitproc visit, void *arg);
 

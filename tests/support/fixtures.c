@@ -628,6 +628,17 @@ ssize_t fh_test_pieces_read(void *ud, uint8_t *buf, size_t cap)
     return (ssize_t)n;
 }
 
+ssize_t fh_test_pieces_lend(void *ud, const uint8_t **data)
+{
+    fh_test_pieces *s = ud;
+    const char *next = s->p[s->i];
+    if (!next)
+        return 0;
+    s->i++;
+    *data = (const uint8_t *)next;
+    return (ssize_t)strlen(next);
+}
+
 ssize_t fh_test_dechunk(const char *p, char *out, size_t cap)
 {
     size_t n = 0;

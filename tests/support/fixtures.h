@@ -140,6 +140,8 @@ typedef struct fh_test_pieces {
     int i;
 } fh_test_pieces;
 ssize_t fh_test_pieces_read(void *ud, uint8_t *buf, size_t cap);
+/* The same pieces for fh_request_set_body_lender(): lends each string. */
+ssize_t fh_test_pieces_lend(void *ud, const uint8_t **data);
 
 /* Decodes a complete chunked body (ending in "0\r\n\r\n" with no
  * trailers and nothing after it) into out (NUL-terminated). Returns the
