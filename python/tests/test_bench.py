@@ -21,6 +21,7 @@ from fasthttp.bench import (
     matrix_report,
     measure,
     report,
+    sink,
     stream,
     target,
     targets,
@@ -396,6 +397,66 @@ def test_upload_is_answered_after_the_whole_body() -> None:
             time.sleep(0.2)
             s.setblocking(False)
             with pytest.raises(BlockingIOError):  # no reply to half a body
+                s.recv(100)
+            s.setblocking(True)
+            s.sendall(b"x" * (size - size // 2))
+            reply = s.recv(1000)
+        assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"\r\n\r\nok\n")
+
+
+def _sink_exchange(port: int, request: bytes, body_parts: list[bytes]) -> bytes:
+    """Sends a request head and body pieces over one connection; the whole reply."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        for part in body_parts:
+            s.sendall(part)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return out
+
+
+def test_upload_sink_checks_framing_and_length() -> None:
+    """The streamed-upload cell's sink (sink.py) answers 200 only after a whole body
+    of the announced length, chunked or not; a short, long or misframed body is a 400."""
+    with sink.BodySink() as k:
+        port = int(k.base.rsplit(":", 1)[1])
+        head = b"POST /upload?expect=%d HTTP/1.1\r\nHost: x\r\n"
+        chunked = [b"5\r\nhello\r\n", b"6;ext=1\r\n world\r\n", b"0\r\nX-T: 1\r\n\r\n"]
+        ok = _sink_exchange(port, head % 11 + b"Transfer-Encoding: chunked\r\n\r\n", chunked)
+        assert ok.startswith(b"HTTP/1.1 200 OK") and ok.endswith(b"\r\n\r\nok\n"), ok
+        short = _sink_exchange(port, head % 12 + b"Transfer-Encoding: chunked\r\n\r\n", chunked)
+        assert short.startswith(b"HTTP/1.1 400") and b"got 11 bytes, expected 12" in short
+        # Two requests on one connection, Content-Length framed, with 100-continue.
+        two = _sink_exchange(port, head % 3 + b"Expect: 100-continue\r\nContent-Length: 3\r\n\r\n"
+                             b"abc" + head % 4 + b"Content-Length: 4\r\n\r\n", [b"defg"])
+        assert two.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+        assert two.count(b"200 OK") == 2
+        # A body framed twice (what a client that chunks a chunked body sends).
+        bad = _sink_exchange(port, head % 5 + b"Transfer-Encoding: chunked\r\n\r\n",
+                             [b"8\r\n5\r\nhello\r\n", b"0\r\n\r\n"])
+        assert bad.startswith(b"HTTP/1.1 400"), bad
+        bad_cl = _sink_exchange(port, head % 1 + b"Content-Length: x\r\n\r\n", [])
+        assert bad_cl.startswith(b"HTTP/1.1 400") and b"Content-Length" in bad_cl
+
+
+def test_upload_sink_answers_after_the_whole_body() -> None:
+    """As nginx's /upload: no reply to half a body, so a client cannot stop early."""
+    import socket
+    import time
+
+    with sink.BodySink() as k:
+        port = int(k.base.rsplit(":", 1)[1])
+        size = 16 << 20
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+            s.sendall(b"x" * (size // 2))
+            time.sleep(0.2)
+            s.setblocking(False)
+            with pytest.raises(BlockingIOError):
                 s.recv(100)
             s.setblocking(True)
             s.sendall(b"x" * (size - size // 2))

@@ -2,8 +2,9 @@
 (bash scripts/bench.sh runs it).
 
 Every cell of cells.py for every client, on two embedded nginx targets (plain
-HTTP and TLS with a throw-away CA the clients verify), rounds interleaved over
-all cells and clients, each run a fresh process (runner.py). Printed: the full
+HTTP and TLS with a throw-away CA the clients verify) and, for the streamed
+upload, a body sink (sink.py), rounds interleaved over all cells and clients,
+each run a fresh process (runner.py). Printed: the full
 table of each cell, then the matrix (one row per cell: fasthttp's best face,
 the best peer, the ratio, fasthttp async against aiohttp), the 1 GiB table
 (throughput and extra peak RSS per client) and the targets, met or not.
@@ -26,6 +27,7 @@ from .clients import CLIENTS, ClientInfo, select
 from .config import RunSpec
 from .report import Summary
 from .runner import Results, Runner, Scenario
+from .sink import BodySink
 from .sysinfo import machine, versions
 from .target import NginxTarget
 
@@ -64,14 +66,19 @@ def _pins(no_pin: bool) -> tuple[int | None, int | None]:
     return (cpus[0], cpus[-1]) if len(cpus) >= 2 else (None, None)
 
 
-def scenario(cell: Cell, t: NginxTarget) -> Scenario:
+def scenario(cell: Cell, t: NginxTarget, sink: BodySink | None = None) -> Scenario:
+    """The cell's scenario on target t; a streamed upload goes to the sink when
+    there is one (sink.py says why not to nginx), which checks its length."""
     method = "POST" if cell.body_size or cell.stream == "up" else "GET"
+    url, pid, name = t.url(cell.path), t.pid, "nginx"
+    if cell.stream == "up" and sink is not None:
+        url, pid, name = sink.url(f"{cell.path}?expect={cell.stream_size}"), sink.pid, "sink"
     return Scenario(
-        key=cell.key, title=cell.title, payload=cell.what, url=t.url(cell.path),
+        key=cell.key, title=cell.title, payload=cell.what, url=url,
         method=method, body_size=cell.body_size, concurrency=cell.concurrency,
         expect_bytes=cell.expect_bytes,
         headers=(("Connection", "close"),) if cell.close else (),
-        stream=cell.stream, stream_size=cell.stream_size, target_pid=t.pid,
+        stream=cell.stream, stream_size=cell.stream_size, target_pid=pid, target_name=name,
         verify=t.ca_file if t.tls else None, timeout=600.0 if cell.stream else 0.0)
 
 
@@ -97,13 +104,16 @@ def measure(args: argparse.Namespace, cells: list[Cell], clients: list[ClientInf
     sizes = cellmod.payload_sizes(cells)
     plain = NginxTarget(sizes, cpu=pins[0])
     tls = NginxTarget(sizes, tls=True, cpu=pins[0])
+    sink = BodySink(cpu=pins[0])
     try:
         plain.start()
         if any(c.tls for c in cells):
             tls.start()
+        if any(c.stream == "up" for c in cells):
+            sink.start()
         if pins[1] is not None:  # after nginx started, so it does not inherit this
             os.sched_setaffinity(0, {pins[1]})
-        scs = [scenario(c, tls if c.tls else plain) for c in cells]
+        scs = [scenario(c, tls if c.tls else plain, sink if sink.proc else None) for c in cells]
         base = RunSpec(client="", url="", duration=duration, warmup=args.warmup, timeout=30.0,
                        latency_samples=50_000)
         log.write(f"fasthttp.bench.matrix: {len(clients)} clients x {len(scs)} cells x "
@@ -121,6 +131,7 @@ def measure(args: argparse.Namespace, cells: list[Cell], clients: list[ClientInf
     finally:
         plain.stop()
         tls.stop()
+        sink.stop()
 
 
 def _report(args: argparse.Namespace, scs: list[Scenario], rows: dict[str, list[Summary]],

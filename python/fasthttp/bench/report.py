@@ -148,7 +148,8 @@ def table(scenario: Scenario, rows: list[Summary]) -> str:
     Notes below it: skips, failures, errors, and responses that came with
     another HTTP version than the row's."""
     head = ["Library", "Requests", "Success", "Req/s", "Avg Lat (ms)", "P95 Lat (ms)",
-            "P99 Lat (ms)", "Mbps", "vs fasthttp", "Req/s range", "Errors", "nginx CPU"]
+            "P99 Lat (ms)", "Mbps", "vs fasthttp", "Req/s range", "Errors",
+            f"{scenario.target_name} CPU"]
     align = ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:",
              "---:", "---:"]
     logged = any(r.server_protocols for r in rows)

@@ -40,6 +40,7 @@ class Scenario:
     # this scenario's URL is on and how to trust it, and its own timeout; 0 / None: the
     # run's.
     target_pid: int = 0
+    target_name: str = "nginx"  # whose CPU the table shows (the upload sink's: "sink")
     verify: Verify | None = None
     timeout: float = 0.0
 
