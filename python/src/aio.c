@@ -19,8 +19,8 @@
  *
  * Request bodies from iterators: the engine's body lender (which must not
  * call Python) returns FH_EAGAIN and queues the exchange; after the poll
- * the next chunk is pulled (next() for sync iterators and files, a task
- * awaiting __anext__() for async iterators) and the engine resumed.
+ * the next chunk is pulled (next() for sync iterators and files; an async
+ * iterator's pump task is woken) and the engine resumed (aio_body.c).
  */
 #include "aio.h"
 
@@ -272,7 +272,7 @@ static void al_unlink(fhp_aexch *x)
     Py_DECREF(x);
 }
 
-static void want_push(fhp_aexch *x)
+void fhp_aexch_want(fhp_aexch *x)
 {
     if (x->want)
         return;
@@ -323,21 +323,11 @@ void fhp_aexch_wake(fhp_aexch *x)
     Py_DECREF(f);
 }
 
-static void x_stop_pump(fhp_aexch *x)
-{
-    PyObject *p = x->pump;
-    if (!p)
-        return;
-    x->pump = NULL;
-    discard(PyObject_CallMethodNoArgs(p, A.s_cancel));
-    Py_DECREF(p);
-}
-
 void fhp_aexch_leave(fhp_aexch *x, int status)
 {
     AioLoop *al = x->al;
     Py_INCREF(x);
-    x_stop_pump(x);
+    fhp_abody_stop(x);
     if (x->state == X_LIVE && al && al->engine)
         fh_engine_cancel(al->engine, x->req);
     if (x->resp) {
@@ -352,7 +342,7 @@ void fhp_aexch_leave(fhp_aexch *x, int status)
     Py_DECREF(x);
 }
 
-static void x_fail(fhp_aexch *x)
+void fhp_aexch_fail(fhp_aexch *x)
 {
     x_store_error(x);
     fhp_aexch_leave(x, FHP_PYERR);
@@ -367,7 +357,7 @@ static void x_on_done(void *ud, fh_request *req, int status, fh_response *resp)
         return;
     }
     Py_INCREF(x);
-    x_stop_pump(x);
+    fhp_abody_stop(x);
     if (status != FH_OK) {
         x->status = status;
         x->state = X_DONE;
@@ -402,112 +392,6 @@ static void x_on_body(void *ud, fh_response *resp)
 
 static const fh_callbacks x_callbacks = {x_on_done, x_on_body};
 
-/* The engine's body lender: never calls Python. A chunk is lent whole and
- * stays alive until the next call: only the pump started after FH_EAGAIN
- * replaces it. */
-static ssize_t x_body_lend(void *ud, const uint8_t **data)
-{
-    fhp_aexch *x = ud;
-    if (x->src) {
-        ssize_t n = fhp_bodysrc_lend(x->src, data);
-        if (n == FH_EAGAIN)
-            want_push(x);
-        return n;
-    }
-    if (x->aleft > 0) {
-        Py_ssize_t n = x->aleft;
-        *data = (const uint8_t *)x->ap;
-        x->ap += n;
-        x->aleft = 0;
-        return (ssize_t)n;
-    }
-    if (x->aeof)
-        return 0;
-    want_push(x);
-    return FH_EAGAIN;
-}
-
-static PyObject *as_bytes(PyObject *c)
-{
-    if (PyBytes_Check(c))
-        return Py_NewRef(c);
-    if (PyUnicode_Check(c))
-        return PyUnicode_AsUTF8String(c);
-    if (PyObject_CheckBuffer(c))
-        return PyBytes_FromObject(c);
-    PyErr_Format(PyExc_TypeError, "request body chunks must be bytes, not %.100s",
-                 Py_TYPE(c)->tp_name);
-    return NULL;
-}
-
-/* The task awaiting __anext__() finished: take the chunk and resume. */
-static PyObject *x_pump_done(fhp_aexch *x, PyObject *fut)
-{
-    if (x->pump == fut)
-        Py_CLEAR(x->pump);
-    AioLoop *al = x->al;
-    if (x->state != X_LIVE || !al || !al->engine)
-        Py_RETURN_NONE;
-    PyObject *exc = PyObject_CallMethodNoArgs(fut, A.s_exception); /* raises if cancelled */
-    if (!exc) {
-        x_fail(x);
-        Py_RETURN_NONE;
-    }
-    if (exc != Py_None) {
-        if (PyErr_GivenExceptionMatches(exc, PyExc_StopAsyncIteration)) {
-            x->aeof = 1;
-        } else {
-            PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-            Py_DECREF(exc);
-            x_fail(x);
-            Py_RETURN_NONE;
-        }
-    } else {
-        PyObject *c = PyObject_CallMethodNoArgs(fut, A.s_result);
-        PyObject *b = c ? as_bytes(c) : NULL;
-        Py_XDECREF(c);
-        if (!b) {
-            Py_DECREF(exc);
-            x_fail(x);
-            Py_RETURN_NONE;
-        }
-        Py_XSETREF(x->achunk, b);
-        x->ap = PyBytes_AS_STRING(b);
-        x->aleft = PyBytes_GET_SIZE(b);
-    }
-    Py_DECREF(exc);
-    fh_engine_resume(al->engine, x->req);
-    fhp_al_arm(al); /* callbacks queued by the resume run on the next turn */
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef def_pump = {"_fasthttp_body_chunk", (PyCFunction)x_pump_done, METH_O, NULL};
-
-static int x_start_pump(fhp_aexch *x)
-{
-    PyAsyncMethods *am = Py_TYPE(x->aiter)->tp_as_async;
-    PyObject *aw = am && am->am_anext ? am->am_anext(x->aiter)
-                                      : PyObject_CallMethod(x->aiter, "__anext__", NULL);
-    if (!aw)
-        return -1;
-    PyObject *argv[2] = {aw, x->al->loop};
-    PyObject *fut = PyObject_Vectorcall(A.ensure_future, argv, 1, A.s_loop_kw);
-    Py_DECREF(aw);
-    if (!fut)
-        return -1;
-    PyObject *cb = PyCFunction_New(&def_pump, (PyObject *)x);
-    PyObject *r = cb ? PyObject_CallMethodOneArg(fut, A.s_add_done_callback, cb) : NULL;
-    Py_XDECREF(cb);
-    if (!r) {
-        discard(PyObject_CallMethodNoArgs(fut, A.s_cancel));
-        Py_DECREF(fut);
-        return -1;
-    }
-    Py_DECREF(r);
-    x->pump = fut;
-    return 0;
-}
-
 /* Body readers that ran dry during the poll: pull their next chunk. New
  * requests for chunks made meanwhile wait for the next loop turn. */
 static void service_wants(AioLoop *al)
@@ -519,16 +403,8 @@ static void service_wants(AioLoop *al)
         list = x->want_next;
         x->want_next = NULL;
         x->want = 0;
-        if (x->state == X_LIVE && al->engine) {
-            if (x->src) {
-                if (fhp_bodysrc_pull(x->src) < 0)
-                    x_fail(x);
-                else
-                    fh_engine_resume(al->engine, x->req);
-            } else if (!x->pump && x_start_pump(x) < 0) {
-                x_fail(x);
-            }
-        }
+        if (x->state == X_LIVE && al->engine)
+            fhp_abody_wanted(x); /* aio_body.c */
         Py_DECREF(x);
     }
 }
@@ -785,6 +661,7 @@ static int Aexch_traverse(fhp_aexch *x, visitproc visit, void *arg)
     Py_VISIT(x->aiter);
     Py_VISIT(x->achunk);
     Py_VISIT(x->pump);
+    Py_VISIT(x->pwait);
     return fhp_bodysrc_traverse(x->src, visit, arg);
 }
 
@@ -805,6 +682,7 @@ static int Aexch_clear(fhp_aexch *x)
     Py_CLEAR(x->aiter);
     Py_CLEAR(x->achunk);
     Py_CLEAR(x->pump);
+    Py_CLEAR(x->pwait);
     Py_CLEAR(x->request);
     Py_CLEAR(x->url);
     Py_CLEAR(x->al);
@@ -883,7 +761,7 @@ PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_requ
         } else if (!(x->src = fhp_bodysrc_new(r->stream))) {
             goto fail;
         }
-        int rc = fh_request_set_body_lender(req, x_body_lend, x, len);
+        int rc = fh_request_set_body_lender(req, fhp_abody_lend, x, len);
         if (rc != FH_OK) {
             fhp_raise_req(rc, req, (PyObject *)r, m, u);
             goto fail;

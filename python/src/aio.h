@@ -57,7 +57,9 @@ struct fhp_aexch {
     const char *ap;
     Py_ssize_t aleft;
     int aeof;
-    PyObject *pump;      /* the task awaiting aiter.__anext__() */
+    PyObject *pump;      /* the task pulling aiter's chunks (aio_body.c) */
+    PyObject *pwait;     /* the waiter it awaits until the engine asks again */
+    int asked;           /* the engine asked for a chunk since the last resume */
     fhp_aexch *prev, *next; /* AioLoop.live */
     fhp_aexch *want_next;   /* AioLoop.want */
     int state, status, stream, want, linked;
@@ -85,7 +87,7 @@ struct AioLoop {
 /* Interned names and imported helpers (filled by fhp_aio_ready()). */
 typedef struct fhp_aio_state {
     int ready;
-    PyObject *get_running_loop, *ensure_future, *aio_helpers;
+    PyObject *get_running_loop, *ensure_future, *aio_helpers, *pump_body;
     PyObject *s_create_future, *s_set_result, *s_done, *s_cancel, *s_cancelled,
         *s_exception, *s_result, *s_add_reader, *s_remove_reader, *s_call_later,
         *s_call_soon, *s_blocking, *s_is_closed, *s_add_done_callback, *s_loop_kw,
@@ -100,6 +102,18 @@ extern PyTypeObject FhpAByteIter_Type;
 
 /* Imports asyncio's helpers and readies the types; 0 or -1. */
 int fhp_aio_ready(void);
+/* An attribute of the fasthttp._aio module (new reference), or NULL. */
+PyObject *fhp_aio_helper(const char *name);
+
+/* Request bodies (aio_body.c): the engine's body lender; what to do when
+ * the engine asked for the next chunk (after the poll); stopping the pump. */
+ssize_t fhp_abody_lend(void *ud, const uint8_t **data);
+void fhp_abody_wanted(fhp_aexch *x);
+void fhp_abody_stop(fhp_aexch *x);
+/* Queues x for fhp_abody_wanted after the poll; fails x with the exception
+ * set (aio.c). */
+void fhp_aexch_want(fhp_aexch *x);
+void fhp_aexch_fail(fhp_aexch *x);
 /* Sets StopIteration(value) (how an awaitable returns a value). */
 void fhp_set_stop_iteration(PyObject *value);
 /* A new future of al's loop, already marked for `yield` to a task. */

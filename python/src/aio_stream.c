@@ -304,7 +304,7 @@ PyObject *fhp_aiter_bytes_new(FhpResponse *r, Py_ssize_t cs)
     return (PyObject *)it;
 }
 
-static PyObject *helper(const char *name)
+PyObject *fhp_aio_helper(const char *name)
 {
     if (!A.aio_helpers && !(A.aio_helpers = PyImport_ImportModule("fasthttp._aio")))
         return NULL;
@@ -313,7 +313,7 @@ static PyObject *helper(const char *name)
 
 PyObject *fhp_aio_text_helper(FhpResponse *r, const char *name, PyObject *chunk_size)
 {
-    PyObject *f = helper(name);
+    PyObject *f = fhp_aio_helper(name);
     PyObject *res = f ? PyObject_CallFunctionObjArgs(f, (PyObject *)r, chunk_size, NULL) : NULL;
     Py_XDECREF(f);
     return res;
