@@ -372,6 +372,15 @@ static int start_attempt(fh__conn *c)
             return FH_ELOOP;
         }
         c->attempt_fd[c->nattempts++] = fd;
+        /* On loopback, and with any peer that answers within the connect()
+         * call, the handshake is over when connect() returns EINPROGRESS:
+         * getpeername() succeeds and the connection goes on now, without a
+         * wait for writability and an SO_ERROR check (a turn of the
+         * caller's event loop). What follows may free c: return at once. */
+        if (fh__tcp_connected_now(fd, &c->peer, &c->peer_len)) {
+            connected(c, c->nattempts - 1);
+            return FH_OK;
+        }
         int64_t next = c->next_addr < c->addrs.n
                            ? fh__now_us() + FH__HAPPY_EYEBALLS_MS * 1000
                            : 0;

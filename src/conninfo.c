@@ -42,11 +42,13 @@ static char *name_text(const X509_NAME *name)
     return out;
 }
 
-static void peer_address(fh__conninfo *ci, int fd)
+/* The connected peer's address: kept from the connect when it completed at
+ * once (conn.c), else asked of the socket. */
+static void peer_address(fh__conninfo *ci, const struct fh__conn *c)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+    struct sockaddr_storage ss = c->peer;
+    socklen_t len = c->peer_len ? c->peer_len : sizeof ss;
+    if (!c->peer_len && (c->fd < 0 || getpeername(c->fd, (struct sockaddr *)&ss, &len) != 0))
         return;
     if (ss.ss_family == AF_INET) {
         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
@@ -87,7 +89,7 @@ fh__conninfo *fh__conninfo_new(struct fh__conn *c, uint64_t id)
         return NULL;
     ci->refs = 1;
     ci->id = id;
-    peer_address(ci, c->fd);
+    peer_address(ci, c);
     if (c->ssl)
         tls_details(ci, c->ssl);
     return ci;

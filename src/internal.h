@@ -125,6 +125,8 @@ struct fh__conn {
     size_t next_addr;
     int attempt_fd[FH__MAX_ATTEMPTS];
     int nattempts;
+    struct sockaddr_storage peer;  /* getpeername() of a connect done at once (conninfo) */
+    socklen_t peer_len;            /* 0: not known yet */
     fh__timer timer;               /* next Happy Eyeballs attempt */
     int last_err;
     char err[160];                 /* why opening failed */
@@ -196,6 +198,9 @@ void fh__conn_fail(fh__conn *c, int code, const char *fmt, ...)
 int fh__tcp_connect(const fh__addr *addr, char *err, size_t errlen);
 /* Checks a connect in progress: 0 connected, FH_EAGAIN, or FH_ECONNECT. */
 int fh__tcp_connect_result(int fd, char *err, size_t errlen);
+/* 1 when fd's connect already completed (getpeername() succeeds; the
+ * peer's address is stored), else 0 with *len 0. */
+int fh__tcp_connected_now(int fd, struct sockaddr_storage *peer, socklen_t *len);
 /* Reads from the connection (TCP or TLS): bytes, 0 on EOF, FH_EAGAIN with
  * *want set, or FH_EIO/FH_ETLS with err set. */
 ssize_t fh__conn_read(fh__conn *c, void *buf, size_t len, int *want, char *err, size_t errlen);

@@ -60,6 +60,15 @@ int fh__tcp_connect_result(int fd, char *err, size_t errlen)
     return FH_ECONNECT;
 }
 
+int fh__tcp_connected_now(int fd, struct sockaddr_storage *peer, socklen_t *len)
+{
+    *len = sizeof *peer;
+    if (getpeername(fd, (struct sockaddr *)peer, len) == 0)
+        return 1;
+    *len = 0; /* ENOTCONN: the handshake is still on its way (or failed) */
+    return 0;
+}
+
 fh__conn *fh__conn_new(int fd)
 {
     fh__conn *c = calloc(1, sizeof *c);

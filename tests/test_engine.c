@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -569,6 +571,57 @@ static void test_chunked_lent_upload_with_pause(void **state)
     peer_join(&p);
 }
 
+/* A TCP connect to a listener on loopback completes inside connect(): the
+ * engine notices (getpeername) and writes the request in the same step,
+ * so after the first turn the socket is watched for the answer, not for
+ * the connect. The listener never accepts before that: the kernel finishes
+ * the handshake for connections in its backlog. */
+static void test_loopback_connect_goes_on_at_once(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 4), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", ntohs(a.sin_port));
+    fh_client *c = fh_client_new();
+    ext_loop l = {.timer_ms = -1};
+    fh_loop_ops ops = {ext_watch, ext_timer};
+    fh_engine *e = fh_engine_new(c, &ops, &l);
+    fh_request *r = fh_request_new("GET", url, NULL);
+    fh_callbacks cb = {ext_done, NULL};
+    assert_int_equal(fh_engine_submit(e, r, &cb, &l), FH_OK);
+    l.timer_ms = -1;
+    fh_engine_socket_action(e, FH_SOCKET_TIMEOUT, 0); /* the deferred first step */
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.events[0], FH_WATCH_READ); /* the request is out already */
+    int s = accept(ls, NULL, NULL);
+    assert_true(s >= 0);
+    char req[512];
+    ssize_t n = recv(s, req, sizeof req - 1, 0);
+    assert_true(n > 0);
+    req[n] = 0;
+    assert_non_null(strstr(req, "GET /x HTTP/1.1\r\n"));
+    const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    assert_int_equal(send(s, answer, sizeof answer - 1, 0), (ssize_t)(sizeof answer - 1));
+    while (!l.done)
+        ext_run_once(&l, e);
+    assert_int_equal(l.status, FH_OK);
+    fh_conn_info ci;
+    fh_response_conn_info(l.resp, &ci);
+    assert_string_equal(ci.remote_ip, "127.0.0.1"); /* the address kept from the connect */
+    assert_int_equal(ci.remote_port, ntohs(a.sin_port));
+    fh_response_free(l.resp);
+    fh_engine_free(e);
+    fh_request_free(r);
+    fh_client_free(c);
+    close(s);
+    close(ls);
+}
+
 static void test_invalid_header_rejected_before_connect(void **state)
 {
     peer p = {.scripts = {serve_ok}, .nscripts = 1};
@@ -651,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_cancel_frees_everything),
         cmocka_unit_test(test_chunked_upload_with_pause),
         cmocka_unit_test(test_chunked_lent_upload_with_pause),
+        cmocka_unit_test(test_loopback_connect_goes_on_at_once),
         cmocka_unit_test(test_invalid_header_rejected_before_connect),
         cmocka_unit_test(test_host_override_and_url_check),
         cmocka_unit_test(test_expect_continue),
