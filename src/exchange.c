@@ -254,12 +254,20 @@ static ssize_t count_body(fh__exchange *x, ssize_t n, size_t cap)
         return FH_EAGAIN;
     }
     if (n < 0 || (size_t)n > cap) {
-        fh__request_fail(r, "request body reader failed");
+        if (r->file_err)
+            fh__request_fail(r, "reading the request body file: %s", strerror(r->file_err));
+        else
+            fh__request_fail(r, "request body reader failed");
         return FH_EBODY_SOURCE;
     }
     x->body_sent += n;
     int over = r->body_fn_len >= 0 && x->body_sent > r->body_fn_len;
     int under = n == 0 && r->body_fn_len >= 0 && x->body_sent != r->body_fn_len;
+    if (under && r->body_fn == fh__body_file_read) {
+        fh__request_fail(r, "the request body file ended after %lld of %lld bytes",
+                         (long long)x->body_sent, (long long)r->body_fn_len);
+        return FH_EBODY_SOURCE;
+    }
     if (over || under) {
         fh__request_fail(r, "request body reader gave %lld bytes, Content-Length is %lld",
                          (long long)x->body_sent, (long long)r->body_fn_len);
@@ -296,6 +304,8 @@ int fh__ex_init(fh__exchange *x, fh_engine *e, fh_request *req)
     x->t_start = fh__now_us();
     req->lent = NULL; /* a lent piece of an earlier send is gone */
     req->lent_len = 0;
+    req->file_done = 0; /* a file body is read from its start again */
+    req->file_err = 0;
     for (int k = 0; k < FH_TIMEOUT_KINDS; k++) {
         int64_t ms = req->timeout_ms[k] >= 0 ? req->timeout_ms[k] : c->timeout_ms[k];
         x->tmo[k] = ms * 1000;

@@ -445,6 +445,9 @@ struct fh_request {
     void *lend_ud;
     const uint8_t *lent;     /* the rest of the current piece (copy path) */
     size_t lent_len;
+    /* A file body (fh_request_set_body_file): body_fn is fh__body_file_read. */
+    int file_fd, file_err;
+    int64_t file_off, file_done;
     int64_t timeout_ms[FH_TIMEOUT_KINDS]; /* -1: client's default */
     int64_t limit[FH_LIMIT_KINDS];        /* -1: client's */
     int stream;
@@ -743,6 +746,7 @@ ssize_t fh__ex_body_read(fh__exchange *x, uint8_t *buf, size_t cap);
  * FH_EBODY_SOURCE; counted and checked as fh__ex_body_read counts. */
 ssize_t fh__ex_body_lend(fh__exchange *x, const uint8_t **data);
 ssize_t fh__body_lent_copy(void *ud, uint8_t *buf, size_t cap);
+ssize_t fh__body_file_read(void *ud, uint8_t *buf, size_t cap);
 
 /* body.c: the response body, whatever the codec. */
 /* A final head arrived in x->resp (the codec parsed it); the policy decides

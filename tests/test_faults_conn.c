@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fasthttp/fasthttp.h"
 #include "support/fixtures.h"
@@ -440,6 +442,63 @@ static void test_lender_errors(void **state)
     fh_request_free(req);
 }
 
+/* A file body: the bytes at an offset, with Content-Length, read by the
+ * engine at explicit offsets (the file position is not moved). */
+static void test_request_bytes_file_body(void **state)
+{
+    tctx *t = *state;
+    bare_client(t);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fputs("0123456789abcdef", tmp);
+    fflush(tmp);
+    int fd = fileno(tmp);
+    assert_int_equal(lseek(fd, 5, SEEK_SET), 5);
+    fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+    assert_int_equal(fh_request_set_body_file(req, fd, 3, 10), FH_OK);
+    char want[256];
+    snprintf(want, sizeof want,
+             "POST /up HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 10\r\n\r\n3456789abc",
+             fh_peer_port(t->peer));
+    assert_string_equal(capture(t, req), want);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 5);
+    fh_request_free(req);
+    fclose(tmp);
+}
+
+static void test_file_body_errors(void **state)
+{
+    tctx *t = *state;
+    static const fh_peer_step s[] = {PEER_READ, PEER_SEND(OK_RESP), PEER_END};
+    peer(t, (const fh_peer_step *const[]){s, s}, 2);
+    client(t);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fputs("short", tmp);
+    fflush(tmp);
+    fh_request *req = fh_request_new("POST", url(t, "/up"), NULL);
+    assert_int_equal(fh_request_set_body_file(NULL, 0, 0, 1), FH_EINVAL);
+    assert_int_equal(fh_request_set_body_file(req, -1, 0, 1), FH_EINVAL);
+    assert_int_equal(fh_request_set_body_file(req, fileno(tmp), -1, 1), FH_EINVAL);
+    assert_int_equal(fh_request_set_body_file(req, fileno(tmp), 0, -1), FH_EINVAL);
+    /* The file ends before the length it was sent with. */
+    assert_int_equal(fh_request_set_body_file(req, fileno(tmp), 1, 100), FH_OK);
+    fh_test_result r;
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_EBODY_SOURCE);
+    assert_non_null(strstr(r.msg, "the request body file ended after 4 of 100 bytes"));
+    fh_test_result_free(&r);
+    /* A descriptor that is not open for reading. */
+    int wfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    assert_true(wfd >= 0);
+    assert_int_equal(fh_request_set_body_file(req, wfd, 0, 10), FH_OK);
+    assert_int_equal(fh_test_send(t->client, req, &r), FH_EBODY_SOURCE);
+    assert_non_null(strstr(r.msg, "reading the request body file: Bad file descriptor"));
+    fh_test_result_free(&r);
+    close(wfd);
+    fh_request_free(req);
+    fclose(tmp);
+}
+
 static void test_header_injection_rejected(void **state)
 {
     tctx *t = *state;
@@ -591,6 +650,8 @@ int main(void)
         T(test_request_bytes_sized_lender),
         T(test_large_lent_body_sent_whole),
         T(test_lender_errors),
+        T(test_request_bytes_file_body),
+        T(test_file_body_errors),
         T(test_header_injection_rejected),
         T(test_request_bytes_header_set),
         T(test_header_set_rejected),

@@ -417,6 +417,15 @@ typedef ssize_t (*fh_body_lend_fn)(void *ud, const uint8_t **data);
 FH_EXTERN int fh_request_set_body_lender(fh_request *req, fh_body_lend_fn fn, void *ud,
                                          int64_t length);
 
+/* Body from an open file: the length bytes at offset of fd, sent with
+ * Content-Length. They are read with pread() inside the engine, at explicit
+ * offsets: the file position is neither used nor moved, and no callback
+ * runs per piece. fd must stay open until the request is done; a file that
+ * ends before offset + length fails the request with FH_EBODY_SOURCE (a
+ * file that grew sends only length bytes). FH_OK, FH_EINVAL (req NULL, fd
+ * negative, offset or length negative) or FH_ESTATE (in flight). */
+FH_EXTERN int fh_request_set_body_file(fh_request *req, int fd, int64_t offset, int64_t length);
+
 /* Sends "Expect: 100-continue" and holds the body back until the server
  * answers 100 (RFC 9110 §10.1.1), or until wait_ms passed without an
  * answer (then the body is sent anyway; 0 picks 1000 ms). A final response

@@ -747,7 +747,17 @@ PyObject *fhp_aio_request(FhpClient *self, FhpRequest *r, PyObject *url, fh_requ
         x->jar = pol->jar;
         pol->jar = NULL;
     }
-    if (r->stream) {
+    int fd, file = 0;
+    int64_t off, flen;
+    if (r->stream && (file = fhp_body_file(r->stream, &fd, &off, &flen)) < 0)
+        goto fail;
+    if (file) {
+        int rc = fh_request_set_body_file(req, fd, off, flen);
+        if (rc != FH_OK) {
+            fhp_raise_req(rc, req, (PyObject *)r, m, u);
+            goto fail;
+        }
+    } else if (r->stream) {
         int64_t len = -1;
         PyObject *agen = NULL;
         int mp = fhp_formdata_async_body(r->stream, &len, &agen);

@@ -1,7 +1,9 @@
 /*
  * body.c — request bodies: bytes-like and str bodies become one bytes
  * object (sent with Content-Length, borrowed by libfasthttp without a copy);
- * iterators of bytes and file-like objects are streamed chunked.
+ * iterators of bytes and file-like objects are streamed chunked, except
+ * regular files opened in a binary mode, which the engine reads itself
+ * (fh_request_set_body_file: Content-Length, pread() without the GIL).
  *
  * Streaming and the GIL: the body lender callback runs inside the engine
  * with the GIL released, so it never touches Python objects. It only lends
@@ -13,8 +15,10 @@
  */
 #include "fhpy.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define FILE_CHUNK 65536
 
@@ -45,6 +49,67 @@ int fhp_body_from(PyObject *obj, PyObject **bytes, PyObject **stream)
                  "binary file, not %.100s",
                  Py_TYPE(obj)->tp_name);
     return -1;
+}
+
+/* io.FileIO, io.BufferedReader and io.BufferedRandom exactly: what open()
+ * returns for binary modes. A subclass may override read(), so it is read
+ * through read() like any other file-like object. */
+static int is_plain_binary_file(PyObject *o)
+{
+    static PyObject *types[3];
+    if (!types[0]) {
+        PyObject *io = PyImport_ImportModule("io");
+        if (!io)
+            return -1;
+        static const char *const names[3] = {"FileIO", "BufferedReader", "BufferedRandom"};
+        for (int i = 0; i < 3; i++) {
+            if (!(types[i] = PyObject_GetAttrString(io, names[i]))) {
+                Py_DECREF(io);
+                return -1;
+            }
+        }
+        Py_DECREF(io);
+    }
+    for (int i = 0; i < 3; i++)
+        if ((PyObject *)Py_TYPE(o) == types[i])
+            return 1;
+    return 0;
+}
+
+/* A call returning an int (fileno(), tell()); -1 with an exception. */
+static int64_t call_int(PyObject *o, const char *name)
+{
+    PyObject *v = PyObject_CallMethod(o, name, NULL);
+    if (!v)
+        return -1;
+    int64_t n = PyLong_AsLongLong(v);
+    Py_DECREF(v);
+    return n == -1 && PyErr_Occurred() ? -1 : n;
+}
+
+int fhp_body_file(PyObject *obj, int *fd, int64_t *off, int64_t *len)
+{
+    int plain = is_plain_binary_file(obj);
+    if (plain <= 0)
+        return plain;
+    PyObject *readable = PyObject_CallMethod(obj, "readable", NULL);
+    int ok = readable ? PyObject_IsTrue(readable) : -1;
+    Py_XDECREF(readable);
+    if (ok <= 0)
+        return ok; /* not readable: read() raises the usual error */
+    int64_t f = call_int(obj, "fileno");
+    if (f < 0 || f > INT_MAX)
+        return PyErr_Occurred() ? -1 : 0;
+    struct stat st;
+    if (fstat((int)f, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0; /* a pipe, a device, a socket: read as a stream */
+    int64_t pos = call_int(obj, "tell");
+    if (pos < 0)
+        return PyErr_Occurred() ? -1 : 0;
+    *fd = (int)f;
+    *off = pos;
+    *len = st.st_size > pos ? (int64_t)st.st_size - pos : 0;
+    return 1;
 }
 
 fhp_bodysrc *fhp_bodysrc_new(PyObject *stream)

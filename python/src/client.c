@@ -234,10 +234,18 @@ static int prepare(FhpClient *self, fhp_xfer *x, FhpRequest *r, const int64_t *m
         return -1;
     if (!r->stream)
         return 0;
-    int64_t len;
-    if (fhp_formdata_sync_length(r->stream, &len) < 0 || !(x->src = fhp_bodysrc_new(r->stream)))
+    int64_t len, off;
+    int fd, rc, file = fhp_body_file(r->stream, &fd, &off, &len);
+    if (file < 0)
         return -1;
-    int rc = fh_request_set_body_lender(x->req, fhp_bodysrc_lend, x->src, len);
+    if (file) {
+        rc = fh_request_set_body_file(x->req, fd, off, len);
+    } else {
+        if (fhp_formdata_sync_length(r->stream, &len) < 0 ||
+            !(x->src = fhp_bodysrc_new(r->stream)))
+            return -1;
+        rc = fh_request_set_body_lender(x->req, fhp_bodysrc_lend, x->src, len);
+    }
     if (rc != FH_OK) {
         fhp_raise_req(rc, x->req, (PyObject *)r, m, u);
         return -1;

@@ -222,6 +222,11 @@ typedef struct fhp_bodysrc {
     int eof;
 } fhp_bodysrc;
 
+/* A regular file opened by open(..., "rb") (io.FileIO, io.BufferedReader,
+ * io.BufferedRandom exactly, readable): 1 with its descriptor, its position
+ * and the bytes from there to its end; 0 for anything else (stream it);
+ * -1 with an exception (fileno() or tell() failed, e.g. a closed file). */
+int fhp_body_file(PyObject *obj, int *fd, int64_t *off, int64_t *len);
 fhp_bodysrc *fhp_bodysrc_new(PyObject *stream);
 void fhp_bodysrc_free(fhp_bodysrc *s);
 /* Pulls the next chunk (GIL held). 0, or -1 with an exception set. */

@@ -5,7 +5,8 @@ byte (length and CRC-32): chunks of every size, sent while the server does
 not read yet (the socket fills and the pump waits) and while it reads at full
 speed (the pump runs on without a loop turn); the iterator runs inside one
 task for the whole body; other tasks keep running during a long upload;
-errors and bad chunks fail the request with the iterator's exception.
+errors and bad chunks fail the request with the iterator's exception. (A binary
+file needs no pump: the engine reads it.)
 """
 
 from __future__ import annotations
@@ -189,3 +190,24 @@ def test_iterator_errors_and_bad_chunks_fail_the_request(counting: CountingServe
     boom, bad_chunk = arun(main())
     assert isinstance(boom, Boom) and str(boom) == "the source broke"
     assert isinstance(bad_chunk, TypeError) and "must be bytes, not int" in str(bad_chunk)
+
+
+def test_binary_file_is_read_by_the_engine(counting: CountingServer, arun: Runner[Any],
+                                           tmp_path: Any) -> None:
+    """An open(..., "rb") body needs no pump: the engine reads the file itself and
+    sends it with Content-Length, from the file's position."""
+    data = bytes(range(256)) * 8192  # 2 MiB
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+
+    async def main() -> Any:
+        async with Client() as c:
+            with open(path, "rb") as f:
+                f.seek(7)
+                got = (await c.post(counting.url + "/up", content=f)).json()
+                assert f.tell() == 7
+                return got
+
+    got = arun(main())
+    assert not got["chunked"] and "Content-Length: %d" % (len(data) - 7) in got["head"]
+    assert (got["length"], got["crc32"]) == (len(data) - 7, zlib.crc32(data[7:]))

@@ -269,6 +269,56 @@ def test_framing(client: Client, counting: CountingServer, tmp_path: Path) -> No
     assert res["chunked"] and "\r\n\r\npiped\r\n" in res["body"]
 
 
+def test_binary_file_content_sent_with_content_length(client: Client, counting: CountingServer,
+                                                     tmp_path: Path) -> None:
+    """content=open(path, "rb"): the engine reads the file itself (pread, no Python
+    call per piece) and sends it with Content-Length, from the file's position to
+    its end; the position is left where it was. Other file-likes stream chunked."""
+    data = os.urandom(3 << 20)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    for opener in (lambda: open(path, "rb"), lambda: open(path, "rb", buffering=0),
+                   lambda: open(path, "r+b")):
+        with opener() as f:
+            f.read(1000)  # a buffered reader holds more than this: its tell() counts
+            res = received(client.post(counting.url, content=f))
+            assert f.tell() == 1000
+        assert not res["chunked"] and "Content-Length: %d" % (len(data) - 1000) in res["head"]
+        assert (res["length"], res["crc32"]) == (len(data) - 1000, zlib.crc32(data[1000:]))
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)  # at the end: an empty body
+        res = received(client.post(counting.url, content=f))
+    assert "Content-Length: 0" in res["head"] and res["length"] == 0
+    # A pipe is a stream: chunked, as it comes.
+    rfd, wfd = os.pipe()
+    os.write(wfd, b"piped")
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as pipe:
+        res = received(client.post(counting.url, content=pipe))
+    assert res["chunked"] and res["body"] == "piped"
+    # A subclass may read differently: read() is called.
+    class Upper(io.BufferedReader):
+        def read(self, size: int | None = -1) -> bytes:
+            return super().read(size).upper()
+
+    small = tmp_path / "t.txt"
+    small.write_bytes(b"abc")
+    with Upper(io.FileIO(small, "rb")) as f:
+        res = received(client.post(counting.url, content=f))
+    assert res["chunked"] and res["body"] == "ABC"
+
+
+def test_binary_file_errors(client: Client, counting: CountingServer, tmp_path: Path) -> None:
+    """(A file that ends before its length was sent: tests/test_faults_conn.c.)"""
+    path = tmp_path / "closed.bin"
+    path.write_bytes(b"z" * 5000)
+    f = open(path, "rb")
+    f.close()
+    with pytest.raises(ValueError, match="closed file"):
+        client.post(counting.url, content=f)
+    assert client.pool_stats()["open"] == 0
+
+
 def test_request_object_with_files(client: Client, counting: CountingServer) -> None:
     req = Request("POST", counting.url, data={"k": "v"}, files={"f": ("a.txt", "text")})
     assert isinstance(req.stream, MultipartStream)
