@@ -366,20 +366,22 @@ static int start_attempt(fh__conn *c)
         int fd = fh__tcp_connect(&c->addrs.v[c->next_addr++], err, sizeof err);
         if (fd < 0)
             continue;
-        if (fh__engine_watch(c->engine, c, fd, FH_WATCH_WRITE) != FH_OK) {
+        /* On loopback, and with any peer that answers within the connect()
+         * call, the handshake is over when connect() returns EINPROGRESS:
+         * getpeername() succeeds and the connection goes on now, without a
+         * wait for writability and an SO_ERROR check (a turn of the
+         * caller's event loop); the fd is then registered unwatched, and
+         * first watched for what the connection waits on next. */
+        int now = fh__tcp_connected_now(fd, &c->peer, &c->peer_len);
+        if (fh__engine_watch(c->engine, c, fd, now ? 0 : FH_WATCH_WRITE) != FH_OK) {
             close(fd);
             fh__conn_fail(c, FH_ELOOP, "event loop refused to watch a socket");
             return FH_ELOOP;
         }
         c->attempt_fd[c->nattempts++] = fd;
-        /* On loopback, and with any peer that answers within the connect()
-         * call, the handshake is over when connect() returns EINPROGRESS:
-         * getpeername() succeeds and the connection goes on now, without a
-         * wait for writability and an SO_ERROR check (a turn of the
-         * caller's event loop). What follows may free c: return at once. */
-        if (fh__tcp_connected_now(fd, &c->peer, &c->peer_len)) {
+        if (now) {
             connected(c, c->nattempts - 1);
-            return FH_OK;
+            return FH_OK; /* what followed may have freed c */
         }
         int64_t next = c->next_addr < c->addrs.n
                            ? fh__now_us() + FH__HAPPY_EYEBALLS_MS * 1000
