@@ -383,25 +383,29 @@ def test_upload_body_and_wrk_parse() -> None:
         "7 non-2xx responses")
 
 
-def test_upload_is_answered_after_the_whole_body() -> None:
-    """/upload replies once nginx has read every byte: a client cannot stop early."""
+def _answered_after_the_whole_body(port: int) -> None:
+    """Half of a 16 MiB body gets no reply; the whole body gets 200 and ok."""
     import socket
     import time
 
+    size = 16 << 20
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+        s.sendall(b"x" * (size // 2))
+        time.sleep(0.2)
+        s.setblocking(False)
+        with pytest.raises(BlockingIOError):  # no reply to half a body
+            s.recv(100)
+        s.setblocking(True)
+        s.sendall(b"x" * (size - size // 2))
+        reply = s.recv(1000)
+    assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"\r\n\r\nok\n")
+
+
+def test_upload_is_answered_after_the_whole_body() -> None:
+    """/upload replies once nginx has read every byte: a client cannot stop early."""
     with target.NginxTarget([]) as t:
-        port = int(t.base.rsplit(":", 1)[1])
-        size = 16 << 20
-        with socket.create_connection(("127.0.0.1", port)) as s:
-            s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
-            s.sendall(b"x" * (size // 2))
-            time.sleep(0.2)
-            s.setblocking(False)
-            with pytest.raises(BlockingIOError):  # no reply to half a body
-                s.recv(100)
-            s.setblocking(True)
-            s.sendall(b"x" * (size - size // 2))
-            reply = s.recv(1000)
-        assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"\r\n\r\nok\n")
+        _answered_after_the_whole_body(int(t.base.rsplit(":", 1)[1]))
 
 
 def _sink_exchange(port: int, request: bytes, body_parts: list[bytes]) -> bytes:
@@ -445,23 +449,8 @@ def test_upload_sink_checks_framing_and_length() -> None:
 
 def test_upload_sink_answers_after_the_whole_body() -> None:
     """As nginx's /upload: no reply to half a body, so a client cannot stop early."""
-    import socket
-    import time
-
     with sink.BodySink() as k:
-        port = int(k.base.rsplit(":", 1)[1])
-        size = 16 << 20
-        with socket.create_connection(("127.0.0.1", port)) as s:
-            s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
-            s.sendall(b"x" * (size // 2))
-            time.sleep(0.2)
-            s.setblocking(False)
-            with pytest.raises(BlockingIOError):
-                s.recv(100)
-            s.setblocking(True)
-            s.sendall(b"x" * (size - size // 2))
-            reply = s.recv(1000)
-        assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"\r\n\r\nok\n")
+        _answered_after_the_whole_body(int(k.base.rsplit(":", 1)[1]))
 
 
 def test_matrix_report_from_json(matrix_smoke: tuple[str, dict[str, Any], Path]) -> None:
