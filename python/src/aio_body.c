@@ -108,9 +108,7 @@ static PyObject *x_end(fhp_aexch *x, PyObject *unused)
     if (!live(x))
         Py_RETURN_NONE;
     x->aeof = 1;
-    PyObject *r = resume(x);
-    Py_XDECREF(r);
-    return r ? Py_NewRef(Py_None) : NULL;
+    return resume(x); /* None: at the end there is nothing to wait for */
 }
 
 /* The pump task finished: an exception (or a cancellation not ours) fails

@@ -57,13 +57,14 @@ int fhp_body_from(PyObject *obj, PyObject **bytes, PyObject **stream)
 static int is_plain_binary_file(PyObject *o)
 {
     static PyObject *types[3];
-    if (!types[0]) {
+    if (!types[2]) { /* all three, or none yet (an import error is tried again) */
         PyObject *io = PyImport_ImportModule("io");
         if (!io)
             return -1;
         static const char *const names[3] = {"FileIO", "BufferedReader", "BufferedRandom"};
         for (int i = 0; i < 3; i++) {
-            if (!(types[i] = PyObject_GetAttrString(io, names[i]))) {
+            Py_XSETREF(types[i], PyObject_GetAttrString(io, names[i]));
+            if (!types[i]) {
                 Py_DECREF(io);
                 return -1;
             }
