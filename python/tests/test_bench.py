@@ -383,6 +383,66 @@ def test_upload_body_and_wrk_parse() -> None:
         "7 non-2xx responses")
 
 
+def test_wrk_reference_runs_each_cell_as_its_clients_do() -> None:
+    """wrk runs on every cell but the streamed ones, with the cell's connection
+    handling and its request body: nginx's log shows one connection for keep-alive and
+    one per request for Connection: close, and the body sink answers 200 (which wrk
+    counts) only to a POST of exactly the cell's body size."""
+    import dataclasses
+    import io
+    import shutil
+
+    from fasthttp.bench.matrix import scenario
+
+    assert shutil.which("wrk"), "scripts/test.sh installs wrk"
+    with target.NginxTarget([1 << 20], log_protocol=True) as t, sink.BodySink() as s:
+        def run(cell: cells.Cell, url: str = "") -> tuple[wrkref.WrkRef | None, target.ProtocolLog]:
+            sc = scenario(cell, t)
+            if url:
+                sc = dataclasses.replace(sc, url=url)
+            t.take_log()
+            refs = wrkref.run_all([cell], [sc], 1, 1.0, io.StringIO())
+            return refs.get(sc.key), t.take_log()
+
+        keep, log = run(cells.Cell("/json", 1))
+        assert keep and keep.rps and not keep.note and not keep.goal
+        assert log.connections == 1 and sum(log.requests.values()) > 100
+        close, log = run(cells.Cell("/json", 1, close=True))
+        assert close and close.rps and not close.note
+        assert log.connections == sum(log.requests.values()) > 100
+        post, _ = run(cells.Cell("/upload", 1, body_size=1024), s.url("/upload?expect=1024"))
+        assert post and post.rps and not post.note
+        short, _ = run(cells.Cell("/upload", 1, body_size=1000), s.url("/upload?expect=1024"))
+        assert short and not short.rps and "non-2xx" in short.note
+        big, _ = run(cells.Cell("/payload/1m", 64))
+        assert big and big.rps and big.goal
+        streamed, _ = run(cells.Cell("/payload/1m", 1, stream="down", stream_size=1 << 20))
+        assert streamed is None
+
+
+def test_matrix_reports_where_wrk_stays_below_the_target() -> None:
+    """A cell below 1.2x is called capped only where wrk, measured on it, is below 1.2x
+    the best peer too; the 0.8x-of-wrk verdict is given on goal cells alone."""
+    from fasthttp.bench.runner import Scenario
+
+    def row(cid: str, rps: int) -> report.Summary:
+        run = RunResult(client=cid, requests=rps, success=rps, seconds=1.0, rps=float(rps))
+        return report.summarize(clients.BY_ID[cid], [run])
+
+    scs = [Scenario(k, k, "json", "http://x/json", "GET", 0, 1, expect_bytes=1024)
+           for k in ("capped", "open", "goal")]
+    rows = {k: [row("fasthttp", 1100), row("pycurl", 1000)] for k in ("capped", "open", "goal")}
+    refs = {"capped": wrkref.WrkRef([1100.0]), "open": wrkref.WrkRef([1500.0]),
+            "goal": wrkref.WrkRef([1000.0], goal=True)}
+    m = matrix_report.matrix(scs, rows, refs)
+    assert [r.wrk_peer_ratio for r in m] == [1.1, 1.5, 1.0]
+    text = matrix_report.targets_text(m)
+    assert "of the 3 cells below 1.2x, wrk ran on 3; in 2 of them wrk itself" in text
+    assert "capped (wrk 1.10x); goal (wrk 1.00x)" in text and "open (wrk" not in text
+    assert "goal: fasthttp >= 0.8x wrk: **1.10x" in text and "capped: fasthttp >=" not in text
+    assert "| 1,100 req/s | 1.10x |" in matrix_report.matrix_table(m)
+
+
 def _answered_after_the_whole_body(port: int) -> None:
     """Half of a 16 MiB body gets no reply; the whole body gets 200 and ok."""
     import socket

@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
       help="clients (ids or library names; default: all)")
     a("--cells", default="", metavar="TEXT[,TEXT...]",
       help="only the cells whose key contains one of these (e.g. json,1g)")
-    a("--no-wrk", action="store_true", help="do not run wrk on the large-body cells")
+    a("--no-wrk", action="store_true", help="do not run wrk (the C reference) on the cells")
     a("--json", metavar="FILE", help="also write everything as JSON")
     a("--report", metavar="FILE.json", help="measure nothing: print (and --plot) the run "
       "saved in FILE.json by --json again")
