@@ -551,9 +551,6 @@ void fh__conn_on_ready(fh__conn *c, int fd, int events)
 void fh__conn_take_over(fh__conn *c, fh_response *resp)
 {
     fh_engine *e = c->engine;
-    /* The new owner may wait on the descriptor. Out of memory here leaves
-     * the bytes in OpenSSL, where the owner's reads still find them. */
-    (void)fh__conn_unbuffer_tls(c);
     if (c->fd >= 0)
         fh__engine_unwatch(e, c->fd);
     c->watch = 0;

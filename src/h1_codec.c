@@ -679,8 +679,7 @@ static void h1_leave(fh__conn *c, fh__exchange *x, int clean)
         return;
     }
     int reusable = clean && lowat_reset && st->keep_alive && !st->peer_eof && !st->body_unsent &&
-                   !st->upgraded && c->rpos == c->rbuf.len &&
-                   !(c->ssl && fh__tls_has_pending(c->ssl));
+                   !st->upgraded && c->rpos == c->rbuf.len;
     if (clean)
         c->uses++;
     fh__conn_release(c, reusable);

@@ -209,9 +209,6 @@ ssize_t fh__conn_writev(fh__conn *c, const struct iovec *iov, int iovcnt, int *w
                         size_t errlen);
 /* 1 when an idle connection is still usable: no EOF, no unexpected bytes. */
 int fh__conn_alive(fh__conn *c);
-/* Before a TLS connection is handed to its user: read-ahead off, and the
- * bytes OpenSSL already holds moved to rbuf. FH_OK or FH_ENOMEM. */
-int fh__conn_unbuffer_tls(fh__conn *c);
 /* Large bodies: the socket is reported readable only once `bytes` are
  * queued (SO_RCVLOWAT), or at the first byte again when bytes <= 1. The
  * caller keeps bytes <= what the peer still has to send, so the wait always

@@ -347,17 +347,6 @@ static int ctx_configure(SSL_CTX *ctx, const fh__tls_config *cfg, char *err, siz
      * SSL_MODE_RELEASE_BUFFERS: re-allocating per idle period costs more
      * than the memory saved on keep-alive connections. */
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    /* Read-ahead: without it OpenSSL reads every record in two recv(2)
-     * calls, its 5-byte header and then its body; with it one recv takes
-     * whatever the socket holds (a whole small response, or several
-     * records of a large one). The engine reads until FH_EAGAIN before it
-     * waits on the socket, so records held in OpenSSL's buffer are never
-     * waited for; the two places that look at an idle connection's socket
-     * ask fh__tls_has_pending() too (fh__conn_alive, the HTTP/1.1 reuse
-     * check), and a connection handed over after 101 reads record by
-     * record again (fh__conn_unbuffer_tls). Measured: 1 KiB responses over
-     * TLS at 64 concurrent, 9.48 -> 9.08 µs of client CPU per request. */
-    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
     SSL_CTX_sess_set_cache_size(ctx, TLS_SESSION_CACHE_SIZE);
     /* SSL_CTX_set_alpn_protos returns 0 on success. */
@@ -702,16 +691,6 @@ ssize_t fh__tls_write(SSL *ssl, const void *buf, size_t len, int *want, char *er
         return fatal(ssl, FH_EIO);
     }
     return fatal(ssl, openssl_fail(FH_ETLS, err, errlen, "TLS write failed"));
-}
-
-int fh__tls_has_pending(const SSL *ssl)
-{
-    return SSL_has_pending(ssl);
-}
-
-void fh__tls_stop_read_ahead(SSL *ssl)
-{
-    SSL_set_read_ahead(ssl, 0);
 }
 
 const char *fh__tls_alpn(SSL *ssl, size_t *len)

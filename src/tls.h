@@ -72,17 +72,6 @@ ssize_t fh__tls_read(SSL *ssl, void *buf, size_t len, int *want, char *err, size
 ssize_t fh__tls_write(SSL *ssl, const void *buf, size_t len, int *want, char *err,
                       size_t errlen);
 
-/* 1 when OpenSSL holds bytes of the connection that no read returned yet:
- * decrypted data, or (read-ahead is on, tls.c says why) whole or partial
- * records it took from the socket. Such bytes never make the socket
- * readable, so whoever looks at the socket alone must ask this too. */
-int fh__tls_has_pending(const SSL *ssl);
-
-/* From now on OpenSSL takes each record from the socket alone, never more:
- * for a connection handed to its user (fh_socket, WebSocket), who may wait
- * on the descriptor. */
-void fh__tls_stop_read_ahead(SSL *ssl);
-
 /* The ALPN protocol the server selected ("http/1.1", "h2"), or NULL. */
 const char *fh__tls_alpn(SSL *ssl, size_t *len);
 

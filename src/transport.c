@@ -193,35 +193,11 @@ int fh__conn_alive(fh__conn *c)
         return fh__h2_alive(c);
     /* An idle HTTP/1.1 connection must have nothing to read: EOF means the
      * server closed it, and bytes (or a TLS alert) mean it is about to. */
-    if (c->rbuf.len > c->rpos || (c->ssl && fh__tls_has_pending(c->ssl)))
+    if (c->rbuf.len > c->rpos)
         return 0;
     char b;
     ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
-int fh__conn_unbuffer_tls(fh__conn *c)
-{
-    if (!c->ssl)
-        return FH_OK;
-    fh__tls_stop_read_ahead(c->ssl);
-    /* What read-ahead already took moves to rbuf, where fh_socket_read()
-     * and the WebSocket codec look first and fh_socket_pending() counts it.
-     * A record only partly received stays in OpenSSL: the rest of it makes
-     * the socket readable. An end or an error stops here and is met again
-     * by the user's next read (OpenSSL keeps a session's error state). */
-    while (fh__tls_has_pending(c->ssl)) {
-        if (fh__buf_reserve(&c->rbuf, FH__READ_CHUNK))
-            return FH_ENOMEM;
-        int want = 0;
-        char err[128] = "";
-        ssize_t n = fh__conn_read(c, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len,
-                                  &want, err, sizeof err);
-        if (n <= 0)
-            break;
-        c->rbuf.len += (size_t)n;
-    }
-    return FH_OK;
 }
 
 /* ---- the receive low-water mark ---------------------------------------------------------- */

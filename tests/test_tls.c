@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -210,8 +209,7 @@ enum srv_mode {
     SRV_ECHO_ABRUPT,       /* same, but close TCP without close_notify */
     SRV_HANDSHAKE_CLOSE,   /* handshake, then close at once */
     SRV_NOT_TLS,           /* answer in plain text */
-    SRV_CLOSE,             /* close before any byte */
-    SRV_ECHO_TWO_RECORDS   /* echo one read twice, two records, then wait for the client */
+    SRV_CLOSE              /* close before any byte */
 };
 
 typedef struct server {
@@ -219,7 +217,6 @@ typedef struct server {
     int fd;
     enum srv_mode mode;
     int handshake_ok;
-    int written; /* SRV_ECHO_TWO_RECORDS: both records sent (__atomic) */
     pthread_t thread;
 } server;
 
@@ -231,13 +228,6 @@ static void server_session(server *s, SSL *ssl)
     int n = SSL_read(ssl, buf, sizeof buf);
     if (n > 0)
         SSL_write(ssl, buf, n);
-    if (s->mode == SRV_ECHO_TWO_RECORDS) {
-        if (n > 0)
-            SSL_write(ssl, buf, n);
-        __atomic_store_n(&s->written, 1, __ATOMIC_RELEASE);
-        while (SSL_read(ssl, buf, sizeof buf) > 0) /* until the client goes */
-            ;
-    }
     if (s->mode == SRV_ECHO_CLOSE_NOTIFY)
         SSL_shutdown(ssl);
 }
@@ -463,68 +453,6 @@ static void test_verify_localhost_echo(void **state)
     assert_int_equal(read_some(c.ssl, c.fd, buf, sizeof buf, c.err, sizeof c.err), 0);
     conn_close(&c);
     assert_true(c.srv.handshake_ok);
-    SSL_CTX_free(cctx);
-}
-
-/* Read-ahead (tls.c): one read takes both records the socket holds, returns
- * the first, and keeps the second where only fh__tls_has_pending() sees it;
- * the next read returns it without the socket. */
-static void test_read_ahead_takes_whole_records(void **state)
-{
-    (void)state;
-    SSL_CTX *cctx = client_ctx(1, fx.ca);
-    conn c;
-    assert_int_equal(conn_open(&c, cctx, fx.srv, SRV_ECHO_TWO_RECORDS, "localhost", 0, 1),
-                     FH_OK);
-    assert_int_equal(write_some(c.ssl, c.fd, "hello", 5, c.err, sizeof c.err), 5);
-    while (!__atomic_load_n(&c.srv.written, __ATOMIC_ACQUIRE))
-        usleep(1000);
-    assert_false(fh__tls_has_pending(c.ssl));
-    char buf[64];
-    assert_int_equal(read_some(c.ssl, c.fd, buf, sizeof buf, c.err, sizeof c.err), 5);
-    int queued = -1;
-    assert_int_equal(ioctl(c.fd, FIONREAD, &queued), 0);
-    assert_int_equal(queued, 0); /* both records left the socket in one read */
-    assert_true(fh__tls_has_pending(c.ssl));
-    int want = 0;
-    assert_int_equal(fh__tls_read(c.ssl, buf, sizeof buf, &want, c.err, sizeof c.err), 5);
-    assert_memory_equal(buf, "hello", 5);
-    assert_false(fh__tls_has_pending(c.ssl));
-    assert_int_equal(fh__tls_read(c.ssl, buf, sizeof buf, &want, c.err, sizeof c.err),
-                     FH_EAGAIN);
-    conn_close(&c);
-    SSL_CTX_free(cctx);
-}
-
-/* What read-ahead holds back is seen where the engine looks at a
- * connection's socket alone: the idle check calls the connection dead (bytes
- * after a response), and the hand-over to a user (fh_socket, WebSocket)
- * moves them to rbuf, where fh_socket_pending() counts them. */
-static void test_idle_check_and_hand_over_see_read_ahead(void **state)
-{
-    (void)state;
-    SSL_CTX *cctx = client_ctx(1, fx.ca);
-    conn c;
-    assert_int_equal(conn_open(&c, cctx, fx.srv, SRV_ECHO_TWO_RECORDS, "localhost", 0, 1),
-                     FH_OK);
-    assert_int_equal(write_some(c.ssl, c.fd, "hello", 5, c.err, sizeof c.err), 5);
-    while (!__atomic_load_n(&c.srv.written, __ATOMIC_ACQUIRE))
-        usleep(1000);
-    char buf[64];
-    assert_int_equal(read_some(c.ssl, c.fd, buf, sizeof buf, c.err, sizeof c.err), 5);
-    fh__conn *fc = fh__conn_new(c.fd);
-    assert_non_null(fc);
-    fc->ssl = c.ssl;
-    assert_false(fh__conn_alive(fc)); /* the socket is empty, OpenSSL is not */
-    assert_int_equal(fh__conn_unbuffer_tls(fc), FH_OK);
-    assert_false(fh__tls_has_pending(c.ssl));
-    assert_int_equal(fc->rbuf.len - fc->rpos, 5);
-    assert_memory_equal(fc->rbuf.data + fc->rpos, "hello", 5);
-    assert_false(fh__conn_alive(fc));
-    fc->ssl = NULL; /* conn_close frees them */
-    fc->fd = -1;
-    fh__conn_close(fc);
-    conn_close(&c);
     SSL_CTX_free(cctx);
 }
 
@@ -830,8 +758,6 @@ int main(void)
         cmocka_unit_test(test_ctx_mismatched_key),
         cmocka_unit_test(test_ctx_missing_cert),
         cmocka_unit_test(test_verify_localhost_echo),
-        cmocka_unit_test(test_read_ahead_takes_whole_records),
-        cmocka_unit_test(test_idle_check_and_hand_over_see_read_ahead),
         cmocka_unit_test(test_verify_ip_literal),
         cmocka_unit_test(test_wrong_host),
         cmocka_unit_test(test_wrong_ip),
