@@ -7,6 +7,7 @@ memory table."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -204,18 +205,16 @@ def noise(rows: dict[str, list[Summary]]) -> str:
             f"{other[-q - 1]:.0f}%, max {other[-1]:.0f}%).")
 
 
-def _ceiling(m: list[MatrixRow], who: str, want: float) -> list[str]:
+def _ceiling(m: list[MatrixRow], who: str, want: float,
+             against: Callable[[MatrixRow], tuple[float | None, float]]) -> list[str]:
     """Of the cells below a target, those where wrk, a C load generator with no Python
-    in it, also stays below `want` times the client fasthttp is held against (`who`:
-    the best peer, or aiohttp): there the server and the machine, not the client, set
-    the rate (measured, not assumed: wrk ran on the same cell)."""
-    def pair(r: MatrixRow) -> tuple[float | None, float]:
-        return (r.ratio, r.peer_value) if who == "the best peer" else (
-            r.async_ratio, r.aiohttp_value)
-
-    below = [r for r in m if (x := pair(r)[0]) is not None and x < want]
-    measured = [(r, r.wrk_value / pair(r)[1]) for r in below
-                if r.wrk_value > 0 and pair(r)[1] > 0]
+    in it, also stays below `want` times the client fasthttp is held against (`who`;
+    `against` gives fasthttp's ratio to it and its rate): there the server and the
+    machine, not the client, set the rate (measured, not assumed: wrk ran on the same
+    cell)."""
+    below = [r for r in m if (x := against(r)[0]) is not None and x < want]
+    measured = [(r, r.wrk_value / against(r)[1]) for r in below
+                if r.wrk_value > 0 and against(r)[1] > 0]
     if not measured:
         return []
     capped = [f"{r.title} (wrk {x:.2f}x)" for r, x in measured if x < want]
@@ -238,7 +237,8 @@ def targets_text(m: list[MatrixRow]) -> str:
         verdict = ("not measured" if not measured else "met" if not bad else "NOT met")
         out.append(f"- {name}: **{verdict}** (met in {len(measured) - len(bad)} of "
                    f"{len(measured)} cells" + (f"; below: {'; '.join(bad)}" if bad else "") + ")")
-    out += _ceiling(m, "the best peer", BEST_RATIO) + _ceiling(m, "aiohttp", ASYNC_RATIO)
+    out += _ceiling(m, "the best peer", BEST_RATIO, lambda r: (r.ratio, r.peer_value))
+    out += _ceiling(m, "aiohttp", ASYNC_RATIO, lambda r: (r.async_ratio, r.aiohttp_value))
     for r in timed:
         if r.wrk_goal and (r.wrk_value or r.wrk_note):
             got = (f"{r.wrk_ratio:.2f}x ({r.face_value:,.0f} vs wrk {r.wrk_value:,.0f} req/s)"

@@ -7,8 +7,8 @@ server on this machine. Two readings follow (matrix_report.py): on the
 large-body cells (1 MiB at 64 concurrent) issue 14 asks fasthttp for 0.8x of
 wrk; on the others, where wrk itself stays below 1.2x the best Python peer, the
 1.2x target is above what this nginx and these two CPUs give any client. wrk
-checks no body, so a run with any non-2xx response or socket error is reported
-as failed rather than counted."""
+checks no body and, over TLS, no certificate, so a run with any non-2xx response
+or socket error is reported as failed rather than counted."""
 
 from __future__ import annotations
 
