@@ -703,7 +703,9 @@ FH_EXTERN size_t fh_socket_pending(const fh_socket *s);
 /* Reads what was buffered first, then from the socket (decrypted); never
  * blocks. Returns n > 0, 0 at the end of the stream, FH_EAGAIN with *want
  * set to the FH_WATCH_READ/FH_WATCH_WRITE event to wait for (TLS may need
- * either), or a negative FH_E code. */
+ * either), or a negative FH_E code. Read until FH_EAGAIN before waiting on
+ * fh_socket_fd(): over TLS, the rest of a record read only in part is held
+ * by OpenSSL, where the descriptor does not show it. */
 FH_EXTERN ssize_t fh_socket_read(fh_socket *s, void *buf, size_t cap, int *want);
 /* Writes up to len bytes without blocking: n > 0, FH_EAGAIN with *want, or
  * a negative FH_E code. */
