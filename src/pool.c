@@ -263,6 +263,24 @@ static void grant(fh__pool *p, fh__waiter *w, fh__conn *c)
     fh__wakeup_post(w->wake, &w->note);
 }
 
+/* Takes a grant for its waiter: the connection (or NULL for a slot) to
+ * *out, and FH__CHECKOUT_CONN or FH__CHECKOUT_SLOT. The grant's note may
+ * still be listed in the engine's inbox (a waiter served within its own
+ * checkout, or one that looked before its engine drained the inbox, as
+ * after the eventfd was made): it leaves the list here. Left there it
+ * would make the inbox look busy, so that the next grant posted to this
+ * engine signals nothing and its waiter sleeps forever, and it would
+ * outlive its exchange. */
+static int take_grant(fh__waiter *w, fh__conn **out)
+{
+    if (w->wake)
+        fh__wakeup_unpost(w->wake, &w->note);
+    w->granted = 0;
+    *out = w->conn;
+    w->conn = NULL;
+    return *out ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
+}
+
 /* ---- shared connections (lock held) ------------------------------------ */
 
 /* A multiplexed connection with room is listed in its origin's shared
@@ -402,11 +420,8 @@ static int checkout_locked(fh__pool *p, fh__pool_host *h, fh_engine *e, fh__wait
         w->queued = 1;
         p->waiting++;
         serve_waiters(p);
-        if (w->granted) {
-            w->granted = 0;
-            *out = w->conn;
-            rc = w->conn ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
-        }
+        if (w->granted)
+            rc = take_grant(w, out);
     }
     fh__pool_unlock(p);
     return rc;
@@ -447,12 +462,8 @@ int fh__pool_waiter_take(fh__pool *p, fh__waiter *w, fh__conn **out)
     fh__pool_lock(p);
     if (w->gen != p->gen)
         forget_waiter(w); /* never served here; the engine fails its transfer */
-    else if (w->granted) {
-        w->granted = 0;
-        *out = w->conn;
-        rc = w->conn ? FH__CHECKOUT_CONN : FH__CHECKOUT_SLOT;
-        w->conn = NULL;
-    }
+    else if (w->granted)
+        rc = take_grant(w, out);
     fh__pool_unlock(p);
     return rc;
 }

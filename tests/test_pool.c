@@ -132,6 +132,57 @@ static void test_closed_slot_is_granted(void **state)
     assert_int_equal(f->pool.open, 0);
 }
 
+/* A grant taken without the inbox leaves no note listed there: left over,
+ * it made the next grant to the same engine look like a repeat, which
+ * signals nothing, and that waiter slept for ever (a blocking thread of a
+ * shared Client, one run in thirty of 16 threads). Taken here by a look
+ * before the engine drained its inbox. */
+static void test_grant_taken_directly_leaves_no_note(void **state)
+{
+    fixture *f = *state;
+    f->pool.max_per_host = 1;
+    fh__pool_host *h = fh__pool_host_get(&f->pool, "http://a:80");
+    fh__waiter w1 = {.wake = &f->wake}, w2 = {.wake = &f->wake};
+    fh__conn *c = NULL;
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, 0, &c), FH__CHECKOUT_SLOT);
+    fh__conn *c1 = open_conn(f, h);
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w2, 0, 0, &c), FH_EAGAIN);
+    fh__pool_release(&f->pool, c1, 1);
+    assert_int_equal(fh__pool_waiter_take(&f->pool, &w2, &c), FH__CHECKOUT_CONN);
+    assert_null(fh__wakeup_pop(&f->wake));
+    fh__wakeup_drain(&f->wake);
+    assert_false(wake_pending(f));
+
+    /* The next wait of the same engine is woken. */
+    assert_int_equal(fh__pool_checkout(&f->pool, h, NULL, &w1, 0, 0, &c), FH_EAGAIN);
+    fh__pool_release(&f->pool, c1, 1);
+    assert_true(wake_pending(f));
+    assert_int_equal(fh__pool_waiter_take(&f->pool, &w1, &c), FH__CHECKOUT_CONN);
+    fh__pool_release(&f->pool, c, 0);
+    assert_int_equal(f->pool.open, 0);
+}
+
+/* A waiter served within its own checkout (it queued behind one that
+ * cannot be served yet) takes the grant at once, and its note goes too. */
+static void test_grant_within_checkout_leaves_no_note(void **state)
+{
+    fixture *f = *state;
+    f->pool.max_per_host = 1;
+    fh__pool_host *a = fh__pool_host_get(&f->pool, "http://a:80");
+    fh__pool_host *b = fh__pool_host_get(&f->pool, "http://b:80");
+    fh__waiter w1 = {.wake = &f->wake}, w2 = {.wake = &f->wake}, w3 = {.wake = &f->wake};
+    fh__conn *c = NULL;
+    assert_int_equal(fh__pool_checkout(&f->pool, a, NULL, &w1, 0, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(fh__pool_checkout(&f->pool, a, NULL, &w2, 0, 0, &c), FH_EAGAIN);
+    assert_int_equal(fh__pool_checkout(&f->pool, b, NULL, &w3, 0, 0, &c), FH__CHECKOUT_SLOT);
+    assert_int_equal(f->pool.waiting, 1); /* w2, still for a */
+    assert_null(fh__wakeup_pop(&f->wake));
+    fh__pool_slot_release(&f->pool, b);
+    fh__pool_waiter_cancel(&f->pool, &w2);
+    fh__pool_slot_release(&f->pool, a);
+    assert_int_equal(f->pool.open, 0);
+}
+
 static void test_waiter_cancel_returns_grant(void **state)
 {
     fixture *f = *state;
@@ -242,6 +293,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_host_key_shares_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_host_limit_queues_and_grants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closed_slot_is_granted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_taken_directly_leaves_no_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_within_checkout_leaves_no_note, setup, teardown),
         cmocka_unit_test_setup_teardown(test_waiter_cancel_returns_grant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_idle_connection_is_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unexpected_bytes_mark_connection_dead, setup, teardown),
