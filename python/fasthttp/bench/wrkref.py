@@ -72,10 +72,28 @@ def command(wrk: str, cell: Cell, sc: Scenario, secs: int, script_dir: str) -> l
     return [*args, sc.url]
 
 
+def _rounds(args: list[str], key: str, rounds: int, secs: int, log: TextIO,
+            ref: WrkRef) -> None:
+    """Runs one cell's wrk command `rounds` times into ref."""
+    for r in range(rounds):
+        log.write(f"  round {r + 1}/{rounds}  {key:<12} wrk (C reference)  ... ")
+        try:
+            p = subprocess.run(args, capture_output=True, text=True, timeout=secs + 60)
+            rps, problem = parse(p.stdout + p.stderr)
+        except (OSError, subprocess.SubprocessError) as e:
+            rps, problem = 0.0, str(e)
+        log.write(f"{rps:10.0f} req/s{', ' + problem if problem else ''}\n")
+        if problem:
+            ref.note = problem
+        else:
+            ref.rps.append(rps)
+
+
 def run_all(cells: list[Cell], scs: list[Scenario], rounds: int, duration: float,
             log: TextIO) -> dict[str, WrkRef]:
     """wrk -t1 -c N on each cell but the streamed ones, `rounds` times."""
     wrk = shutil.which("wrk")
+    secs = max(1, round(duration))
     out: dict[str, WrkRef] = {}
     with tempfile.TemporaryDirectory(prefix="fh-wrk-") as d:
         for cell, sc in zip(cells, scs):
@@ -85,18 +103,5 @@ def run_all(cells: list[Cell], scs: list[Scenario], rounds: int, duration: float
             if not wrk:
                 ref.note = "wrk not installed (apt-get install wrk)"
                 continue
-            secs = max(1, round(duration))
-            for r in range(rounds):
-                log.write(f"  round {r + 1}/{rounds}  {sc.key:<12} wrk (C reference)  ... ")
-                try:
-                    p = subprocess.run(command(wrk, cell, sc, secs, d), capture_output=True,
-                                       text=True, timeout=secs + 60)
-                    rps, problem = parse(p.stdout + p.stderr)
-                except (OSError, subprocess.SubprocessError) as e:
-                    rps, problem = 0.0, str(e)
-                log.write(f"{rps:10.0f} req/s{', ' + problem if problem else ''}\n")
-                if problem:
-                    ref.note = problem
-                else:
-                    ref.rps.append(rps)
+            _rounds(command(wrk, cell, sc, secs, d), sc.key, rounds, secs, log, ref)
     return out
